@@ -1,0 +1,149 @@
+"""``portal-archive demo``: serve the demo portal, crawl it with the portal spiders, summarise.
+
+Each spider runs as its own ``scrapy crawl`` subprocess (a fresh reactor, the real CLI), all at
+once; the portal is served from this process. A run counts as failed when a crawl exits non-zero,
+fetches nothing, loses a capture (``warc/errors``) or leaves a ``.open`` file behind: ``scrapy
+crawl`` alone exits 0 in all of those cases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_SPIDERS = ("bendi", "infoq", "wechat")
+SITE_URL_ATTR = {"bendi": "aggregator_url", "infoq": "infoq_url", "wechat": "wechat_url"}
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """Outcome of one spider's crawl."""
+
+    spider: str
+    returncode: int
+    stats: dict[str, Any]
+    log_tail: str
+
+    @property
+    def problems(self) -> list[str]:
+        """Why this crawl should not count as a success (empty when it should)."""
+        found = []
+        if self.returncode != 0:
+            found.append(f"scrapy exited {self.returncode}")
+        if not self.stats:
+            found.append("no stats written")
+            return found
+        if self.stats.get("finish_reason") != "finished":
+            found.append(f"finish_reason {self.stats.get('finish_reason')!r}")
+        if not self.stats.get("downloader/response_count"):
+            found.append("fetched nothing")
+        if self.stats.get("warc/errors"):
+            found.append(f"{self.stats['warc/errors']} exchange(s) could not be archived")
+        if self.stats.get("log_count/ERROR"):
+            found.append(f"{self.stats['log_count/ERROR']} error(s) logged")
+        return found
+
+
+def scrapy_command(spider: str, base_url: str, output: Path, stats_file: Path, log_level: str) -> list[str]:
+    """The ``scrapy crawl`` command line for one demo crawl."""
+    return [
+        sys.executable, "-m", "scrapy", "crawl", spider,
+        "-a", f"base_url={base_url}",
+        "-s", f"WARC_DIR={output.resolve()}",
+        "-s", f"RUN_STATS_FILE={stats_file}",
+        "-s", f"LOG_LEVEL={log_level}",
+        "-s", "WARC_IS_PART_OF=portal-archive-demo",
+    ]  # fmt: skip
+
+
+def crawl_env() -> dict[str, str]:
+    """Environment that finds this project's settings and packages from any working directory."""
+    env = dict(os.environ)
+    env["SCRAPY_SETTINGS_MODULE"] = "portal_archive.settings"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_crawls(jobs: dict[str, str], output: Path, log_level: str) -> list[CrawlResult]:
+    """Run ``scrapy crawl`` for each ``spider -> base_url`` concurrently and collect the results."""
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="portal-archive-run-") as tmp:
+        running = []
+        for spider, base_url in jobs.items():
+            stats_file = Path(tmp) / f"{spider}.json"
+            log_file = (Path(tmp) / f"{spider}.log").open("w+b")
+            process = subprocess.Popen(
+                scrapy_command(spider, base_url, output, stats_file, log_level),
+                stdout=log_file, stderr=subprocess.STDOUT, env=crawl_env(), cwd=PROJECT_ROOT,
+            )  # fmt: skip
+            running.append((spider, process, stats_file, log_file))
+        results = []
+        for spider, process, stats_file, log_file in running:
+            returncode = process.wait()
+            log_file.seek(0)
+            tail = log_file.read()[-4000:].decode("utf-8", "replace")
+            log_file.close()
+            stats = json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else {}
+            results.append(CrawlResult(spider, returncode, stats, tail))
+    return results
+
+
+def format_summary(results: list[CrawlResult], output: Path) -> str:
+    """A plain-text table: pages, items, records by type, bytes and files per spider."""
+    columns = ["spider", "pages", "articles", "response", "revisit", "request", "warcinfo", "bytes", "files", "status"]
+    rows = []
+    totals = dict.fromkeys(columns[1:-1], 0)
+    for result in results:
+        s = result.stats
+        values = {
+            "pages": s.get("downloader/response_count", 0),
+            "articles": s.get("item_scraped_count", 0),
+            "response": s.get("warc/records/response", 0),
+            "revisit": s.get("warc/records/revisit", 0),
+            "request": s.get("warc/records/request", 0),
+            "warcinfo": s.get("warc/records/warcinfo", 0),
+            "bytes": s.get("warc/bytes", 0),
+            "files": s.get("warc/files", 0),
+        }
+        for key, value in values.items():
+            totals[key] += int(value)
+        status = "ok" if not result.problems else "FAILED: " + "; ".join(result.problems)
+        rows.append([result.spider, *(str(values[c]) for c in columns[1:-1]), status])
+    rows.append(["total", *(str(totals[c]) for c in columns[1:-1]), ""])
+    widths = [max(len(columns[i]), *(len(r[i]) for r in rows)) for i in range(len(columns))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append(f"WARC files in {output.resolve()}")
+    return "\n".join(lines)
+
+
+def run_demo(*, output: Path, seed: int, spiders: tuple[str, ...] | None, log_level: str) -> int:
+    """Serve the demo portal, crawl it, print the summary; the exit code says whether all went well."""
+    from portal_archive.demo import DemoPortal
+
+    chosen = spiders or DEMO_SPIDERS
+    unknown = [s for s in chosen if s not in SITE_URL_ATTR]
+    if unknown:
+        print(f"unknown demo spider(s): {', '.join(unknown)}; choose from {', '.join(DEMO_SPIDERS)}", file=sys.stderr)
+        return 2
+    with DemoPortal(seed=seed) as portal:
+        jobs = {name: getattr(portal, SITE_URL_ATTR[name]) for name in chosen}
+        for name, url in jobs.items():
+            print(f"demo site {name}: {url}", file=sys.stderr)
+        print(f"crawling {len(jobs)} site(s) into {output.resolve()} ...", file=sys.stderr)
+        results = run_crawls(jobs, output, log_level)
+    print(format_summary(results, output))
+    leftovers = sorted(output.glob("*.open"))
+    failed = [r for r in results if r.problems]
+    for result in failed:
+        print(f"--- {result.spider} log (tail) ---\n{result.log_tail}", file=sys.stderr)
+    if leftovers:
+        print(f"unfinished WARC files left behind: {', '.join(p.name for p in leftovers)}", file=sys.stderr)
+    return 1 if failed or leftovers else 0

@@ -1,0 +1,60 @@
+"""Write the crawl's final stats as JSON, so a caller can judge a run: ``scrapy crawl`` exits 0
+even when every download failed.
+
+Settings: ``RUN_STATS_FILE`` (empty: disabled).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+class RunStatsExtension:
+    """Dumps ``crawler.stats`` plus the spider name and finish reason when the spider closes."""
+
+    def __init__(self, path: Path, stats: StatsCollector, spider_name: str) -> None:
+        self.path = path
+        self.stats = stats
+        self.spider_name = spider_name
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        target = crawler.settings.get("RUN_STATS_FILE")
+        if not target:
+            raise NotConfigured("RUN_STATS_FILE is empty")
+        assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before extensions
+        extension = cls(Path(target), crawler.stats, crawler.spidercls.name or "")
+        # engine_stopped comes after spider_closed, when every other extension has added its stats.
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_stopped(self) -> None:
+        """Write the stats file atomically (temp file + rename)."""
+        data = {k: _jsonable(v) for k, v in sorted(self.stats.get_stats().items())}
+        data["spider"] = self.spider_name
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(self.path)
+        logger.info("Run stats written to %(path)s", {"path": self.path})
