@@ -126,6 +126,7 @@ class WarcChecker:
         self.path = path
         self.problems: list[Problem] = []
         self.records = 0
+        self._has_requests = False
 
     def _problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(str(self.path), where, message))
@@ -135,7 +136,10 @@ class WarcChecker:
         try:
             self._check_records()
         except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
-            self._problem(f"after record #{self.records}", f"unreadable: {exc}")
+            message = " ".join(str(exc).split())
+            if "non-chunked gzip" in message:
+                message = "whole-file gzip, not one member per record (repair: warcio recompress)"
+            self._problem(f"after record #{self.records}", f"unreadable: {message}")
         if self.path.name.endswith(".gz") and self.records:
             try:
                 with self.path.open("rb") as fh:
@@ -190,6 +194,7 @@ class WarcChecker:
                     self._check_http(where, warc_type, headers, block)
                 if warc_type == "response":
                     responses[record_id] = where
+                self._has_requests |= warc_type == "request"
                 concurrent = headers.get_header("WARC-Concurrent-To")
                 if concurrent:
                     linked.update((concurrent, record_id))
@@ -197,7 +202,8 @@ class WarcChecker:
                     self._check_revisit(where, headers)
         if len(versions) > 1:
             self._problem("", f"mixed WARC versions in one file: {sorted(versions)}")
-        for record_id, where in responses.items():
+        # Request records are optional (many crawlers omit them); once a file has them, each response needs one.
+        for record_id, where in responses.items() if self._has_requests else ():
             if record_id not in linked:
                 self._problem(where, "response has no request record linked by WARC-Concurrent-To")
 

@@ -1,0 +1,1 @@
+"""Item pipelines: thin Scrapy components that call into ``portal_archive``."""
