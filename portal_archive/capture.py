@@ -133,5 +133,7 @@ class WarcCaptureExtension:
         closed = len(self.writer.finished_files) - files_before
         self.stats.set_value("warc/files", len(self.writer.finished_files))
         if closed:
-            logger.info("WARC files written: %(n)d in %(dir)s",
-                        {"n": len(self.writer.finished_files), "dir": self.writer.directory})
+            logger.info(
+                "WARC files written: %(n)d in %(dir)s",
+                {"n": len(self.writer.finished_files), "dir": self.writer.directory},
+            )

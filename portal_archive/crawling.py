@@ -142,7 +142,11 @@ class PortalSpider(scrapy.Spider):
             return []
         if root is None:
             return []
-        return [(el.text or "").strip() for el in root.iter() if isinstance(el.tag, str) and etree.QName(el).localname == tag]
+        return [
+            (el.text or "").strip()
+            for el in root.iter()
+            if isinstance(el.tag, str) and etree.QName(el).localname == tag
+        ]
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Sitemap indexes lead to more sitemaps; url sets lead to pages."""

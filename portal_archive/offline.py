@@ -13,6 +13,6 @@ def use_bundled_public_suffix_list() -> None:
     """
     from scrapy.downloadermiddlewares import cookies
 
-    cookies._split_domain = TLDExtract(  # type: ignore[attr-defined] # replaced on purpose, see docstring
+    cookies._split_domain = TLDExtract(  # replaced on purpose, see docstring
         suffix_list_urls=(), include_psl_private_domains=True
     )

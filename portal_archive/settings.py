@@ -51,3 +51,8 @@ WARC_OPERATOR = os.environ.get("PORTAL_ARCHIVE_OPERATOR", "")
 
 # --- Run summary (portal_archive.runstats) -------------------------------------------------------
 RUN_STATS_FILE = ""
+
+# --- Retries -------------------------------------------------------------------------------------
+# A server that keeps answering 5xx is a fact about the site, archived like any response and
+# counted as retry/max_reached; it is not a failure of the crawl, so it is not logged as an error.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"

@@ -1,8 +1,8 @@
 """Replay URLs from a WARC folder through pywb's WSGI app, in a process of its own.
 
 pywb monkey-patches the interpreter with gevent on import, so tests run it here as a subprocess
-(``python -m tests.replay_probe ARCHIVE_DIR`` with a JSON list of requests on stdin) and read a JSON
-list of responses from stdout: status, headers and the body in base64.
+(``python -m tests.replay_probe ARCHIVE_DIR OUT.json`` with a JSON list of requests on stdin) and read
+a JSON list of responses from OUT.json (pywb prints notices on stdout): status, headers, base64 body.
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ def build_app(archive_dir: Path, work: Path) -> Any:
     index = work / "index.cdxj"
     with index.open("w") as out:
         CDXJIndexer(out, warcs, sort=True, filename=None).process_all()
-    return FrontEndApp(config_file=None, custom_config={
-        "collections": {"demo": {"index_paths": str(index), "archive_paths": str(archive_dir) + "/"}},
-        "framed_replay": False,
-    })
+    return FrontEndApp(
+        config_file=None,
+        custom_config={
+            "collections": {"demo": {"index_paths": str(index), "archive_paths": str(archive_dir) + "/"}},
+            "framed_replay": False,
+        },
+    )
 
 
 def main() -> int:
@@ -45,14 +48,16 @@ def main() -> int:
         for item in wanted:
             request = Request.blank(item["path"], headers=item.get("headers", {}))
             response = request.get_response(app)
-            results.append({
-                "path": item["path"],
-                "status": response.status_int,
-                "headers": [[k, v] for k, v in response.headerlist],
-                "body": base64.b64encode(response.body).decode("ascii"),
-            })
+            results.append(
+                {
+                    "path": item["path"],
+                    "status": response.status_int,
+                    "headers": [[k, v] for k, v in response.headerlist],
+                    "body": base64.b64encode(response.body).decode("ascii"),
+                }
+            )
         app.warcserver_server.stop()
-    json.dump(results, sys.stdout)
+    Path(sys.argv[2]).write_text(json.dumps(results), encoding="utf-8")
     return 0
 
 

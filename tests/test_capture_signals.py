@@ -39,7 +39,7 @@ class SlowPortal(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -56,10 +56,24 @@ def slow_portal() -> Iterator[str]:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_closes_and_renames_the_open_file(slow_portal: str, tmp_path: Path, signum: int) -> None:
-    command = [sys.executable, "-m", "scrapy", "crawl", "bendi", "-a", f"base_url={slow_portal}",
-               "-s", f"WARC_DIR={tmp_path}", "-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
-    process = subprocess.Popen(command, env=crawl_env(), cwd=PROJECT_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "bendi",
+        "-a",
+        f"base_url={slow_portal}",
+        "-s",
+        f"WARC_DIR={tmp_path}",
+        "-s",
+        "LOG_LEVEL=INFO",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+    ]
+    process = subprocess.Popen(
+        command, env=crawl_env(), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob("*.warc.gz.open")):
         assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""

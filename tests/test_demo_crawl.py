@@ -83,7 +83,8 @@ def test_every_crawl_succeeds_and_counts_its_records(demo_crawl: DemoCrawl) -> N
         assert stats["warc/records/request"] == stats["warc/records/response"] + stats.get("warc/records/revisit", 0)
         assert stats["warc/records/warcinfo"] == stats["warc/files"] >= 1
         assert stats["warc/bytes"] == sum(
-            p.stat().st_size for p in demo_crawl.directory.glob(f"{result.spider}-*.warc.gz"))
+            p.stat().st_size for p in demo_crawl.directory.glob(f"{result.spider}-*.warc.gz")
+        )
 
 
 def test_nothing_left_open(demo_crawl: DemoCrawl) -> None:
@@ -160,12 +161,17 @@ def fetch_live(url: str, accept_gzip: bool) -> bytes:
 
 
 def replay(directory: Path, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = directory.parent / f"{directory.name}-replay.json"
     result = subprocess.run(
-        [sys.executable, "-m", "tests.replay_probe", str(directory)], input=json.dumps(requests),
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+        [sys.executable, "-m", "tests.replay_probe", str(directory), str(out)],
+        input=json.dumps(requests),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return list(json.loads(result.stdout))
+    return list(json.loads(out.read_text(encoding="utf-8")))
 
 
 def pywb_timestamp(warc_date: str) -> str:
@@ -179,10 +185,12 @@ def test_pywb_id_replay_returns_exactly_the_bytes_sent(demo_portal: Any, demo_cr
     for entry in entries:
         capture = next(c for c in captured[entry.url] if c.warc_type == "response")
         gzip_page = entry.content_encoding == "gzip"
-        requests.append({
-            "path": f"/demo/{pywb_timestamp(capture.date)}id_/{entry.url}",
-            "headers": {"Accept-Encoding": "gzip"} if gzip_page else {},
-        })
+        requests.append(
+            {
+                "path": f"/demo/{pywb_timestamp(capture.date)}id_/{entry.url}",
+                "headers": {"Accept-Encoding": "gzip"} if gzip_page else {},
+            }
+        )
         expected.append((entry, capture))
     replies = replay(demo_crawl.directory, requests)
     kinds_checked = set()

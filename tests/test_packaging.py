@@ -10,7 +10,7 @@ from tests.conftest import PROJECT_ROOT
 
 
 def test_top_level_packages_resolve_inside_the_repository() -> None:
-    code = "import spiders, pipelines, portal_archive; print(spiders.__file__, pipelines.__file__, portal_archive.__file__)"
+    code = "import spiders, pipelines, portal_archive as p; print(spiders.__file__, pipelines.__file__, p.__file__)"
     # A fresh interpreter from another directory: what `scrapy crawl` and the console script see.
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", check=True)
     for path in result.stdout.split():
@@ -24,6 +24,7 @@ def test_console_script_runs() -> None:
 
 
 def test_scrapy_list_names_the_portal_spiders() -> None:
-    result = subprocess.run([sys.executable, "-m", "scrapy", "list"], capture_output=True, text=True,
-                            cwd=PROJECT_ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
+    )
     assert {"bendi", "infoq", "wechat"} <= set(result.stdout.split())

@@ -22,19 +22,32 @@ def test_defaults() -> None:
 
 
 def test_values_are_read_and_frozen() -> None:
-    config = WarcConfig.from_settings(Settings({
-        "WARC_DIR": "/tmp/x", "WARC_MAX_SIZE": "5000", "WARC_GZIP_LEVEL": "9", "WARC_PREFIX": "crawl-1",
-        "WARC_OPERATOR": "Archive Team <a@example.org>",
-    }))
+    config = WarcConfig.from_settings(
+        Settings(
+            {
+                "WARC_DIR": "/tmp/x",
+                "WARC_MAX_SIZE": "5000",
+                "WARC_GZIP_LEVEL": "9",
+                "WARC_PREFIX": "crawl-1",
+                "WARC_OPERATOR": "Archive Team <a@example.org>",
+            }
+        )
+    )
     assert (config.directory, config.max_size, config.gzip_level, config.prefix) == (Path("/tmp/x"), 5000, 9, "crawl-1")
     assert config.operator == "Archive Team <a@example.org>"
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.max_size = 1  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("WARC_MAX_SIZE", "10"), ("WARC_GZIP_LEVEL", "11"), ("WARC_PREFIX", "../escape"), ("WARC_REVISIT_MIN_SIZE", "-1"),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("WARC_MAX_SIZE", "10"),
+        ("WARC_GZIP_LEVEL", "11"),
+        ("WARC_PREFIX", "../escape"),
+        ("WARC_REVISIT_MIN_SIZE", "-1"),
+    ],
+)
 def test_bad_values_name_the_key(key: str, value: str) -> None:
     with pytest.raises(WarcSettingsError, match=key):
         WarcConfig.from_settings(Settings({key: value}))

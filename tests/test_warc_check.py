@@ -18,8 +18,13 @@ from tests.test_warc_writer import gbk_exchange, make_writer
 HTML = b"<html><body><p>hello</p></body></html>"
 
 
-def warcio_file(path: Path, records: list[tuple[str, str, list[tuple[str, str]], bytes]],
-                warcinfo: bool = True, gzip_records: bool = True, extra: dict[str, str] | None = None) -> Path:
+def warcio_file(
+    path: Path,
+    records: list[tuple[str, str, list[tuple[str, str]], bytes]],
+    warcinfo: bool = True,
+    gzip_records: bool = True,
+    extra: dict[str, str] | None = None,
+) -> Path:
     """Write a WARC with warcio (a third-party writer) so each defect is planted on purpose."""
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=gzip_records, warc_version="1.1")
@@ -27,7 +32,9 @@ def warcio_file(path: Path, records: list[tuple[str, str, list[tuple[str, str]],
             writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
         for url, status, headers, body in records:
             record = writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body),
+                url,
+                "response",
+                payload=io.BytesIO(body),
                 http_headers=StatusAndHeaders(status, headers, protocol="HTTP/1.1"),
                 warc_headers_dict=extra or {},
             )
@@ -49,8 +56,10 @@ def test_our_writer_output_is_clean(tmp_path: Path) -> None:
 
 
 def test_gzip_header_over_plain_body(tmp_path: Path) -> None:
-    path = warcio_file(tmp_path / "a.warc.gz", [
-        ("http://e.test/", "200 OK", [("Content-Encoding", "gzip"), ("Content-Length", str(len(HTML)))], HTML)])
+    path = warcio_file(
+        tmp_path / "a.warc.gz",
+        [("http://e.test/", "200 OK", [("Content-Encoding", "gzip"), ("Content-Length", str(len(HTML)))], HTML)],
+    )
     assert "Content-Encoding: gzip but the stored body is not gzip" in problems_of(path)
 
 
@@ -60,16 +69,17 @@ def test_stale_content_length(tmp_path: Path) -> None:
 
 
 def test_chunked_header_over_dechunked_body(tmp_path: Path) -> None:
-    path = warcio_file(tmp_path / "a.warc.gz", [
-        ("http://e.test/", "200 OK", [("Transfer-Encoding", "chunked")], HTML)])
+    path = warcio_file(tmp_path / "a.warc.gz", [("http://e.test/", "200 OK", [("Transfer-Encoding", "chunked")], HTML)])
     assert "Transfer-Encoding: chunked but the stored body is not chunked" in problems_of(path)
 
 
 def test_missing_reason_phrase_and_warcinfo(tmp_path: Path) -> None:
     gz = gzip.compress(HTML, mtime=0)
-    path = warcio_file(tmp_path / "a.warc.gz", [
-        ("http://e.test/", "200", [("Content-Encoding", "gzip"), ("Content-Length", str(len(gz)))], gz)],
-        warcinfo=False)
+    path = warcio_file(
+        tmp_path / "a.warc.gz",
+        [("http://e.test/", "200", [("Content-Encoding", "gzip"), ("Content-Length", str(len(gz)))], gz)],
+        warcinfo=False,
+    )
     found = problems_of(path)
     assert "first record is not warcinfo" in found
     assert any(m.startswith("HTTP status line without protocol, code and reason phrase") for m in found)
@@ -81,8 +91,10 @@ def test_revisit_without_refers_to(tmp_path: Path) -> None:
         writer = WARCWriter(fh, gzip=True, warc_version="1.1")
         writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
         record = writer.create_revisit_record(
-            "http://e.test/", digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-            refers_to_uri="http://e.test/", refers_to_date="2024-01-01T00:00:00Z",
+            "http://e.test/",
+            digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            refers_to_uri="http://e.test/",
+            refers_to_date="2024-01-01T00:00:00Z",
             http_headers=StatusAndHeaders("200 OK", [], protocol="HTTP/1.1"),
         )
         writer.write_record(record)
@@ -125,12 +137,15 @@ def test_garbage_and_truncated_files_are_reported_not_raised(tmp_path: Path) -> 
     assert problems_of(empty) == ["no WARC records"]
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("sha1:GADFZKSA5MTG3MOKF2JHACULVAW6474A", True),
-    ("sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", False),
-    ("md5:00", False),
-    ("crc32:1234", None),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("sha1:GADFZKSA5MTG3MOKF2JHACULVAW6474A", True),
+        ("sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", False),
+        ("md5:00", False),
+        ("crc32:1234", None),
+    ],
+)
 def test_digest_labels(label: str, expected: bool | None) -> None:
     assert digest_matches(label, gbk_exchange().body) is expected
 

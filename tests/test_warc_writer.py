@@ -119,7 +119,9 @@ def test_identical_payload_becomes_revisit_with_refers_to(tmp_path: Path) -> Non
     writer = make_writer(tmp_path)
     first = writer.write_exchange(gbk_exchange())
     second_exchange = HttpExchange(
-        url="http://news.example.cn/mirror", status=200, response_headers=gbk_exchange().response_headers,
+        url="http://news.example.cn/mirror",
+        status=200,
+        response_headers=gbk_exchange().response_headers,
         body=GBK_BODY,
     )
     second = writer.write_exchange(second_exchange)
@@ -140,31 +142,41 @@ def test_identical_payload_becomes_revisit_with_refers_to(tmp_path: Path) -> Non
 
 def test_empty_payloads_are_never_revisits(tmp_path: Path) -> None:
     writer = make_writer(tmp_path)
-    redirect = HttpExchange(url="http://e.test/old", status=301,
-                            response_headers=[(b"Location", b"/new"), (b"Content-Length", b"0")])
+    redirect = HttpExchange(
+        url="http://e.test/old", status=301, response_headers=[(b"Location", b"/new"), (b"Content-Length", b"0")]
+    )
     kinds = [writer.write_exchange(redirect).warc_type for _ in range(2)]
     writer.close()
     assert kinds == ["response", "response"]
 
 
 def test_dechunked_body_renames_transfer_encoding() -> None:
-    exchange = HttpExchange(url="http://e.test/", status=200,
-                            response_headers=[(b"Transfer-Encoding", b"chunked")], body=b"hello")
+    exchange = HttpExchange(
+        url="http://e.test/", status=200, response_headers=[(b"Transfer-Encoding", b"chunked")], body=b"hello"
+    )
     assert consistent_response_headers(exchange) == [(b"X-Orig-Transfer-Encoding", b"chunked")]
 
 
 def test_decoded_body_renames_content_encoding_and_fixes_length() -> None:
-    exchange = HttpExchange(url="http://e.test/", status=200, body=b"plain text", body_decoded=True,
-                            response_headers=[(b"Content-Encoding", b"gzip"), (b"Content-Length", b"30")])
+    exchange = HttpExchange(
+        url="http://e.test/",
+        status=200,
+        body=b"plain text",
+        body_decoded=True,
+        response_headers=[(b"Content-Encoding", b"gzip"), (b"Content-Length", b"30")],
+    )
     assert consistent_response_headers(exchange) == [
-        (b"X-Orig-Content-Encoding", b"gzip"), (b"X-Orig-Content-Length", b"30"), (b"Content-Length", b"10"),
+        (b"X-Orig-Content-Encoding", b"gzip"),
+        (b"X-Orig-Content-Length", b"30"),
+        (b"Content-Length", b"10"),
     ]
 
 
 def test_gzip_body_keeps_content_encoding() -> None:
     body = gzip.compress(b"<p>x</p>", mtime=0)
-    exchange = HttpExchange(url="http://e.test/", status=200, body=body,
-                            response_headers=[(b"Content-Encoding", b"gzip")])
+    exchange = HttpExchange(
+        url="http://e.test/", status=200, body=body, response_headers=[(b"Content-Encoding", b"gzip")]
+    )
     assert consistent_response_headers(exchange) == [(b"Content-Encoding", b"gzip")]
 
 
@@ -215,8 +227,11 @@ def test_writer_output_passes_shared_linter_and_warcio_check(tmp_path: Path) -> 
     writer = make_writer(tmp_path, clock=lambda: datetime.now(UTC))
     writer.write_exchange(gbk_exchange())
     writer.write_exchange(HttpExchange(url="http://e.test/mirror", status=200, body=GBK_BODY))
-    writer.write_exchange(HttpExchange(url="http://e.test/c", status=200, body=b"chunk",
-                                       response_headers=[(b"Transfer-Encoding", b"chunked")]))
+    writer.write_exchange(
+        HttpExchange(
+            url="http://e.test/c", status=200, body=b"chunk", response_headers=[(b"Transfer-Encoding", b"chunked")]
+        )
+    )
     path = writer.close()
     assert path is not None
     lint = subprocess.run([sys.executable, str(LINT_WARC), "--strict", str(path)], capture_output=True, text=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import re
 import zlib
@@ -20,7 +21,6 @@ from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-
 
 _DATE_RE = {
     "WARC/1.0": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
@@ -218,10 +218,9 @@ class WarcChecker:
             if parsed is not None:
                 _, http_headers, entity = parsed
                 if any(b"chunked" in v.lower() for v in http_headers.get(b"transfer-encoding", [])):
-                    try:
+                    # A body that is not chunk-framed is reported by the HTTP-layer check.
+                    with contextlib.suppress(ValueError):
                         entity = dechunk(entity)
-                    except ValueError:
-                        pass
                 if digest_matches(payload_digest, entity) is False:
                     self._problem(where, "WARC-Payload-Digest does not match the entity body")
 
@@ -258,7 +257,9 @@ class WarcChecker:
                     self._problem(where, "Content-Encoding: deflate but the stored body does not inflate")
         lengths = http_headers.get(b"content-length", [])
         if len(set(lengths)) > 1:
-            self._problem(where, f"conflicting HTTP Content-Length values {sorted(v.decode('latin-1') for v in set(lengths))}")
+            self._problem(
+                where, f"conflicting HTTP Content-Length values {sorted(v.decode('latin-1') for v in set(lengths))}"
+            )
         elif lengths and b"chunked" not in transfer:
             truncated = headers.get_header("WARC-Truncated")  # type: ignore[attr-defined]
             if not lengths[0].isdigit():

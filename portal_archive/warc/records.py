@@ -135,8 +135,10 @@ def consistent_response_headers(exchange: HttpExchange) -> list[tuple[bytes, byt
         lower = name.lower()
         if lower == b"transfer-encoding" and b"chunked" in value.lower() and not _has_chunk_framing(body):
             out.append((b"X-Orig-Transfer-Encoding", value))
-        elif lower == b"content-encoding" and value.strip().lower() not in (b"", b"identity") and (
-            exchange.body_decoded or not _looks_content_encoded(value, body)
+        elif (
+            lower == b"content-encoding"
+            and value.strip().lower() not in (b"", b"identity")
+            and (exchange.body_decoded or not _looks_content_encoded(value, body))
         ):
             decoded_content = True
             out.append((b"X-Orig-Content-Encoding", value))
@@ -211,9 +213,7 @@ class WarcRecordBuilder:
         ]
         return WarcRecord(record_id, "warcinfo", tuple(fields), block)
 
-    def response(
-        self, exchange: HttpExchange, *, record_id: str, date: str, payload_digest: str
-    ) -> WarcRecord:
+    def response(self, exchange: HttpExchange, *, record_id: str, date: str, payload_digest: str) -> WarcRecord:
         """A full ``response`` record: HTTP head plus the entity as received."""
         block = http_response_head(exchange) + exchange.body
         fields = self._common("response", record_id, date, exchange.url)

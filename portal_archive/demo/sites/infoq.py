@@ -1,0 +1,324 @@
+"""The original publisher, modelled on InfoQ China (infoq.cn).
+
+Article data is present twice, as on the real Nuxt site: rendered HTML inside
+`.ProseMirror` and a `__NUXT_DATA__` payload. One article ships an empty body that
+only an inline script fills from the getDetail API. Article pages are gzipped when
+the client accepts it; the home page is sent with chunked framing.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from email.utils import format_datetime
+from typing import Any, Final
+
+from ..blocks import body_text
+from ..manifest import ManifestEntry
+from ..nuxt import Tagged, encode_nuxt_data
+from ..responses import (
+    JSON_UTF8,
+    RSS_UTF8,
+    TEXT_UTF8,
+    XML_UTF8,
+    Request,
+    Response,
+    Route,
+    SiteRoutes,
+    fixed,
+    text_response,
+)
+from ..world import InfoqPost, World
+from .common import SiteBuild, china_time, esc, render_blocks, urlset, utc_iso
+
+SERVER_NAME: Final = "Tengine"
+SITE_TITLE: Final = "InfoQ - 促进软件开发及相关领域知识与创新的传播"
+SOURCE_NAME: Final = "InfoQ"
+DETAIL_API_PATH: Final = "/public/v1/article/getDetail"
+HOME_LATEST_COUNT: Final = 15
+FEED_SIZE: Final = 20
+SITEMAP_PARTS: Final = 2
+RECOMMEND_COUNT: Final = 4
+
+
+def _uid(name: str) -> int:
+    """A stable numeric id for an author or topic name, as the API exposes them."""
+    return zlib.crc32(name.encode("utf-8")) % 10_000_000
+
+
+def content_html(post: InfoqPost) -> str:
+    """The ProseMirror body: what the page renders and what the API returns as `content`."""
+    parts = [
+        render_blocks(
+            post.article.blocks,
+            paragraph="<p>{text}</p>",
+            heading="<h2>{text}</h2>",
+            item="<li><p>{text}</p></li>",
+        )
+    ]
+    if post.article.references:
+        parts.append("<p>参考链接:</p>")
+        parts.extend(f'<p><a href="{esc(url)}" target="_blank">{esc(url)}</a></p>' for url in post.article.references)
+    return "\n".join(parts)
+
+
+def article_record(post: InfoqPost, *, with_content: bool) -> dict[str, Any]:
+    """The article object of the payload and of getDetail, in InfoQ's field names."""
+    article = post.article
+    record: dict[str, Any] = {
+        "uuid": post.post_id,
+        "article_title": article.title,
+        "article_summary": article.summary,
+        "publish_time": round(article.published.timestamp() * 1000),
+        "author": [{"uid": _uid(name), "nickname": name} for name in article.authors],
+        "topic": [{"id": _uid(tag), "name": tag} for tag in article.tags],
+    }
+    if with_content:
+        record["content"] = content_html(post)
+    return record
+
+
+def nuxt_payload(post: InfoqPost) -> str:
+    """`__NUXT_DATA__` as Nuxt 3 writes it: reactive wrappers around useAsyncData results."""
+    state = {
+        "data": Tagged(
+            "ShallowReactive",
+            (
+                {
+                    f"article-detail-{post.post_id}": {
+                        "code": 0,
+                        "data": article_record(post, with_content=not post.js_only),
+                    }
+                },
+            ),
+        ),
+        "state": {},
+        "once": Tagged("Set", ()),
+        "_errors": Tagged("ShallowReactive", ({},)),
+        "serverRendered": True,
+        "path": post.path,
+    }
+    return encode_nuxt_data(Tagged("ShallowReactive", (state,)))
+
+
+def _fetch_script(post: InfoqPost) -> str:
+    return (
+        "<script>\n(function () {\n"
+        "  var box = document.querySelector('.ProseMirror');\n"
+        f"  fetch('{DETAIL_API_PATH}', {{method: 'POST', headers: {{'Content-Type': 'application/json'}},"
+        f" body: JSON.stringify({{uuid: '{post.post_id}'}})}})\n"
+        "    .then(function (response) { return response.json(); })\n"
+        "    .then(function (payload) { box.innerHTML = payload.data.content; });\n"
+        "})();\n</script>\n"
+    )
+
+
+def _layout(title: str, main: str, *, head: str = "", tail: str = "") -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{esc(title)}</title>\n"
+        '<link rel="alternate" type="application/rss+xml" title="InfoQ" href="/feed">\n'
+        f"{head}</head>\n<body>\n"
+        '<div id="__nuxt"><div class="layout">\n'
+        '<header class="com-header"><a class="logo" href="/">InfoQ</a>'
+        '<nav class="nav"><a href="/">首页</a><a href="/feed">RSS</a></nav></header>\n'
+        f"{main}\n"
+        '<footer class="com-footer"><a href="/feed">RSS 订阅</a>'
+        "<span>© 2024 极客邦控股（北京）有限公司</span></footer>\n"
+        f"</div></div>\n{tail}</body>\n</html>\n"
+    )
+
+
+def render_article(post: InfoqPost, recommended: list[InfoqPost]) -> str:
+    """An article page; the body is left empty for the script-rendered article."""
+    article = post.article
+    authors = "".join(f'<span class="com-author-name">{esc(name)}</span>' for name in article.authors)
+    body = "" if post.js_only else content_html(post)
+    recommend = "".join(
+        f'<li><a class="com-article-title" href="{other.path}">{esc(other.article.title)}</a></li>'
+        for other in recommended
+    )
+    main = (
+        '<div class="article-main">\n<article class="article-detail">\n'
+        f'<h1 class="article-title">{esc(article.title)}</h1>\n'
+        f'<div class="article-info"><div class="author-list">{authors}</div>'
+        f'<span class="date">{china_time(article.published)}</span></div>\n'
+        f'<div class="article-summary">{esc(article.summary)}</div>\n'
+        f'<div class="article-content"><div class="article-preview ProseMirror">{body}</div></div>\n'
+        "</article>\n"
+        f'<section class="recommend"><h2>相关推荐</h2><ul>{recommend}</ul></section>\n</div>'
+    )
+    head = (
+        f'<meta name="description" content="{esc(article.summary)}">\n'
+        f'<meta name="keywords" content="{esc(",".join(article.tags))}">\n'
+        f'<meta property="og:title" content="{esc(article.title)}">\n'
+        f'<link rel="canonical" href="{esc(post.url)}">\n'
+    )
+    tail = f'<script id="__NUXT_DATA__" type="application/json" data-ssr="true">{nuxt_payload(post)}</script>\n'
+    if post.js_only:
+        tail += _fetch_script(post)
+    return _layout(f"{article.title}_InfoQ", main, head=head, tail=tail)
+
+
+def _home(world: World) -> Response:
+    items = "\n".join(
+        '<div class="article-item">'
+        f'<a class="com-article-title" href="{post.path}">{esc(post.article.title)}</a>'
+        f'<p class="summary">{esc(post.article.summary)}</p>'
+        f'<div class="info"><span class="author">{esc("、".join(post.article.authors))}</span>'
+        f'<span class="date">{china_time(post.article.published, "%Y-%m-%d")}</span></div></div>'
+        for post in world.infoq_posts[:HOME_LATEST_COUNT]
+    )
+    hot = "".join(
+        f'<li><a href="{post.legacy_path}">{esc(post.article.title)}</a></li>'
+        for post in world.infoq_posts
+        if post.legacy_path
+    )
+    main = (
+        f'<main class="index-main">\n<section class="list-wrap"><h2>最新文章</h2>\n{items}\n</section>\n'
+        f'<section class="hot"><h2>热门文章</h2><ul>{hot}</ul></section>\n</main>'
+    )
+    return text_response(200, _layout(SITE_TITLE, main), chunked=True)
+
+
+def _feed(world: World) -> Response:
+    posts = world.infoq_posts[:FEED_SIZE]
+    items = "\n".join(
+        "<item>"
+        f"<title>{esc(post.article.title)}</title>"
+        f"<link>{esc(post.url)}</link>"
+        f'<guid isPermaLink="true">{esc(post.url)}</guid>'
+        f"<pubDate>{format_datetime(post.article.published)}</pubDate>"
+        f"<dc:creator>{esc('、'.join(post.article.authors))}</dc:creator>"
+        f"<description>{esc(post.article.summary)}</description>"
+        "</item>"
+        for post in posts
+    )
+    built = format_datetime(posts[0].article.published) if posts else ""
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n'
+        f"<title>InfoQ 推荐</title><link>{esc(world.urls.infoq)}/</link>"
+        "<description>InfoQ 中文站最新文章</description><language>zh-cn</language>"
+        f"<lastBuildDate>{built}</lastBuildDate>\n{items}\n</channel>\n</rss>\n"
+    )
+    return text_response(200, text, RSS_UTF8)
+
+
+def _sitemaps(world: World) -> dict[str, Response]:
+    base = world.urls.infoq
+    posts = world.infoq_posts
+    share = -(-len(posts) // SITEMAP_PARTS)
+    parts = {
+        f"/sitemap/index_{number}.xml": posts[(number - 1) * share : number * share]
+        for number in range(1, SITEMAP_PARTS + 1)
+    }
+    index_rows = "\n".join(f"  <sitemap><loc>{base}{path}</loc></sitemap>" for path in parts)
+    index = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{index_rows}\n</sitemapindex>\n'
+    )
+    responses = {"/sitemap.xml": text_response(200, index, XML_UTF8)}
+    for path, chunk in parts.items():
+        locations = [(post.url, utc_iso(post.article.published)[:10]) for post in chunk]
+        responses[path] = text_response(200, urlset(locations), XML_UTF8)
+    return responses
+
+
+def _json(status: int, payload: dict[str, Any]) -> Response:
+    return text_response(status, json.dumps(payload, ensure_ascii=False, separators=(",", ":")), JSON_UTF8)
+
+
+def _detail_route(world: World) -> Route:
+    by_id = {post.post_id: post for post in world.infoq_posts}
+
+    def answer(request: Request) -> Response:
+        try:
+            uuid = json.loads(request.body.decode("utf-8") or "{}").get("uuid")
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            return _json(400, {"code": 400, "msg": "invalid request body", "data": None})
+        post = by_id.get(uuid) if isinstance(uuid, str) else None
+        if post is None:
+            return _json(404, {"code": 404, "msg": "article not found", "data": None})
+        return _json(200, {"code": 0, "data": article_record(post, with_content=True)})
+
+    return Route(answer, methods=("POST",))
+
+
+def _recommended(posts: tuple[InfoqPost, ...], index: int) -> list[InfoqPost]:
+    """The next older articles (wrapping around), as a sidebar would list them."""
+    count = min(RECOMMEND_COUNT, len(posts) - 1)
+    return [posts[(index + offset) % len(posts)] for offset in range(1, count + 1)]
+
+
+def _article_entry(post: InfoqPost) -> ManifestEntry:
+    article = post.article
+    return ManifestEntry(
+        url=post.url,
+        site="infoq",
+        kind="article",
+        status=200,
+        reachable=True,
+        content_encoding="gzip",
+        slug=article.slug,
+        title=article.title,
+        published=utc_iso(article.published),
+        authors=article.authors,
+        source=SOURCE_NAME,
+        references=article.references,
+        body_text=body_text(article.blocks),
+        js_only=post.js_only,
+        relation="original",
+    )
+
+
+def build_infoq_site(world: World) -> SiteBuild:
+    """Routes and manifest entries of the InfoQ-like original site."""
+    base = world.urls.infoq
+    robots = f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
+    routes: dict[str, Route] = {
+        "/": fixed(_home(world)),
+        "/robots.txt": fixed(text_response(200, robots, TEXT_UTF8)),
+        "/feed": fixed(_feed(world)),
+        DETAIL_API_PATH: _detail_route(world),
+    }
+    entries = [ManifestEntry(url=f"{base}/", site="infoq", kind="home", status=200, reachable=True, chunked=True)]
+    for index, post in enumerate(world.infoq_posts):
+        page = render_article(post, _recommended(world.infoq_posts, index))
+        routes[post.path] = fixed(text_response(200, page, gzip_negotiable=True))
+        entries.append(_article_entry(post))
+    for post in world.infoq_posts:
+        if post.legacy_path:
+            body = f'<html><body><a href="{post.url}">Moved Permanently</a></body></html>'
+            routes[post.legacy_path] = fixed(text_response(301, body, headers=(("Location", post.url),)))
+            entries.append(
+                ManifestEntry(
+                    url=f"{base}{post.legacy_path}",
+                    site="infoq",
+                    kind="redirect",
+                    status=301,
+                    reachable=True,
+                    location=post.url,
+                )
+            )
+    entries.append(ManifestEntry(url=f"{base}/feed", site="infoq", kind="feed", status=200, reachable=True))
+    for path, response in _sitemaps(world).items():
+        routes[path] = fixed(response)
+        entries.append(ManifestEntry(url=f"{base}{path}", site="infoq", kind="sitemap", status=200, reachable=True))
+    entries.append(ManifestEntry(url=f"{base}/robots.txt", site="infoq", kind="robots", status=200, reachable=True))
+    js_only = next((post for post in world.infoq_posts if post.js_only), None)
+    if js_only is not None:
+        entries.append(
+            ManifestEntry(
+                url=f"{base}{DETAIL_API_PATH}",
+                site="infoq",
+                kind="api",
+                status=200,
+                reachable=False,
+                method="POST",
+                request_body=json.dumps({"uuid": js_only.post_id}),
+            )
+        )
+    not_found_page = _layout("404 - InfoQ", '<main class="error-page"><h1>404</h1><p>页面不存在</p></main>')
+    not_found = text_response(404, not_found_page)
+    return SiteBuild(SiteRoutes(SERVER_NAME, routes, lambda _request: not_found), tuple(entries))
