@@ -4,12 +4,20 @@ That signal fires before any downloader middleware runs, so the body is still as
 bytes with their ``Content-Encoding``) and 3xx responses are still visible; a middleware or a
 pipeline would see a decoded body with a stale ``Content-Length`` and no redirects.
 
+Requests rendered by a browser (``meta["playwright"]``) hand Scrapy the rendered DOM, not the bytes
+the server sent. For those the extension archives the browser's own network exchanges as they
+finish (every sub-request; the page document too unless a plain fetch already archived it, named
+by ``meta["warc_refers_to"]``), and the rendered DOM as a ``resource`` record whose target is
+``urn:dom:<page URL>``, so replay tools never mistake it for the server's response.
+
 Settings: the ``WARC_*`` family (see ``portal_archive.warc.config``).
-Stats: ``warc/records/<type>``, ``warc/bytes``, ``warc/files``, ``warc/errors``.
+Stats: ``warc/records/<type>``, ``warc/bytes``, ``warc/files``, ``warc/errors``,
+``warc/browser/exchanges``, ``warc/browser/errors``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from typing import TYPE_CHECKING, Any, Self
@@ -17,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Self
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from twisted.internet.defer import Deferred
 
 from portal_archive import __version__
 from portal_archive.warc.config import WarcConfig
@@ -24,6 +33,8 @@ from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import RotatingWarcWriter, WrittenExchange
 
 if TYPE_CHECKING:
+    from playwright.async_api import Request as BrowserRequest
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
     from scrapy.settings import BaseSettings
@@ -32,6 +43,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WARC_1_1_SPEC = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+DOM_URI_PREFIX = "urn:dom:"
+# scrapy-playwright resolves string event handlers as spider attributes; a string keeps the
+# request picklable for JOBDIR queues, where a bound method would not be.
+BROWSER_HANDLER_ATTRIBUTE = "_portal_archive_browser_request_finished"
 
 
 def warcinfo_fields(settings: BaseSettings, config: WarcConfig, spider_name: str) -> list[tuple[str, str]]:
@@ -77,6 +92,8 @@ class WarcCaptureExtension:
     def __init__(self, writer: RotatingWarcWriter, stats: StatsCollector) -> None:
         self.writer = writer
         self.stats = stats
+        self._documents_archived: dict[str, str] = {}
+        self._pending: set[asyncio.Future[None]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -96,12 +113,75 @@ class WarcCaptureExtension:
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before extensions
         extension = cls(writer, crawler.stats)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.request_reached_downloader, signal=signals.request_reached_downloader)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.spider_closed, signal=signals.engine_stopped)
         return extension
 
+    def spider_opened(self, spider: Spider) -> None:
+        """Expose the browser hook under the name browser requests refer to."""
+        setattr(spider, BROWSER_HANDLER_ATTRIBUTE, self.browser_request_finished)
+
+    def request_reached_downloader(self, request: Request) -> None:
+        """Ask scrapy-playwright to report every finished browser request of a rendered page."""
+        if not request.meta.get("playwright"):
+            return
+        handlers = dict(request.meta.get("playwright_page_event_handlers") or {})
+        handlers["requestfinished"] = BROWSER_HANDLER_ATTRIBUTE
+        request.meta["playwright_page_event_handlers"] = handlers
+        refers_to = request.meta.get("warc_refers_to")
+        if refers_to:
+            self._documents_archived[request.url] = str(refers_to)
+
+    def browser_request_finished(self, browser_request: BrowserRequest) -> None:
+        """Playwright event handler: archive the exchange once its body can be read."""
+        task = asyncio.ensure_future(self._archive_browser_exchange(browser_request))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _archive_browser_exchange(self, browser_request: BrowserRequest) -> None:
+        url = browser_request.url
+        if not url.startswith(("http://", "https://")):
+            return
+        if browser_request.is_navigation_request() and url in self._documents_archived:
+            return  # the plain fetch archived the document as the server sent it
+        try:
+            browser_response = await browser_request.response()
+            if browser_response is None:
+                return
+            body = b"" if 300 <= browser_response.status < 400 else await browser_response.body()
+            response_headers = await browser_response.headers_array()
+            request_headers = await browser_request.headers_array()
+            address = await browser_response.server_addr()
+        except Exception as exc:  # Playwright raises its own Error types for closed pages and targets
+            self.stats.inc_value("warc/browser/errors")
+            logger.warning("Could not read browser exchange %(url)s: %(exc)s", {"url": url, "exc": exc})
+            return
+        exchange = HttpExchange(
+            url=url,
+            method=browser_request.method.encode("ascii"),
+            request_headers=[(h["name"].encode("latin-1"), h["value"].encode("latin-1")) for h in request_headers],
+            request_body=browser_request.post_data_buffer or b"",
+            status=browser_response.status,
+            response_headers=[(h["name"].encode("latin-1"), h["value"].encode("latin-1")) for h in response_headers],
+            body=body,
+            ip_address=address["ipAddress"] if address else None,
+            body_decoded=True,
+        )
+        try:
+            self._write(exchange)
+        except Exception:
+            self.stats.inc_value("warc/errors")
+            logger.exception("Could not archive browser exchange %(url)s", {"url": url})
+            return
+        self.stats.inc_value("warc/browser/exchanges")
+
     def response_downloaded(self, response: Response, request: Request) -> None:
         """Archive the exchange and remember where, so items can cite their record."""
+        if "playwright" in (response.flags or []):
+            self.archive_rendered_dom(request, response)
+            return
         try:
             written = self.archive(request, response)
         except Exception:
@@ -115,18 +195,55 @@ class WarcCaptureExtension:
 
     def archive(self, request: Request, response: Response) -> WrittenExchange:
         """Write one exchange and count it."""
-        files_before = self.writer.files_opened
-        bytes_before = self.writer.bytes_written
-        written = self.writer.write_exchange(exchange_from_scrapy(request, response))
+        return self._write(exchange_from_scrapy(request, response))
+
+    def _count_new_files(self, files_before: int, bytes_before: int) -> None:
         opened = self.writer.files_opened - files_before
         if opened:
             self.stats.inc_value("warc/records/warcinfo", opened)
+        self.stats.inc_value("warc/bytes", self.writer.bytes_written - bytes_before)
+
+    def _write(self, exchange: HttpExchange) -> WrittenExchange:
+        files_before, bytes_before = self.writer.files_opened, self.writer.bytes_written
+        written = self.writer.write_exchange(exchange)
+        self._count_new_files(files_before, bytes_before)
         self.stats.inc_value(f"warc/records/{written.warc_type}")
         self.stats.inc_value("warc/records/request")
-        self.stats.inc_value("warc/bytes", self.writer.bytes_written - bytes_before)
         return written
 
-    def spider_closed(self, *args: Any, **kwargs: Any) -> None:
+    def archive_rendered_dom(self, request: Request, response: Response) -> None:
+        """The rendered DOM as a ``resource`` record referring to the page's archived response."""
+        files_before, bytes_before = self.writer.files_opened, self.writer.bytes_written
+        try:
+            written = self.writer.write_related(
+                "resource",
+                url=DOM_URI_PREFIX + response.url,
+                content_type="text/html; charset=utf-8",
+                block=response.text.encode("utf-8"),
+                refers_to=request.meta.get("warc_refers_to") or None,
+            )
+        except Exception:
+            self.stats.inc_value("warc/errors")
+            logger.exception("Could not archive the rendered DOM of %(url)s", {"url": response.url})
+            return
+        self._count_new_files(files_before, bytes_before)
+        self.stats.inc_value("warc/records/resource")
+        request.meta["warc_dom_record_id"] = written.record_id
+        request.meta.setdefault("warc_record_id", request.meta.get("warc_refers_to") or written.record_id)
+
+    def spider_closed(self, *args: Any, **kwargs: Any) -> Deferred[None] | None:
+        """Wait for browser exchanges still being read, then close the file."""
+        if self._pending:
+            pending = asyncio.gather(*self._pending, return_exceptions=True)
+            return Deferred.fromFuture(asyncio.ensure_future(self._close_after(pending)))
+        self._close()
+        return None
+
+    async def _close_after(self, pending: asyncio.Future[list[Any]]) -> None:
+        await pending
+        self._close()
+
+    def _close(self) -> None:
         """Close the open file so nothing is left ``.open`` after a normal or signalled stop."""
         files_before = len(self.writer.finished_files)
         self.writer.close()

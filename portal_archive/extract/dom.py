@@ -1,0 +1,181 @@
+"""Parse a page, drop what never carries article text, and cut it into text blocks.
+
+A block is a run of text between block-level boundaries (``<p>``, ``<div>``, ``<li>``, ``<br>``
+…), in document order. Scoring and boilerplate labelling work on blocks rather than on elements
+because Chinese portals often put a whole article in one ``<div>`` split by ``<br>``, and often
+run a list of links together with no separator at all. Every walk here is iterative: deeply
+nested input must not hit Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from lxml import etree, html
+
+BLOCK_TAGS: Final = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+        "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
+        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main",
+        "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+        "thead", "tr", "ul",
+    }
+)  # fmt: skip
+HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_JUNK_TAGS: Final = (
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
+    "select", "option", "textarea", "button", "input", "head", "map", "audio", "video", "link", "meta",
+)  # fmt: skip
+_HIDDEN_XPATH: Final = etree.XPath(
+    "//*[@hidden or @aria-hidden='true' and not(self::body) "
+    "or contains(translate(@style, ' ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'display:none')"
+    " or contains(translate(@style, ' ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), "
+    "'visibility:hidden')]"
+)
+_XML_DECL_RE: Final = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+_CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPACE_RE: Final = re.compile(r"\s+")
+_PARSER: Final = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+
+
+def parse(text: str) -> etree._Element | None:
+    """Parse decoded HTML; ``None`` when nothing element-like is left.
+
+    The text is re-encoded and handed to libxml2 with a fixed UTF-8 parser, so a stale
+    ``<meta charset>`` or an XML declaration inside the string cannot re-decode it.
+    """
+    cleaned = _CONTROL_RE.sub("", _XML_DECL_RE.sub("", text, count=1))
+    if not cleaned.strip():
+        return None
+    try:
+        root = html.document_fromstring(cleaned.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    return root
+
+
+def clean(root: etree._Element) -> None:
+    """Remove scripts, styles, forms' widgets and hidden elements in place (keeps their tails)."""
+    for el in _HIDDEN_XPATH(root):
+        if isinstance(el, etree._Element) and el.getparent() is not None:
+            _drop_keep_tail(el)
+    etree.strip_elements(root, *_JUNK_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+
+
+def _drop_keep_tail(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace (including U+3000 and NBSP) into one space."""
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+@dataclass(slots=True, eq=False)
+class Block:
+    """One run of text between block boundaries, with what scoring needs to know about it."""
+
+    index: int
+    text: str
+    owner: etree._Element
+    """The nearest block-level element around the text."""
+    chars: int
+    """Non-space characters."""
+    link_chars: int
+    """Non-space characters inside ``<a>``."""
+    links: list[tuple[str, str]] = field(default_factory=list)
+    """``(anchor text, href)`` of the links that start in this block."""
+
+    @property
+    def tag(self) -> str:
+        """The owner element's tag."""
+        return str(self.owner.tag)
+
+    @property
+    def link_density(self) -> float:
+        """Share of the block's characters that are link text."""
+        return self.link_chars / self.chars if self.chars else 0.0
+
+
+class _BlockBuilder:
+    """Accumulates inline text until the next block boundary."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.links: list[tuple[str, str]] = []
+
+    def add(self, text: str, *, in_link: bool) -> None:
+        self.parts.append(text)
+        if in_link:
+            self.link_chars += len("".join(text.split()))
+
+    def flush(self, owner: etree._Element) -> None:
+        if not self.parts:
+            self.links = []
+            return
+        text = normalize_space("".join(self.parts))
+        if text:
+            chars = len(text) - text.count(" ")
+            self.blocks.append(
+                Block(
+                    index=len(self.blocks),
+                    text=text,
+                    owner=owner,
+                    chars=chars,
+                    link_chars=min(self.link_chars, chars),
+                    links=self.links,
+                )
+            )
+        self.parts = []
+        self.link_chars = 0
+        self.links = []
+
+
+def blocks_of(root: etree._Element) -> list[Block]:
+    """The page's text blocks in document order."""
+    builder = _BlockBuilder()
+    owners: list[etree._Element] = [root]
+    link_depth = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if event == "start":
+            if tag in BLOCK_TAGS:
+                builder.flush(owners[-1])
+                owners.append(el)
+            elif tag == "a":
+                link_depth += 1
+                href = el.get("href")
+                if href is not None:
+                    builder.links.append((normalize_space(el.text_content()), href.strip()))
+            if el.text:
+                builder.add(el.text, in_link=link_depth > 0)
+        else:
+            if tag in BLOCK_TAGS:
+                builder.flush(owners[-1])
+                if len(owners) > 1:
+                    owners.pop()
+            elif tag == "a":
+                link_depth = max(0, link_depth - 1)
+            elif tag == "br":
+                builder.flush(owners[-1])
+            if el.tail:
+                builder.add(el.tail, in_link=link_depth > 0)
+    builder.flush(owners[-1])
+    return builder.blocks

@@ -1,0 +1,66 @@
+"""The words pages use to announce boilerplate, in Chinese and English.
+
+Only labels that readers see on many sites belong here (section headers such as 相关新闻 or
+"Related stories", copyright and disclaimer formulas, share prompts, byline markers); nothing is
+keyed to one site's class names or domain.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+RELATED_HEADER_RE: Final = re.compile(
+    r"^(?:相关(?:新闻|阅读|文章|链接|报道|推荐|资讯|专题|内容|话题|稿件|视频)?|延伸阅读|扩展阅读|拓展阅读|"
+    r"更多(?:新闻|阅读|相关|精彩|文章|报道)|同类文章|本文相关|专题链接|"
+    r"related(?: (?:articles?|stories|posts|news|content|coverage|reading|links|topics))?|"
+    r"more (?:from|on|stories|news|coverage)\b.{0,30}|read (?:more|next|also)|see also|further reading|"
+    r"more in\b.{0,30}|also read|keep reading)$",
+    re.IGNORECASE,
+)
+RECOMMEND_HEADER_RE: Final = re.compile(
+    r"^(?:今日好文推荐|好文推荐|推荐阅读|精彩推荐|热门推荐|热点推荐|为你推荐|为您推荐|猜你喜欢|猜您喜欢|"
+    r"你可能(?:还)?(?:会)?(?:喜欢|感兴趣)|您可能(?:还)?(?:会)?(?:喜欢|感兴趣)|热门(?:文章|新闻|资讯|阅读|排行)?|"
+    r"热点(?:新闻|文章|资讯)?|热文|热读|排行榜?|点击排行|阅读排行|新闻排行|往期(?:回顾|推荐|精选|文章)|"
+    r"精选(?:文章|阅读)|推荐(?:文章|新闻|内容)?|最新(?:文章|新闻)|今日(?:推荐|热点)|编辑推荐|"
+    r"recommended(?: for you| stories| reading| articles)?|popular(?: stories| now| posts| articles)?|"
+    r"trending(?: now| stories)?|most (?:read|popular|viewed|shared|emailed)|you (?:may|might) also like|"
+    r"editors'? picks|top stories|latest (?:news|stories))$",
+    re.IGNORECASE,
+)
+REFERENCES_HEADER_RE: Final = re.compile(
+    r"^(?:参考链接|参考资料|参考文献|参考来源|参考|相关链接地址|references?|sources|links)$", re.IGNORECASE
+)
+INLINE_REFERENCE_RE: Final = re.compile(r"^(?:原文链接|原文地址|原文|参考链接|来源链接|Source)\s*[:：]\s*(https?://\S+)$")
+URL_RE: Final = re.compile(r"^(?:\[?\d+\]?\s*)?(https?://\S+)$")
+SHARE_RE: Final = re.compile(
+    r"扫码|扫一扫|二维码|分享到|分享至|一键分享|微信扫|关注.{0,10}(?:公众号|微信|微博|我们)|长按(?:识别|扫描|二维码)|"
+    r"点击(?:上方|下方|关注|蓝字)|^分享$|转发到|收藏本文|打印本页|关闭窗口|字号[:：]?\s*(?:大|T)|"
+    r"\bshare (?:this|on|via)\b|\bfollow us\b|^share$|^tweet$|^print$|^email$",
+    re.IGNORECASE,
+)
+FOOTER_RE: Final = re.compile(
+    r"©|\(c\)\s*\d{4}|copyright|版权所有|all rights reserved|icp[备证]|联系我们|关于我们|隐私(?:政策|协议|条款|声明)|"
+    r"privacy policy|terms of (?:use|service)|网站地图|广告服务|公网安备|违法和不良信息|举报(?:电话|邮箱)",
+    re.IGNORECASE,
+)
+DISCLAIMER_RE: Final = re.compile(
+    r"不代表.{0,16}(?:观点|立场|同意|证实)|仅供参考|免责声明|版权归.{0,12}所有|如(?:发现|有|涉及).{0,12}侵权|"
+    r"侵权.{0,8}(?:删除|联系)|不构成(?:任何)?(?:投资)?建议|转载请注明|未经.{0,12}(?:授权|许可).{0,8}转载|"
+    r"版权(?:属于|归属)|disclaimer|the views expressed|does not necessarily reflect",
+    re.IGNORECASE,
+)
+NAV_RE: Final = re.compile(r"^(?:首页|当前位置|您的位置|你的位置|您现在的位置|位置|home)\s*[:：>›»/]|[>›»]\s*$", re.IGNORECASE)
+NAV_SEPARATOR_RE: Final = re.compile(r"\s[>›»]\s|[>›»]\s*\S+\s*[>›»]")
+BYLINE_RE: Final = re.compile(
+    r"^[（(【\[]?\s*(?:整理|作者|文|撰文|记者|本报记者|编译|翻译|译者|采写|撰稿|口述|出品|"
+    r"特约撰稿人|通讯员)\s*[|｜丨:：/]\s*(.+?)\s*[）)】\]]?$"
+)
+ENGLISH_BYLINE_RE: Final = re.compile(r"^by\s+([A-Z][\w.'-]+(?:\s+[\w.'-]+){0,3}(?:\s*(?:,|and)\s*[A-Z][\w.'-]+(?:\s+[\w.'-]+){0,3})*)$")
+EDITOR_RE: Final = re.compile(
+    r"^[（(【\[]?\s*(?:责任编辑|责编|编辑|校对|审核|审校|值班编辑|实习编辑|美编|策划|监制|编审|图片编辑|"
+    r"责任校对)\s*[|｜丨:：/]\s*\S.{0,30}?[）)】\]]?$"
+)
+SOURCE_RE: Final = re.compile(r"^[（(【\[]?\s*(?:来源|來源|稿源|出处|出處|source)\s*[:：]\s*(.+?)\s*[）)】\]]?$", re.IGNORECASE)
+SOURCE_IN_LINE_RE: Final = re.compile(r"(?:来源|來源|稿源)\s*[:：]\s*([^\s|｜丨,，]{1,30})")
+AUTHOR_SPLIT_RE: Final = re.compile(r"\s*(?:[、,，/;；&]|\band\b|\s{2,})\s*")

@@ -1,0 +1,41 @@
+"""Character-level measures of a block's text: punctuation, script, sentence shape.
+
+Chinese prose carries a comma or full stop every dozen characters; titles, menus and lists of
+headlines carry almost none. These counts are the cheapest signal that separates them, and they
+work without any word segmentation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_PUNCT_RE: Final = re.compile(r"[，。！？；：、,.!?;:]")
+_SENTENCE_END_RE: Final = re.compile(r"[。！？!?]|\.(?:\s|$|[\"'”’)])")
+_CJK_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_STRIP_DECORATION_RE: Final = re.compile(r"^[\s\W_]+|[\s\W_]+$")
+
+
+def punctuation_count(text: str) -> int:
+    """Commas, stops, colons and their full-width forms."""
+    return len(_PUNCT_RE.findall(text))
+
+
+def sentence_end_count(text: str) -> int:
+    """Full stops, question and exclamation marks that end a sentence."""
+    return len(_SENTENCE_END_RE.findall(text))
+
+
+def cjk_count(text: str) -> int:
+    """Han ideographs."""
+    return len(_CJK_RE.findall(text))
+
+
+def strip_decoration(text: str) -> str:
+    """Drop leading and trailing symbols (``【】▌■·>:`` …) around a short label."""
+    return _STRIP_DECORATION_RE.sub("", text)
+
+
+def squeeze(text: str) -> str:
+    """Text without spaces or punctuation, for comparing titles that were re-spaced."""
+    return "".join(ch for ch in text if ch.isalnum()).lower()
