@@ -30,7 +30,7 @@ from twisted.internet.defer import Deferred
 from portal_archive import __version__
 from portal_archive.warc.config import WarcConfig
 from portal_archive.warc.records import HttpExchange
-from portal_archive.warc.writer import RotatingWarcWriter, WrittenExchange
+from portal_archive.warc.writer import RotatingWarcWriter, WrittenExchange, WrittenRecord
 
 if TYPE_CHECKING:
     from playwright.async_api import Request as BrowserRequest
@@ -230,6 +230,29 @@ class WarcCaptureExtension:
         self.stats.inc_value("warc/records/resource")
         request.meta["warc_dom_record_id"] = written.record_id
         request.meta.setdefault("warc_record_id", request.meta.get("warc_refers_to") or written.record_id)
+
+    def write_metadata(self, *, url: str, refers_to: str, block: bytes, content_type: str) -> WrittenRecord:
+        """Archive a ``metadata`` record about an archived response (used by item pipelines).
+
+        It is ``WARC-Refers-To`` and ``WARC-Concurrent-To`` that response, so readers can join the
+        two without an index.
+        """
+        files_before, bytes_before = self.writer.files_opened, self.writer.bytes_written
+        written = self.writer.write_related(
+            "metadata", url=url, content_type=content_type, block=block, refers_to=refers_to, concurrent_to=refers_to
+        )
+        self._count_new_files(files_before, bytes_before)
+        self.stats.inc_value("warc/records/metadata")
+        return written
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> Self | None:
+        """The crawler's capture extension, for components that add records; ``None`` when disabled."""
+        extensions = getattr(crawler, "extensions", None)
+        for extension in getattr(extensions, "middlewares", ()):
+            if isinstance(extension, cls):
+                return extension
+        return None
 
     def spider_closed(self, *args: Any, **kwargs: Any) -> Deferred[None] | None:
         """Wait for browser exchanges still being read, then close the file."""
