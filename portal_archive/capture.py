@@ -83,7 +83,18 @@ def exchange_from_scrapy(request: Request, response: Response) -> HttpExchange:
         ip_address=str(response.ip_address) if response.ip_address is not None else None,
         # A browser hands over decoded bodies; the Twisted handler keeps content coding.
         body_decoded="playwright" in (response.flags or []),
+        truncated=truncation_reason(request, response),
     )
+
+
+def truncation_reason(request: Request, response: Response) -> str | None:
+    """``WARC-Truncated`` value for a response that did not arrive whole, else ``None``."""
+    flags = response.flags or []
+    if "download_stopped" in flags:
+        return str(request.meta.get("warc_truncated") or "unspecified")
+    if "dataloss" in flags:
+        return "disconnect"
+    return None
 
 
 class WarcCaptureExtension:

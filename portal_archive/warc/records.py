@@ -144,6 +144,15 @@ def consistent_response_headers(exchange: HttpExchange) -> list[tuple[bytes, byt
             out.append((b"X-Orig-Content-Encoding", value))
         else:
             out.append((name, value))
+    if exchange.truncated and not decoded_content:
+        # A cut body cannot match the announced length; keep the announcement under another name
+        # so replay tools do not wait for bytes that were never archived.
+        out = [
+            (b"X-Orig-Content-Length", value)
+            if name.lower() == b"content-length" and value.strip() != str(len(body)).encode("ascii")
+            else (name, value)
+            for name, value in out
+        ]
     if decoded_content:
         # The received length described the encoded entity; keep it for the record, state the real one.
         fixed: list[tuple[bytes, bytes]] = []
