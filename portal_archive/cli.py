@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from portal_archive import __version__
+from portal_archive.replay.commands import add_replay_commands
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -54,7 +55,34 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--spider", action="append", help="crawl only this spider (repeatable)")
     demo.add_argument("--log-level", default="WARNING", help="Scrapy log level for the crawls (default: WARNING)")
     demo.set_defaults(func=_cmd_demo)
+
+    add_replay_commands(sub)  # index, replay, wacz, show
+
+    extract = sub.add_parser("extract", help="extract the article from a saved HTML page: body text or JSON")
+    extract.add_argument("file", help="HTML file, or - for standard input")
+    extract.add_argument("--url", default="", help="the page URL to record (default: the file's file:// URI)")
+    extract.add_argument("--format", choices=("text", "json"), default="text", help="body text or the whole Article")
+    extract.add_argument("--content-type", default=None, help="HTTP Content-Type, whose charset wins over <meta>")
+    extract.set_defaults(func=_cmd_extract)
     return parser
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from portal_archive.extraction import article_to_json, extract_article
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as error:
+        print(f"cannot read {args.file}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    url = args.url or ("" if args.file == "-" else Path(args.file).resolve().as_uri())
+    article = extract_article(data, url=url, content_type=args.content_type)
+    if reconfigure := getattr(sys.stdout, "reconfigure", None):
+        reconfigure(encoding="utf-8")  # Chinese text must print whatever the locale says
+    print(article_to_json(article) if args.format == "json" else article.body_text)
+    if article.empty_reason:
+        print(f"no article body: {article.empty_reason}", file=sys.stderr)
+    return 0 if article.body_text else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,34 +1,59 @@
 """Article extraction: from page bytes to body text, metadata and labelled boilerplate.
 
-Charset comes from the HTTP header, then ``<meta>``, then a BOM, then trial decoding; GBK and
-GB2312 are read as their superset GB18030 so rare characters survive. Bad bytes never raise.
-Portal spiders pass ``ArticleSelectors``; without them a text-density fallback picks the body.
+The generic algorithm needs no per-site rules: the page is cut into text blocks, each block is
+priced by its punctuation and link density, the article container is the element whose blocks
+sum highest, and boilerplate (related links, recommendation lists, share prompts, footers,
+disclaimers, breadcrumbs) is labelled and kept out of the body. Portal spiders may pass
+``ArticleSelectors`` to pin any part. The parts live in ``portal_archive.extract``; the JSON form
+of ``Article`` is documented in ``docs/extract-json.md``.
 """
 
 from __future__ import annotations
 
-import codecs
-import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+import html as html_escape
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
 
-from lxml import etree, html
-from lxml.cssselect import CSSSelector
+from lxml import etree
+from lxml.cssselect import CSSSelector, SelectorError
 
+from portal_archive.extract.boilerplate import Label, Role, label_blocks
+from portal_archive.extract.charset import decode_html, detect_charset
+from portal_archive.extract.dates import SHANGHAI, parse_absolute_date
+from portal_archive.extract.dom import HEADING_TAGS, Block, blocks_of, clean, parse, text_of
+from portal_archive.extract.lexicon import BYLINE_RE, ENGLISH_BYLINE_RE, SOURCE_IN_LINE_RE, SOURCE_RE
+from portal_archive.extract.metadata import read_metadata, split_authors
+from portal_archive.extract.scoring import BlockFeatures, boost_after_title, choose_container, features, mark_teasers
+from portal_archive.extract.text import squeeze
 from portal_archive.items import BoilerplateBlock
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._-]+)""", re.IGNORECASE)
-_HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9._-]+)", re.IGNORECASE)
-_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "big5": "big5hkscs"}
-_BLOCK_TAGS = {"p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figcaption"}
-_ABSOLUTE_DATE_RE = re.compile(r"(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2}))?")
-_SOURCE_RE = re.compile(r"^\s*来源\s*[:：]\s*(.+?)\s*$")
+__all__ = [
+    "JSON_FORMAT_VERSION",
+    "SHANGHAI",
+    "Article",
+    "ArticleSelectors",
+    "PageLayout",
+    "analyse",
+    "article_to_dict",
+    "article_to_json",
+    "decode_html",
+    "detect_charset",
+    "extract_article",
+    "extract_from_text",
+    "parse_absolute_date",
+]
+
+JSON_FORMAT_VERSION: Final = 1
+"""Bumped when a field of the JSON form changes meaning or disappears (docs/extract-json.md)."""
+_MAX_BYTES: Final = 20 * 1024 * 1024
+_BINARY_SNIFF: Final = 1024
+_CONTROL_BYTES: Final = frozenset(range(0, 9)) | frozenset(range(14, 32)) - {27}
 
 
 @dataclass(frozen=True, kw_only=True)
 class ArticleSelectors:
-    """CSS selectors for one portal's article pages; empty means "use the generic fallback"."""
+    """CSS selectors for one portal's article pages; empty means "use the generic algorithm"."""
 
     title: str = "h1"
     body: str = ""
@@ -37,7 +62,7 @@ class ArticleSelectors:
     source: str = ""
     references: str = ""
     boilerplate: tuple[tuple[str, str], ...] = ()
-    """``(kind, selector)`` pairs removed from the body and kept as labelled blocks."""
+    """``(kind, selector)`` pairs removed from the page and kept as labelled blocks."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,96 +73,45 @@ class Article:
     title: str = ""
     canonical_url: str = ""
     byline: str = ""
+    """The byline line as shown, e.g. ``整理 | 凌敏、核子可乐``."""
     authors: tuple[str, ...] = ()
     published_text: str = ""
+    """The date as the page shows it (``7月前``, ``2024-04-01 10:30``) or its machine stamp."""
     published_at: str | None = None
+    """ISO 8601 UTC when the date is absolute; relative dates stay ``None``."""
     source: str = ""
+    """The attribution (``来源:InfoQ`` gives ``InfoQ``)."""
     references: tuple[str, ...] = ()
+    """URLs listed under 参考链接 / References."""
     body_text: str = ""
+    """Body paragraphs joined by ``\\n``."""
     body_html: str = ""
+    """The body paragraphs as simple HTML (``<p>``, ``<h2>``…, ``<ul><li>``)."""
     boilerplate: tuple[BoilerplateBlock, ...] = field(default_factory=tuple)
     encoding: str = "utf-8"
     empty_reason: str = ""
+    """Why ``body_text`` is empty (``empty document``, ``binary content``…); ``""`` otherwise."""
 
 
-def _codec(name: str | bytes | None) -> str | None:
-    if not name:
-        return None
-    label = name.decode("ascii", "ignore") if isinstance(name, bytes) else name
-    label = label.strip().lower()
-    label = _SUPERSETS.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
+def article_to_dict(article: Article) -> dict[str, Any]:
+    """The JSON-ready form of an ``Article``: field names as in the dataclass, tuples as lists."""
+    return {"format_version": JSON_FORMAT_VERSION, **asdict(article)}
 
 
-def detect_charset(data: bytes, content_type: str | bytes | None = None) -> str:
-    """Header, then ``<meta>``, then BOM, then UTF-8 if it decodes, else GB18030."""
-    if content_type:
-        header = content_type.decode("latin-1") if isinstance(content_type, bytes) else content_type
-        match = _HEADER_CHARSET_RE.search(header)
-        if match and (codec := _codec(match.group(1))):
-            return codec
-    match_meta = _META_CHARSET_RE.search(data[:4096])
-    if match_meta and (codec := _codec(match_meta.group(1))):
-        return codec
-    for bom, codec_name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return codec_name
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
+def article_to_json(article: Article, *, indent: int | None = 2) -> str:
+    """``Article`` as JSON text: UTF-8 friendly (``ensure_ascii=False``), stable field order."""
+    return json.dumps(article_to_dict(article), ensure_ascii=False, indent=indent)
 
 
-def decode_html(data: bytes, content_type: str | bytes | None = None) -> tuple[str, str]:
-    """Decode page bytes; undecodable bytes become U+FFFD instead of raising."""
-    charset = detect_charset(data, content_type)
-    return data.decode(charset, errors="replace"), charset
-
-
-def _text(node: etree._Element) -> str:
-    return re.sub(r"\s+", " ", node.text_content() if hasattr(node, "text_content") else "").strip()
-
-
-def _paragraphs(container: etree._Element) -> list[str]:
-    blocks = [el for el in container.iter() if isinstance(el.tag, str) and el.tag in _BLOCK_TAGS]
-    # Keep the innermost blocks only, so an <li><p> is not counted twice.
-    leaves = [el for el in blocks if not any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants())]
-    texts = [_text(el) for el in leaves] if leaves else [_text(container)]
-    return [t for t in texts if t]
-
-
-def _select_first(tree: etree._Element, selector: str) -> etree._Element | None:
-    if not selector:
-        return None
-    found = CSSSelector(selector)(tree)
-    return found[0] if found else None
-
-
-def _fallback_body(tree: etree._Element) -> etree._Element | None:
-    """The element whose direct paragraph children hold the most text."""
-    best, best_score = None, 0
-    for el in tree.iter("div", "article", "section", "td", "main"):
-        score = sum(len(_text(p)) for p in el if isinstance(p.tag, str) and p.tag == "p")
-        if score > best_score:
-            best, best_score = el, score
-    return best
-
-
-def parse_absolute_date(text: str) -> str | None:
-    """``2024-03-12 09:30`` style dates, read as Asia/Shanghai time, returned as ISO UTC."""
-    match = _ABSOLUTE_DATE_RE.search(text)
-    if not match:
-        return None
-    year, month, day, hour, minute = (int(g) if g else 0 for g in match.groups())
-    try:
-        local = datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
-    except ValueError:
-        return None
-    return local.astimezone(UTC).isoformat()
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control bytes near the start: an image, archive or PDF, not HTML."""
+    head = data[:_BINARY_SNIFF]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text has NUL bytes by design
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte in _CONTROL_BYTES)
+    return controls > len(head) // 20
 
 
 def extract_article(
@@ -147,67 +121,287 @@ def extract_article(
     content_type: str | bytes | None = None,
     selectors: ArticleSelectors | None = None,
 ) -> Article:
-    """Extract an ``Article`` from page bytes; never raises on bad input (empty body + reason)."""
-    selectors = selectors or ArticleSelectors()
+    """Extract an ``Article`` from page bytes; never raises on bad input (empty body + reason).
+
+    Args:
+        data: the response body as fetched.
+        url: the page URL, kept in the result.
+        content_type: the ``Content-Type`` header, whose charset wins over ``<meta>``.
+        selectors: per-portal CSS overrides; without them the generic algorithm decides.
+    """
+    if not data or not data.strip():
+        return Article(url=url, empty_reason="empty document")
+    if _looks_binary(data):
+        return Article(url=url, encoding="", empty_reason="binary content")
+    if len(data) > _MAX_BYTES:
+        data = data[:_MAX_BYTES]
     text, charset = decode_html(data, content_type)
+    return extract_from_text(text, url=url, selectors=selectors, encoding=charset)
+
+
+def extract_from_text(
+    text: str,
+    *,
+    url: str,
+    selectors: ArticleSelectors | None = None,
+    encoding: str = "utf-8",
+) -> Article:
+    """Extract an ``Article`` from already decoded HTML; never raises on bad input."""
     if not text.strip():
-        return Article(url=url, encoding=charset, empty_reason="empty document")
+        return Article(url=url, encoding=encoding, empty_reason="empty document")
+    root = parse(text)
+    if root is None:
+        return Article(url=url, encoding=encoding, empty_reason="not parseable as HTML")
     try:
-        tree = html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return Article(url=url, encoding=charset, empty_reason="not parseable as HTML")
-    title_el = _select_first(tree, selectors.title)
-    title = _text(title_el) if title_el is not None else ""
-    if not title:
-        og_title = tree.xpath("//meta[@property='og:title']/@content")
-        title = str(og_title[0]).strip() if og_title else _text(tree.find(".//title")) if tree.find(".//title") is not None else ""
-    canonical = tree.xpath("//link[@rel='canonical']/@href") or tree.xpath("//meta[@property='og:url']/@content")
-    byline_el = _select_first(tree, selectors.byline)
-    byline = _text(byline_el) if byline_el is not None else ""
-    authors: tuple[str, ...] = ()
-    if byline:
-        names = re.split(r"\s*[|｜]\s*", byline, maxsplit=1)[-1]
-        authors = tuple(a for a in re.split(r"[、,，\s]+", names) if a)
-    date_el = _select_first(tree, selectors.date)
-    published_text = _text(date_el) if date_el is not None else ""
-    source_el = _select_first(tree, selectors.source)
-    source = ""
-    if source_el is not None:
-        source_text = _text(source_el)
-        match = _SOURCE_RE.match(source_text)
-        source = match.group(1) if match else source_text
-    references: tuple[str, ...] = ()
-    if selectors.references:
-        references = tuple(
-            str(h).strip() for el in CSSSelector(selectors.references)(tree) for h in el.xpath(".//@href | self::*/@href")
-        )
-    body = _select_first(tree, selectors.body) if selectors.body else None
-    if body is None:
-        body = _fallback_body(tree)
-    boilerplate: list[BoilerplateBlock] = []
-    if body is not None:
-        for kind, selector in selectors.boilerplate:
-            for node in CSSSelector(selector)(body):
-                links = [{"title": _text(a), "url": str(a.get("href", ""))} for a in node.iter("a")]
-                boilerplate.append(BoilerplateBlock(kind=kind, text=_text(node), links=links))
-                parent = node.getparent()
-                if parent is not None:
-                    parent.remove(node)
-    paragraphs = _paragraphs(body) if body is not None else []
-    body_text = "\n".join(paragraphs)
+        return _extract(root, url=url, selectors=selectors or ArticleSelectors(), encoding=encoding)
+    except RecursionError:
+        return Article(url=url, encoding=encoding, empty_reason="document nested too deeply")
+
+
+def _select(root: etree._Element, selector: str) -> list[etree._Element]:
+    if not selector:
+        return []
+    try:
+        found = CSSSelector(selector)(root)
+    except (SelectorError, SyntaxError, ValueError):
+        return []
+    return [el for el in found if isinstance(el, etree._Element)]
+
+
+def _selected_text(root: etree._Element, selector: str) -> str:
+    for el in _select(root, selector):
+        text = text_of(el)
+        if text:
+            return text
+    return ""
+
+
+def _links(blocks: list[Block]) -> list[dict[str, str]]:
+    return [{"title": title, "url": href} for block in blocks for title, href in block.links if title or href]
+
+
+def _remove_selected_boilerplate(root: etree._Element, selectors: ArticleSelectors) -> list[BoilerplateBlock]:
+    """Apply the portal's ``(kind, selector)`` pairs: labelled blocks, gone from the page."""
+    found: list[BoilerplateBlock] = []
+    for kind, selector in selectors.boilerplate:
+        for node in _select(root, selector):
+            parent = node.getparent()
+            if parent is None:
+                continue
+            node_blocks = blocks_of(node)
+            found.append(
+                BoilerplateBlock(
+                    kind=kind,
+                    text="\n".join(b.text for b in node_blocks),
+                    links=_links(node_blocks),
+                )
+            )
+            tail = node.tail
+            node.tail = None
+            if tail and tail.strip():
+                previous = node.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + tail
+                else:
+                    parent.text = (parent.text or "") + tail
+            parent.remove(node)
+    return found
+
+
+def _block_range(blocks: list[Block], container: etree._Element) -> tuple[int, int]:
+    """Indexes ``start``..``end - 1`` of the blocks inside ``container`` (a contiguous run)."""
+    members = set(container.iter())
+    inside = [b.index for b in blocks if b.owner in members]
+    if not inside:
+        return 0, 0
+    return inside[0], inside[-1] + 1
+
+
+def _grouped_boilerplate(blocks: list[Block], labels: list[Label]) -> list[BoilerplateBlock]:
+    """Consecutive blocks of one section become one ``BoilerplateBlock``."""
+    groups: list[tuple[str, int, list[Block]]] = []
+    for block, label in zip(blocks, labels, strict=True):
+        if label.role is not Role.BOILERPLATE:
+            continue
+        if groups and groups[-1][1] == label.section and groups[-1][0] == label.kind:
+            groups[-1][2].append(block)
+        else:
+            groups.append((label.kind, label.section, [block]))
+    return [
+        BoilerplateBlock(kind=kind, text="\n".join(b.text for b in members), links=_links(members))
+        for kind, _, members in groups
+    ]
+
+
+def _body_html(blocks: list[Block]) -> str:
+    """Simple, safe HTML for the body: one element per paragraph, list items grouped."""
+    parts: list[str] = []
+    in_list = False
+    for block in blocks:
+        tag = block.tag
+        parent = block.owner.getparent()
+        escaped = html_escape.escape(block.text, quote=False)
+        if tag == "li" or (parent is not None and parent.tag == "li"):
+            if not in_list:
+                parts.append("<ul>")
+                in_list = True
+            parts.append(f"<li>{escaped}</li>")
+            continue
+        if in_list:
+            parts.append("</ul>")
+            in_list = False
+        element = tag if tag in HEADING_TAGS or tag == "pre" else "p"
+        parts.append(f"<{element}>{escaped}</{element}>")
+    if in_list:
+        parts.append("</ul>")
+    return "\n".join(parts)
+
+
+def _metadata_index(labels: list[Label], role: Role, start: int, end: int) -> int:
+    """The first block with that metadata role: inside the container first, then around it."""
+    for i in range(start, end):
+        if labels[i].role is role and labels[i].value:
+            return i
+    for i, label in enumerate(labels):
+        if label.role is Role.OUTSIDE and label.kind == role.value and label.value:
+            return i
+    return -1
+
+
+def _metadata_value(labels: list[Label], role: Role, start: int, end: int) -> str:
+    """What the first metadata line of that role says (a source name, a date)."""
+    i = _metadata_index(labels, role, start, end)
+    return labels[i].value if i >= 0 else ""
+
+
+def _metadata_line(blocks: list[Block], labels: list[Label], role: Role, start: int, end: int) -> str:
+    """The first metadata line of that role as shown on the page."""
+    i = _metadata_index(labels, role, start, end)
+    return blocks[i].text if i >= 0 else ""
+
+
+def _authors(byline: str) -> tuple[str, ...]:
+    """Names from a byline line: ``整理 | 凌敏、核子可乐`` → ``("凌敏", "核子可乐")``."""
+    if not byline:
+        return ()
+    match = BYLINE_RE.match(byline) or ENGLISH_BYLINE_RE.match(byline)
+    return split_authors(match.group(1) if match else byline.split("|")[-1])
+
+
+def _source_in_date_line(blocks: list[Block], labels: list[Label]) -> str:
+    """``来源：新华社`` inside a date line such as ``2024-03-12 09:30 来源：新华社``."""
+    for block, label in zip(blocks, labels, strict=True):
+        is_date_line = label.role is Role.DATE or (label.role is Role.OUTSIDE and label.kind == Role.DATE.value)
+        if is_date_line and (match := SOURCE_IN_LINE_RE.search(block.text)):
+            return match.group(1)
+    return ""
+
+
+def _outside_value(labels: list[Label], kind: str) -> str:
+    for label in labels:
+        if label.role is Role.OUTSIDE and label.kind == kind and label.value:
+            return label.value
+    return ""
+
+
+def _title_index(blocks: list[Block], title: str) -> int:
+    """The block that shows the headline (a heading first), or -1."""
+    key = squeeze(title)
+    if len(key) < 4:
+        return -1
+    fallback = -1
+    for block in blocks:
+        if squeeze(block.text) == key:
+            if block.tag in HEADING_TAGS:
+                return block.index
+            if fallback < 0:
+                fallback = block.index
+    return fallback
+
+
+@dataclass(frozen=True, slots=True)
+class PageLayout:
+    """The page cut into blocks, the article container's block range, and every block's role."""
+
+    blocks: list[Block]
+    features: list[BlockFeatures]
+    container: etree._Element | None
+    start: int
+    end: int
+    labels: list[Label]
+
+
+def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> PageLayout:
+    """Cut a cleaned page into blocks, find the article container and label every block.
+
+    ``extract_article`` is built on this; it is public so a page's decisions can be inspected
+    block by block when an extraction looks wrong.
+    """
+    blocks = blocks_of(page)
+    feats = [features(b) for b in blocks]
+    chosen = _select(page, body_selector)
+    if chosen:
+        container: etree._Element | None = chosen[0]
+    else:
+        title_index = _title_index(blocks, title)
+        mark_teasers(blocks, feats, title_index)
+        values = boost_after_title(blocks, feats, title_index)
+        container = choose_container(page, blocks, values, title_index=title_index)
+    start, end = _block_range(blocks, container) if container is not None else (0, 0)
+    labels = label_blocks(blocks, feats, start, end, title=title)
+    return PageLayout(blocks, feats, container, start, end, labels)
+
+
+def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, encoding: str) -> Article:
+    metadata = read_metadata(root)
+    title = _selected_text(root, selectors.title) if selectors.title else ""
+    title = title or metadata.title
+    byline = _selected_text(root, selectors.byline)
+    published_text = _selected_text(root, selectors.date)
+    source = _selected_text(root, selectors.source)
+    references = [
+        str(href).strip()
+        for el in _select(root, selectors.references)
+        for href in el.xpath("descendant-or-self::*/@href")
+    ]
+    clean(root)
+    boilerplate = _remove_selected_boilerplate(root, selectors)
+    body_root = root.find("body")
+    page = body_root if body_root is not None else root
+    layout = analyse(page, title=title, body_selector=selectors.body)
+    blocks, labels, start, end = layout.blocks, layout.labels, layout.start, layout.end
+    body_blocks = [b for b, label in zip(blocks, labels, strict=True) if label.role is Role.BODY]
+    boilerplate.extend(_grouped_boilerplate(blocks, labels))
+
+    byline = byline or _metadata_line(blocks, labels, Role.BYLINE, start, end)
+    authors = _authors(byline)
+    if source:
+        match_source = SOURCE_RE.match(source)
+        source = match_source.group(1) if match_source else source
+    else:
+        source = _metadata_value(labels, Role.SOURCE, start, end) or _source_in_date_line(blocks, labels)
+    if not references:
+        references = [label.value for label in labels if label.role is Role.REFERENCE]
+    if published_text:
+        published_at = parse_absolute_date(published_text)
+    else:
+        # The page's own words first; the machine stamp fills in what a relative date can't say.
+        published_text = _metadata_value(labels, Role.DATE, start, end) or metadata.published_text
+        published_at = metadata.published_at or (parse_absolute_date(published_text) if published_text else None)
+    body_text = "\n".join(b.text for b in body_blocks)
     return Article(
         url=url,
         title=title,
-        canonical_url=str(canonical[0]).strip() if canonical else "",
+        canonical_url=metadata.canonical_url,
         byline=byline,
         authors=authors,
         published_text=published_text,
-        published_at=parse_absolute_date(published_text) if published_text else None,
+        published_at=published_at,
         source=source,
-        references=references,
+        references=tuple(dict.fromkeys(references)),
         body_text=body_text,
-        body_html=html.tostring(body, encoding="unicode") if body is not None else "",
+        body_html=_body_html(body_blocks),
         boilerplate=tuple(boilerplate),
-        encoding=charset,
+        encoding=encoding,
         empty_reason="" if body_text else "no body found",
     )

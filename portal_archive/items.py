@@ -11,7 +11,8 @@ class BoilerplateBlock:
     """A block removed from the body, kept as data: related links, recommendations, footer…"""
 
     kind: str
-    """One of ``related_links``, ``recommendations``, ``share``, ``footer``, ``disclaimer``, ``nav``."""
+    """One of ``related_links``, ``recommendations``, ``share``, ``footer``, ``disclaimer``, ``nav``, or
+    ``attribution`` (a repost's "以下文章来源于…" line, labelled by a portal profile)."""
     text: str = ""
     links: list[dict[str, str]] = field(default_factory=list)
     """``{"title": …, "url": …}`` for each link of the block."""
@@ -38,13 +39,18 @@ class ArticleItem:
     source: str = ""
     """The attribution (``来源:InfoQ``'s account or site)."""
     source_domain: str = ""
+    """The domain ``source`` stands for (``InfoQ`` → ``infoq.cn``) when a portal profile knows it."""
     references: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    """Topics the publisher tagged the article with (InfoQ's ``topic`` names)."""
     body_text: str = ""
     body_html: str = ""
     boilerplate: list[BoilerplateBlock] = field(default_factory=list)
     language: str = "zh"
     fetched_at: str = ""
     """When the response was received, ISO 8601 UTC."""
+    rendered: bool = False
+    """Extracted from a browser rendering, because the body only appears after script runs."""
     warc_record_id: str = ""
     warc_filename: str = ""
     warc_offset: int | None = None

@@ -32,6 +32,16 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_TIMEOUT = 30
 COOKIES_ENABLED = True
+# A portal profile's ``delay`` replaces DOWNLOAD_DELAY (AutoThrottle's floor) at spider priority;
+# crawls of a loopback base_url run without delay; ``-s DOWNLOAD_DELAY=…`` wins over both.
+DOWNLOAD_DELAY = 2.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 3.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# robots.txt Crawl-delay (portal_archive.politeness.CrawlDelayExtension); Scrapy alone ignores it.
+CRAWL_DELAY_ENABLED = True
+CRAWL_DELAY_MAX = 60.0
 
 # --- Runtime -------------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -40,6 +50,10 @@ LOG_LEVEL = "INFO"
 EXTENSIONS = {
     "portal_archive.capture.WarcCaptureExtension": 0,
     "portal_archive.runstats.RunStatsExtension": 10,
+    "portal_archive.fetchguard.ResponseSizeGuard": 5,
+    "portal_archive.politeness.CrawlDelayExtension": 500,
+    # After capture has closed the WARC files: rebuilds WARC_DIR/indexes/index.cdxj at engine_stopped.
+    "portal_archive.replay.index.CdxjIndexExtension": 20,
 }
 
 # --- WARC_*: capture (portal_archive.warc.config.WarcConfig) -----------------------------------
@@ -48,6 +62,16 @@ WARC_DIR = "archive"
 WARC_MAX_SIZE = 1_000_000_000
 WARC_GZIP_LEVEL = 6
 WARC_OPERATOR = os.environ.get("PORTAL_ARCHIVE_OPERATOR", "")
+# Sorted CDXJ index of WARC_DIR at the end of every crawl (portal_archive.replay.index).
+WARC_CDXJ_ENABLED = True
+# One ``metadata`` record per article: extraction result + dedup verdict (pipelines.archive).
+WARC_METADATA_ENABLED = True
+
+# --- Item pipelines ------------------------------------------------------------------------------
+# The metadata record is written last, after the dedup verdict is known.
+ITEM_PIPELINES = {
+    "pipelines.archive.ArticleRecordPipeline": 300,
+}
 
 # --- Run summary (portal_archive.runstats) -------------------------------------------------------
 RUN_STATS_FILE = ""
@@ -56,3 +80,39 @@ RUN_STATS_FILE = ""
 # A server that keeps answering 5xx is a fact about the site, archived like any response and
 # counted as retry/max_reached; it is not a failure of the crawl, so it is not logged as an error.
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+
+# --- Partial downloads ---------------------------------------------------------------------------
+# A body cut short by the server is still what was received: hand it on (flagged "dataloss") so it
+# is archived with WARC-Truncated instead of being dropped. Oversized bodies are cut at
+# DOWNLOAD_MAXSIZE by portal_archive.fetchguard and archived the same way.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+
+# --- Rendering: scrapy-playwright, only for requests with meta["playwright"] --------------------
+# Other requests are handed to Scrapy's own HTTP handler, so a crawl that renders nothing starts no
+# browser. Debian's chromium is used: nothing is downloaded at install or run time.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("PORTAL_ARCHIVE_CHROMIUM", "/usr/bin/chromium"),
+    "headless": True,
+    "args": [
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_ABORT_REQUEST = "portal_archive.crawling.should_abort_request"
+
+# --- Dates (portal_archive.dates) ----------------------------------------------------------------
+# Relative dates ("3天前") are resolved against the fetch time; an ISO instant here replaces it,
+# for re-parsing archived pages (use their WARC-Date) or a portal served with a fixed clock.
+DATES_NOW = ""

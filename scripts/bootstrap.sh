@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(chromium wget)   # Chromium for scrapy-playwright; wget as a peer WARC writer
+APT_PACKAGES=(chromium wget fonts-wqy-microhei)   # Chromium for scrapy-playwright; wget as a peer WARC writer; a CJK font so browser screenshots of archived pages are legible
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -31,4 +31,25 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import portal_archive, scrapy, warcio, datasketch, scrapy_playwright, pywb" \
     || { echo "bootstrap: installation incomplete" >&2; exit 1; }
   touch "$stamp"
+fi
+
+# ReplayWeb.page, the in-browser replay client for WACZ files (tests load it in Chromium). Pinned,
+# gitignored, fetched once. `npm pack` + tar instead of `npm install`: the package ships self-contained
+# ui.js/sw.js bundles, and its declared build dependencies (wabac.js -> warcio ^2.4.12) do not all
+# resolve on the registry.
+RWP_VERSION=2.5.3
+RWP_DIR=vendor/replaywebpage
+if [ "$(cat "$RWP_DIR/.version" 2>/dev/null)" != "$RWP_VERSION" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "bootstrap: fetching replaywebpage@$RWP_VERSION into $RWP_DIR" >&2
+    rwp_tmp=$(mktemp -d)
+    (cd "$rwp_tmp" && npm pack --silent "replaywebpage@$RWP_VERSION" >/dev/null)
+    rm -rf "$RWP_DIR" && mkdir -p "$RWP_DIR"
+    tar -xzf "$rwp_tmp/replaywebpage-$RWP_VERSION.tgz" -C "$RWP_DIR" --strip-components=1
+    rm -rf "$rwp_tmp"
+    [ -s "$RWP_DIR/ui.js" ] && [ -s "$RWP_DIR/sw.js" ] || { echo "bootstrap: replaywebpage incomplete" >&2; exit 1; }
+    echo "$RWP_VERSION" > "$RWP_DIR/.version"
+  else
+    echo "bootstrap: npm not found; the ReplayWeb.page browser test will be skipped" >&2
+  fi
 fi

@@ -46,10 +46,22 @@ _BOMS: Final = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _SNIFF_BYTES: Final = 8192
+_CJK_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _MIN_NON_ASCII_FOR_UTF8: Final = 16
 # Frequent in any Chinese text, simplified or traditional: a right guess between GB18030 and
 # Big5 decodes many of them; a wrong guess yields rare characters and replacement marks.
-_COMMON_HANZI: Final = frozenset("的一是不了在人有我他这中大来上个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服毛林题建南度统色字请交爱让认算论百吃义科怎元社术结六功指思非流每青管夫连远资队跟带花快条院变联言权往展该领传近留红治决周保达办运武半候七必城父强步完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱党倒未持取设始版双历越史商千片容研像找友孩站广改议形委早房音火际则首单据导影失拿网香似斯专石若兵弟谁校读志飞观争究包组造落视济喜离虽坏兴福啊属试布装演级國們這來個說時會為對後學們裡與實開長發問動經過進種現業")
+_COMMON_HANZI: Final = frozenset(
+    "的一是不了在人有我他这中大来上个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服毛林题建南度统色字请交爱让认算论百吃义科怎元社术结六功指思非流每青管夫连远资队跟带花快条院变联言权往展该领传近留红治决周保达办运武半候七必城父强步完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱党倒未持取设始版双历越史商千片容研像找友孩站广改议形委早房音火际则首单据导影失拿网香似斯专石若兵弟谁校读志飞观争究包组造落视济喜离虽坏兴福啊属试布装演级國們這來個說時會為對後學們裡與實開長發問動經過進種現業"
+)
+_SNIFF_CHARS: Final = 20000
+_MIN_MOJIBAKE_CHARS: Final = 40
+_LATIN_MOJIBAKE_RE: Final = re.compile("[\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u20ac]")
+_LATIN_REVERSE_TABLES: Final = tuple(
+    {ord(bytes([byte]).decode(codec)): byte for byte in range(0x80, 0x100) if bytes([byte]).decode(codec, "ignore")}
+    for codec in ("cp1252", "iso8859-15")
+)
+# Mojibake only survives in encodings that can hold any Latin-1 character.
+_MOJIBAKE_CARRIERS: Final = frozenset({"utf-8", "cp1252", "iso8859-1"})
 _UTF8_SURE: Final = re.compile(rb"[\xc2-\xf4]")
 
 
@@ -102,6 +114,10 @@ def _is_clear_utf8(data: bytes) -> bool:
             return False
         return True
     return True
+
+
+def _cjk_total(text: str) -> int:
+    return len(_CJK_RE.findall(text))
 
 
 def _fit(text: str) -> float:
@@ -160,8 +176,45 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
+def repair_mojibake(text: str) -> str | None:
+    """Undo a page that was decoded as a Latin charset and saved again (once or twice).
+
+    Archived Chinese pages are often stored that way: GBK or UTF-8 bytes read as
+    Windows-1252 or ISO-8859-15, then written as UTF-8, which turns 新闻 into ``ÐÂÎÅ``.
+    Reversing is exact when the page holds Latin-1-range letters and almost no hanzi; a repair
+    is kept only when its bytes are clean UTF-8 (one layer peeled off) or read as Chinese much
+    better than before. Returns ``None`` when there is nothing to repair.
+    """
+    current = text
+    repaired = False
+    for _ in range(3):
+        sample = current[:_SNIFF_CHARS]
+        latin = len(_LATIN_MOJIBAKE_RE.findall(sample))
+        if latin < _MIN_MOJIBAKE_CHARS or _cjk_total(sample) * 4 > latin:
+            break
+        floor = _fit(sample) + _MIN_MOJIBAKE_CHARS
+        best, best_fit = None, floor
+        for table in _LATIN_REVERSE_TABLES:
+            raw = current.translate(table).encode("latin-1", errors="replace")
+            peeled = raw.decode("utf-8", errors="replace")
+            if peeled.count("\ufffd") <= current.count("\ufffd") + latin // 100:
+                best = peeled
+                break
+            for codec in ("gb18030", "big5hkscs"):
+                candidate = raw.decode(codec, errors="replace")
+                fit = _fit(candidate[:_SNIFF_CHARS])
+                if fit > best_fit:
+                    best, best_fit = candidate, fit
+        if best is None:
+            break
+        current, repaired = best, True
+    return current if repaired else None
+
+
 def decode_html(data: bytes, content_type: str | bytes | None = None) -> tuple[str, str]:
     """Decode page bytes; undecodable bytes become U+FFFD instead of raising."""
     charset = detect_charset(data, content_type)
-    text = data.decode(charset, errors="replace")
-    return text.removeprefix("\ufeff"), charset
+    text = data.decode(charset, errors="replace").removeprefix("\ufeff")
+    if charset in _MOJIBAKE_CARRIERS and (repaired := repair_mojibake(text)) is not None:
+        return repaired, charset
+    return text, charset

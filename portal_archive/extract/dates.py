@@ -14,11 +14,13 @@ from typing import Final
 
 SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-_ABSOLUTE_DATE_RE: Final = re.compile(
+ABSOLUTE_DATE_RE: Final = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?"
     r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
 )
-_ISO_RE: Final = re.compile(r"^\s*\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$")
+_ISO_RE: Final = re.compile(
+    r"^\s*\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$"
+)
 RELATIVE_DATE_RE: Final = re.compile(
     r"^\s*(?:\d+\s*(?:秒|分钟|分鐘|小时|小時|天|日|周|週|星期|个月|個月|月|年)前|刚刚|剛剛|昨天|前天|今天)\s*$"
 )
@@ -29,7 +31,7 @@ DATE_LIKE_RE: Final = re.compile(
 
 def parse_absolute_date(text: str) -> str | None:
     """``2024-03-12 09:30`` style dates, read as Asia/Shanghai time, returned as ISO UTC."""
-    match = _ABSOLUTE_DATE_RE.search(text)
+    match = ABSOLUTE_DATE_RE.search(text)
     if not match:
         return None
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
@@ -51,3 +53,9 @@ def parse_machine_date(text: str) -> str | None:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=SHANGHAI)
     return stamp.astimezone(UTC).isoformat()
+
+
+def date_text(line: str) -> str:
+    """The date part of a metadata line (``2024-03-12 09:30 来源：…`` gives the date and time)."""
+    match = ABSOLUTE_DATE_RE.search(line)
+    return match.group(0).strip() if match else line

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from lxml import etree, html
+from lxml import etree
 
 BLOCK_TAGS: Final = frozenset(
     {
@@ -29,16 +29,15 @@ _JUNK_TAGS: Final = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
     "select", "option", "textarea", "button", "input", "head", "map", "audio", "video", "link", "meta",
 )  # fmt: skip
-_HIDDEN_XPATH: Final = etree.XPath(
-    "//*[@hidden or @aria-hidden='true' and not(self::body) "
-    "or contains(translate(@style, ' ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'display:none')"
-    " or contains(translate(@style, ' ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), "
-    "'visibility:hidden')]"
-)
+_STYLED_XPATH: Final = etree.XPath("//*[@style or @hidden or @aria-hidden]")
+_HIDING_STYLE_RE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _XML_DECL_RE: Final = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 _CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPACE_RE: Final = re.compile(r"\s+")
-_PARSER: Final = html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+_SENTENCE_PUNCT_RE: Final = re.compile(r"[。！？!?]|\.\s")
+_PROSE_ANCHOR_CHARS: Final = 200
+# lxml's plain parser: lxml.html's element classes cost a lookup for every element visited.
+_PARSER: Final = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
 
 
 def parse(text: str) -> etree._Element | None:
@@ -51,16 +50,20 @@ def parse(text: str) -> etree._Element | None:
     if not cleaned.strip():
         return None
     try:
-        root = html.document_fromstring(cleaned.encode("utf-8", "surrogatepass"), parser=_PARSER)
+        root = etree.fromstring(cleaned.encode("utf-8", "surrogatepass"), parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
-    return root
+    return root if root is not None and len(root) else None
 
 
 def clean(root: etree._Element) -> None:
     """Remove scripts, styles, forms' widgets and hidden elements in place (keeps their tails)."""
-    for el in _HIDDEN_XPATH(root):
-        if isinstance(el, etree._Element) and el.getparent() is not None:
+    styled = _STYLED_XPATH(root)
+    for el in styled if isinstance(styled, list) else ():
+        if not isinstance(el, etree._Element) or el.getparent() is None or el.tag in ("html", "body"):
+            continue
+        hidden = el.get("hidden") is not None or el.get("aria-hidden") == "true"
+        if hidden or _HIDING_STYLE_RE.search(el.get("style", "")):
             _drop_keep_tail(el)
     etree.strip_elements(root, *_JUNK_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
@@ -77,6 +80,11 @@ def _drop_keep_tail(el: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + tail
     parent.remove(el)
+
+
+def text_of(el: etree._Element) -> str:
+    """All text inside an element, whitespace collapsed."""
+    return normalize_space("".join(el.itertext()))
 
 
 def normalize_space(text: str) -> str:
@@ -120,11 +128,13 @@ class _BlockBuilder:
         self.links: list[tuple[str, str]] = []
 
     def add(self, text: str, *, in_link: bool) -> None:
+        """Append inline text; link text is counted apart for the link density."""
         self.parts.append(text)
         if in_link:
             self.link_chars += len("".join(text.split()))
 
     def flush(self, owner: etree._Element) -> None:
+        """Close the current block (a boundary was reached); empty runs leave no block."""
         if not self.parts:
             self.links = []
             return
@@ -146,11 +156,17 @@ class _BlockBuilder:
         self.links = []
 
 
+def _is_prose_anchor(text: str) -> bool:
+    """Paragraphs of sentences inside one ``<a>``: text that a missing ``</a>`` swallowed."""
+    return len(text) > _PROSE_ANCHOR_CHARS and len(_SENTENCE_PUNCT_RE.findall(text)) >= 3
+
+
 def blocks_of(root: etree._Element) -> list[Block]:
     """The page's text blocks in document order."""
     builder = _BlockBuilder()
     owners: list[etree._Element] = [root]
     link_depth = 0
+    prose_anchors: set[etree._Element] = set()
     for event, el in etree.iterwalk(root, events=("start", "end")):
         tag = el.tag
         if not isinstance(tag, str):
@@ -160,10 +176,15 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 builder.flush(owners[-1])
                 owners.append(el)
             elif tag == "a":
-                link_depth += 1
+                anchor = text_of(el)
+                # An anchor wrapping whole paragraphs is an unclosed tag, not navigation.
+                if _is_prose_anchor(anchor):
+                    prose_anchors.add(el)
+                else:
+                    link_depth += 1
                 href = el.get("href")
                 if href is not None:
-                    builder.links.append((normalize_space(el.text_content()), href.strip()))
+                    builder.links.append((anchor, href.strip()))
             if el.text:
                 builder.add(el.text, in_link=link_depth > 0)
         else:
@@ -171,7 +192,7 @@ def blocks_of(root: etree._Element) -> list[Block]:
                 builder.flush(owners[-1])
                 if len(owners) > 1:
                     owners.pop()
-            elif tag == "a":
+            elif tag == "a" and el not in prose_anchors:
                 link_depth = max(0, link_depth - 1)
             elif tag == "br":
                 builder.flush(owners[-1])

@@ -31,12 +31,43 @@ RECOMMEND_HEADER_RE: Final = re.compile(
 REFERENCES_HEADER_RE: Final = re.compile(
     r"^(?:参考链接|参考资料|参考文献|参考来源|参考|相关链接地址|references?|sources|links)$", re.IGNORECASE
 )
-INLINE_REFERENCE_RE: Final = re.compile(r"^(?:原文链接|原文地址|原文|参考链接|来源链接|Source)\s*[:：]\s*(https?://\S+)$")
+INLINE_REFERENCE_RE: Final = re.compile(
+    r"^(?:原文链接|原文地址|原文|参考链接|来源链接|Source)\s*[:：]\s*(https?://\S+)$"
+)
 URL_RE: Final = re.compile(r"^(?:\[?\d+\]?\s*)?(https?://\S+)$")
 SHARE_RE: Final = re.compile(
     r"扫码|扫一扫|二维码|分享到|分享至|一键分享|微信扫|关注.{0,10}(?:公众号|微信|微博|我们)|长按(?:识别|扫描|二维码)|"
     r"点击(?:上方|下方|关注|蓝字)|^分享$|转发到|收藏本文|打印本页|关闭窗口|字号[:：]?\s*(?:大|T)|"
-    r"\bshare (?:this|on|via)\b|\bfollow us\b|^share$|^tweet$|^print$|^email$",
+    r"\bshare (?:this|on|via|your|it with)\b|\bfollow (?:us|\w+ on)\b|^share$|^tweet$|^print$|^email$",
+    re.IGNORECASE,
+)
+# Newsletter and app prompts: a sentence or two, so they may be longer than a share line.
+PROMO_RE: Final = re.compile(
+    r"订阅.{0,6}(?:邮件|资讯|日报)|下载.{0,6}客户端|\bsign up\b|\bnewsletters?\b|\bin your inbox\b|"
+    r"\bbreaking news (?:emails|alerts)\b|\bsubscribe (?:to|now|for)\b|\bdownload (?:our|the) app\b|"
+    r"\bdelivered (?:to you|weekday|daily|every)\b",
+    re.IGNORECASE,
+)
+# Page furniture that is neither article nor a labelled block: ad markers, gallery controls,
+# "continue reading" breaks, photo credits.
+FURNITURE_RE: Final = re.compile(
+    r"^(?:advert(?:isement)?|ad|sponsored(?: content)?|continue reading(?: below)?|story continues below|"
+    r"(?:article )?continues below(?: advertisement)?|don'?t miss|most read.{0,30}|explore further|more:?|"
+    r"caption|close|previous|next|enlarge this image|toggle caption|hide caption|"
+    r"image \d+\s*of\s*/?\s*\d+|\d+\s*of\s*\d+|(?:photo|image|picture|illustration|graphic|video)s?"
+    r"(?: credit)?\s*:.{0,80}|\(?(?:image|photo) credit:?.{0,80}\)?|credit:.{0,80}|"
+    r"this (?:slideshow|video|content) requires javascript\.?|广告|相关视频|图片来源[:：].{0,30}|"
+    r"(?:\(|（)?(?:图|图片|摄影|图源)\s*[/:：|].{0,30}(?:\)|）)?)$",
+    re.IGNORECASE,
+)
+# A caption signs off with its picture credit: "… (Image: GETTY)", "…（图片来源：新华社）".
+CAPTION_CREDIT_RE: Final = re.compile(
+    r"[(（](?:image|photo|picture|pic|credit|图|图片|图片来源|摄影)s?\s*[:：/][^)）]{1,60}[)）]\s*$", re.IGNORECASE
+)
+ENGLISH_DATE_RE: Final = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}\b|"
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(?:19|20)\d{2}\b|"
+    r"\b(?:published|updated|posted)\b.{0,40}\d",
     re.IGNORECASE,
 )
 FOOTER_RE: Final = re.compile(
@@ -50,17 +81,24 @@ DISCLAIMER_RE: Final = re.compile(
     r"版权(?:属于|归属)|disclaimer|the views expressed|does not necessarily reflect",
     re.IGNORECASE,
 )
-NAV_RE: Final = re.compile(r"^(?:首页|当前位置|您的位置|你的位置|您现在的位置|位置|home)\s*[:：>›»/]|[>›»]\s*$", re.IGNORECASE)
+NAV_RE: Final = re.compile(
+    r"^(?:首页|当前位置|您的位置|你的位置|您现在的位置|位置|home)\s*[:：>›»/]|[>›»]\s*$", re.IGNORECASE
+)
 NAV_SEPARATOR_RE: Final = re.compile(r"\s[>›»]\s|[>›»]\s*\S+\s*[>›»]")
 BYLINE_RE: Final = re.compile(
     r"^[（(【\[]?\s*(?:整理|作者|文|撰文|记者|本报记者|编译|翻译|译者|采写|撰稿|口述|出品|"
     r"特约撰稿人|通讯员)\s*[|｜丨:：/]\s*(.+?)\s*[）)】\]]?$"
 )
-ENGLISH_BYLINE_RE: Final = re.compile(r"^by\s+([A-Z][\w.'-]+(?:\s+[\w.'-]+){0,3}(?:\s*(?:,|and)\s*[A-Z][\w.'-]+(?:\s+[\w.'-]+){0,3})*)$")
+_ENGLISH_NAME: Final = r"[A-Z][\w.'-]+(?:\s+[\w.'-]+){0,3}"
+ENGLISH_BYLINE_RE: Final = re.compile(
+    rf"^(?:[Bb]y|[Ww]ritten by|[Ww]ords by)\s+({_ENGLISH_NAME}(?:\s*(?:,|and)\s*{_ENGLISH_NAME})*)$"
+)
 EDITOR_RE: Final = re.compile(
     r"^[（(【\[]?\s*(?:责任编辑|责编|编辑|校对|审核|审校|值班编辑|实习编辑|美编|策划|监制|编审|图片编辑|"
     r"责任校对)\s*[|｜丨:：/]\s*\S.{0,30}?[）)】\]]?$"
 )
-SOURCE_RE: Final = re.compile(r"^[（(【\[]?\s*(?:来源|來源|稿源|出处|出處|source)\s*[:：]\s*(.+?)\s*[）)】\]]?$", re.IGNORECASE)
+SOURCE_RE: Final = re.compile(
+    r"^[（(【\[]?\s*(?:来源|來源|稿源|出处|出處|source)\s*[:：]\s*(.+?)\s*[）)】\]]?$", re.IGNORECASE
+)
 SOURCE_IN_LINE_RE: Final = re.compile(r"(?:来源|來源|稿源)\s*[:：]\s*([^\s|｜丨,，]{1,30})")
 AUTHOR_SPLIT_RE: Final = re.compile(r"\s*(?:[、,，/;；&]|\band\b|\s{2,})\s*")

@@ -13,6 +13,7 @@ from typing import Final
 _PUNCT_RE: Final = re.compile(r"[，。！？；：、,.!?;:]")
 _SENTENCE_END_RE: Final = re.compile(r"[。！？!?]|\.(?:\s|$|[\"'”’)])")
 _CJK_RE: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NOT_ALNUM_RE: Final = re.compile(r"[\W_]+")
 _STRIP_DECORATION_RE: Final = re.compile(r"^[\s\W_]+|[\s\W_]+$")
 
 
@@ -38,4 +39,4 @@ def strip_decoration(text: str) -> str:
 
 def squeeze(text: str) -> str:
     """Text without spaces or punctuation, for comparing titles that were re-spaced."""
-    return "".join(ch for ch in text if ch.isalnum()).lower()
+    return _NOT_ALNUM_RE.sub("", text).lower()

@@ -1,0 +1,1 @@
+"""Near-duplicate detection for syndicated Chinese news (placeholder)."""

@@ -1,0 +1,196 @@
+"""``DEDUP_*`` settings, parsed once into a frozen value object.
+
+Defaults are the measured ones (notes/dedup.md and ``bench/dedup.py``): character 5-grams, 128
+permutations, 40 bands of 3 rows, a 512-byte one-permutation sketch for verification, Jaccard 0.7
+or containment 0.8 (from 300 characters), J 0.85 under 300 characters, nothing under 50.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Self
+
+from portal_archive.dedup.canonical import (
+    DEFAULT_AGGREGATOR_DOMAINS,
+    DEFAULT_PUBLISHER_DOMAINS,
+    DEFAULT_SOURCE_DOMAINS,
+    CanonicalPolicy,
+)
+from portal_archive.dedup.index import IndexParameters
+from portal_archive.dedup.sketch import SKETCHES
+from portal_archive.dedup.verify import CopyRule
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+__all__ = ["DedupConfig", "DedupSettingsError"]
+
+
+class DedupSettingsError(ValueError):
+    """A ``DEDUP_*`` setting has a value the engine cannot use; the message names the key."""
+
+
+def _domains(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part for part in value.replace(";", ",").split(",")]
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise DedupSettingsError(f"{key} must be a list of domains or a comma-separated string, got {value!r}")
+    return tuple(str(part).strip().lower().removeprefix("www.") for part in value if str(part).strip())
+
+
+def _mapping(value: Any, key: str) -> Mapping[str, str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise DedupSettingsError(f"{key} must be a dict or a JSON object, got {value!r}") from exc
+    if not isinstance(value, Mapping):
+        raise DedupSettingsError(f"{key} must be a dict of outlet name → domain, got {value!r}")
+    return MappingProxyType({str(name): str(domain).strip().lower() for name, domain in value.items()})
+
+
+@dataclass(frozen=True, kw_only=True)
+class DedupConfig:
+    """Everything the near-duplicate engine and pipeline are configured with.
+
+    Each field is the ``DEDUP_<FIELD>`` setting (``DEDUP_INDEX_PATH``, ``DEDUP_NUM_PERM``…);
+    ``source_domains`` extends the built-in outlet table rather than replacing it.
+    """
+
+    enabled: bool = True
+    index_path: Path = Path("archive/dedup.sqlite")
+    shingle_size: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    bands: int = 40
+    rows: int = 3
+    threshold: float = 0.7
+    containment: float = 0.8
+    containment_min_chars: int = 300
+    short_threshold: float = 0.85
+    min_chars: int = 50
+    verify: str = "oph"
+    sketch_bins: int = 2048
+    sketch_bits: int = 2
+    max_cluster_size: int = 20
+    time_tolerance: float = 300.0
+    """Seconds within which two publication times count as simultaneous."""
+    source_domains: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SOURCE_DOMAINS)
+    publisher_domains: tuple[str, ...] = DEFAULT_PUBLISHER_DOMAINS
+    aggregator_domains: tuple[str, ...] = DEFAULT_AGGREGATOR_DOMAINS
+    commit_every: int = 200
+    """Documents per SQLite transaction: the most a crash can lose."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read and validate the ``DEDUP_*`` family.
+
+        Raises:
+            DedupSettingsError: A value is unusable; the message names the setting.
+        """
+        defaults = cls()
+        try:
+            values: dict[str, Any] = {
+                "enabled": settings.getbool("DEDUP_ENABLED", defaults.enabled),
+                "index_path": Path(settings.get("DEDUP_INDEX_PATH") or defaults.index_path),
+                "verify": str(settings.get("DEDUP_VERIFY") or defaults.verify),
+                "source_domains": MappingProxyType(
+                    {
+                        **defaults.source_domains,
+                        **_mapping(settings.get("DEDUP_SOURCE_DOMAINS") or {}, "DEDUP_SOURCE_DOMAINS"),
+                    }
+                ),
+                "publisher_domains": _domains(
+                    settings.get("DEDUP_PUBLISHER_DOMAINS", defaults.publisher_domains), "DEDUP_PUBLISHER_DOMAINS"
+                ),
+                "aggregator_domains": _domains(
+                    settings.get("DEDUP_AGGREGATOR_DOMAINS", defaults.aggregator_domains), "DEDUP_AGGREGATOR_DOMAINS"
+                ),
+            }
+            for name in ("shingle_size", "num_perm", "seed", "bands", "rows", "containment_min_chars", "min_chars"):
+                values[name] = _read(settings, name, settings.getint, getattr(defaults, name))
+            for name in ("sketch_bins", "sketch_bits", "max_cluster_size", "commit_every"):
+                values[name] = _read(settings, name, settings.getint, getattr(defaults, name))
+            for name in ("threshold", "containment", "short_threshold", "time_tolerance"):
+                values[name] = _read(settings, name, settings.getfloat, getattr(defaults, name))
+        except ValueError as exc:
+            if isinstance(exc, DedupSettingsError):
+                raise
+            raise DedupSettingsError(str(exc)) from exc
+        return cls(**values)
+
+    def validate(self) -> None:
+        """Reject values the engine cannot work with, naming the setting."""
+        positive = ("shingle_size", "num_perm", "bands", "rows", "min_chars", "max_cluster_size", "commit_every")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise DedupSettingsError(f"DEDUP_{name.upper()} must be at least 1, got {getattr(self, name)}")
+        if self.bands * self.rows > self.num_perm:
+            raise DedupSettingsError(
+                f"DEDUP_BANDS * DEDUP_ROWS = {self.bands} * {self.rows} exceeds DEDUP_NUM_PERM = {self.num_perm}"
+            )
+        for name in ("threshold", "containment", "short_threshold"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise DedupSettingsError(f"DEDUP_{name.upper()} must be in (0, 1], got {getattr(self, name)}")
+        if self.containment_min_chars < 0 or self.time_tolerance < 0:
+            raise DedupSettingsError("DEDUP_CONTAINMENT_MIN_CHARS and DEDUP_TIME_TOLERANCE must not be negative")
+        if self.verify not in SKETCHES:
+            raise DedupSettingsError(f"DEDUP_VERIFY must be one of {sorted(SKETCHES)}, got {self.verify!r}")
+        if self.verify == "oph" and (self.sketch_bins < 8 or self.sketch_bins & (self.sketch_bins - 1)):
+            raise DedupSettingsError(f"DEDUP_SKETCH_BINS must be a power of two >= 8, got {self.sketch_bins}")
+        if self.verify == "oph" and self.sketch_bits not in (2, 4, 8):
+            raise DedupSettingsError(f"DEDUP_SKETCH_BITS must be 2, 4 or 8, got {self.sketch_bits}")
+
+    def rule(self) -> CopyRule:
+        """The copy rule these thresholds define."""
+        return CopyRule(
+            threshold=self.threshold,
+            containment=self.containment,
+            containment_min_chars=self.containment_min_chars,
+            short_threshold=self.short_threshold,
+            min_chars=self.min_chars,
+        )
+
+    def index_parameters(self) -> IndexParameters:
+        """The parameters stored with, and checked against, the index."""
+        return IndexParameters(
+            shingle_size=self.shingle_size,
+            num_perm=self.num_perm,
+            seed=self.seed,
+            bands=self.bands,
+            rows=self.rows,
+            verify=self.verify,
+            sketch_bins=self.sketch_bins,
+            sketch_bits=self.sketch_bits,
+            threshold=self.threshold,
+            containment=self.containment,
+            containment_min_chars=self.containment_min_chars,
+            short_threshold=self.short_threshold,
+            min_chars=self.min_chars,
+        )
+
+    def canonical_policy(self) -> CanonicalPolicy:
+        """How the original of a cluster is chosen."""
+        return CanonicalPolicy(
+            source_domains=self.source_domains,
+            publisher_domains=self.publisher_domains,
+            aggregator_domains=self.aggregator_domains,
+            time_tolerance=timedelta(seconds=self.time_tolerance),
+            rule=self.rule(),
+        )
+
+
+def _read(settings: BaseSettings, name: str, getter: Any, default: Any) -> Any:
+    key = f"DEDUP_{name.upper()}"
+    try:
+        return getter(key, default)
+    except (TypeError, ValueError) as exc:
+        raise DedupSettingsError(f"{key} must be a number, got {settings.get(key)!r}") from exc

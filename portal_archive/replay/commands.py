@@ -1,0 +1,156 @@
+"""The ``index``, ``replay``, ``wacz`` and ``show`` subcommands of ``portal-archive``.
+
+Handlers are thin: the work is in this package's modules. Exit codes: 0 ok, 1 bad input or not
+archived, 2 usage (argparse). The archive folder defaults to the crawl's ``WARC_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from portal_archive.replay.folder import ArchiveFolderError, inside
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """Failures that are about the input (exit 1), not bugs; imported late to keep ``--help`` fast."""
+    from portal_archive.replay.index import ArchiveIndexError
+    from portal_archive.replay.metadata import MetadataRecordError
+    from portal_archive.replay.reader import RecordReadError
+
+    return ArchiveFolderError, ArchiveIndexError, MetadataRecordError, RecordReadError, LookupError
+
+
+def default_archive_dir() -> Path:
+    """The project's ``WARC_DIR`` (``archive`` unless configured), so crawl and CLI agree."""
+    from scrapy.utils.project import get_project_settings
+
+    return Path(get_project_settings().get("WARC_DIR") or "archive")
+
+
+def _archive_dir(value: str | None) -> Path:
+    return Path(value) if value else default_archive_dir()
+
+
+def _reporting(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Expected failures become one line on stderr and exit code 1."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except expected_errors() as exc:
+            message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
+            print(f"portal-archive {args.command}: {message}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@_reporting
+def _cmd_index(args: argparse.Namespace) -> int:
+    from portal_archive.replay.index import build_index
+
+    directory = _archive_dir(args.dir)
+    output = None
+    if args.output:
+        output = Path(args.output) if Path(args.output).is_absolute() else inside(directory, args.output)
+    report = build_index(directory, output)
+    print(f"{report.path}: {report.warc_count} WARC file(s), {report.reindexed} newly indexed")
+    return 0
+
+
+@_reporting
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from portal_archive.replay.launcher import run_replay
+
+    return run_replay(_archive_dir(args.dir), host=args.host, port=args.port, collection=args.collection)
+
+
+@_reporting
+def _cmd_wacz(args: argparse.Namespace) -> int:
+    from portal_archive.replay.wacz import write_wacz
+
+    output = Path(args.output)
+    if output.suffix != ".wacz":
+        raise ArchiveFolderError(f"{output}: the output file name must end in .wacz")
+    report = write_wacz(_archive_dir(args.dir), output, title=args.title or "", description=args.description or "")
+    print(
+        f"{report.path}: {report.warc_count} WARC file(s), {report.page_count} article page(s)"
+        f" ({report.extracted_pages} re-extracted for want of a metadata record)"
+    )
+    return 0
+
+
+@_reporting
+def _cmd_show(args: argparse.Namespace) -> int:
+    from portal_archive.replay.show import ShowRequest, View, show
+
+    view: View = args.view or "captures"
+    if args.decode and view != "raw":
+        print("portal-archive show: --decode only applies to --raw", file=sys.stderr)
+        return 2
+    request = ShowRequest(directory=_archive_dir(args.archive), url=args.url, at=args.at, view=view, decode=args.decode)
+    out = sys.stdout.buffer
+    try:
+        show(request, out)
+        out.flush()
+    except BrokenPipeError:
+        # The reader (``| head``) went away: nothing left to say, and nothing went wrong here.
+        return 0
+    return 0
+
+
+def _timestamp(value: str) -> str:
+    from portal_archive.replay.show import parse_timestamp
+
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_replay_commands(sub: Any) -> None:
+    """Register the subcommands on ``portal-archive``'s subparsers."""
+    dir_help = "archive folder holding the WARC files (default: the WARC_DIR setting, 'archive')"
+
+    index = sub.add_parser("index", help="write the archive folder's byte-sorted CDXJ index (DIR/indexes/index.cdxj)")
+    index.add_argument("dir", nargs="?", help=dir_help)
+    index.add_argument(
+        "-o", "--output", help="index file, relative to DIR unless absolute (default: indexes/index.cdxj)"
+    )
+    index.set_defaults(func=_cmd_index)
+
+    replay = sub.add_parser("replay", help="replay the archive folder in the browser through pywb")
+    replay.add_argument("dir", nargs="?", help=dir_help)
+    replay.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine)")
+    replay.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
+    replay.add_argument("--collection", default="archive", help="collection name in the URL (default: archive)")
+    replay.set_defaults(func=_cmd_replay)
+
+    wacz = sub.add_parser("wacz", help="package the archive folder as a WACZ file for ReplayWeb.page and pywb")
+    wacz.add_argument("dir", nargs="?", help=dir_help)
+    wacz.add_argument("-o", "--output", required=True, help="the WACZ file to write (FILE.wacz)")
+    wacz.add_argument("--title", help="collection title (default: the folder name)")
+    wacz.add_argument("--description", help="collection description")
+    wacz.set_defaults(func=_cmd_wacz)
+
+    show = sub.add_parser("show", help="print what the archive holds for a URL")
+    show.add_argument("url", help="the page URL as crawled")
+    show.add_argument(
+        "--at", type=_timestamp, help="capture closest to this time: YYYY[MM[DD[hh[mm[ss]]]]] or ISO 8601 UTC"
+    )
+    views = show.add_mutually_exclusive_group()
+    views.add_argument(
+        "--raw", dest="view", action="store_const", const="raw", help="payload bytes exactly as archived"
+    )
+    views.add_argument(
+        "--headers", dest="view", action="store_const", const="headers", help="HTTP status line and headers"
+    )
+    views.add_argument("--text", dest="view", action="store_const", const="text", help="title and article text (UTF-8)")
+    views.add_argument("--json", dest="view", action="store_const", const="json", help="the article metadata record")
+    show.add_argument("--decode", action="store_true", help="with --raw: remove the content coding (gzip, deflate)")
+    show.add_argument("--archive", help=dir_help)
+    show.set_defaults(func=_cmd_show)

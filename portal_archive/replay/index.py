@@ -1,0 +1,304 @@
+"""The archive folder's CDXJ index: built with cdxj-indexer, kept in byte order, read by bisection.
+
+``DIR/indexes/index.cdxj`` lists every ``response``, ``revisit``, ``resource`` and ``metadata``
+record of the finished WARC files in ``DIR`` (``filename`` relative to ``DIR``). pywb finds
+captures by binary search, so an unsorted index makes it answer 404 for URLs it holds: lines are
+sorted as bytes (``LC_ALL=C sort`` order). Each WARC is indexed once into
+``DIR/indexes/parts/NAME.cdxj`` and the parts are merged, so re-indexing after a crawl only reads
+the new files. Request bodies are not appended (``--post-append`` crashes on non-UTF-8 bodies,
+cdxj-indexer #30; the crawls only GET).
+
+``CdxjIndexExtension`` rebuilds the index when a crawl's engine stops (``WARC_CDXJ_ENABLED``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import heapq
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
+
+import surt
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from portal_archive.replay.folder import ArchiveFolderError, require_archive
+from portal_archive.warc.config import WarcConfig
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+INDEX_DIR = "indexes"
+INDEX_NAME = "index.cdxj"
+PARTS_DIR = "parts"
+LOCK_NAME = ".lock"
+
+
+class ArchiveIndexError(RuntimeError):
+    """A WARC file could not be indexed (truncated or not a WARC)."""
+
+
+def default_index_path(directory: Path) -> Path:
+    """Where ``portal-archive index`` and the crawl extension write the folder's index."""
+    return directory / INDEX_DIR / INDEX_NAME
+
+
+def url_key(url: str) -> str:
+    """The SURT key cdxj-indexer and pywb file a URL under (``urn:`` URIs are kept verbatim)."""
+    try:
+        return str(surt.surt(url))
+    except Exception:  # surt raises assorted errors on unparsable URLs; cdxj-indexer falls back the same way
+        return url
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one ``build_index`` call did."""
+
+    path: Path
+    warc_count: int
+    reindexed: int
+    merged: bool
+
+
+@contextmanager
+def _folder_lock(indexes: Path) -> Iterator[None]:
+    """Serialise index builds: several crawls may write into one folder and finish together."""
+    with (indexes / LOCK_NAME).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _is_newer(derived: Path, source: Path) -> bool:
+    try:
+        return derived.stat().st_mtime_ns >= source.stat().st_mtime_ns
+    except FileNotFoundError:
+        return False
+
+
+def _replace_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write through ``write(binary_file)`` into a temporary sibling, fsync, then rename over ``target``."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def index_warc(warc: Path, out: BinaryIO) -> None:
+    """Write the sorted CDXJ lines of one WARC file (``filename`` = its base name)."""
+    from cdxj_indexer import CDXJIndexer
+
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
+    try:
+        CDXJIndexer(text, [str(warc)], sort=True).process_all()
+    except Exception as exc:  # warcio raises ArchiveLoadFailed, zlib/gzip errors, ValueError…
+        raise ArchiveIndexError(f"could not index {warc}: {exc}") from exc
+    finally:
+        text.detach()
+
+
+def _merge(parts: list[Path], out: BinaryIO) -> None:
+    with ExitStack() as stack:
+        streams = [stack.enter_context(part.open("rb")) for part in parts]
+        out.writelines(heapq.merge(*streams))
+
+
+def build_index(directory: Path, output: Path | None = None, *, index_root: Path | None = None) -> IndexReport:
+    """Bring ``output`` (default ``DIR/indexes/index.cdxj``) up to date with the folder's WARC files.
+
+    ``index_root`` replaces ``DIR/indexes`` as the home of the parts, the lock and the default output.
+
+    Raises:
+        ArchiveFolderError: the folder is missing or holds no finished WARC file.
+        ArchiveIndexError: a WARC file could not be read.
+        OSError: the index could not be written (read-only folder, full disk).
+    """
+    warcs = require_archive(directory)
+    indexes = index_root or directory / INDEX_DIR
+    target = output or indexes / INDEX_NAME
+    parts_dir = indexes / PARTS_DIR
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(indexes):
+        parts = []
+        reindexed = 0
+        for warc in warcs:
+            part = parts_dir / f"{warc.name}.cdxj"
+            if not _is_newer(part, warc):
+                _replace_atomically(part, functools.partial(index_warc, warc))
+                reindexed += 1
+            parts.append(part)
+        wanted = {part.name for part in parts}
+        stale = [p for p in parts_dir.glob("*.cdxj") if p.name not in wanted]
+        merged = bool(reindexed or stale) or not all(_is_newer(target, part) for part in parts)
+        if merged:
+            _replace_atomically(target, lambda out: _merge(parts, out))
+        for part in stale:
+            part.unlink(missing_ok=True)
+    return IndexReport(path=target, warc_count=len(warcs), reindexed=reindexed, merged=merged)
+
+
+def private_index_root(directory: Path) -> Path:
+    """Where the index of a folder we cannot write into is kept: this user's temporary folder."""
+    key = hashlib.sha256(str(directory.resolve()).encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"portal-archive-{os.getuid()}" / key
+
+
+def ensure_index(directory: Path) -> Path:
+    """The folder's up-to-date index; a read-only folder (a mounted copy) gets a private one."""
+    try:
+        return build_index(directory).path
+    except OSError as exc:
+        root = private_index_root(directory)
+        logger.info("Cannot index into %(dir)s (%(exc)s); using %(root)s", {"dir": directory, "exc": exc, "root": root})
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return build_index(directory, index_root=root).path
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CdxjEntry:
+    """One index line: SURT key, 14-digit timestamp and the JSON fields cdxj-indexer wrote."""
+
+    urlkey: str
+    timestamp: str
+    fields: dict[str, Any]
+
+    @classmethod
+    def parse(cls, line: bytes) -> Self:
+        """Split ``KEY TIMESTAMP {json}``; raise ``ValueError`` on anything else."""
+        key, timestamp, data = line.rstrip(b"\r\n").split(b" ", 2)
+        fields = json.loads(data)
+        if not isinstance(fields, dict):
+            raise ValueError("CDXJ fields are not a JSON object")
+        return cls(key.decode("utf-8"), timestamp.decode("ascii"), fields)
+
+    @property
+    def url(self) -> str:
+        return str(self.fields.get("url", ""))
+
+    @property
+    def mime(self) -> str:
+        return str(self.fields.get("mime", ""))
+
+    @property
+    def status(self) -> str:
+        return str(self.fields.get("status", ""))
+
+    @property
+    def filename(self) -> str:
+        return str(self.fields["filename"])
+
+    @property
+    def offset(self) -> int:
+        return int(self.fields["offset"])
+
+    @property
+    def length(self) -> int:
+        return int(self.fields["length"])
+
+    @property
+    def is_capture(self) -> bool:
+        """A ``response`` or ``revisit`` of an HTTP URL: what replay shows for that URL."""
+        return self.url.startswith(("http://", "https://")) and (self.mime == "warc/revisit" or bool(self.status))
+
+
+def _line_at_or_after(fh: BinaryIO, position: int) -> tuple[int, bytes]:
+    """The first whole line starting at or after ``position``, and where it starts."""
+    if position == 0:
+        fh.seek(0)
+    else:
+        fh.seek(position - 1)
+        fh.readline()
+    start = fh.tell()
+    return start, fh.readline()
+
+
+def iter_prefix(index: Path, prefix: bytes) -> Iterator[bytes]:
+    """Lines of a byte-sorted file that start with ``prefix``, found by bisection (no full scan)."""
+    with index.open("rb") as fh:
+        low, high = 0, index.stat().st_size
+        while low < high:
+            middle = (low + high) // 2
+            _, line = _line_at_or_after(fh, middle)
+            if line and line < prefix:
+                low = middle + 1
+            else:
+                high = middle
+        start, _ = _line_at_or_after(fh, low)
+        fh.seek(start)
+        for line in fh:
+            if not line.startswith(prefix):
+                return
+            yield line
+
+
+def lookup(index: Path, url: str) -> list[CdxjEntry]:
+    """Every index entry filed under ``url``'s SURT key, in index order (timestamp ascending)."""
+    prefix = url_key(url).encode("utf-8") + b" "
+    return [CdxjEntry.parse(line) for line in iter_prefix(index, prefix)]
+
+
+# -- crawl integration ---------------------------------------------------------------------------
+
+
+class CdxjIndexExtension:
+    """Rebuilds ``WARC_DIR/indexes/index.cdxj`` when the engine stops, after the WARC files are closed.
+
+    Settings: ``WARC_CDXJ_ENABLED`` (default True), ``WARC_ENABLED``, ``WARC_DIR``.
+    Stats: ``warc/cdxj/errors``.
+    """
+
+    def __init__(self, directory: Path, crawler: Crawler) -> None:
+        self.directory = directory
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is False")
+        if not settings.getbool("WARC_CDXJ_ENABLED", True):
+            raise NotConfigured("WARC_CDXJ_ENABLED is False")
+        extension = cls(WarcConfig.from_settings(settings).directory, crawler)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_stopped(self) -> None:
+        """Index the folder; a crawl that archived nothing has nothing to index (INFO, not an error)."""
+        try:
+            report = build_index(self.directory)
+        except ArchiveFolderError as exc:
+            logger.info("No CDXJ index written: %(reason)s", {"reason": exc})
+            return
+        except Exception:
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("warc/cdxj/errors")
+            logger.exception("Could not index %(dir)s", {"dir": self.directory})
+            return
+        logger.info(
+            "CDXJ index %(path)s: %(warcs)d WARC file(s), %(new)d newly indexed",
+            {"path": report.path, "warcs": report.warc_count, "new": report.reindexed},
+        )

@@ -1,0 +1,62 @@
+"""``portal-archive replay``: check the folder, bring its index up to date, run pywb beside us.
+
+pywb runs in a child process (``portal_archive.replay.server``) because importing it patches the
+interpreter with gevent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import portal_archive
+from portal_archive.replay.folder import ArchiveFolderError, require_archive
+from portal_archive.replay.index import ensure_index
+
+_COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: the archive is not reachable from other machines."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def server_command(directory: Path, index: Path, *, host: str, port: int, collection: str) -> list[str]:
+    """The child process's command line."""
+    return [
+        sys.executable, "-m", "portal_archive.replay.server", str(directory.resolve()),
+        "--index", str(index.resolve()), "--host", host, "--port", str(port), "--collection", collection,
+    ]  # fmt: skip
+
+
+def server_env() -> dict[str, str]:
+    """The environment, with this package importable from any working directory."""
+    env = dict(os.environ)
+    root = str(Path(portal_archive.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_replay(directory: Path, *, host: str, port: int, collection: str) -> int:
+    """Serve ``directory`` until interrupted; the child's exit code.
+
+    Raises:
+        ArchiveFolderError: no WARC files there, or a collection name pywb cannot route.
+    """
+    if not _COLLECTION_RE.match(collection):
+        raise ArchiveFolderError(f"collection name {collection!r}: use letters, digits, '_' and '-'")
+    require_archive(directory)
+    index = ensure_index(directory)
+    if not is_loopback(host):
+        print(f"warning: {host} is not a loopback address; other machines can reach this archive", file=sys.stderr)
+    command = server_command(directory, index, host=host, port=port, collection=collection)
+    return subprocess.call(command, env=server_env())

@@ -1,0 +1,157 @@
+"""The archive folder's CDXJ index: byte order, incremental rebuilds, lookups, the crawl extension, the CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from portal_archive.cli import main
+from portal_archive.replay.folder import ArchiveFolderError, inside, warc_files
+from portal_archive.replay.index import (
+    ArchiveIndexError,
+    CdxjEntry,
+    CdxjIndexExtension,
+    build_index,
+    default_index_path,
+    ensure_index,
+    iter_prefix,
+    lookup,
+    private_index_root,
+    url_key,
+)
+from portal_archive.replay.metadata import metadata_uri
+from tests.replay_samples import FLAKY_URL, GBK_URL, GZIP_URL, LIST_URL, REDIRECT_URL, write_sample_archive
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Any:
+    return write_sample_archive(tmp_path / "archive")
+
+
+def index_lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def test_index_is_in_c_locale_byte_order_and_covers_every_capture(sample: Any) -> None:
+    report = build_index(sample.directory)
+    assert report.path == default_index_path(sample.directory) == sample.directory / "indexes" / "index.cdxj"
+    lines = index_lines(report.path)
+    assert lines == sorted(lines)
+    env = {**os.environ, "LC_ALL": "C"}
+    sort = shutil.which("sort")
+    assert sort is not None
+    subprocess.run([sort, "-c", str(report.path)], check=True, env=env)
+    entries = [CdxjEntry.parse(line) for line in lines]
+    urls = [e.url for e in entries]
+    for url in (GBK_URL, GZIP_URL, REDIRECT_URL, LIST_URL):
+        assert urls.count(url) == 1
+    assert urls.count(FLAKY_URL) == 2
+    assert metadata_uri(GBK_URL) in urls
+    assert {e.filename for e in entries} == {p.name for p in warc_files(sample.directory)}
+
+
+def test_rebuilds_only_what_changed_and_ignores_unfinished_files(sample: Any, tmp_path: Path) -> None:
+    first = build_index(sample.directory)
+    assert (first.warc_count, first.reindexed, first.merged) == (2, 2, True)
+    again = build_index(sample.directory)
+    assert (again.reindexed, again.merged) == (0, False)
+
+    extra = tmp_path / "extra"
+    write_sample_archive(extra, metadata=False)
+    newest = sorted(extra.glob("*.warc.gz"))[-1]
+    moved = shutil.copy(newest, sample.directory / ("sample-c-" + newest.name))
+    (sample.directory / "sample-d-unfinished.warc.gz.open").write_bytes(Path(moved).read_bytes())
+    grown = build_index(sample.directory)
+    assert (grown.warc_count, grown.reindexed, grown.merged) == (3, 1, True)
+    filenames = {CdxjEntry.parse(line).filename for line in index_lines(grown.path)}
+    assert Path(moved).name in filenames
+    assert not any(name.endswith(".open") for name in filenames)
+
+    Path(moved).unlink()
+    shrunk = build_index(sample.directory)
+    assert shrunk.merged
+    assert Path(moved).name not in {CdxjEntry.parse(line).filename for line in index_lines(shrunk.path)}
+    assert not list((sample.directory / "indexes").glob("*.tmp"))
+
+
+def test_lookup_by_bisection_matches_a_full_scan(sample: Any) -> None:
+    index = build_index(sample.directory).path
+    entries = [CdxjEntry.parse(line) for line in index_lines(index)]
+    for url in {e.url for e in entries}:
+        expected = [e for e in entries if e.urlkey == url_key(url)]
+        assert lookup(index, url) == expected
+    assert lookup(index, "http://elsewhere.example/") == []
+    assert list(iter_prefix(index, b"\xff")) == []
+    assert list(iter_prefix(index, b"")) == index_lines(index)
+
+
+def test_unreadable_warc_fails_loudly_naming_the_file(sample: Any) -> None:
+    (sample.directory / "broken.warc.gz").write_bytes(b"\x1f\x8b\x08\x00not gzip at all")
+    with pytest.raises(ArchiveIndexError, match=r"broken\.warc\.gz"):
+        build_index(sample.directory)
+
+
+def test_folder_without_warcs_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveFolderError, match="no such folder"):
+        build_index(tmp_path / "missing")
+    (tmp_path / "crawl.warc.gz.open").write_bytes(b"")
+    with pytest.raises(ArchiveFolderError, match="unfinished"):
+        build_index(tmp_path)
+
+
+def test_paths_may_not_leave_the_folder(tmp_path: Path) -> None:
+    assert inside(tmp_path, "indexes/x.cdxj") == (tmp_path / "indexes" / "x.cdxj").resolve()
+    for bad in ("../x.cdxj", "indexes/../../x.cdxj", "/etc/passwd"):
+        with pytest.raises(ArchiveFolderError):
+            inside(tmp_path, bad)
+
+
+def test_extension_indexes_when_the_engine_stops(sample: Any, caplog: pytest.LogCaptureFixture) -> None:
+    crawler = get_crawler(settings_dict={"WARC_DIR": str(sample.directory)})
+    extension = CdxjIndexExtension.from_crawler(crawler)
+    with caplog.at_level(logging.INFO):
+        extension.engine_stopped()
+    assert default_index_path(sample.directory).is_file()
+
+    empty = sample.directory.parent / "empty"
+    empty.mkdir()
+    caplog.clear()
+    quiet = CdxjIndexExtension.from_crawler(get_crawler(settings_dict={"WARC_DIR": str(empty)}))
+    with caplog.at_level(logging.INFO):
+        quiet.engine_stopped()
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+
+
+@pytest.mark.parametrize("key", ["WARC_CDXJ_ENABLED", "WARC_ENABLED"])
+def test_extension_can_be_switched_off(key: str) -> None:
+    with pytest.raises(NotConfigured, match=key):
+        CdxjIndexExtension.from_crawler(get_crawler(settings_dict={key: False}))
+
+
+def test_index_command(sample: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", str(sample.directory)]) == 0
+    assert "2 WARC file(s)" in capsys.readouterr().out
+    assert main(["index", str(sample.directory), "-o", "indexes/copy.cdxj"]) == 0
+    copy = sample.directory / "indexes" / "copy.cdxj"
+    assert copy.read_bytes() == default_index_path(sample.directory).read_bytes()
+    assert main(["index", str(sample.directory), "-o", "../outside.cdxj"]) == 1
+    assert "leaves" in capsys.readouterr().err
+    assert not (sample.directory.parent / "outside.cdxj").exists()
+    assert main(["index", str(sample.directory.parent / "nope")]) == 1
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_a_folder_that_cannot_hold_an_index_gets_a_private_one(sample: Any) -> None:
+    (sample.directory / "indexes").write_bytes(b"not a folder")  # as unwritable as a read-only mount, even for root
+    index = ensure_index(sample.directory)
+    assert index.is_relative_to(private_index_root(sample.directory))
+    assert {CdxjEntry.parse(line).url for line in index_lines(index)} >= {GBK_URL, GZIP_URL}
+    assert (sample.directory / "indexes").read_bytes() == b"not a folder"

@@ -1,0 +1,269 @@
+"""Spider callbacks on saved demo pages (``tests/resources/spiders``; regenerate with its ``generate.py``)."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exporters import JsonLinesItemExporter
+from scrapy.http import HtmlResponse, TextResponse, XmlResponse
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from portal_archive.crawling import PortalSpider, should_abort_request
+from portal_archive.items import ArticleItem, BoilerplateBlock
+from spiders.bendi import BendiSpider
+from spiders.infoq import InfoqSpider
+from spiders.wechat import WechatSpider
+
+RESOURCES = Path(__file__).resolve().parent / "resources" / "spiders"
+EXPECTED: dict[str, Any] = json.loads((RESOURCES / "expected.json").read_text(encoding="utf-8"))
+NOW = EXPECTED["now"]
+BASES = {BendiSpider: "http://bendi.test", InfoqSpider: "http://infoq.test", WechatSpider: "http://wechat.test"}
+WARC_META = {"warc_record_id": "<urn:uuid:00000000-0000-4000-8000-000000000001>", "warc_filename": "x.warc.gz"}
+
+
+def make_spider(spidercls: type[PortalSpider]) -> PortalSpider:
+    crawler = get_crawler(spidercls, settings_dict={"DATES_NOW": NOW})
+    return spidercls.from_crawler(crawler, base_url=BASES[spidercls])
+
+
+def page(name: str, **meta: Any) -> TextResponse:
+    info = EXPECTED["pages"][name]
+    body = (RESOURCES / name).read_bytes()
+    request = Request(info["url"], meta={**WARC_META, **meta})
+    cls = XmlResponse if name.endswith(".xml") else HtmlResponse
+    return cls(info["url"], body=body, headers={"Content-Type": info["content_type"]}, request=request)
+
+
+def truth(name: str) -> dict[str, Any]:
+    return dict(EXPECTED["pages"][name]["manifest"])
+
+
+def items_of(results: list[Any]) -> list[ArticleItem]:
+    return [result for result in results if isinstance(result, ArticleItem)]
+
+
+def requests_of(results: list[Any]) -> list[Request]:
+    return [result for result in results if isinstance(result, Request)]
+
+
+def norm(text: str) -> str:
+    """Whitespace-normalised text (NBSP and newlines included), as bodies are compared."""
+    return " ".join(text.split())
+
+
+def same_instant(iso: str | None, expected: str) -> bool:
+    return iso is not None and abs((datetime.fromisoformat(iso) - datetime.fromisoformat(expected)).total_seconds()) < 1
+
+
+def test_bendi_list_page_follows_articles_pagination_and_sections() -> None:
+    spider = make_spider(BendiSpider)
+    requests = requests_of(list(spider.parse(page("bendi_list.html"))))
+    by_url = {request.url: request for request in requests}
+    articles = [r for r in requests if "/wxnews/" in r.url]
+    assert len({r.url for r in articles}) == 10
+    assert all(r.callback == spider.parse_article for r in articles)
+    assert by_url["http://bendi.test/category/tech?page=2"].callback == spider.parse
+    assert "http://bendi.test/category/finance" in by_url
+    assert all(url.startswith("http://bendi.test/") for url in by_url)
+    assert not any(url.startswith("mailto:") for url in by_url)
+
+
+def test_bendi_home_follows_footer_and_hot_links_but_not_denied_paths() -> None:
+    spider = make_spider(BendiSpider)
+    urls = {request.url for request in requests_of(list(spider.parse(page("bendi_home.html"))))}
+    assert "http://bendi.test/api/broken" in urls
+    assert any(url.startswith("http://bendi.test/article?id=") for url in urls)
+    assert not any("/admin/" in url for url in urls)
+
+
+def test_bendi_infoq_copy_item() -> None:
+    spider = make_spider(BendiSpider)
+    results = list(spider.parse_article(page("bendi_infoq_copy.html")))
+    (item,) = items_of(results)
+    expected = truth("bendi_infoq_copy.html")
+    assert item.url == EXPECTED["pages"]["bendi_infoq_copy.html"]["url"] == item.canonical_url
+    assert item.site == "bendi" and item.language == "zh"
+    assert item.title == expected["title"]
+    assert norm(item.body_text) == norm(expected["body_text"])
+    assert "今日好文推荐" not in item.body_text and "整理 |" not in item.body_text
+    assert item.published_text == "6月前"
+    assert same_instant(item.published_at, expected["ingest_time"])
+    assert item.byline == "整理 | 凌敏、核子可乐" and item.authors == ["凌敏", "核子可乐"]
+    assert (item.source, item.source_domain) == ("InfoQ", "infoq.cn")
+    assert item.references == expected["references"]
+    kinds = {block.kind for block in item.boilerplate}
+    assert {"nav", "related_links", "recommendations", "share", "footer", "disclaimer"} <= kinds
+    related = next(block for block in item.boilerplate if block.kind == "related_links")
+    assert len(related.links) >= 20
+    assert all(link["title"] and link["url"].startswith("/wxnews/") for link in related.links)
+    recommendations = next(block for block in item.boilerplate if block.kind == "recommendations")
+    assert "今日好文推荐" in recommendations.text
+    assert item.warc_record_id == WARC_META["warc_record_id"] and item.warc_filename == "x.warc.gz"
+    assert item.fetched_at.endswith("+00:00")
+    # Related stories are followed from article pages.
+    assert len({r.url for r in requests_of(results) if "/wxnews/" in r.url}) >= 20
+
+
+def test_bendi_wechat_copy_keeps_the_attribution_line_out_of_the_body() -> None:
+    spider = make_spider(BendiSpider)
+    (item,) = items_of(list(spider.parse_article(page("bendi_wechat_copy.html"))))
+    expected = truth("bendi_wechat_copy.html")
+    assert norm(item.body_text) == norm(expected["body_text"])
+    assert (item.source, item.source_domain) == (expected["source"], "mp.weixin.qq.com")
+    attribution = next(block for block in item.boilerplate if block.kind == "attribution")
+    assert attribution.text.startswith("以下文章来源于")
+    assert any(block.kind == "recommendations" for block in item.boilerplate)
+    assert same_instant(item.published_at, expected["ingest_time"])
+
+
+def test_bendi_gbk_page_declared_only_in_meta() -> None:
+    spider = make_spider(BendiSpider)
+    (item,) = items_of(list(spider.parse_article(page("bendi_gbk_meta_charset.html"))))
+    expected = truth("bendi_gbk_meta_charset.html")
+    assert (item.title, norm(item.body_text)) == (expected["title"], norm(expected["body_text"]))
+    assert item.source == expected["source"] and item.source_domain == ""
+
+
+def test_redirect_to_an_article_is_parsed_as_an_article() -> None:
+    spider = make_spider(BendiSpider)
+    assert len(items_of(list(spider.parse(page("bendi_infoq_copy.html"))))) == 1
+
+
+def test_infoq_article_reads_the_nuxt_payload() -> None:
+    spider = make_spider(InfoqSpider)
+    (item,) = items_of(list(spider.parse_article(page("infoq_article.html"))))
+    expected = truth("infoq_article.html")
+    assert item.title == expected["title"]
+    assert item.authors == expected["authors"]
+    assert item.published_at == datetime.fromisoformat(expected["published"]).isoformat()
+    assert item.tags and all(isinstance(tag, str) for tag in item.tags)
+    assert norm(item.body_text) == norm(expected["body_text"])
+    assert item.references == expected["references"]
+    assert (item.source, item.source_domain) == ("InfoQ", "infoq.cn")
+    assert not item.rendered
+
+
+def test_infoq_article_without_body_asks_for_a_browser_rendering() -> None:
+    spider = make_spider(InfoqSpider)
+    results = list(spider.parse_article(page("infoq_js_only.html")))
+    assert items_of(results) == []
+    (render,) = [r for r in requests_of(results) if r.meta.get("playwright")]
+    assert render.url == EXPECTED["pages"]["infoq_js_only.html"]["url"]
+    assert render.callback == spider.parse_rendered and render.errback == spider.render_failed
+    assert render.dont_filter
+    (method,) = render.meta["playwright_page_methods"]
+    assert (method.method, method.args) == ("wait_for_selector", ("article .ProseMirror p",))
+    assert render.meta["warc_refers_to"] == WARC_META["warc_record_id"]
+    unrendered = render.meta["unrendered_item"]
+    assert unrendered.title == truth("infoq_js_only.html")["title"] and unrendered.body_text == ""
+
+
+def test_infoq_rendered_page_gives_the_body() -> None:
+    spider = make_spider(InfoqSpider)
+    response = page("infoq_js_only_rendered.html", playwright=True, warc_refers_to=WARC_META["warc_record_id"])
+    results = list(spider.parse_rendered(response))
+    (item,) = items_of(results)
+    expected = truth("infoq_js_only_rendered.html")
+    assert item.rendered and norm(item.body_text) == norm(expected["body_text"])
+    assert item.title == expected["title"] and same_instant(item.published_at, expected["published"])
+    # A rendered page is never sent to the browser again.
+    assert not [r for r in requests_of(list(spider.parse_article(response))) if r.meta.get("playwright")]
+
+
+def test_failed_rendering_keeps_the_metadata() -> None:
+    spider = make_spider(InfoqSpider)
+    (render,) = [
+        r for r in requests_of(list(spider.parse_article(page("infoq_js_only.html")))) if r.meta.get("playwright")
+    ]
+    failure = Failure(TimeoutError("no browser"))  # type: ignore[no-untyped-call]  # Twisted ships no annotation
+    failure.request = render  # type: ignore[attr-defined]
+    (item,) = list(spider.render_failed(failure))
+    assert item.title == truth("infoq_js_only.html")["title"] and not item.rendered
+
+
+def test_infoq_feed_and_sitemap_index() -> None:
+    spider = make_spider(InfoqSpider)
+    feed = requests_of(list(spider.parse_feed(page("infoq_feed.xml"))))
+    articles = {r.url for r in feed if r.callback == spider.parse_article}
+    assert len(articles) == 20 and all(url.startswith("http://infoq.test/article/") for url in articles)
+    sitemaps = requests_of(list(spider.parse_sitemap(page("infoq_sitemap_index.xml"))))
+    assert [r.url for r in sitemaps] == [
+        "http://infoq.test/sitemap/index_1.xml",
+        "http://infoq.test/sitemap/index_2.xml",
+    ]
+    assert all(r.callback == spider.parse_sitemap for r in sitemaps)
+
+
+def test_wechat_article_and_profile() -> None:
+    spider = make_spider(WechatSpider)
+    results = list(spider.parse_article(page("wechat_article.html")))
+    (item,) = items_of(results)
+    expected = truth("wechat_article.html")
+    assert (item.title, norm(item.body_text)) == (expected["title"], norm(expected["body_text"]))
+    assert item.authors == expected["authors"]
+    assert (item.source, item.source_domain) == (expected["source"], "mp.weixin.qq.com")
+    assert same_instant(item.published_at, expected["published"])
+    assert any(block.kind == "share" for block in item.boilerplate)
+    assert requests_of(results) == []  # profile has from_articles = false; 阅读原文 is offsite anyway
+    listed = requests_of(list(spider.parse(page("wechat_profile.html"))))
+    assert listed and all(r.callback == spider.parse_article for r in listed if "/s/" in r.url)
+
+
+def test_links_are_canonicalised_and_scoped() -> None:
+    spider = make_spider(BendiSpider)
+    request = spider.route("http://bendi.test/wxnews/cls46zk260023lpnyhyekusue?utm_source=x&spm=1#top")
+    assert request is not None and request.url == "http://bendi.test/wxnews/cls46zk260023lpnyhyekusue"
+    assert spider.route("http://other.test/wxnews/cls46zk260023lpnyhyekusue") is None
+    assert spider.route("http://bendi.test:81/") is None
+    assert spider.route("http://bendi.test/admin/users") is None
+
+
+def test_items_export_as_json_lines_with_nested_blocks() -> None:
+    spider = make_spider(BendiSpider)
+    (item,) = items_of(list(spider.parse_article(page("bendi_infoq_copy.html"))))
+    assert isinstance(item.boilerplate[0], BoilerplateBlock)
+    buffer = io.BytesIO()
+    exporter = JsonLinesItemExporter(buffer, encoding="utf-8", ensure_ascii=False)
+    exporter.start_exporting()
+    exporter.export_item(item)
+    exporter.finish_exporting()
+    row = json.loads(buffer.getvalue().decode("utf-8"))
+    assert row["title"] == item.title and row["references"] == item.references
+    assert {block["kind"] for block in row["boilerplate"]} >= {"related_links", "recommendations"}
+    assert all(set(link) == {"title", "url"} for block in row["boilerplate"] for link in block["links"])
+
+
+def test_browser_skips_heavy_resources() -> None:
+    class FakeBrowserRequest:
+        def __init__(self, resource_type: str) -> None:
+            self.resource_type = resource_type
+
+    kinds = ("image", "font", "media", "fetch", "document")
+    assert [should_abort_request(FakeBrowserRequest(kind)) for kind in kinds] == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize("spidercls", [BendiSpider, InfoqSpider, WechatSpider])
+def test_loopback_base_url_crawls_without_delay(spidercls: type[PortalSpider]) -> None:
+    # A crawler whose settings are still open, as ``scrapy crawl`` hands it to ``from_crawler``.
+    crawler = Crawler(spidercls, Settings({"DOWNLOAD_DELAY": 2.0, "AUTOTHROTTLE_START_DELAY": 3.0}))
+    spider = spidercls.from_crawler(crawler, base_url="http://127.0.0.1:8123")
+    assert spider.loopback
+    assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 0.0
+    assert crawler.settings.getfloat("AUTOTHROTTLE_START_DELAY") == 0.0
+    live = Crawler(spidercls, Settings({"DOWNLOAD_DELAY": 2.0, "AUTOTHROTTLE_START_DELAY": 3.0}))
+    spidercls.from_crawler(live)
+    assert live.settings.getfloat("DOWNLOAD_DELAY") == spider.profile.delay > 0
+    assert live.settings.getfloat("AUTOTHROTTLE_START_DELAY") == max(3.0, spider.profile.delay)
+    pinned = Crawler(spidercls, Settings())
+    pinned.settings.set("DOWNLOAD_DELAY", 7.5, priority="cmdline")
+    spidercls.from_crawler(pinned)
+    assert pinned.settings.getfloat("DOWNLOAD_DELAY") == 7.5
