@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,19 @@ def demo_portal() -> Iterator[object]:
 
     with DemoPortal(seed=20240401) as portal:
         yield portal
+
+
+@pytest.fixture(scope="session")
+def demo_archive(demo_portal: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """One crawl of the demo portal by the three portal spiders, shared by every test that reads it.
+
+    Returns the WARC folder and the per-spider ``CrawlResult`` list. Tests must not write into it.
+    """
+    from portal_archive.demo_run import SITE_URL_ATTR, run_crawls
+
+    directory = tmp_path_factory.mktemp("demo-crawl") / "archive"
+    jobs = {name: getattr(demo_portal, attr) for name, attr in SITE_URL_ATTR.items()}
+    return directory, run_crawls(jobs, directory, "INFO")
 
 
 def fixed_clock(moment: datetime | None = None) -> Callable[[], datetime]:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.demo_run import SITE_URL_ATTR, CrawlResult, run_crawls
+from portal_archive.demo_run import CrawlResult
 from portal_archive.warc.check import check_files
 from tests.conftest import LINT_WARC, PROJECT_ROOT, lint_available
 
@@ -68,10 +68,8 @@ def read_captures(directory: Path) -> Iterator[Capture]:
 
 
 @pytest.fixture(scope="session")
-def demo_crawl(demo_portal: Any, tmp_path_factory: pytest.TempPathFactory) -> DemoCrawl:
-    directory = tmp_path_factory.mktemp("demo-archive")
-    jobs = {name: getattr(demo_portal, attr) for name, attr in SITE_URL_ATTR.items()}
-    results = run_crawls(jobs, directory, "INFO")
+def demo_crawl(demo_archive: tuple[Path, list[CrawlResult]]) -> DemoCrawl:
+    directory, results = demo_archive
     return DemoCrawl(directory, results, list(read_captures(directory)))
 
 

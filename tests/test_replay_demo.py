@@ -26,7 +26,7 @@ import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.demo_run import SITE_URL_ATTR, CrawlResult, run_crawls
+from portal_archive.demo_run import CrawlResult
 from portal_archive.extraction import detect_charset
 from portal_archive.replay.index import default_index_path
 from portal_archive.replay.metadata import METADATA_URI_PREFIX, decode
@@ -131,10 +131,8 @@ def read_records(directory: Path) -> Iterator[Record]:
 
 
 @pytest.fixture(scope="module")
-def demo(demo_portal: Any, tmp_path_factory: pytest.TempPathFactory) -> DemoArchive:
-    directory = tmp_path_factory.mktemp("replay-demo") / "archive"
-    jobs = {name: getattr(demo_portal, attr) for name, attr in SITE_URL_ATTR.items()}
-    results = run_crawls(jobs, directory, "INFO")
+def demo(demo_portal: Any, demo_archive: tuple[Path, list[CrawlResult]]) -> DemoArchive:
+    directory, results = demo_archive
     for result in results:
         assert result.problems == [], result.log_tail
     return DemoArchive(directory, results, list(read_records(directory)), demo_portal)

@@ -158,8 +158,9 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         target = self._target()
         response = self._answer(method, target, self._read_body())
-        self._write(method, response)
+        # Record before writing: a client that has read the response must find it in the log.
         self.server.recorder(self.server.site_key, method, target, response.status)
+        self._write(method, response)
 
     def _write(self, method: str, response: Response) -> None:
         body = response.body
