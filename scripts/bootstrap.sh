@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(chromium wget fonts-wqy-microhei)   # Chromium for scrapy-playwright; wget as a peer WARC writer; a CJK font so browser screenshots of archived pages are legible
 
+# npm fetches ReplayWeb.page below; most images ship Node.js, Debian's npm package covers the rest.
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
+
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -26,8 +29,15 @@ fi
 stamp=.venv/.portal-archive-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "bootstrap: installing the project and its test tools into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+  pip_log=$(mktemp)
+  for args in "--upgrade pip" "-e .[test,bench]"; do
+    # shellcheck disable=SC2086 # word splitting of the argument list is intended
+    if ! .venv/bin/python -m pip install -q $args >"$pip_log" 2>&1; then
+      grep -v "^WARNING: Location" "$pip_log" >&2; rm -f "$pip_log"
+      echo "bootstrap: pip install $args failed" >&2; exit 1
+    fi
+  done
+  rm -f "$pip_log"
   .venv/bin/python -c "import portal_archive, scrapy, warcio, datasketch, scrapy_playwright, pywb" \
     || { echo "bootstrap: installation incomplete" >&2; exit 1; }
   touch "$stamp"
