@@ -1,6 +1,19 @@
-"""A syndication corpus for the near-duplicate bench: real news paragraphs, planted copies, exact truth.
+"""Near-duplicate bench: throughput, precision/recall against exact truth, and bytes per document.
 
-Base documents (2,000-4,000 characters) are assembled from the paragraphs of real articles read
+Usage::
+
+    .venv/bin/python bench/dedup.py --corpus ../shared/data/sina2018_dev [--docs 4000] [--runs 3]
+
+Writes a table to stdout and JSON to ``bench/results/dedup.json``. Timings are process CPU time
+(``time.process_time``), median of ``--runs`` runs, after a warm-up: the machine is shared, so wall
+time means little. Three paths are timed end to end (normalise + shingle + sign + index insert):
+datasketch's default (one ``MinHash`` per document, ``update`` per shingle, SHA-1, ``MinHashLSH``
+insert), the same with ``update_batch``, and ours (table-driven normalisation, numpy shingle hashes,
+batched ``affine32`` signatures, SQLite index insert); ours is also timed with candidate lookup,
+verification and clustering (the whole ``DedupEngine.add_many``), and datasketch's paths on a subsample
+(``--datasketch-docs``), since they run at 20-300 documents per second.
+
+Corpus. Base documents (2,000-4,000 characters) are assembled from the paragraphs of real articles read
 from ``--corpus`` (one article per ``.txt`` file, as in the sina2018 dev set, which never enters
 this repository). About one in twenty is then republished the way aggregators do it: 0-3 header
 lines (``整理 | X``, ``来源：InfoQ``, ``原标题：…``), footers (``相关阅读：`` and 3-8 headlines,
@@ -8,24 +21,55 @@ lines (``整理 | X``, ``来源：InfoQ``, ``原标题：…``), footers (``相�
 
 Truth is exact: every pair of documents is compared on its full set of 64-bit shingle hashes
 (sparse ``X · Xᵀ`` by blocks of rows), and a pair is a copy when it satisfies the copy rule.
+Precision and recall are over pairs: candidates (LSH) and verified copies (what the engine reports).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
 import random
 import re
-from collections.abc import Iterator, Sequence
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import datasketch
 import numpy as np
 import numpy.typing as npt
+from datasketch import MinHash, MinHashLSH
 from scipy import sparse
 
-from portal_archive.dedup.normalize import prepare_text
+from portal_archive.dedup import (
+    DedupConfig,
+    DedupEngine,
+    DedupIndex,
+    Document,
+    MinHasher,
+    NewDocument,
+    band_keys,
+    candidate_probability,
+    make_sketch,
+    normalize_text,
+    prepare_text,
+    shingle_hashes,
+    shingles,
+    strip_attribution,
+)
 from portal_archive.dedup.shingles import fmix64
 from portal_archive.dedup.verify import CopyRule
+
+RESULTS = Path(__file__).resolve().parent / "results" / "dedup.json"
 
 _JUNK = re.compile(r"[{};<>]|function|var |\.css|window\.|document\.|http|新浪众测|下载客户端|SINA|sinaimg")
 _SENTENCE = re.compile(r"[^。！？]*[。！？]+[”」』]?|[^。！？]+$")
@@ -282,3 +326,371 @@ def exact_truth(texts: Sequence[str], rule: CopyRule, size: int, block: int = 25
             if rule.judge(jaccard, containment, lengths[i], lengths[j]) is not None:
                 truth.add((i, j))
     return truth
+
+
+# --- Throughput --------------------------------------------------------------------------------
+
+
+def _datasketch_path(texts: Sequence[str], *, batch: bool, size: int, bands: int, rows: int) -> None:
+    """The obvious pipeline: reference normalisation, Python shingles, one MinHash per document."""
+    lsh = MinHashLSH(num_perm=128, params=(bands, rows))
+    for number, text in enumerate(texts):
+        body, _ = strip_attribution(text)
+        grams = {gram.encode("utf-8") for gram in shingles(normalize_text(body), size)}
+        minhash = MinHash(num_perm=128, seed=1)
+        if batch:
+            minhash.update_batch(grams)
+        else:
+            for gram in grams:
+                minhash.update(gram)
+        lsh.insert(number, minhash, check_duplication=False)
+
+
+def _our_ingest(texts: Sequence[str], urls: Sequence[str], config: DedupConfig, path: Path, batch: int) -> None:
+    """Normalise + shingle + sign + index insert with the engine's building blocks, no lookup."""
+    parameters = config.index_parameters()
+    hasher = MinHasher(parameters.num_perm, parameters.seed)
+    sketch = make_sketch(parameters.verify, bins=parameters.sketch_bins, bits=parameters.sketch_bits)
+    with DedupIndex.open(path, parameters) as index:
+        for start in range(0, len(texts), batch):
+            prepared = [prepare_text(text) for text in texts[start : start + batch]]
+            hashes = [shingle_hashes(p.codepoints, parameters.shingle_size) for p in prepared]
+            loaded = [sketch.load(h) for h in hashes]
+            signatures = hasher.signatures(hashes)
+            keys = band_keys(signatures, parameters.bands, parameters.rows)
+            for offset, text in enumerate(prepared):
+                index.insert(
+                    NewDocument(
+                        url=urls[start + offset],
+                        record_id="",
+                        chars=text.length,
+                        shingles=int(hashes[offset].size),
+                        signature=signatures[offset],
+                        band_keys=keys[offset],
+                        sketch=sketch.encode(loaded[offset]),
+                    )
+                )
+            if (start // batch) % 4 == 3:
+                index.commit()
+
+
+def _our_signatures(texts: Sequence[str], size: int) -> None:
+    hasher = MinHasher()
+    hashes = [shingle_hashes(prepare_text(text).codepoints, size) for text in texts]
+    hasher.signatures(hashes)
+
+
+def _cpu(run: Callable[[], object]) -> float:
+    start = time.process_time()
+    run()
+    return time.process_time() - start
+
+
+def _fresh(directory: Path, name: str) -> Path:
+    path = directory / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+# --- Quality -----------------------------------------------------------------------------------
+
+
+def _documents(corpus: Corpus) -> list[Document]:
+    return [
+        Document(
+            url=d.url,
+            text=d.text,
+            title=d.title,
+            site=d.site,
+            published_at=d.published_at,
+            record_id=f"<urn:uuid:00000000-0000-4000-8000-{d.index:012d}>",
+        )
+        for d in corpus.documents
+    ]
+
+
+def _engine_run(corpus: Corpus, config: DedupConfig, batch: int) -> tuple[float, DedupEngine, set[tuple[int, int]]]:
+    """Index the corpus with the engine; return CPU seconds, the open engine and the verified pairs."""
+    documents = _documents(corpus)
+    engine = DedupEngine.open(config)
+    verified: set[tuple[int, int]] = set()
+    position = {d.url: d.index for d in corpus.documents}
+    start = time.process_time()
+    verdicts = [v for s in range(0, len(documents), batch) for v in engine.add_many(documents[s : s + batch])]
+    engine.index.commit()
+    seconds = time.process_time() - start
+    for verdict in verdicts:
+        for match in verdict.matches:
+            a, b = position[verdict.url], position[match.url]
+            verified.add((min(a, b), max(a, b)))
+    return seconds, engine, verified
+
+
+def _candidate_pairs(engine: DedupEngine, bands: int, rows: int) -> set[tuple[int, int]]:
+    """Every pair sharing a band under (bands, rows), from the stored signatures (index ids)."""
+    tables: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+    for stored in engine.index.documents():
+        keys = band_keys(engine.index.signature(stored.id), bands, rows)
+        for band, key in enumerate(keys.tolist()):
+            tables[(band, key)].append(stored.id)
+    pairs: set[tuple[int, int]] = set()
+    for members in tables.values():
+        for i, first in enumerate(members):
+            for second in members[i + 1 :]:
+                pairs.add((min(first, second), max(first, second)))
+    return pairs
+
+
+def _precision_recall(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -> dict[str, float | int]:
+    hits = len(found & truth)
+    return {
+        "pairs": len(found),
+        "true_positives": hits,
+        "false_positives": len(found - truth),
+        "false_negatives": len(truth - found),
+        "precision": hits / len(found) if found else 1.0,
+        "recall": hits / len(truth) if truth else 1.0,
+    }
+
+
+def _canonical_accuracy(corpus: Corpus, engine: DedupEngine) -> dict[str, float | int]:
+    """Share of planted copies whose cluster names their planted original as the original."""
+    ids = {stored.url: stored.id for stored in engine.index.documents()}
+    url_of = {d.index: d.url for d in corpus.documents}
+    decisions: dict[int, Any] = {}
+    right = wrong = unclustered = 0
+    for document in corpus.documents:
+        if document.origin is None:
+            continue
+        stored = engine.index.document(ids[document.url])
+        if stored.cluster is None:
+            unclustered += 1
+            continue
+        if stored.cluster not in decisions:
+            decisions[stored.cluster] = engine.decide(stored.cluster)
+        if decisions[stored.cluster].canonical.url == url_of[document.origin]:
+            right += 1
+        else:
+            wrong += 1
+    judged = right + wrong
+    return {"correct": right, "wrong": wrong, "unclustered": unclustered, "accuracy": right / judged if judged else 0.0}
+
+
+# --- Report ------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class _Runs:
+    """CPU seconds per path and run, and the engines of the last run (kept open for the quality checks)."""
+
+    seconds: dict[str, list[float]]
+    engine: DedupEngine
+    verified: set[tuple[int, int]]
+    exact_engine: DedupEngine
+    exact_verified: set[tuple[int, int]]
+
+
+def _time_paths(corpus: Corpus, args: argparse.Namespace, config: DedupConfig, work: Path) -> _Runs:
+    texts = [d.text for d in corpus.documents]
+    urls = [d.url for d in corpus.documents]
+    default_sample, batch_sample = texts[: args.datasketch_docs], texts[: args.batch_docs]
+    size, bands, rows = config.shingle_size, config.bands, config.rows
+    seconds: dict[str, list[float]] = defaultdict(list)
+    engines: list[tuple[DedupEngine, set[tuple[int, int]], DedupEngine, set[tuple[int, int]]]] = []
+    for run in range(args.runs):
+        seconds["datasketch_default"].append(
+            _cpu(partial(_datasketch_path, default_sample, batch=False, size=size, bands=bands, rows=rows))
+        )
+        seconds["datasketch_update_batch"].append(
+            _cpu(partial(_datasketch_path, batch_sample, batch=True, size=size, bands=bands, rows=rows))
+        )
+        seconds["ours_signatures"].append(_cpu(partial(_our_signatures, texts, size)))
+        ingest_path = _fresh(work, f"ingest-{run}.sqlite")
+        seconds["ours_ingest"].append(_cpu(partial(_our_ingest, texts, urls, config, ingest_path, args.batch)))
+        engine_seconds, engine, verified = _engine_run(
+            corpus, DedupConfig(index_path=_fresh(work, f"engine-{run}.sqlite")), args.batch
+        )
+        seconds["ours_engine"].append(engine_seconds)
+        exact_seconds, exact_engine, exact_verified = _engine_run(
+            corpus, DedupConfig(index_path=_fresh(work, f"exact-{run}.sqlite"), verify="exact"), args.batch
+        )
+        seconds["ours_engine_exact"].append(exact_seconds)
+        for previous in engines:
+            previous[0].close()
+            previous[2].close()
+        engines = [(engine, verified, exact_engine, exact_verified)]
+        print(f"run {run + 1}/{args.runs}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in seconds.items()))
+    engine, verified, exact_engine, exact_verified = engines[0]
+    return _Runs(
+        seconds=dict(seconds),
+        engine=engine,
+        verified=verified,
+        exact_engine=exact_engine,
+        exact_verified=exact_verified,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="folder of .txt articles (evaluation only)")
+    parser.add_argument("--docs", type=int, default=4000, help="documents in the corpus, planted copies included")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per path (the median is reported)")
+    parser.add_argument("--datasketch-docs", type=int, default=150, help="subsample for datasketch's default path")
+    parser.add_argument("--batch-docs", type=int, default=1000, help="subsample for datasketch's update_batch path")
+    parser.add_argument("--batch", type=int, default=64, help="documents per add_many call")
+    parser.add_argument("--seed", type=int, default=20240401)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    config = DedupConfig()
+    articles = read_articles(args.corpus)
+    if not articles:
+        print(f"no .txt articles under {args.corpus}", file=sys.stderr)
+        return 2
+    corpus = build_corpus(articles, args.docs, seed=args.seed)
+    texts = [d.text for d in corpus.documents]
+    lengths = [len(t) for t in texts]
+    print(
+        f"corpus: {len(texts)} documents from {len(articles)} articles, median {statistics.median(lengths):.0f} chars"
+    )
+    start = time.process_time()
+    corpus.truth = exact_truth(texts, config.rule(), config.shingle_size)
+    corpus.truth_seconds = time.process_time() - start
+    planted = {(min(d.index, d.origin), max(d.index, d.origin)) for d in corpus.documents if d.origin is not None}
+    print(f"truth: {len(corpus.truth)} copy pairs ({len(planted)} planted), {corpus.truth_seconds:.0f} CPU s")
+
+    # Warm-ups: normalisation tables, datasketch's permutations, numpy's first calls.
+    _datasketch_path(texts[:5], batch=True, size=config.shingle_size, bands=config.bands, rows=config.rows)
+    _our_signatures(texts[:50], config.shingle_size)
+    with tempfile.TemporaryDirectory(prefix="dedup-bench-") as work:
+        runs = _time_paths(corpus, args, config, Path(work))
+        result = _report(corpus, args, config, runs, articles=len(articles), planted=planted)
+        runs.engine.close()
+        runs.exact_engine.close()
+    _print(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+def _report(
+    corpus: Corpus,
+    args: argparse.Namespace,
+    config: DedupConfig,
+    runs: _Runs,
+    *,
+    articles: int,
+    planted: set[tuple[int, int]],
+) -> dict[str, Any]:
+    """Everything measured, as the JSON written to ``--out``."""
+    texts = [d.text for d in corpus.documents]
+    lengths = [len(t) for t in texts]
+    to_corpus = {stored.id: corpus_position for corpus_position, stored in _by_url(corpus, runs.engine)}
+    candidates = {}
+    for bands, rows in ((config.bands, config.rows), (32, 4)):
+        pairs = _candidate_pairs(runs.engine, bands, rows)
+        mapped = {(min(to_corpus[a], to_corpus[b]), max(to_corpus[a], to_corpus[b])) for a, b in pairs}
+        candidates[f"{bands}x{rows}"] = _precision_recall(mapped, corpus.truth)
+    storage = runs.engine.index.storage()
+    exact_storage = runs.exact_engine.index.storage()
+    kinds = {d.index: d.kind for d in corpus.documents}
+    missed = corpus.truth - runs.verified
+    counts = {"datasketch_default": args.datasketch_docs, "datasketch_update_batch": args.batch_docs}
+    rates = {
+        name: len(texts[: counts.get(name, len(texts))]) / statistics.median(values)
+        for name, values in runs.seconds.items()
+    }
+    return {
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "datasketch": datasketch.__version__,
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+        },
+        "parameters": {**config.index_parameters().stored(), "batch": args.batch},
+        "corpus": {
+            "documents": len(texts),
+            "articles": articles,
+            "median_chars": statistics.median(lengths),
+            "planted_copies": sum(1 for d in corpus.documents if d.kind == "copy"),
+            "planted_excerpts": sum(1 for d in corpus.documents if d.kind == "excerpt"),
+            "truth_pairs": len(corpus.truth),
+            "planted_pairs_in_truth": len(planted & corpus.truth),
+            "truth_cpu_seconds": corpus.truth_seconds,
+        },
+        "throughput_docs_per_cpu_second": rates,
+        "timings_cpu_seconds": runs.seconds,
+        "timed_documents": {name: len(texts[: counts.get(name, len(texts))]) for name in runs.seconds},
+        "candidates": candidates,
+        "candidate_probability": {
+            f"{b}x{r}": {str(j): round(candidate_probability(j, b, r), 4) for j in (0.3, 0.4, 0.5, 0.7)}
+            for b, r in ((config.bands, config.rows), (32, 4))
+        },
+        "verified": _precision_recall(runs.verified, corpus.truth),
+        "verified_exact": _precision_recall(runs.exact_verified, corpus.truth),
+        "missed_by_kind": {
+            kind: sum(1 for a, b in missed if kind in (kinds[a], kinds[b])) for kind in ("base", "copy", "excerpt")
+        },
+        "canonical": _canonical_accuracy(corpus, runs.engine),
+        "storage": {
+            name: {
+                "bytes_per_document": report.bytes_per_document,
+                "by_object_per_document": {k: v / report.documents for k, v in report.by_object.items()},
+            }
+            for name, report in (("oph", storage), ("exact", exact_storage))
+        },
+    }
+
+
+def _by_url(corpus: Corpus, engine: DedupEngine) -> Iterator[tuple[int, Any]]:
+    position = {d.url: d.index for d in corpus.documents}
+    for stored in engine.index.documents():
+        yield position[stored.url], stored
+
+
+def _print(result: dict[str, Any]) -> None:
+    rates = result["throughput_docs_per_cpu_second"]
+    timed = result["timed_documents"]
+    verified, exact = result["verified"], result["verified_exact"]
+    storage = result["storage"]
+    rows = [
+        ("datasketch default (update, SHA-1)", rates["datasketch_default"], timed["datasketch_default"], "", ""),
+        ("datasketch update_batch (SHA-1)", rates["datasketch_update_batch"], timed["datasketch_update_batch"], "", ""),
+        ("ours: normalise+shingle+sign only", rates["ours_signatures"], timed["ours_signatures"], "", ""),
+        ("ours: normalise+shingle+sign+index insert", rates["ours_ingest"], timed["ours_ingest"], "", ""),
+        (
+            "ours: engine (+lookup, verify, cluster), oph",
+            rates["ours_engine"],
+            timed["ours_engine"],
+            f"P {verified['precision']:.4f} R {verified['recall']:.4f}",
+            f"{storage['oph']['bytes_per_document']:.0f}",
+        ),
+        (
+            "ours: engine, exact verification",
+            rates["ours_engine_exact"],
+            timed["ours_engine_exact"],
+            f"P {exact['precision']:.4f} R {exact['recall']:.4f}",
+            f"{storage['exact']['bytes_per_document']:.0f}",
+        ),
+    ]
+    print()
+    print(f"{'path':48s} {'docs/CPU-s':>11s} {'docs':>6s}  {'pairs vs exact truth':22s} {'bytes/doc':>9s}")
+    for label, rate, docs, quality, size in rows:
+        print(f"{label:48s} {rate:11.0f} {docs:6d}  {quality:22s} {size:>9s}")
+    print()
+    for name, figures in result["candidates"].items():
+        print(
+            f"candidates {name}: P {figures['precision']:.4f} R {figures['recall']:.4f} "
+            f"({figures['pairs']} pairs, {figures['false_negatives']} truth pairs missed)"
+        )
+    canonical = result["canonical"]
+    print(f"canonical original of planted copies: {canonical['accuracy']:.4f} ({canonical['wrong']} wrong)")
+    per_object = ", ".join(f"{k} {v:.0f}" for k, v in storage["oph"]["by_object_per_document"].items() if v >= 1)
+    print(f"bytes per document (oph): {per_object}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

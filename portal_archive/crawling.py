@@ -82,9 +82,11 @@ class PortalSpider(scrapy.Spider):
         parts = urlsplit(chosen)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{self.name}: base_url must be an absolute http(s) URL, got {chosen!r}")
-        self.base_url = chosen
-        self.origin = origin_of(canonicalize_url(chosen))
-        self.allowed_domains = [parts.hostname]
+        # The ASCII form (an IDN host in punycode) is what requests, the offsite filter and the
+        # archive see, whichever form the user typed.
+        self.base_url = canonicalize_url(chosen).rstrip("/")
+        self.origin = origin_of(self.base_url)
+        self.allowed_domains = [urlsplit(self.base_url).hostname or parts.hostname]
         self.sources = SourceDirectory.for_profile(self.profile)
         self.reference_time: datetime | None = None
         self.loopback = False
@@ -325,6 +327,7 @@ class PortalSpider(scrapy.Spider):
         return ArticleItem(
             url=response.url,
             site=self.profile.name,
+            site_domain=self.profile.domain,
             canonical_url=self.canonical(article.canonical_url) if article.canonical_url else response.url,
             title=(state.title if state is not None and state.title else article.title),
             byline=article.byline,

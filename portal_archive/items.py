@@ -26,6 +26,9 @@ class ArticleItem:
     """The page URL as fetched (after redirects)."""
     site: str = ""
     """The portal key (``bendi``, ``infoq``, ``wechat`` or a profile name)."""
+    site_domain: str = ""
+    """The domain the portal publishes on (its profile's ``domain``); differs from the URL's host
+    when a mirror or the demo portal is crawled, and is what attribution lines are matched against."""
     canonical_url: str = ""
     """``rel=canonical`` / ``og:url`` when present, else ``url``."""
     title: str = ""

@@ -70,8 +70,19 @@ WARC_METADATA_ENABLED = True
 # --- Item pipelines ------------------------------------------------------------------------------
 # The metadata record is written last, after the dedup verdict is known.
 ITEM_PIPELINES = {
+    # dedup annotates each article (never drops it); the metadata record then carries the verdict.
+    "pipelines.dedup.NearDuplicatePipeline": 200,
     "pipelines.archive.ArticleRecordPipeline": 300,
 }
+
+# --- DEDUP_*: near-duplicate index (portal_archive.dedup.config.DedupConfig) ---------------------
+# Defaults live in DedupConfig (5-gram shingles, 128 permutations, seed 1, 40x3 bands, J >= 0.7 or
+# containment >= 0.8 for texts >= 300 chars, J >= 0.85 below that, minimum 50 chars).
+DEDUP_ENABLED = True
+DEDUP_INDEX_PATH = ""  # empty: WARC_DIR/dedup.sqlite
+# One transaction per article: crawls running side by side share the index and see each other's
+# articles at once (bulk indexing outside a crawl groups 200 per transaction).
+DEDUP_COMMIT_EVERY = 1
 
 # --- Run summary (portal_archive.runstats) -------------------------------------------------------
 RUN_STATS_FILE = ""

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from types import MappingProxyType
 from typing import Final, Literal
 from urllib.parse import urlsplit
@@ -99,6 +100,7 @@ DEFAULT_AGGREGATOR_DOMAINS: Final = (
     "qq.com",
 )
 _SPACE_OR_PUNCT: Final = re.compile(r"[\W_]+")
+_DOMAIN_LIKE: Final = re.compile(r"^(?:https?://)?[\w-]+(?:\.[\w-]+)+(?:/|$)", re.ASCII)
 
 
 def domain_of(url: str) -> str:
@@ -150,6 +152,8 @@ class Member:
     url: str
     title: str = ""
     site: str = ""
+    site_domain: str = ""
+    """The domain the member's portal publishes on, when known."""
     published_at: str | None = None
     canonical_url: str = ""
     read_original_urls: tuple[str, ...] = ()
@@ -162,9 +166,10 @@ class Member:
     copy_markers: int = 0
     """Header/footer lines stripped from the member's text: what a republisher adds."""
 
-    @property
+    @cached_property
     def domain(self) -> str:
-        return domain_of(self.url)
+        """The portal's domain when known, else the host of the member's URL, without ``www.``."""
+        return domain_of(self.site_domain) if self.site_domain else domain_of(self.url)
 
     def label(self) -> str:
         return f"#{self.id} ({self.domain or self.url})"
@@ -192,18 +197,22 @@ class CanonicalPolicy:
     rule: CopyRule = field(default_factory=CopyRule)
     excerpt_ratio: float = 0.9
 
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        return {name.casefold(): domain for name, domain in self.source_domains.items() if name}
+
     def resolve(self, outlet: str) -> str:
         """The domain an attribution names (``InfoQ`` → ``infoq.cn``), or ``""``."""
         text = outlet.strip()
         if not text:
             return ""
-        if re.match(r"^(?:https?://)?[\w-]+(?:\.[\w-]+)+(?:/|$)", text, re.ASCII):
+        if _DOMAIN_LIKE.match(text):
             return domain_of(text)
         folded = text.casefold()
-        names = {name.casefold(): domain for name, domain in self.source_domains.items()}
+        names = self._names
         if folded in names:
             return names[folded]
-        contained = [name for name in names if name and name in folded]
+        contained = [name for name in names if name in folded]
         return names[max(contained, key=len)] if contained else ""
 
     def rank(self, member: Member) -> int:
@@ -260,7 +269,8 @@ class _Narrowing:
         self.decided_by = ""
 
     def narrow(self, kind: str, keep: Sequence[Member], reason: str) -> None:
-        kept = [m for m in self.candidates if m in keep]
+        wanted = {m.id for m in keep}
+        kept = [m for m in self.candidates if m.id in wanted]
         if not kept or len(kept) == len(self.candidates):
             return
         self.candidates = kept

@@ -78,6 +78,8 @@ class DedupConfig:
     sketch_bins: int = 2048
     sketch_bits: int = 2
     max_cluster_size: int = 20
+    max_candidates: int = 1000
+    """Candidates verified per document at most (a text repeated thousands of times reaches it)."""
     time_tolerance: float = 300.0
     """Seconds within which two publication times count as simultaneous."""
     source_domains: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SOURCE_DOMAINS)
@@ -100,7 +102,10 @@ class DedupConfig:
         try:
             values: dict[str, Any] = {
                 "enabled": settings.getbool("DEDUP_ENABLED", defaults.enabled),
-                "index_path": Path(settings.get("DEDUP_INDEX_PATH") or defaults.index_path),
+                # Beside the WARC files unless told otherwise, so one archive folder holds one crawl's state.
+                "index_path": Path(
+                    settings.get("DEDUP_INDEX_PATH") or Path(settings.get("WARC_DIR") or "archive") / "dedup.sqlite"
+                ),
                 "verify": str(settings.get("DEDUP_VERIFY") or defaults.verify),
                 "source_domains": MappingProxyType(
                     {
@@ -117,7 +122,7 @@ class DedupConfig:
             }
             for name in ("shingle_size", "num_perm", "seed", "bands", "rows", "containment_min_chars", "min_chars"):
                 values[name] = _read(settings, name, settings.getint, getattr(defaults, name))
-            for name in ("sketch_bins", "sketch_bits", "max_cluster_size", "commit_every"):
+            for name in ("sketch_bins", "sketch_bits", "max_cluster_size", "max_candidates", "commit_every"):
                 values[name] = _read(settings, name, settings.getint, getattr(defaults, name))
             for name in ("threshold", "containment", "short_threshold", "time_tolerance"):
                 values[name] = _read(settings, name, settings.getfloat, getattr(defaults, name))
@@ -129,7 +134,16 @@ class DedupConfig:
 
     def validate(self) -> None:
         """Reject values the engine cannot work with, naming the setting."""
-        positive = ("shingle_size", "num_perm", "bands", "rows", "min_chars", "max_cluster_size", "commit_every")
+        positive = (
+            "shingle_size",
+            "num_perm",
+            "bands",
+            "rows",
+            "min_chars",
+            "max_cluster_size",
+            "max_candidates",
+            "commit_every",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise DedupSettingsError(f"DEDUP_{name.upper()} must be at least 1, got {getattr(self, name)}")

@@ -22,6 +22,8 @@ class Document:
     title: str = ""
     site: str = ""
     """The portal key or host the page came from."""
+    site_domain: str = ""
+    """The domain the portal publishes on, when known (else the URL's host stands for it)."""
     published_at: str | None = None
     """Publication time, ISO 8601 (UTC when no offset is given), or None when unknown."""
     canonical_url: str = ""

@@ -32,11 +32,15 @@ _FMIX64_2: Final = 0xC4CEB9FE1A85EC53
 def fmix64(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """MurmurHash3's 64-bit finaliser, element-wise (a bijection that spreads every input bit)."""
     shift = np.uint64(33)
-    values = values ^ (values >> shift)
-    values = values * np.uint64(_FMIX64_1)
-    values = values ^ (values >> shift)
-    values = values * np.uint64(_FMIX64_2)
-    return values ^ (values >> shift)
+    mixed = values ^ (values >> shift)
+    scratch = np.empty_like(mixed)
+    mixed *= np.uint64(_FMIX64_1)
+    np.right_shift(mixed, shift, out=scratch)
+    mixed ^= scratch
+    mixed *= np.uint64(_FMIX64_2)
+    np.right_shift(mixed, shift, out=scratch)
+    mixed ^= scratch
+    return mixed
 
 
 def _fmix64_int(value: int) -> int:
@@ -95,7 +99,9 @@ def shingle_hashes(codepoints: npt.NDArray[np.uint32], size: int = 5) -> npt.NDA
     for offset in range(1, width):
         rolling *= multiplier  # wraps modulo 2**64, as intended
         rolling += points[offset : offset + windows]
-    hashes = np.sort((fmix64(rolling) >> np.uint64(32)).astype(np.uint32))
+    mixed = fmix64(rolling)
+    mixed >>= np.uint64(32)
+    hashes = np.sort(mixed.astype(np.uint32))
     if hashes.size < 2:
         return hashes
     keep = np.empty(hashes.size, dtype=bool)

@@ -20,8 +20,9 @@ def expected_errors() -> tuple[type[Exception], ...]:
     from portal_archive.replay.index import ArchiveIndexError
     from portal_archive.replay.metadata import MetadataRecordError
     from portal_archive.replay.reader import RecordReadError
+    from portal_archive.replay.show import NotArchivedError
 
-    return ArchiveFolderError, ArchiveIndexError, MetadataRecordError, RecordReadError, LookupError
+    return ArchiveFolderError, ArchiveIndexError, MetadataRecordError, RecordReadError, NotArchivedError
 
 
 def default_archive_dir() -> Path:
@@ -42,8 +43,7 @@ def _reporting(handler: Callable[[argparse.Namespace], int]) -> Callable[[argpar
         try:
             return handler(args)
         except expected_errors() as exc:
-            message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
-            print(f"portal-archive {args.command}: {message}", file=sys.stderr)
+            print(f"portal-archive {args.command}: {exc}", file=sys.stderr)
             return 1
 
     return run

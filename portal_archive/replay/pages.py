@@ -77,8 +77,8 @@ def _from_metadata(directory: Path, index: Path, entries: list[CdxjEntry]) -> It
             _, block = read_block(directory, entry)
             document = decode(block)
         except (RecordReadError, MetadataRecordError) as exc:
-            logger.warning("Skipping metadata record %(file)s:%(offset)d: %(exc)s",
-                           {"file": entry.filename, "offset": entry.offset, "exc": exc})  # fmt: skip
+            where = {"file": entry.filename, "offset": entry.offset, "exc": exc}
+            logger.warning("Skipping metadata record %(file)s:%(offset)d: %(exc)s", where)
             continue
         article = document.get("article") or {}
         capture = document.get("capture") or {}

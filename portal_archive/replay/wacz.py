@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ COPY_SIZE = 1024 * 1024
 INDEX_DATA = "indexes/index.cdx.gz"
 INDEX_BLOCKS = "indexes/index.idx"
 PAGES = "pages/pages.jsonl"
+_NAME_RE = re.compile(r"[^-a-z0-9._/]")
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,13 @@ class _Resource:
     size: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": Path(self.path).name.lower(), "path": self.path, "hash": f"sha256:{self.sha256}",
-                "bytes": self.size}  # fmt: skip
+        return {
+            # Frictionless accepts lower-case names of [-a-z0-9._/] only.
+            "name": _NAME_RE.sub("-", Path(self.path).name.lower()),
+            "path": self.path,
+            "hash": f"sha256:{self.sha256}",
+            "bytes": self.size,
+        }
 
 
 class _HashingWriter:
@@ -167,8 +174,8 @@ def write_wacz(directory: Path, output: Path, *, title: str = "", description: s
             try:
                 with data_tmp.open("wb") as data_out:
                     idx_lines = _compressed_index(index, data_out)
-                resources.append(_add_stream(archive, INDEX_DATA, _file_chunks(data_tmp), deflate=False,
-                                             size=data_tmp.stat().st_size))  # fmt: skip
+                size = data_tmp.stat().st_size
+                resources.append(_add_stream(archive, INDEX_DATA, _file_chunks(data_tmp), deflate=False, size=size))
             finally:
                 data_tmp.unlink(missing_ok=True)
             resources.append(_add_stream(archive, INDEX_BLOCKS, idx_lines, deflate=True, size=_total(idx_lines)))

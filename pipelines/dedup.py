@@ -1,0 +1,151 @@
+"""Near-duplicate item pipeline: annotate every article with its syndication verdict; never drop.
+
+Each item's body is indexed in the persistent near-duplicate index (``DEDUP_INDEX_PATH``) and the
+verdict is written to ``item.extra["dedup"]``: ``status`` (``indexed``, ``revisit``, ``too_short``,
+``error``), ``doc_id``, ``cluster_id``, ``role`` (``unique``, ``original``, ``copy``, ``excerpt``,
+``related``), ``canonical_url``, ``similarity`` and ``containment`` to the original, ``matches``,
+``evidence``, ``flags`` and the ``stripped`` attribution lines. Copies are kept: an archive wants
+both the original and where it was republished.
+
+Settings: the ``DEDUP_*`` family (``portal_archive.dedup.config.DedupConfig``).
+Stats: ``dedup/indexed``, ``dedup/too_short``, ``dedup/revisits``, ``dedup/errors``, per role
+``dedup/unique``, ``dedup/originals``, ``dedup/copies``, ``dedup/excerpts``, ``dedup/related``, and
+``dedup/clusters`` (clusters formed), ``dedup/cluster_merges``, ``dedup/oversized``,
+``dedup/index_documents`` (index size at close).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final, Self
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+
+from portal_archive.dedup import DedupConfig, DedupEngine, Document, Verdict
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+ROLE_STATS: Final = {
+    "unique": "dedup/unique",
+    "original": "dedup/originals",
+    "copy": "dedup/copies",
+    "excerpt": "dedup/excerpts",
+    "related": "dedup/related",
+}
+
+
+def _text(adapter: ItemAdapter, name: str) -> str:
+    value = adapter.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def document_from_item(adapter: ItemAdapter) -> Document:
+    """The engine's view of an article item (``ArticleItem`` or any item with the same fields)."""
+    extra = adapter.get("extra")
+    extra = extra if isinstance(extra, dict) else {}
+    offset = adapter.get("warc_offset")
+    published = adapter.get("published_at")
+    return Document(
+        url=_text(adapter, "url"),
+        text=_text(adapter, "body_text"),
+        title=_text(adapter, "title"),
+        site=_text(adapter, "site"),
+        site_domain=_text(adapter, "site_domain"),
+        published_at=published if isinstance(published, str) and published else None,
+        canonical_url=_text(adapter, "canonical_url"),
+        source=_text(adapter, "source"),
+        source_domain=_text(adapter, "source_domain"),
+        read_original_url=str(extra.get("read_original_url") or ""),
+        byline=_text(adapter, "byline"),
+        record_id=_text(adapter, "warc_record_id"),
+        warc_filename=_text(adapter, "warc_filename"),
+        warc_offset=offset if isinstance(offset, int) else None,
+    )
+
+
+class NearDuplicatePipeline:
+    """Indexes article bodies and annotates items with their near-duplicate verdict."""
+
+    def __init__(self, config: DedupConfig, stats: StatsCollector) -> None:
+        self.config = config
+        self.stats = stats
+        self.engine: DedupEngine | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Read ``DEDUP_*`` once; ``NotConfigured`` when ``DEDUP_ENABLED`` is off."""
+        config = DedupConfig.from_settings(crawler.settings)
+        if not config.enabled:
+            raise NotConfigured("DEDUP_ENABLED is False")
+        if crawler.stats is None:  # pragma: no cover - Scrapy always provides a stats collector
+            raise NotConfigured("the near-duplicate pipeline needs crawler.stats")
+        return cls(config, crawler.stats)
+
+    def open_spider(self) -> None:
+        """Open (or create) the index; a parameter mismatch stops the crawl with its message."""
+        self._open()
+
+    def _open(self) -> DedupEngine:
+        if self.engine is None:
+            self.engine = DedupEngine.open(self.config)
+            logger.info(
+                "Near-duplicate index %(path)s: %(count)d documents",
+                {"path": self.config.index_path, "count": len(self.engine.index)},
+            )
+        return self.engine
+
+    def close_spider(self) -> None:
+        """Commit and close the index."""
+        if self.engine is None:
+            return
+        self.stats.set_value("dedup/index_documents", len(self.engine.index))
+        self.engine.close()
+        self.engine = None
+
+    def process_item(self, item: Any) -> Any:
+        """Annotate ``item.extra["dedup"]`` and return the item (never dropped, even on error)."""
+        adapter = ItemAdapter(item)
+        engine = self._open()
+        try:
+            verdict = engine.add(document_from_item(adapter))
+        except Exception as exc:  # an index failure must not lose the item: log, count, annotate
+            logger.exception("Near-duplicate check failed for %(url)s", {"url": adapter.get("url")})
+            self.stats.inc_value("dedup/errors")
+            self._annotate(adapter, {"status": "error", "error": f"{type(exc).__name__}: {exc}"})
+            return item
+        self._count(verdict)
+        self._annotate(adapter, verdict.as_dict())
+        return item
+
+    def _count(self, verdict: Verdict) -> None:
+        if verdict.status == "too_short":
+            self.stats.inc_value("dedup/too_short")
+            return
+        self.stats.inc_value("dedup/indexed" if verdict.status == "indexed" else "dedup/revisits")
+        if verdict.role:
+            self.stats.inc_value(ROLE_STATS[verdict.role])
+        if verdict.new_cluster:
+            self.stats.inc_value("dedup/clusters")
+        if verdict.merged_clusters:
+            self.stats.inc_value("dedup/cluster_merges", len(verdict.merged_clusters))
+        if "oversized" in verdict.flags:
+            self.stats.inc_value("dedup/oversized")
+
+    def _annotate(self, adapter: ItemAdapter, annotation: dict[str, Any]) -> None:
+        try:
+            extra = adapter.get("extra")
+            if not isinstance(extra, dict):
+                extra = {}
+                adapter["extra"] = extra
+            extra["dedup"] = annotation
+        except KeyError:
+            logger.warning(
+                "Item of type %(type)s has no 'extra' field: near-duplicate verdict not recorded",
+                {"type": type(adapter.item).__name__},
+            )
+            self.stats.inc_value("dedup/unannotated")

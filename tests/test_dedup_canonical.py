@@ -1,0 +1,165 @@
+"""Clusters and their original: each kind of evidence decides in its turn, and members get roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal_archive.dedup import CanonicalPolicy, Member, Similarity, UnionFind, choose_canonical, connected_components
+from portal_archive.dedup.canonical import domain_of, normalize_url
+
+POLICY = CanonicalPolicy(source_domains={"城市晚报": "citydaily.example.cn", "InfoQ": "infoq.cn"})
+
+
+def member(member_id: int, url: str, **fields: object) -> Member:
+    defaults: dict[str, object] = {"chars": 3000, "shingles": 2900}
+    return Member(id=member_id, url=url, **{**defaults, **fields})  # type: ignore[arg-type]
+
+
+def similar(jaccard: float = 0.9, containment: float = 0.95) -> Similarity:
+    return Similarity(jaccard=jaccard, containment=containment, intersection=0.0, exact=False)
+
+
+def always(first: Member, second: Member) -> Similarity:
+    return similar()
+
+
+def roles(decision_members: object) -> dict[int, str]:
+    return {verdict.id: verdict.role for verdict in decision_members}  # type: ignore[attr-defined]
+
+
+def test_attribution_names_the_original_even_against_earlier_times() -> None:
+    original = member(1, "https://www.infoq.cn/article/abc", published_at="2024-04-02T08:00:00+00:00")
+    copy = member(2, "https://bendi.news/wxnews/c1", attributions=("InfoQ",), published_at="2024-04-01T08:00:00+00:00")
+    decision = choose_canonical([copy, original], always, POLICY)
+    assert decision.canonical.id == 1
+    assert decision.decided_by == "attribution"
+    assert "names 'InfoQ' → infoq.cn" in decision.evidence[0]
+    assert roles(decision.members) == {1: "original", 2: "copy"}
+
+
+def test_original_title_points_at_the_member_with_that_title() -> None:
+    first = member(1, "https://a.example/1", title="图书馆夜间开放试行三个月")
+    second = member(
+        2, "https://b.example/2", title="刚刚！图书馆要开到半夜了", original_titles=("图书馆夜间开放，试行三个月",)
+    )
+    decision = choose_canonical([second, first], always, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (1, "attribution")
+
+
+def test_unarchived_source_is_recorded_and_later_evidence_decides() -> None:
+    first = member(1, "https://sohu.com/a/1", attributions=("城市晚报",), published_at="2024-04-01T09:00:00+00:00")
+    second = member(2, "https://bendi.news/wxnews/c2", attributions=("城市晚报",), published_at="2024-04-01T08:00:00Z")
+    decision = choose_canonical([first, second], always, POLICY)
+    assert decision.canonical.id == 2
+    assert decision.decided_by == "earliest publication"
+    assert any(e.startswith("unarchived source") and "citydaily.example.cn" in e for e in decision.evidence)
+
+
+def test_canonical_link_to_another_member() -> None:
+    original = member(1, "https://a.example/story/1")
+    copy = member(2, "https://b.example/x", canonical_url="http://www.a.example/story/1/")
+    decision = choose_canonical([copy, original], always, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (1, "canonical link")
+
+
+def test_read_original_link_to_another_member() -> None:
+    original = member(1, "https://mp.weixin.qq.com/s/abc")
+    copy = member(2, "https://bendi.news/wxnews/c3", read_original_urls=("https://mp.weixin.qq.com/s/abc",))
+    decision = choose_canonical([copy, original], always, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (1, "read original")
+
+
+def test_earliest_time_with_tolerance_and_missing_times_lose() -> None:
+    early = member(1, "https://a.example/1", published_at="2024-04-01T08:00:00+00:00")
+    close = member(2, "https://b.example/2", published_at="2024-04-01T16:03:00+08:00")  # 3 minutes later in UTC
+    late = member(3, "https://c.example/3", published_at="2024-04-01T09:00:00+00:00")
+    unknown = member(4, "https://d.example/4")
+    decision = choose_canonical([late, unknown, close, early], always, POLICY)
+    assert decision.evidence[0].startswith("earliest publication: published 2024-04-01T08:00:00+00:00")
+    assert "#1" in decision.evidence[0] and "#2" in decision.evidence[0] and "#3" not in decision.evidence[0]
+    assert decision.canonical.id == 1  # the tie within tolerance falls through to the tie-break
+    strict = CanonicalPolicy(time_tolerance=timedelta(0))
+    assert choose_canonical([close, early], always, strict).decided_by == "earliest publication"
+
+
+def test_containment_direction_excerpt_loses_then_added_lines_lose() -> None:
+    full = member(1, "https://a.example/1", shingles=2900, chars=3000)
+    excerpt = member(2, "https://b.example/2", shingles=1400, chars=1450)
+
+    def contained(first: Member, second: Member) -> Similarity:
+        return similar(0.48, 0.98)
+
+    decision = choose_canonical([excerpt, full], contained, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (1, "containment direction")
+    assert roles(decision.members) == {1: "original", 2: "excerpt"}
+
+    clean = member(3, "https://a.example/3")
+    marked = member(4, "https://b.example/4", copy_markers=2)
+    decision = choose_canonical([marked, clean], always, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (3, "containment direction")
+
+
+def test_publisher_beats_unlisted_site_beats_aggregator() -> None:
+    aggregator = member(1, "https://bendi.news/wxnews/c4")
+    unlisted = member(2, "https://blog.example.org/p/1")
+    publisher = member(3, "https://www.36kr.com/p/123")
+    decision = choose_canonical([aggregator, unlisted, publisher], always, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (3, "publisher ranking")
+    decision = choose_canonical([aggregator, unlisted], always, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (2, "publisher ranking")
+
+
+def test_tie_break_byline_then_length_then_first_indexed() -> None:
+    plain = member(1, "https://a.example/1")
+    signed = member(2, "https://b.example/2", byline="作者：张三")
+    assert choose_canonical([plain, signed], always, POLICY).canonical.id == 2
+    longer = member(3, "https://c.example/3", chars=3100)
+    assert choose_canonical([plain, longer], always, POLICY).canonical.id == 3
+    twin = member(4, "https://d.example/4")
+    decision = choose_canonical([twin, plain], always, POLICY)
+    assert (decision.canonical.id, decision.decided_by) == (1, "tie-break")
+
+
+def test_members_are_checked_against_the_original_itself() -> None:
+    original = member(1, "https://www.infoq.cn/article/x")
+    copy = member(2, "https://bendi.news/wxnews/c5", attributions=("InfoQ",), copy_markers=1)
+    chained = member(3, "https://sohu.com/a/9")
+
+    def similarity(first: Member, second: Member) -> Similarity:
+        return similar(0.4, 0.6) if 3 in (first.id, second.id) else similar(0.92, 0.97)
+
+    decision = choose_canonical([original, copy, chained], similarity, POLICY)
+    verdicts = {v.id: v for v in decision.members}
+    assert verdicts[2].role == "copy" and verdicts[2].jaccard == pytest.approx(0.92)
+    assert "1 header/footer line(s) added" in verdicts[2].evidence
+    assert verdicts[3].role == "related"
+    assert "joined the cluster through another member" in verdicts[3].evidence[0]
+
+
+def test_oversized_clusters_are_flagged() -> None:
+    members = [member(i, f"https://a.example/{i}") for i in range(1, 23)]
+    assert choose_canonical(members, always, POLICY, max_size=20).flags == ("oversized",)
+    assert choose_canonical(members[:3], always, POLICY, max_size=20).flags == ()
+    with pytest.raises(ValueError, match="at least one member"):
+        choose_canonical([], always, POLICY)
+
+
+def test_source_resolution() -> None:
+    assert POLICY.resolve("InfoQ") == "infoq.cn"
+    assert POLICY.resolve("infoq") == "infoq.cn"
+    assert POLICY.resolve("InfoQ 中文站公众号") == "infoq.cn"
+    assert POLICY.resolve("https://www.infoq.cn/article/1") == "infoq.cn"
+    assert POLICY.resolve("某自媒体") == ""
+    assert domain_of("https://WWW.InfoQ.cn:443/x") == "infoq.cn"
+    assert normalize_url("http://www.a.example/x/?q=1#top") == "a.example/x?q=1"
+
+
+def test_union_find_components() -> None:
+    assert connected_components([(1, 2), (3, 4), (2, 5), (6, 6)]) == [[1, 2, 5], [3, 4]]
+    sets: UnionFind[str] = UnionFind()
+    sets.union("a", "b")
+    sets.union("c", "b")
+    assert sets.find("a") == sets.find("c")
+    assert sorted(map(sorted, sets.groups())) == [["a", "b", "c"]]

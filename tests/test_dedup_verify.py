@@ -1,0 +1,122 @@
+"""The copy rule (Jaccard, containment for excerpts, short-text strictness, minimum length) and the
+verification sketches that feed it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from portal_archive.dedup import CopyRule, Similarity, make_sketch, prepare_text, shingle_hashes
+from portal_archive.dedup.sketch import ExactShingleSet, OnePermutationSketch
+from tests.test_dedup_texts import ASTRONOMY, LIBRARY, TEMPLATE_A, TEMPLATE_B, library_copy, library_excerpt
+
+RULE = CopyRule()
+
+
+@pytest.mark.parametrize(
+    ("jaccard", "containment", "first", "second", "expected"),
+    [
+        (0.70, 0.82, 3000, 3000, "copy"),  # Jaccard reaches the threshold
+        (0.69, 0.79, 3000, 3000, None),
+        (0.45, 0.95, 1400, 3000, "excerpt"),  # shorter text mostly inside the longer
+        (0.45, 0.79, 1400, 3000, None),
+        (0.30, 0.80, 300, 3000, "excerpt"),  # 300 normalised characters is enough for containment
+        (0.30, 0.99, 299, 3000, None),  # under 300 only Jaccard counts...
+        (0.80, 0.99, 299, 320, None),  # ...and it must reach 0.85
+        (0.85, 0.99, 120, 130, "copy"),
+        (0.99, 1.00, 49, 49, None),  # under the minimum length nothing is a copy
+    ],
+)
+def test_copy_rule(jaccard: float, containment: float, first: int, second: int, expected: str | None) -> None:
+    assert RULE.judge(jaccard, containment, first, second) == expected
+    assert RULE.judge(jaccard, containment, second, first) == expected
+
+
+def test_thresholds_are_parameters() -> None:
+    strict = CopyRule(threshold=0.9, containment=0.95, containment_min_chars=500, short_threshold=0.95, min_chars=10)
+    assert strict.judge(0.85, 0.9, 3000, 3000) is None
+    assert strict.judge(0.5, 0.96, 600, 3000) == "excerpt"
+    assert strict.judge(0.5, 0.96, 400, 3000) is None
+    assert strict.judge(0.96, 0.99, 20, 20) == "copy"
+    assert strict.indexable(10) and not strict.indexable(9)
+
+
+@pytest.mark.parametrize("field", ["threshold", "containment", "short_threshold"])
+def test_thresholds_must_be_shares(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        CopyRule(**{field: 1.5})  # type: ignore[arg-type]
+
+
+def test_similarity_from_intersection() -> None:
+    similarity = Similarity.from_intersection(600, 1000, 700, exact=True)
+    assert similarity.jaccard == pytest.approx(600 / 1100)
+    assert similarity.containment == pytest.approx(600 / 700)
+    assert Similarity.from_intersection(0, 0, 0, exact=True).jaccard == 0.0
+
+
+def hashes(text: str) -> np.ndarray:
+    return shingle_hashes(prepare_text(text).codepoints)
+
+
+def exact_similarity(first: np.ndarray, second: np.ndarray) -> Similarity:
+    shared = np.intersect1d(first, second).size
+    return Similarity.from_intersection(shared, first.size, second.size, exact=True)
+
+
+def test_exact_sketch_round_trips_and_counts_exactly() -> None:
+    sketch = make_sketch("exact")
+    original, copy = hashes(LIBRARY), hashes(library_copy())
+    assert np.array_equal(sketch.decode(sketch.encode(sketch.load(original))), original)
+    shared = sketch.intersection(sketch.load(original), original.size, sketch.decode(sketch.encode(copy)), copy.size)
+    assert shared == np.intersect1d(original, copy).size
+
+
+@pytest.mark.parametrize(("bins", "bits"), [(2048, 2), (1024, 4), (512, 8)])
+def test_one_permutation_sketch_estimates_within_a_few_points(bins: int, bits: int) -> None:
+    sketch = OnePermutationSketch(bins=bins, bits=bits)
+    assert len(sketch.encode(sketch.load(hashes(LIBRARY)))) == bins * bits // 8
+    for first_text, second_text in [
+        (LIBRARY, library_copy()),
+        (LIBRARY, library_excerpt()),
+        (LIBRARY, ASTRONOMY),
+        (TEMPLATE_A, TEMPLATE_B),
+    ]:
+        first, second = hashes(first_text), hashes(second_text)
+        stored = sketch.decode(sketch.encode(sketch.load(second)))
+        estimate = Similarity.from_intersection(
+            sketch.intersection(sketch.load(first), first.size, stored, second.size),
+            first.size,
+            second.size,
+            exact=False,
+        )
+        truth = exact_similarity(first, second)
+        assert abs(estimate.jaccard - truth.jaccard) < 0.05, (first_text[:10], second_text[:10])
+        assert abs(estimate.containment - truth.containment) < 0.05
+
+
+def test_fixture_pairs_are_judged_as_expected() -> None:
+    library = hashes(LIBRARY)
+    copy, excerpt = (
+        exact_similarity(library, hashes(library_copy())),
+        exact_similarity(library, hashes(library_excerpt())),
+    )
+    chars = prepare_text(LIBRARY).length
+    assert RULE.judge(copy.jaccard, copy.containment, chars, prepare_text(library_copy()).length) == "copy"
+    assert excerpt.jaccard < 0.7
+    assert RULE.judge(excerpt.jaccard, excerpt.containment, chars, prepare_text(library_excerpt()).length) == "excerpt"
+    template = exact_similarity(hashes(TEMPLATE_A), hashes(TEMPLATE_B))
+    assert 0.7 <= template.jaccard < 0.85  # much shared wording, different stories
+    short = prepare_text(TEMPLATE_A).length
+    assert RULE.judge(template.jaccard, template.containment, short, short) is None
+
+
+def test_sketch_parameters_are_validated() -> None:
+    with pytest.raises(ValueError, match="power of two"):
+        OnePermutationSketch(bins=1000)
+    with pytest.raises(ValueError, match="bits"):
+        OnePermutationSketch(bits=3)
+    with pytest.raises(ValueError, match="unknown verification sketch"):
+        make_sketch("bloom")
+    with pytest.raises(ValueError, match="does not hold"):
+        OnePermutationSketch().decode(b"\x00" * 10)
+    assert ExactShingleSet().parameters() == {"verify": "exact"}
