@@ -19,6 +19,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SPIDERS = ("bendi", "infoq", "wechat")
+DEMO_DEDUP_INDEX = "demo-dedup.sqlite"
 SITE_URL_ATTR = {"bendi": "aggregator_url", "infoq": "infoq_url", "wechat": "wechat_url"}
 
 
@@ -51,8 +52,11 @@ class CrawlResult:
         return found
 
 
-def scrapy_command(spider: str, base_url: str, output: Path, stats_file: Path, log_level: str) -> list[str]:
+def scrapy_command(
+    spider: str, base_url: str, output: Path, stats_file: Path, log_level: str, settings: dict[str, str] | None = None
+) -> list[str]:
     """The ``scrapy crawl`` command line for one demo crawl."""
+    extra = [arg for name, value in (settings or {}).items() for arg in ("-s", f"{name}={value}")]
     return [
         sys.executable, "-m", "scrapy", "crawl", spider,
         "-a", f"base_url={base_url}",
@@ -60,6 +64,7 @@ def scrapy_command(spider: str, base_url: str, output: Path, stats_file: Path, l
         "-s", f"RUN_STATS_FILE={stats_file}",
         "-s", f"LOG_LEVEL={log_level}",
         "-s", "WARC_IS_PART_OF=portal-archive-demo",
+        *extra,
     ]  # fmt: skip
 
 
@@ -71,7 +76,9 @@ def crawl_env() -> dict[str, str]:
     return env
 
 
-def run_crawls(jobs: dict[str, str], output: Path, log_level: str) -> list[CrawlResult]:
+def run_crawls(
+    jobs: dict[str, str], output: Path, log_level: str, settings: dict[str, str] | None = None
+) -> list[CrawlResult]:
     """Run ``scrapy crawl`` for each ``spider -> base_url`` concurrently and collect the results."""
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="portal-archive-run-") as tmp:
@@ -80,7 +87,7 @@ def run_crawls(jobs: dict[str, str], output: Path, log_level: str) -> list[Crawl
             stats_file = Path(tmp) / f"{spider}.json"
             log_file = (Path(tmp) / f"{spider}.log").open("w+b")
             process = subprocess.Popen(
-                scrapy_command(spider, base_url, output, stats_file, log_level),
+                scrapy_command(spider, base_url, output, stats_file, log_level, settings),
                 stdout=log_file, stderr=subprocess.STDOUT, env=crawl_env(), cwd=PROJECT_ROOT,
             )  # fmt: skip
             running.append((spider, process, stats_file, log_file))
@@ -124,6 +131,35 @@ def format_summary(results: list[CrawlResult], output: Path) -> str:
     return "\n".join(lines)
 
 
+def format_clusters(index_path: Path) -> str:
+    """Which stories are copies of which original, from the crawl's near-duplicate index."""
+    from portal_archive.dedup.config import DedupConfig
+    from portal_archive.dedup.engine import DedupEngine
+    from portal_archive.dedup.index import DedupIndexError
+
+    if not index_path.exists():
+        return "no near-duplicate index written (DEDUP_ENABLED is off?)"
+    try:
+        engine = DedupEngine.open(DedupConfig(index_path=index_path))
+    except DedupIndexError as exc:
+        return f"near-duplicate index unreadable: {exc}"
+    lines = []
+    try:
+        decisions = sorted((d for _, d in engine.decisions()), key=lambda d: (-len(d.members), d.canonical.url))
+        copies = sum(len(d.members) - 1 for d in decisions)
+        lines.append(f"syndication: {len(decisions)} cluster(s), {copies} republished cop(ies)")
+        for decision in decisions:
+            title = decision.canonical.title or decision.canonical.url
+            lines.append(f"  original  {decision.canonical.url}  {title}  [decided by {decision.decided_by}]")
+            for member in decision.members:
+                if member.url != decision.canonical.url:
+                    similarity = f"J={member.jaccard:.2f}" if member.jaccard is not None else ""
+                    lines.append(f"    {member.role:8}  {member.url}  {similarity}")
+    finally:
+        engine.close()
+    return "\n".join(lines)
+
+
 def run_demo(*, output: Path, seed: int, spiders: tuple[str, ...] | None, log_level: str) -> int:
     """Serve the demo portal, crawl it, print the summary; the exit code says whether all went well."""
     from portal_archive.demo import DemoPortal
@@ -133,13 +169,19 @@ def run_demo(*, output: Path, seed: int, spiders: tuple[str, ...] | None, log_le
     if unknown:
         print(f"unknown demo spider(s): {', '.join(unknown)}; choose from {', '.join(DEMO_SPIDERS)}", file=sys.stderr)
         return 2
+    # The demo world is served on new ports each run, so its URLs change: an index of an earlier
+    # demo world would only cluster this run's pages with pages of a world that no longer exists.
+    dedup_index = output / DEMO_DEDUP_INDEX
+    for stale in (dedup_index, *(dedup_index.with_name(dedup_index.name + s) for s in ("-wal", "-shm"))):
+        stale.unlink(missing_ok=True)
     with DemoPortal(seed=seed) as portal:
         jobs = {name: getattr(portal, SITE_URL_ATTR[name]) for name in chosen}
         for name, url in jobs.items():
             print(f"demo site {name}: {url}", file=sys.stderr)
         print(f"crawling {len(jobs)} site(s) into {output.resolve()} ...", file=sys.stderr)
-        results = run_crawls(jobs, output, log_level)
+        results = run_crawls(jobs, output, log_level, {"DEDUP_INDEX_PATH": str(dedup_index.resolve())})
     print(format_summary(results, output))
+    print(format_clusters(dedup_index))
     leftovers = sorted(output.glob("*.open"))
     failed = [r for r in results if r.problems]
     for result in failed:
