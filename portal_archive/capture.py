@@ -11,7 +11,12 @@ by ``meta["warc_refers_to"]``), and the rendered DOM as a ``resource`` record wh
 ``urn:dom:<page URL>``, so replay tools never mistake it for the server's response.
 
 Settings: the ``WARC_*`` family (see ``portal_archive.warc.config``).
+A response cut short (by the server, or at ``DOWNLOAD_MAXSIZE`` by ``portal_archive.fetchguard``)
+is archived as received with ``WARC-Truncated``; header bytes are never decoded, so a GBK header
+value is archived as sent.
+
 Stats: ``warc/records/<type>``, ``warc/bytes``, ``warc/files``, ``warc/errors``,
+``warc/truncated``, ``warc/truncated/<reason>``, ``warc/non_ascii_headers``,
 ``warc/browser/exchanges``, ``warc/browser/errors``.
 """
 
@@ -30,7 +35,7 @@ from twisted.internet.defer import Deferred
 from portal_archive import __version__
 from portal_archive.warc.config import WarcConfig
 from portal_archive.warc.records import HttpExchange
-from portal_archive.warc.writer import RotatingWarcWriter, WrittenExchange, WrittenRecord
+from portal_archive.warc.writer import PayloadOrigin, RotatingWarcWriter, WrittenExchange, WrittenRecord
 
 if TYPE_CHECKING:
     from playwright.async_api import Request as BrowserRequest
@@ -203,10 +208,30 @@ class WarcCaptureExtension:
         request.meta["warc_record_id"] = written.record_id
         request.meta["warc_filename"] = written.filename
         request.meta["warc_offset"] = written.offset
+        # What incremental crawling (portal_archive.incremental) remembers about the capture.
+        request.meta["warc_type"] = written.warc_type
+        request.meta["warc_date"] = written.date
+        request.meta["warc_payload_digest"] = written.payload_digest
+        self._count_anomalies(request, response)
+
+    def _count_anomalies(self, request: Request, response: Response) -> None:
+        """Say what was unusual about an exchange just archived (cut short, non-ASCII header bytes)."""
+        truncated = truncation_reason(request, response)
+        if truncated:
+            self.stats.inc_value("warc/truncated")
+            self.stats.inc_value(f"warc/truncated/{truncated}")
+            logger.info(
+                "Archived %(url)s as truncated (%(reason)s): %(size)d bytes received",
+                {"url": response.url, "reason": truncated, "size": len(response.body)},
+            )
+        if any(not value.isascii() for _, values in response.headers.items() for value in values):
+            self.stats.inc_value("warc/non_ascii_headers")
+            logger.debug("Archived non-ASCII header bytes of %(url)s as received", {"url": response.url})
 
     def archive(self, request: Request, response: Response) -> WrittenExchange:
-        """Write one exchange and count it."""
-        return self._write(exchange_from_scrapy(request, response))
+        """Write one exchange and count it; a 304 to a conditional request revisits the record it named."""
+        not_modified = request.meta.get("warc_not_modified") if response.status == 304 else None
+        return self._write(exchange_from_scrapy(request, response), not_modified=not_modified)
 
     def _count_new_files(self, files_before: int, bytes_before: int) -> None:
         opened = self.writer.files_opened - files_before
@@ -214,9 +239,9 @@ class WarcCaptureExtension:
             self.stats.inc_value("warc/records/warcinfo", opened)
         self.stats.inc_value("warc/bytes", self.writer.bytes_written - bytes_before)
 
-    def _write(self, exchange: HttpExchange) -> WrittenExchange:
+    def _write(self, exchange: HttpExchange, not_modified: PayloadOrigin | None = None) -> WrittenExchange:
         files_before, bytes_before = self.writer.files_opened, self.writer.bytes_written
-        written = self.writer.write_exchange(exchange)
+        written = self.writer.write_exchange(exchange, not_modified=not_modified)
         self._count_new_files(files_before, bytes_before)
         self.stats.inc_value(f"warc/records/{written.warc_type}")
         self.stats.inc_value("warc/records/request")

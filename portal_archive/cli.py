@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     add_replay_commands(sub)  # index, replay, wacz, show
+    from portal_archive.report.command import add_report_command
+
+    add_report_command(sub)  # dedup-report
+    from portal_archive.crawl_commands import add_crawl_commands
+
+    add_crawl_commands(sub)  # crawl, recover
 
     extract = sub.add_parser("extract", help="extract the article from a saved HTML page: body text or JSON")
     extract.add_argument("file", help="HTML file, or - for standard input")

@@ -8,11 +8,20 @@ crawler knows: the fetch time (to resolve "7月前"), the CUID ingest time in ag
 Nuxt payload of SSR sites, the profile's source aliases, and a browser rendering for pages whose
 body only appears after script runs.
 
+Hostile pages never break a crawl (``docs/faults.md``): a failed request is counted and logged
+once by its errback (``portal_archive.faults``); a page that is not HTML is archived but not
+extracted; a page without a body still gives an item, with ``extra["empty_reason"]`` saying why;
+a body cut short gives an item from what arrived, with ``extra["truncated"]``; endless pagination
+and calendar pages stop at the profile's ``max_pages`` and ``max_depth``.
+
 Stats: ``spider/articles``, ``spider/list_pages``, ``spider/feeds``, ``spider/sitemaps``,
-``spider/empty_body``, ``spider/render/requested|rendered|empty|failed``, ``spider/not_text``,
-``urls/canonicalized``, ``dates/<method>`` (``embedded``, ``absolute``, ``hint``,
-``window_start``, ``ingest_id``, ``extracted``, ``unresolved``, ``missing``), ``sources/resolved``,
-``sources/unknown``.
+``spider/max_pages_reached``, ``spider/max_depth_reached``,
+``spider/render/requested|rendered|empty|failed``, ``extract/empty_body``,
+``extract/empty_reason/<reason>``, ``extract/not_html``, ``extract/partial_body``,
+``extract/charset_mismatch``, ``urls/canonicalized``, ``dates/<method>`` (``embedded``,
+``absolute``, ``hint``, ``window_start``, ``ingest_id``, ``extracted``, ``unresolved``,
+``impossible``, ``missing``), ``sources/resolved``, ``sources/unknown``, and the ``fetch/*`` fault
+keys.
 """
 
 from __future__ import annotations
@@ -21,15 +30,25 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import scrapy
 from lxml import etree
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
-from portal_archive.dates import ResolvedDate, cuid_timestamp, from_epoch_millis, resolve_date, to_utc_iso
+from portal_archive.capture import truncation_reason
+from portal_archive.dates import (
+    ResolvedDate,
+    cuid_timestamp,
+    from_epoch_millis,
+    is_impossible_date,
+    resolve_date,
+    to_utc_iso,
+)
+from portal_archive.extract.charset import declared_charset
 from portal_archive.extraction import Article, extract_article
+from portal_archive.faults import record_failure
 from portal_archive.items import ArticleItem
 from portal_archive.nuxt import ArticleState, read_article_state
 from portal_archive.politeness import apply_crawl_pace
@@ -45,6 +64,12 @@ logger = logging.getLogger(__name__)
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
 ABORTED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
 """What the browser never downloads when rendering: the text is all extraction needs."""
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+"""Content types extraction reads; a page declaring anything else is archived, not extracted."""
+LIST_DEPTH_META = "list_depth"
+"""Link hops from a start page (pagination hops not counted), bounded by ``links.max_depth``."""
+LIST_PAGE_META = "list_page"
+"""Position in a pagination chain (1 for a list reached by a plain link), bounded by ``links.max_pages``."""
 
 
 def should_abort_request(request: Any) -> bool:
@@ -90,6 +115,7 @@ class PortalSpider(scrapy.Spider):
         self.sources = SourceDirectory.for_profile(self.profile)
         self.reference_time: datetime | None = None
         self.loopback = False
+        self._limits_logged: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -120,12 +146,13 @@ class PortalSpider(scrapy.Spider):
 
     @staticmethod
     def _path_and_query(url: str) -> str:
+        """Path and query with escapes decoded, so profile rules can say ``/新闻/`` for ``/%E6%96%B0%E9%97%BB/``."""
         target = urlsplit(url)
-        return target.path + ("?" + target.query if target.query else "")
+        return unquote(target.path) + ("?" + unquote(target.query) if target.query else "")
 
     def is_article(self, url: str) -> bool:
-        """Whether ``url`` is an article page of this portal."""
-        path = urlsplit(url).path
+        """Whether ``url`` is an article page of this portal (rules see the decoded path)."""
+        path = unquote(urlsplit(url).path)
         return any(pattern.search(path) for pattern in self.profile.links.article)
 
     def wants(self, url: str) -> bool:
@@ -140,8 +167,29 @@ class PortalSpider(scrapy.Spider):
         rules = self.profile.links.follow
         return not rules or any(pattern.search(self._path_and_query(url)) for pattern in rules)
 
-    def route(self, url: str, *, pagination: bool = False) -> scrapy.Request | None:
-        """A request for ``url`` with the right callback, or ``None`` when it is out of scope."""
+    def request(self, url: str, callback: Any, *, depth: int = 0, page: int = 1) -> scrapy.Request:
+        """A request whose failure is accounted for (``fetch_failed``) and that knows its place in the crawl."""
+        return scrapy.Request(
+            url, callback=callback, errback=self.fetch_failed, meta={LIST_DEPTH_META: depth, LIST_PAGE_META: page}
+        )
+
+    def _over_limit(self, stat: str, url: str, limit_name: str, limit: int) -> None:
+        """Count a link not followed because of a limit; say so once per limit."""
+        self.count(stat)
+        if limit_name not in self._limits_logged:
+            self._limits_logged.add(limit_name)
+            logger.info(
+                "Not following %(url)s: beyond the profile's %(limit_name)s = %(limit)d "
+                "(a pagination or calendar trap?); further cases are only counted in %(stat)s",
+                {"url": url, "limit_name": limit_name, "limit": limit, "stat": stat},
+            )
+
+    def route(self, url: str, *, pagination: bool = False, source: Response | None = None) -> scrapy.Request | None:
+        """A request for ``url`` with the right callback, or ``None`` when it is out of scope.
+
+        ``source`` is the page the link was found on: list pages are followed only within the
+        profile's ``max_depth`` link hops and ``max_pages`` pagination steps from a start page.
+        """
         if not url:
             return None
         canonical = self.canonical(url)
@@ -149,10 +197,22 @@ class PortalSpider(scrapy.Spider):
             self.count("urls/canonicalized")
         if not self.wants(canonical):
             return None
+        meta = source.meta if source is not None else {}
+        depth = int(meta.get(LIST_DEPTH_META, 0))
+        page = int(meta.get(LIST_PAGE_META, 1))
+        links = self.profile.links
         if self.is_article(canonical):
-            return scrapy.Request(canonical, callback=self.parse_article)
-        if pagination or self.is_followable(canonical):
-            return scrapy.Request(canonical, callback=self.parse)
+            return self.request(canonical, self.parse_article, depth=depth + 1)
+        if pagination:
+            if links.max_pages and page + 1 > links.max_pages:
+                self._over_limit("spider/max_pages_reached", canonical, "links.max_pages", links.max_pages)
+                return None
+            return self.request(canonical, self.parse, depth=depth, page=page + 1)
+        if self.is_followable(canonical):
+            if links.max_depth and depth + 1 > links.max_depth:
+                self._over_limit("spider/max_depth_reached", canonical, "links.max_depth", links.max_depth)
+                return None
+            return self.request(canonical, self.parse, depth=depth + 1)
         return None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -160,30 +220,46 @@ class PortalSpider(scrapy.Spider):
             logger.info("Loopback base_url %(url)s: crawling without delay", {"url": self.base_url})
             self.count("politeness/loopback")
         for path in self.profile.start_paths:
-            yield scrapy.Request(self.base_url + path, callback=self.parse)
+            yield self.request(self.base_url + path, self.parse)
         for path in self.profile.sitemaps:
-            yield scrapy.Request(self.base_url + path, callback=self.parse_sitemap)
+            yield self.request(self.base_url + path, self.parse_sitemap)
         for path in self.profile.feeds:
-            yield scrapy.Request(self.base_url + path, callback=self.parse_feed)
+            yield self.request(self.base_url + path, self.parse_feed)
+
+    def fetch_failed(self, failure: Failure) -> None:
+        """Errback of every request: one counted log line per failure, never a traceback for the expected."""
+        crawler = getattr(self, "crawler", None)
+        record_failure(failure, crawler.stats if crawler is not None else None)
 
     # -- list pages ----------------------------------------------------------------------------
 
-    def _follow_links(self, response: Response) -> Iterator[scrapy.Request]:
+    def _follow_links(self, response: Response, skip: frozenset[str] = frozenset()) -> Iterator[scrapy.Request]:
+        """Every in-scope link; ``skip`` holds canonical URLs already taken as pagination."""
         if not isinstance(response, TextResponse):
             return
         for href in response.css("a::attr(href)").getall():
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
-                request = self.route(response.urljoin(href))
+                url = response.urljoin(href)
+                if skip and self.canonical(url) in skip:
+                    continue
+                request = self.route(url, source=response)
                 if request is not None:
                     yield request
 
-    def _follow_pagination(self, response: TextResponse) -> Iterator[scrapy.Request]:
-        for selector in self.profile.links.pagination:
-            for href in response.css(selector).xpath("descendant-or-self::a/@href").getall():
-                request = self.route(response.urljoin(href.strip()), pagination=True)
-                if request is not None:
-                    yield request
+    def _pagination_urls(self, response: TextResponse) -> list[str]:
+        """Next-page links, per the profile's ``links.pagination`` selectors."""
+        return [
+            response.urljoin(href.strip())
+            for selector in self.profile.links.pagination
+            for href in response.css(selector).xpath("descendant-or-self::a/@href").getall()
+        ]
+
+    def _follow_pagination(self, response: TextResponse, urls: list[str]) -> Iterator[scrapy.Request]:
+        for url in urls:
+            request = self.route(url, pagination=True, source=response)
+            if request is not None:
+                yield request
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem | scrapy.Request]:
         """Home and list pages: follow pagination and every in-scope link.
@@ -201,19 +277,32 @@ class PortalSpider(scrapy.Spider):
             yield from self.parse_sitemap(response)
             return
         if not isinstance(response, TextResponse):
-            self.count("spider/not_text")
+            self.count("extract/not_html")
             return
         self.count("spider/list_pages")
-        yield from self._follow_pagination(response)
-        yield from self._follow_links(response)
+        # A next-page link is pagination only: also taking it as a plain link would reset its
+        # page count and let an endless list outrun links.max_pages.
+        pages = self._pagination_urls(response)
+        yield from self._follow_pagination(response, pages)
+        yield from self._follow_links(response, skip=frozenset(self.canonical(url) for url in pages))
 
     # -- article pages -------------------------------------------------------------------------
 
+    def is_html(self, response: Response) -> bool:
+        """HTML by its ``Content-Type``; without one, by Scrapy's sniffing of the body."""
+        declared = (response.headers.get(b"Content-Type") or b"").split(b";", 1)[0].strip().lower()
+        if declared:
+            return declared.decode("latin-1") in HTML_TYPES
+        return isinstance(response, HtmlResponse)
+
     def parse_article(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         """Article pages: an item, or a browser rendering when the body needs script; then related links."""
-        if not isinstance(response, TextResponse):
-            self.count("spider/not_text")
-            logger.info("Article URL is not a text page: %(url)s", {"url": response.url})
+        if not isinstance(response, TextResponse) or not self.is_html(response):
+            self.count("extract/not_html")
+            logger.info(
+                "Not extracted, archived only: %(url)s is %(type)s, not HTML",
+                {"url": response.url, "type": (response.headers.get(b"Content-Type") or b"untyped").decode("latin-1")},
+            )
             return
         item = self.build_item(response)
         if not item.body_text and self.profile.js and not response.meta.get("playwright"):
@@ -243,7 +332,7 @@ class PortalSpider(scrapy.Spider):
     def parse_rendered(self, response: Response) -> Iterator[ArticleItem]:
         """A page as the browser rendered it: the article with its script-filled body."""
         if not isinstance(response, TextResponse):
-            self.count("spider/not_text")
+            self.count("extract/not_html")
             return
         item = self.build_item(response)
         item.rendered = True
@@ -268,11 +357,13 @@ class PortalSpider(scrapy.Spider):
             yield self.emit(unrendered)
 
     def emit(self, item: ArticleItem) -> ArticleItem:
-        """Count an item on its way out."""
+        """Count an item on its way out; one without a body still goes, saying why it has none."""
         self.count("spider/articles")
         if not item.body_text:
-            self.count("spider/empty_body")
-            logger.info("No body extracted from %(url)s", {"url": item.url})
+            reason = str(item.extra.setdefault("empty_reason", "no body found"))
+            self.count("extract/empty_body")
+            self.count("extract/empty_reason/" + reason.replace(" ", "_"))
+            logger.info("No body extracted from %(url)s: %(reason)s", {"url": item.url, "reason": reason})
         return item
 
     def ingest_time(self, url: str) -> datetime | None:
@@ -304,6 +395,10 @@ class PortalSpider(scrapy.Spider):
         if not text:
             self.count("dates/missing")
             return None, text
+        if is_impossible_date(text):
+            self.count("dates/impossible")
+            logger.info("Impossible date %(text)r on %(url)s: published_at left empty", {"text": text, "url": url})
+            return None, text
         self.count("dates/unresolved")
         logger.info("Unresolved date %(text)r on %(url)s", {"text": text, "url": url})
         return None, text
@@ -324,6 +419,25 @@ class PortalSpider(scrapy.Spider):
         if source:
             self.count("sources/resolved" if source_domain else "sources/unknown")
         meta = response.meta
+        extra: dict[str, Any] = {}
+        if article.empty_reason:
+            extra["empty_reason"] = article.empty_reason
+        truncated = truncation_reason(response.request, response) if response.request is not None else None
+        if truncated:
+            # What arrived is extracted; the item says it is partial, as the archive's WARC-Truncated does.
+            extra["truncated"] = truncated
+            self.count("extract/partial_body")
+            logger.info(
+                "Extracted %(url)s from a cut body (%(reason)s, %(size)d bytes)",
+                {"url": response.url, "reason": truncated, "size": len(response.body)},
+            )
+        declared = declared_charset(response.headers.get(b"Content-Type"), response.body)
+        if declared and article.encoding and declared != article.encoding:
+            self.count("extract/charset_mismatch")
+            logger.info(
+                "%(url)s declares %(declared)s but reads as %(actual)s: decoded as %(actual)s",
+                {"url": response.url, "declared": declared, "actual": article.encoding},
+            )
         return ArticleItem(
             url=response.url,
             site=self.profile.name,
@@ -346,6 +460,7 @@ class PortalSpider(scrapy.Spider):
             warc_record_id=str(meta.get("warc_record_id") or ""),
             warc_filename=str(meta.get("warc_filename") or ""),
             warc_offset=meta.get("warc_offset"),
+            extra=extra,
         )
 
     # -- sitemaps and feeds --------------------------------------------------------------------
@@ -376,7 +491,7 @@ class PortalSpider(scrapy.Spider):
             url = self.canonical(urljoin(response.url, (loc.text or "").strip()))
             if is_index:
                 if self.wants(url):
-                    yield scrapy.Request(url, callback=self.parse_sitemap)
+                    yield self.request(url, self.parse_sitemap)
             else:
                 request = self.route(url)
                 if request is not None:

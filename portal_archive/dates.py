@@ -50,7 +50,7 @@ _RELATIVE_RE: Final = re.compile(r"^(\d{1,4})\s*(" + "|".join(sorted(_UNITS, key
 _JUST_NOW: Final = frozenset({"刚刚", "剛剛"})
 _NAMED_DAYS: Final = {"今天": 0, "昨天": 1, "昨日": 1, "前天": 2}
 _NAMED_DAY_RE: Final = re.compile(r"^(今天|昨天|昨日|前天)\s*(?:(\d{1,2})\s*[:：]\s*(\d{2}))?$")
-_ABSOLUTE_RE: Final = re.compile(
+ABSOLUTE_DATE_RE: Final = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?"
     r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
 )
@@ -140,7 +140,7 @@ def parse_absolute(text: str, now: datetime | None = None) -> datetime | None:
     A date without a year (``03-12 09:30``) is read as the latest such date not after ``now``,
     when ``now`` is given.
     """
-    match = _ABSOLUTE_RE.search(text)
+    match = ABSOLUTE_DATE_RE.search(text)
     if match:
         year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
         try:
@@ -185,7 +185,7 @@ def resolve_date(text: str, now: datetime, hint: datetime | None = None) -> Reso
     absolute = parse_absolute(text, now)
     if absolute is not None:
         return ResolvedDate(absolute, "absolute")
-    if _ABSOLUTE_RE.search(text):
+    if ABSOLUTE_DATE_RE.search(text):
         return None  # a full date that does not exist (2024-02-30): not a relative text either
     window = relative_window(text, now)
     if window is None:
@@ -195,13 +195,35 @@ def resolve_date(text: str, now: datetime, hint: datetime | None = None) -> Reso
     return ResolvedDate(window.start, "window_start")
 
 
+def is_impossible_date(text: str) -> bool:
+    """Whether ``text`` is shaped like a date that cannot exist: ``13月前``, ``2024-02-30``, ``昨天 25:00``.
+
+    Such text is a fault of the page, worth counting apart from text that is no date at all.
+    """
+    cleaned = text.strip()
+    if ABSOLUTE_DATE_RE.search(cleaned):
+        return parse_absolute(cleaned) is None
+    if _RELATIVE_RE.match(cleaned) or _NAMED_DAY_RE.match(cleaned):
+        return relative_window(cleaned, _CUID_EARLIEST) is None
+    short = _MONTH_DAY_RE.match(cleaned)
+    if short is None:
+        return False
+    hour = int(short.group(3)) if short.group(3) else 0
+    minute = int(short.group(4)) if short.group(4) else 0
+    try:
+        datetime(2000, int(short.group(1)), int(short.group(2)), hour, minute)  # a leap year: 02-29 exists
+    except ValueError:
+        return True
+    return False
+
+
 def from_epoch_millis(value: object) -> datetime | None:
     """An epoch-milliseconds number (as JSON state carries publish times) in UTC; ``None`` if implausible."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
         millis = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or an int beyond float range
         return None
     if millis != millis:  # NaN
         return None

@@ -9,47 +9,18 @@ crawl`` alone exits 0 in all of those cases.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from portal_archive.runner import PROJECT_ROOT, CrawlResult, crawl_env
+
+__all__ = ["DEMO_SPIDERS", "SITE_URL_ATTR", "CrawlResult", "crawl_env", "run_crawls", "run_demo"]
+
 DEMO_SPIDERS = ("bendi", "infoq", "wechat")
 DEMO_DEDUP_INDEX = "demo-dedup.sqlite"
 SITE_URL_ATTR = {"bendi": "aggregator_url", "infoq": "infoq_url", "wechat": "wechat_url"}
-
-
-@dataclass(frozen=True)
-class CrawlResult:
-    """Outcome of one spider's crawl."""
-
-    spider: str
-    returncode: int
-    stats: dict[str, Any]
-    log_tail: str
-
-    @property
-    def problems(self) -> list[str]:
-        """Why this crawl should not count as a success (empty when it should)."""
-        found = []
-        if self.returncode != 0:
-            found.append(f"scrapy exited {self.returncode}")
-        if not self.stats:
-            found.append("no stats written")
-            return found
-        if self.stats.get("finish_reason") != "finished":
-            found.append(f"finish_reason {self.stats.get('finish_reason')!r}")
-        if not self.stats.get("downloader/response_count"):
-            found.append("fetched nothing")
-        if self.stats.get("warc/errors"):
-            found.append(f"{self.stats['warc/errors']} exchange(s) could not be archived")
-        if self.stats.get("log_count/ERROR"):
-            found.append(f"{self.stats['log_count/ERROR']} error(s) logged")
-        return found
 
 
 def scrapy_command(
@@ -66,14 +37,6 @@ def scrapy_command(
         "-s", "WARC_IS_PART_OF=portal-archive-demo",
         *extra,
     ]  # fmt: skip
-
-
-def crawl_env() -> dict[str, str]:
-    """Environment that finds this project's settings and packages from any working directory."""
-    env = dict(os.environ)
-    env["SCRAPY_SETTINGS_MODULE"] = "portal_archive.settings"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
 
 
 def run_crawls(

@@ -10,6 +10,7 @@ of ``Article`` is documented in ``docs/extract-json.md``.
 
 from __future__ import annotations
 
+import functools
 import html as html_escape
 import json
 from dataclasses import asdict, dataclass, field
@@ -158,11 +159,23 @@ def extract_from_text(
         return Article(url=url, encoding=encoding, empty_reason="document nested too deeply")
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector | None:
+    """A profile's selector compiled once: translating CSS to XPath costs more than running it."""
+    try:
+        return CSSSelector(selector)
+    except (SelectorError, SyntaxError, ValueError):
+        return None
+
+
 def _select(root: etree._Element, selector: str) -> list[etree._Element]:
     if not selector:
         return []
+    compiled = _compiled(selector)
+    if compiled is None:
+        return []
     try:
-        found = CSSSelector(selector)(root)
+        found = compiled(root)
     except (SelectorError, SyntaxError, ValueError):
         return []
     return [el for el in found if isinstance(el, etree._Element)]

@@ -33,6 +33,8 @@ Schema (only ``name``, ``base_url`` and ``links.article`` are required)::
     deny = ['^/admin/']
     pagination = ["a.page-next"]      # CSS; followed from list pages
     from_articles = true              # follow related-story links on article pages
+    max_pages = 1000                  # pages one pagination chain may reach (0: no limit)
+    max_depth = 20                    # link hops from a start page to a list page (0: no limit)
 
     [selectors]                       # CSS, see ``ArticleSelectors``
     title = "h1"
@@ -77,6 +79,8 @@ BOILERPLATE_KINDS: Final = frozenset(
 )
 """Labels a profile may give removed blocks (``attribution``: a "以下文章来源于…" line of a repost)."""
 PROFILE_DIR: Final = "portals"
+DEFAULT_MAX_PAGES: Final = 1000
+DEFAULT_MAX_DEPTH: Final = 20
 _NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _CSS: Final = GenericTranslator()
 
@@ -106,6 +110,11 @@ class LinkRules:
     """CSS selectors of next-page links on list pages; followed even when ``follow`` would not match."""
     from_articles: bool = True
     """Follow links found on article pages (related stories)."""
+    max_pages: int = DEFAULT_MAX_PAGES
+    """Pages one pagination chain may reach (page 1 included); 0 means no limit. Bounds endless "next" links."""
+    max_depth: int = DEFAULT_MAX_DEPTH
+    """Link hops from a start page to a list page (pagination hops not counted); 0 means no limit.
+    Bounds calendar traps, where every day links the next."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,6 +210,16 @@ class _Reader:
             raise self.error(name, "must not be negative")
         return float(value)
 
+    def integer(self, name: str, default: int) -> int:
+        value = self._get(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(name, "must be a whole number")
+        if value < 0:
+            raise self.error(name, "must not be negative")
+        return value
+
     def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self._get(name)
         if value is None:
@@ -286,6 +305,8 @@ def _links(reader: _Reader) -> LinkRules:
         deny=reader.patterns("deny"),
         pagination=pagination,
         from_articles=reader.boolean("from_articles", True),
+        max_pages=reader.integer("max_pages", DEFAULT_MAX_PAGES),
+        max_depth=reader.integer("max_depth", DEFAULT_MAX_DEPTH),
     )
     reader.reject_unknown()
     return rules

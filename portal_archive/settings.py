@@ -54,6 +54,8 @@ EXTENSIONS = {
     "portal_archive.politeness.CrawlDelayExtension": 500,
     # After capture has closed the WARC files: rebuilds WARC_DIR/indexes/index.cdxj at engine_stopped.
     "portal_archive.replay.index.CdxjIndexExtension": 20,
+    # When the spider opens: closes .open files of dead crawls in WARC_DIR (portal_archive.recover).
+    "portal_archive.recover.OrphanRecoveryExtension": 1,
 }
 
 # --- WARC_*: capture (portal_archive.warc.config.WarcConfig) -----------------------------------
@@ -86,6 +88,32 @@ DEDUP_COMMIT_EVERY = 1
 
 # --- Run summary (portal_archive.runstats) -------------------------------------------------------
 RUN_STATS_FILE = ""
+
+# --- INCREMENTAL_*: scheduled re-crawls (portal_archive.incremental, docs/scheduling.md) ----------
+# Known articles are revalidated (If-None-Match / If-Modified-Since); a 304 becomes a
+# server-not-modified revisit, an identical payload an identical-payload revisit, across runs.
+INCREMENTAL_ENABLED = True
+INCREMENTAL_STATE_PATH = ""  # empty: WARC_DIR/crawlstate.sqlite
+SPIDER_MIDDLEWARES = {
+    # Flags items of new and changed pages; skips items of known, unchanged ones.
+    "portal_archive.incremental.IncrementalSpiderMiddleware": 950,
+}
+# Orphan .open files of crawls that died are recovered when the next crawl opens.
+RECOVER_ENABLED = True
+
+# --- Fetch faults (docs/faults.md) --------------------------------------------------------------
+# Each expected fault of a hostile site becomes one WARNING/INFO line and a fetch/* stat.
+DOWNLOADER_MIDDLEWARES = {
+    # Before RedirectMiddleware (600): stops offsite (any port), circular and endless redirects.
+    "portal_archive.redirects.RedirectGuardMiddleware": 610,
+    # Before RetryMiddleware (550): a 429/503 with Retry-After waits that long before the retry.
+    "portal_archive.retryafter.RetryAfterMiddleware": 560,
+    # After RetryMiddleware gave up: a download failure becomes a counted FetchFault.
+    "portal_archive.faults.FetchFaultMiddleware": 540,
+    # Conditional requests for known articles; a 304 ends there (docs/scheduling.md).
+    "portal_archive.incremental.IncrementalDownloaderMiddleware": 580,
+}
+RETRY_AFTER_MAX = 60.0
 
 # --- Retries -------------------------------------------------------------------------------------
 # A server that keeps answering 5xx is a fact about the site, archived like any response and

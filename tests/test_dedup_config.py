@@ -16,10 +16,10 @@ def test_defaults_are_the_measured_ones() -> None:
     assert config.enabled is True
     assert config.index_path == Path("archive/dedup.sqlite")
     assert (config.shingle_size, config.num_perm, config.seed) == (5, 128, 1)
-    assert (config.bands, config.rows) == (40, 3)
+    assert (config.bands, config.rows) == (32, 3)
     assert (config.threshold, config.containment, config.containment_min_chars) == (0.7, 0.8, 300)
     assert (config.short_threshold, config.min_chars) == (0.85, 50)
-    assert (config.verify, config.sketch_bins, config.sketch_bits) == ("oph", 2048, 2)
+    assert (config.verify, config.sketch_bins, config.sketch_bits, config.signature_bits) == ("oph", 1024, 2, 0)
     assert (config.max_cluster_size, config.max_candidates) == (20, 1000)
     assert config.source_domains["InfoQ"] == "infoq.cn"
     assert "bendi.news" in config.aggregator_domains

@@ -1,8 +1,9 @@
 """``DEDUP_*`` settings, parsed once into a frozen value object.
 
 Defaults are the measured ones (notes/dedup.md and ``bench/dedup.py``): character 5-grams, 128
-permutations, 40 bands of 3 rows, a 512-byte one-permutation sketch for verification, Jaccard 0.7
-or containment 0.8 (from 300 characters), J 0.85 under 300 characters, nothing under 50.
+permutations, 32 bands of 3 rows, a 256-byte one-permutation sketch (1,024 bins of 2 bits) for
+verification and no stored signature (under 1 KB per document in the index), Jaccard 0.7 or
+containment 0.8 (from 300 characters), J 0.85 under 300 characters, nothing under 50.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from portal_archive.dedup.canonical import (
     DEFAULT_SOURCE_DOMAINS,
     CanonicalPolicy,
 )
-from portal_archive.dedup.index import IndexParameters
+from portal_archive.dedup.index import SIGNATURE_BITS, IndexParameters
 from portal_archive.dedup.sketch import SKETCHES
 from portal_archive.dedup.verify import CopyRule
 
@@ -67,7 +68,7 @@ class DedupConfig:
     shingle_size: int = 5
     num_perm: int = 128
     seed: int = 1
-    bands: int = 40
+    bands: int = 32
     rows: int = 3
     threshold: float = 0.7
     containment: float = 0.8
@@ -75,8 +76,11 @@ class DedupConfig:
     short_threshold: float = 0.85
     min_chars: int = 50
     verify: str = "oph"
-    sketch_bins: int = 2048
+    sketch_bins: int = 1024
     sketch_bits: int = 2
+    signature_bits: int = 0
+    """Bits of each MinHash value stored per document (0, 8, 16 or 32): 0 stores none, which
+    nothing needs once the band keys are written (``num_perm * bits / 8`` bytes per document)."""
     max_cluster_size: int = 20
     max_candidates: int = 1000
     """Candidates verified per document at most (a text repeated thousands of times reaches it)."""
@@ -122,7 +126,14 @@ class DedupConfig:
             }
             for name in ("shingle_size", "num_perm", "seed", "bands", "rows", "containment_min_chars", "min_chars"):
                 values[name] = _read(settings, name, settings.getint, getattr(defaults, name))
-            for name in ("sketch_bins", "sketch_bits", "max_cluster_size", "max_candidates", "commit_every"):
+            for name in (
+                "sketch_bins",
+                "sketch_bits",
+                "signature_bits",
+                "max_cluster_size",
+                "max_candidates",
+                "commit_every",
+            ):
                 values[name] = _read(settings, name, settings.getint, getattr(defaults, name))
             for name in ("threshold", "containment", "short_threshold", "time_tolerance"):
                 values[name] = _read(settings, name, settings.getfloat, getattr(defaults, name))
@@ -162,6 +173,10 @@ class DedupConfig:
             raise DedupSettingsError(f"DEDUP_SKETCH_BINS must be a power of two >= 8, got {self.sketch_bins}")
         if self.verify == "oph" and self.sketch_bits not in (2, 4, 8):
             raise DedupSettingsError(f"DEDUP_SKETCH_BITS must be 2, 4 or 8, got {self.sketch_bits}")
+        if self.signature_bits not in SIGNATURE_BITS:
+            raise DedupSettingsError(
+                f"DEDUP_SIGNATURE_BITS must be one of {', '.join(map(str, SIGNATURE_BITS))}, got {self.signature_bits}"
+            )
 
     def rule(self) -> CopyRule:
         """The copy rule these thresholds define."""
@@ -184,6 +199,7 @@ class DedupConfig:
             verify=self.verify,
             sketch_bins=self.sketch_bins,
             sketch_bits=self.sketch_bits,
+            signature_bits=self.signature_bits,
             threshold=self.threshold,
             containment=self.containment,
             containment_min_chars=self.containment_min_chars,

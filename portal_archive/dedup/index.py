@@ -2,31 +2,50 @@
 
 Tables:
 
-- ``parameters``: everything a stored value depends on (shingle size, permutations, seed, scheme,
-  shingle hash, banding, verification sketch, copy-rule thresholds, datasketch major version).
-  Opening with different values raises ``DedupIndexMismatch``: signatures and band keys computed
-  under other parameters are meaningless together.
-- ``documents``: URL, WARC record id, normalised length, shingle-set size, the MinHash signature
-  (``uint32[num_perm]``, little-endian), the verification sketch, the cluster id (NULL while unique)
-  and a JSON object of metadata (title, site, publication time, attribution, canonical and
-  ``阅读原文`` links…).
-- ``bands``: one row per (band, 32-bit band key, document), clustered on ``(band, hash)``, so a
-  lookup is one B-tree search per band; about 15 bytes per row.
+- ``parameters``: everything a stored value depends on (index format, shingle size, permutations,
+  seed, scheme, shingle hash, banding, verification sketch, stored signature bits, copy-rule
+  thresholds, datasketch major version). Opening with different values raises
+  ``DedupIndexMismatch``: signatures, band keys and sketches computed under other parameters are
+  meaningless together, and a file of another format version cannot be read at all.
+- ``documents``: URL (and a 64-bit key of its normalised form, uniquely indexed), WARC record id
+  (16 bytes when it is a ``<urn:uuid:…>``), WARC file (a ``warc_files`` id) and offset, normalised
+  length, shingle-set size, cluster id (NULL while unique) and a compact JSON object of the metadata
+  the original is chosen on (title, site, publication time, attribution, canonical and ``阅读原文``
+  links…; short keys on disk, full names in ``StoredDocument.meta``).
+- ``sketches``: the verification sketch of each document and, when ``signature_bits`` > 0, its
+  MinHash signature (the low ``signature_bits`` bits of each value). Rows have a fixed size, so
+  they fill pages evenly whatever the URL and metadata lengths.
+- ``bands``: one row per (band key, document), ``WITHOUT ROWID``. A key packs the band number into
+  the top bits of a signed 32-bit integer and the band hash into the rest (27 bits with 32 bands),
+  so SQLite stores it in 4 bytes and a lookup is one B-tree search per band.
 - ``pairs``: verified copy pairs with their similarity; ``clusters``: the current original of each
   cluster.
 
-Measured size (bench, 3,000-character texts): 2.0 KB per document, of which ``documents`` 1.38 KB
-(signature 512 B, sketch 512 B, URL, record id, metadata) and ``bands`` 0.61 KB (40 rows). The
-signature and the band rows alone exceed 1 KB; full shingle sets (``verify="exact"``) make it 11 KB.
+Measured size (``bench/dedup.py``, 10,000 texts of ~3,100 characters, as built, after a WAL
+checkpoint): about 880 bytes per document: ``bands`` ~425 (32 rows of ~12 bytes; ~385 after
+``compact``), ``sketches`` ~275 (256-byte sketch), ``documents`` and its URL index ~175. Beyond
+32,767 documents, ids take 3 bytes instead of 2 (+~35 bytes per document); real crawls also carry
+longer URLs and more metadata than the bench (+~100 bytes). Storing signatures costs
+``num_perm * signature_bits / 8`` bytes more; ``verify="exact"`` stores whole shingle sets
+(~8 KB per document).
 
-The file uses SQLite's write-ahead log, so a report can read it while a crawl writes.
+The MinHash signature is not stored by default: nothing reads it once the band keys are written,
+and the sketch estimates similarity four times more precisely. It is reproducible: the stored
+parameters fix the text preparation, shingle hash, permutations and seed, so ``MinHasher`` gives
+the same signature for the same text.
+
+The file uses SQLite's write-ahead log, so a report can read it while a crawl writes; several
+crawls may write to it at once (each write transaction takes the lock up front and waits for the
+others).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -44,6 +63,8 @@ from portal_archive.dedup.normalize import NORMALIZATION
 from portal_archive.dedup.shingles import HASH_NAME
 
 __all__ = [
+    "FORMAT_VERSION",
+    "SIGNATURE_BITS",
     "ClusterRow",
     "DedupIndex",
     "DedupIndexError",
@@ -57,7 +78,12 @@ __all__ = [
     "StoredSketch",
 ]
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+"""Version of the table layout. 2: packed band keys, sketches in their own table, no signature by
+default, binary record ids, compact metadata. Files of another version are refused (rebuild)."""
+SIGNATURE_BITS: Final = (0, 8, 16, 32)
+"""Bits kept of each stored signature value: 0 stores no signature, 32 the whole of it."""
+_MAX_BAND_BITS: Final = 12
 _CACHE_KIB: Final = 65_536
 _BUSY_TIMEOUT_S = 60.0
 _SCHEMA: Final = """
@@ -67,24 +93,32 @@ CREATE TABLE IF NOT EXISTS parameters (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL,
     url_key INTEGER NOT NULL,
-    record_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    record_id BLOB NOT NULL,
     chars INTEGER NOT NULL,
     shingles INTEGER NOT NULL,
-    signature BLOB NOT NULL,
-    sketch BLOB NOT NULL,
     cluster INTEGER,
+    warc_file INTEGER,
+    warc_offset INTEGER,
     meta TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS documents_url_key ON documents (url_key);
 CREATE INDEX IF NOT EXISTS documents_cluster ON documents (cluster) WHERE cluster IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sketches (
+    id INTEGER PRIMARY KEY,
+    sketch BLOB NOT NULL,
+    signature BLOB
+);
 CREATE TABLE IF NOT EXISTS bands (
-    band INTEGER NOT NULL,
-    hash INTEGER NOT NULL,
+    key INTEGER NOT NULL,
     doc INTEGER NOT NULL,
-    PRIMARY KEY (band, hash, doc)
+    PRIMARY KEY (key, doc)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS warc_files (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS pairs (
     first INTEGER NOT NULL,
     second INTEGER NOT NULL,
@@ -115,25 +149,35 @@ class DedupIndexMismatch(DedupIndexError):
         self.parameter = name
         self.stored = stored
         self.wanted = wanted
+        what = (
+            "The file's table layout differs from the one this version reads"
+            if name == "format"
+            else "Signatures, band keys and verified pairs depend on it"
+        )
         super().__init__(
             f"{path} was built with {name}={stored}, but this configuration has {name}={wanted}. "
-            f"Signatures, band keys and verified pairs depend on it: rebuild the index (delete {path} "
-            "and re-index), or point DEDUP_INDEX_PATH at another file."
+            f"{what}: rebuild the index (delete {path} and re-index), or point DEDUP_INDEX_PATH at another file."
         )
 
 
 @dataclass(frozen=True, kw_only=True)
 class IndexParameters:
-    """Every parameter the stored values depend on; saved with the index and checked on open."""
+    """Every parameter the stored values depend on; saved with the index and checked on open.
+
+    Raises:
+        ValueError: The banding does not fit the signature, or ``signature_bits`` is not one of
+            ``SIGNATURE_BITS``.
+    """
 
     shingle_size: int = 5
     num_perm: int = 128
     seed: int = 1
-    bands: int = 40
+    bands: int = 32
     rows: int = 3
     verify: str = "oph"
-    sketch_bins: int = 2048
+    sketch_bins: int = 1024
     sketch_bits: int = 2
+    signature_bits: int = 0
     threshold: float = 0.7
     containment: float = 0.8
     containment_min_chars: int = 300
@@ -147,6 +191,10 @@ class IndexParameters:
 
     def __post_init__(self) -> None:
         check_banding(self.num_perm, self.bands, self.rows)
+        if (self.bands - 1).bit_length() > _MAX_BAND_BITS:
+            raise ValueError(f"at most {1 << _MAX_BAND_BITS} bands can be indexed, got {self.bands}")
+        if self.signature_bits not in SIGNATURE_BITS:
+            raise ValueError(f"signature_bits must be one of {SIGNATURE_BITS}, got {self.signature_bits}")
 
     def stored(self) -> dict[str, str]:
         """The parameters as the text stored in the ``parameters`` table."""
@@ -166,7 +214,11 @@ class IndexParameters:
 
 @dataclass(frozen=True, kw_only=True)
 class NewDocument:
-    """What ``DedupIndex.insert`` stores for one document."""
+    """What ``DedupIndex.insert`` stores for one document.
+
+    ``signature`` is stored only when the index keeps signatures (``signature_bits`` > 0);
+    ``meta["warc_filename"]`` and ``meta["warc_offset"]`` are stored in columns of their own.
+    """
 
     url: str
     record_id: str
@@ -180,7 +232,7 @@ class NewDocument:
 
 @dataclass(frozen=True, kw_only=True)
 class StoredDocument:
-    """A document row, without its signature and sketch."""
+    """A document row, without its sketch."""
 
     id: int
     url: str
@@ -241,11 +293,80 @@ class StorageReport:
 
     documents: int
     file_bytes: int
+    """The database's size (pages times page size): the main file's size once the WAL is checkpointed."""
     by_object: dict[str, int]
+    """Bytes of every table and index, including the free space of their pages."""
+    free_bytes: int = 0
+    """Bytes of pages on the free list (reused by later writes; ``compact`` returns them)."""
 
     @property
     def bytes_per_document(self) -> float:
         return self.file_bytes / self.documents if self.documents else 0.0
+
+    def by_component(self) -> dict[str, int]:
+        """Bytes grouped by what they hold: ``bands``, ``sketches``, ``documents`` (with its
+        indexes and WARC file names), and ``other`` (pairs, clusters, schema, free pages)."""
+        groups = {"bands": 0, "sketches": 0, "documents": 0, "other": self.free_bytes}
+        for name, size in self.by_object.items():
+            if name in ("bands", "sketches"):
+                groups[name] += size
+            elif name.startswith(("documents", "warc_files", "sqlite_autoindex_warc_files")):
+                groups["documents"] += size
+            else:
+                groups["other"] += size
+        return groups
+
+
+_META_KEYS: Final = {
+    "title": "t",
+    "site": "s",
+    "site_domain": "sd",
+    "published_at": "p",
+    "source": "o",
+    "source_domain": "od",
+    "byline": "b",
+    "canonical_url": "c",
+    "attributions": "a",
+    "original_titles": "ot",
+    "copy_markers": "m",
+    "read_original": "r",
+}
+"""Metadata names and their short form on disk (a third of the metadata's bytes were names)."""
+_META_NAMES: Final = {short: name for name, short in _META_KEYS.items()}
+_ESCAPE: Final = "~"
+_WARC_FILENAME: Final = "warc_filename"
+_WARC_OFFSET: Final = "warc_offset"
+_UUID_RECORD_ID: Final = re.compile(r"<urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})>")
+
+
+def _encode_meta(meta: dict[str, Any]) -> str:
+    """Compact JSON: known names shortened; an unknown name that could be read as a short one is escaped."""
+    compact = {}
+    for name, value in meta.items():
+        if name in _META_KEYS:
+            compact[_META_KEYS[name]] = value
+        elif name in _META_NAMES or name.startswith(_ESCAPE):
+            compact[_ESCAPE + name] = value
+        else:
+            compact[name] = value
+    return json.dumps(compact, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode_meta(text: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for key, value in json.loads(text).items():
+        meta[_META_NAMES.get(key) or key.removeprefix(_ESCAPE)] = value
+    return meta
+
+
+def _encode_record_id(record_id: str) -> bytes | str:
+    """A ``<urn:uuid:…>`` id (lower-case, as ``uuid4`` writes it) as its 16 bytes; anything else as is."""
+    found = _UUID_RECORD_ID.fullmatch(record_id)
+    return uuid.UUID(found[1]).bytes if found else record_id
+
+
+def _decode_record_id(stored: bytes | str) -> str:
+    return f"<urn:uuid:{uuid.UUID(bytes=stored)}>" if isinstance(stored, bytes) else str(stored)
 
 
 def _url_key(url: str) -> int:
@@ -254,13 +375,17 @@ def _url_key(url: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-_INSERT_BANDS_SQL: Final = "INSERT OR IGNORE INTO bands (band, hash, doc) VALUES {values}"
+def _encode_signature(signature: npt.NDArray[np.uint32], bits: int) -> bytes | None:
+    if bits == 0:
+        return None
+    dtype = {8: "<u1", 16: "<u2", 32: "<u4"}[bits]
+    values = signature if bits == 32 else signature & np.uint32((1 << bits) - 1)
+    return values.astype(dtype).tobytes()
+
+
+_INSERT_BANDS_SQL: Final = "INSERT OR IGNORE INTO bands (key, doc) VALUES {values}"
 """One statement for all bands of a document: 15 % cheaper than ``executemany`` row by row."""
-_CANDIDATES_SQL: Final = (
-    "WITH probe(band, hash) AS (VALUES {values}) "
-    "SELECT bands.doc, count(*) FROM probe JOIN bands ON bands.band = probe.band AND bands.hash = probe.hash "
-    "GROUP BY bands.doc"
-)
+_CANDIDATES_SQL: Final = "SELECT doc, count(*) FROM bands WHERE key IN ({keys}) GROUP BY doc ORDER BY doc"
 
 
 class DedupIndex:
@@ -278,9 +403,16 @@ class DedupIndex:
         self._db = connection
         self.parameters = parameters
         self.path = path
-        self._candidates_sql = _CANDIDATES_SQL.format(values=",".join("(?,?)" for _ in range(parameters.bands)))
-        self._insert_bands_sql = _INSERT_BANDS_SQL.format(values=",".join("(?,?,?)" for _ in range(parameters.bands)))
-        self._band_numbers = np.arange(parameters.bands, dtype=np.int64)
+        bands = parameters.bands
+        self._candidates_sql = _CANDIDATES_SQL.format(keys=",".join("?" * bands))
+        self._insert_bands_sql = _INSERT_BANDS_SQL.format(values=",".join("(?,?)" for _ in range(bands)))
+        # Band number in the top bits, band hash below: ``key = prefix[band] + (hash >> band_bits)``.
+        self._band_bits = np.uint32((bands - 1).bit_length())
+        self._band_prefix = (np.arange(bands, dtype=np.int64) << np.int64(32 - int(self._band_bits))) - (1 << 31)
+        self._warc_file_ids: dict[str, int] = {}
+        self._pending_warc_files: set[str] = set()
+        """Names given an id in the open transaction: forgotten if it does not commit."""
+        self._warc_file_names: dict[int, str] = {}
 
     @classmethod
     def open(cls, path: str | Path, parameters: IndexParameters | None = None) -> Self:
@@ -292,8 +424,9 @@ class DedupIndex:
                 an existing index with the parameters it was built with (for reports).
 
         Raises:
-            DedupIndexMismatch: The stored index was built with other ``parameters``; names the
-                first parameter that differs.
+            DedupIndexMismatch: The stored index was built with other ``parameters``, or in another
+                format version (with ``parameters`` None too); names the first parameter that
+                differs.
             DedupIndexError: ``parameters`` is None and there is no index at ``path``, or the file
                 is not a near-duplicate index.
         """
@@ -325,9 +458,7 @@ class DedupIndex:
             try:
                 # executescript commits any open transaction first, so the lock is taken inside it.
                 connection.executescript("BEGIN IMMEDIATE;\n" + _SCHEMA)
-                connection.executemany(
-                    "INSERT OR IGNORE INTO parameters VALUES (?, ?)", parameters.stored().items()
-                )
+                connection.executemany("INSERT OR IGNORE INTO parameters VALUES (?, ?)", parameters.stored().items())
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
@@ -336,6 +467,11 @@ class DedupIndex:
                 raise
             # Whoever created it first wrote the parameters: check ours against theirs below.
             stored = dict(connection.execute("SELECT name, value FROM parameters").fetchall())
+        # The layout is checked first: another format cannot even be read with its own parameters.
+        stored_format = stored.get("format", "1")
+        if stored_format != str(FORMAT_VERSION):
+            connection.close()
+            raise DedupIndexMismatch(location, "format", stored_format, str(FORMAT_VERSION))
         if parameters is not None:
             wanted = parameters.stored()
             for name, value in wanted.items():
@@ -358,6 +494,9 @@ class DedupIndex:
     def begin(self) -> None:
         """Start grouping writes (``commit`` ends the group); a no-op inside a group."""
         if not self._db.in_transaction:
+            # A transaction SQLite rolled back on its own (disk full, I/O error) may have numbered
+            # WARC files that no longer exist.
+            self._forget_pending_warc_files()
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes
             # after another process committed, fails at once with SQLITE_BUSY instead of waiting.
             self._db.execute("BEGIN IMMEDIATE")
@@ -366,6 +505,7 @@ class DedupIndex:
         """Make every write so far durable and visible to readers."""
         if self._db.in_transaction:
             self._db.execute("COMMIT")
+        self._pending_warc_files.clear()
 
     def close(self) -> None:
         """Commit and close the file."""
@@ -378,10 +518,22 @@ class DedupIndex:
         row = self._db.execute("SELECT id FROM documents WHERE url_key = ?", (_url_key(url),)).fetchone()
         return int(row[0]) if row else None
 
+    def _packed(self, band_keys: npt.NDArray[np.int32]) -> list[int]:
+        """The ``bands.key`` values of one document's band keys (band number + band hash, 32 bits)."""
+        if band_keys.shape != (self.parameters.bands,):
+            raise ValueError(f"expected {self.parameters.bands} band keys, got shape {band_keys.shape}")
+        hashes = band_keys.view(np.uint32) >> self._band_bits
+        packed: list[int] = (self._band_prefix + hashes).tolist()
+        return packed
+
     def candidates(
         self, band_keys: npt.NDArray[np.int32], *, exclude: int | None = None, limit: int | None = None
     ) -> list[int]:
         """Ids of the documents that share at least one band key (unverified, approximate).
+
+        A band key is stored with ``32 - ceil(log2(bands))`` bits of its hash (27 with 32 bands), so
+        an unrelated document shares one by chance with probability ``bands * 2**-27`` (2.4e-7):
+        verification drops it.
 
         Args:
             band_keys: The ``bands`` keys of one signature (``lsh.band_keys``).
@@ -393,16 +545,15 @@ class DedupIndex:
         Returns:
             Document ids in ascending order (or by shared bands, then id, when ``limit`` cut).
         """
-        if band_keys.shape != (self.parameters.bands,):
-            raise ValueError(f"expected {self.parameters.bands} band keys, got shape {band_keys.shape}")
-        probe = np.column_stack((self._band_numbers, band_keys)).ravel().tolist()
-        rows = [(doc, shared) for doc, shared in self._db.execute(self._candidates_sql, probe) if doc != exclude]
+        rows = [(doc, shared) for doc, shared in self._db.execute(self._candidates_sql, self._packed(band_keys))]
+        if exclude is not None:
+            rows = [row for row in rows if row[0] != exclude]
         if limit is not None and len(rows) > limit:
             rows = sorted(rows, key=lambda row: (-row[1], row[0]))[:limit]
         return [doc for doc, _ in rows]
 
     def insert(self, document: NewDocument) -> int | None:
-        """Store a document and its band keys.
+        """Store a document, its sketch and its band keys.
 
         Writes are grouped until ``commit``. A URL is stored once: scheme, ``www.``, fragment and a
         trailing slash do not make a new document.
@@ -410,26 +561,36 @@ class DedupIndex:
         Returns:
             The new document's id, or None when its URL is already indexed (nothing is written).
         """
+        packed = self._packed(document.band_keys)
         self.begin()
+        meta = dict(document.meta)
+        filename = meta.pop(_WARC_FILENAME, None)
+        offset = meta.pop(_WARC_OFFSET, None)
         cursor = self._db.execute(
-            "INSERT INTO documents (url, url_key, record_id, chars, shingles, signature, sketch, meta) "
+            "INSERT INTO documents (url_key, url, record_id, chars, shingles, warc_file, warc_offset, meta) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url_key) DO NOTHING",
             (
-                document.url,
                 _url_key(document.url),
-                document.record_id,
+                document.url,
+                _encode_record_id(document.record_id),
                 document.chars,
                 document.shingles,
-                document.signature.astype("<u4").tobytes(),
-                document.sketch,
-                json.dumps(document.meta, ensure_ascii=False, separators=(",", ":")),
+                self._warc_file_id(str(filename)) if filename else None,
+                offset,
+                _encode_meta(meta),
             ),
         )
         if cursor.rowcount == 0:
             return None
         doc_id = int(cursor.lastrowid or 0)
-        rows = np.column_stack((self._band_numbers, document.band_keys, np.full(self.parameters.bands, doc_id)))
-        self._db.execute(self._insert_bands_sql, rows.ravel().tolist())
+        self._db.execute(
+            "INSERT INTO sketches (id, sketch, signature) VALUES (?, ?, ?)",
+            (doc_id, document.sketch, _encode_signature(document.signature, self.parameters.signature_bits)),
+        )
+        values: list[int] = []
+        for key in packed:
+            values += (key, doc_id)
+        self._db.execute(self._insert_bands_sql, values)
         return doc_id
 
     def sketches(self, ids: Sequence[int]) -> list[StoredSketch]:
@@ -442,38 +603,56 @@ class DedupIndex:
         rows = {
             row[0]: StoredSketch(*row)
             for row in self._db.execute(
-                "SELECT id, url, chars, shingles, sketch FROM documents WHERE id IN (SELECT value FROM json_each(?))",
+                "SELECT d.id, d.url, d.chars, d.shingles, s.sketch FROM documents AS d "
+                "JOIN sketches AS s ON s.id = d.id WHERE d.id IN (SELECT value FROM json_each(?))",
                 (_id_list(ids),),
             )
         }
         return [rows[i] for i in ids if i in rows]
 
-    def signature(self, doc_id: int) -> npt.NDArray[np.uint32]:
-        """The stored MinHash signature of a document (``uint32[num_perm]``, datasketch ``affine32``).
+    def signature(self, doc_id: int) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint16] | npt.NDArray[np.uint8]:
+        """The stored MinHash signature of a document (datasketch ``affine32`` values).
+
+        With ``signature_bits`` 32 these are the signature's ``uint32`` values; with 16 or 8, the low
+        16 or 8 bits of each (``uint16`` or ``uint8``), enough to estimate Jaccard similarity
+        (``estimate_jaccard(..., bits=)``) but not to rebuild band keys.
 
         Raises:
             KeyError: No document has this id.
+            DedupIndexError: The index stores no signatures (``signature_bits`` 0, the default):
+                compute it from the text with ``MinHasher(num_perm, seed)``.
         """
-        row = self._db.execute("SELECT signature FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        bits = self.parameters.signature_bits
+        if bits == 0:
+            raise DedupIndexError(
+                f"{self.path} stores no MinHash signatures (signature_bits=0): compute one from the text "
+                f"with MinHasher({self.parameters.num_perm}, {self.parameters.seed}) and shingle_hashes, "
+                "or build the index with DEDUP_SIGNATURE_BITS"
+            )
+        row = self._db.execute("SELECT signature FROM sketches WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             raise KeyError(doc_id)
-        return np.frombuffer(row[0], dtype="<u4").astype(np.uint32)
+        dtype = {8: np.uint8, 16: np.uint16, 32: np.uint32}[bits]
+        return np.frombuffer(row[0], dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
 
     def document(self, doc_id: int) -> StoredDocument:
         """A stored document's row (``KeyError`` when absent)."""
         row = self._db.execute(
-            "SELECT id, url, record_id, chars, shingles, cluster, meta FROM documents WHERE id = ?", (doc_id,)
+            "SELECT id, url, record_id, chars, shingles, cluster, warc_file, warc_offset, meta "
+            "FROM documents WHERE id = ?",
+            (doc_id,),
         ).fetchone()
         if row is None:
             raise KeyError(doc_id)
-        return _stored(row)
+        return self._stored(row)
 
     def documents(self) -> Iterator[StoredDocument]:
         """Every stored document, in id order (streamed)."""
         for row in self._db.execute(
-            "SELECT id, url, record_id, chars, shingles, cluster, meta FROM documents ORDER BY id"
+            "SELECT id, url, record_id, chars, shingles, cluster, warc_file, warc_offset, meta "
+            "FROM documents ORDER BY id"
         ):
-            yield _stored(row)
+            yield self._stored(row)
 
     def add_pair(self, first: int, second: int, relation: str, jaccard: float, containment: float) -> None:
         """Record a verified pair."""
@@ -524,10 +703,10 @@ class DedupIndex:
     def cluster_members(self, cluster_id: int) -> list[StoredDocument]:
         """The members of a cluster, in id order."""
         return [
-            _stored(row)
+            self._stored(row)
             for row in self._db.execute(
-                "SELECT id, url, record_id, chars, shingles, cluster, meta FROM documents "
-                "WHERE cluster = ? ORDER BY id",
+                "SELECT id, url, record_id, chars, shingles, cluster, warc_file, warc_offset, meta "
+                "FROM documents WHERE cluster = ? ORDER BY id",
                 (cluster_id,),
             )
         ]
@@ -597,14 +776,73 @@ class DedupIndex:
             str(name): int(size)
             for name, size in self._db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
         }
+        page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
         pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
-        file_bytes = pages * int(self._db.execute("PRAGMA page_size").fetchone()[0])
-        return StorageReport(documents=documents, file_bytes=file_bytes, by_object=by_object)
+        free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
+        return StorageReport(
+            documents=documents, file_bytes=pages * page_size, by_object=by_object, free_bytes=free * page_size
+        )
+
+    def checkpoint(self) -> None:
+        """Commit, and fold the write-ahead log into the main file (emptying the log file).
+
+        SQLite does this by itself every 1,000 pages and when the last connection closes; a reader
+        in another process may hold part of the log back.
+        """
+        self.commit()
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def compact(self) -> None:
-        """Rewrite the file with full pages (``VACUUM``): smaller, but takes a while on big indexes."""
+        """Rewrite the file with full pages (``VACUUM``) and fold the write-ahead log into it.
+
+        Random band inserts leave B-tree pages about 90 % full: this saves about 10 % of ``bands``.
+        It takes a while on big indexes and waits for other writers; run it between crawls.
+        """
         self.commit()
         self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _warc_file_id(self, name: str) -> int:
+        """The ``warc_files`` id of a WARC file name, numbering it on first use (inside a write)."""
+        known = self._warc_file_ids.get(name)
+        if known is not None:
+            return known
+        self._db.execute("INSERT OR IGNORE INTO warc_files (name) VALUES (?)", (name,))
+        file_id = int(self._db.execute("SELECT id FROM warc_files WHERE name = ?", (name,)).fetchone()[0])
+        self._warc_file_ids[name] = file_id
+        self._pending_warc_files.add(name)
+        return file_id
+
+    def _forget_pending_warc_files(self) -> None:
+        for name in self._pending_warc_files:
+            self._warc_file_names.pop(self._warc_file_ids.pop(name, -1), None)
+        self._pending_warc_files.clear()
+
+    def _warc_file_name(self, file_id: int) -> str | None:
+        name = self._warc_file_names.get(file_id)
+        if name is None:
+            row = self._db.execute("SELECT name FROM warc_files WHERE id = ?", (file_id,)).fetchone()
+            if row is None:
+                return None
+            name = self._warc_file_names[file_id] = str(row[0])
+        return name
+
+    def _stored(self, row: tuple[Any, ...]) -> StoredDocument:
+        """A document from ``id, url, record_id, chars, shingles, cluster, warc_file, warc_offset, meta``."""
+        meta = _decode_meta(row[8])
+        if row[6] is not None and (filename := self._warc_file_name(int(row[6]))):
+            meta[_WARC_FILENAME] = filename
+        if row[7] is not None:
+            meta[_WARC_OFFSET] = int(row[7])
+        return StoredDocument(
+            id=int(row[0]),
+            url=str(row[1]),
+            record_id=_decode_record_id(row[2]),
+            chars=int(row[3]),
+            shingles=int(row[4]),
+            cluster=int(row[5]) if row[5] is not None else None,
+            meta=meta,
+        )
 
 
 def _id_list(ids: Sequence[int]) -> str:
@@ -615,18 +853,6 @@ def _id_list(ids: Sequence[int]) -> str:
 def _has_schema(connection: sqlite3.Connection) -> bool:
     row = connection.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'parameters'").fetchone()
     return row is not None
-
-
-def _stored(row: tuple[Any, ...]) -> StoredDocument:
-    return StoredDocument(
-        id=int(row[0]),
-        url=str(row[1]),
-        record_id=str(row[2]),
-        chars=int(row[3]),
-        shingles=int(row[4]),
-        cluster=int(row[5]) if row[5] is not None else None,
-        meta=json.loads(row[6]),
-    )
 
 
 def _cluster(row: tuple[Any, ...]) -> ClusterRow:

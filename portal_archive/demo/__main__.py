@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--now", type=_aware, help="fixed clock for relative dates (ISO 8601 with offset)")
     parser.add_argument("--corpus-dir", type=Path, help="corpus folder (default: the bundled corpus)")
     parser.add_argument("--print-manifest", action="store_true", help="print the manifest JSON after the URLs")
+    parser.add_argument("--state", type=int, choices=(1, 2), default=1, help="2 serves the next day (default 1)")
     args = parser.parse_args(argv)
-    portal = DemoPortal(seed=args.seed, now=args.now, host=args.host, corpus_dir=args.corpus_dir)
+    portal = DemoPortal(seed=args.seed, now=args.now, host=args.host, corpus_dir=args.corpus_dir, state=args.state)
     with portal:
         for site, url in portal.urls.items():
             print(f"{site:<7} {url}/")

@@ -49,7 +49,12 @@ def assemble_world(
 
 
 def preview_manifest(
-    seed: int = DEFAULT_SEED, corpus_dir: Path | None = None, urls: SiteUrls = PREVIEW_URLS
+    seed: int = DEFAULT_SEED, corpus_dir: Path | None = None, urls: SiteUrls = PREVIEW_URLS, state: int = 1
 ) -> Manifest:
-    """The manifest a portal with this seed would serve, under placeholder base URLs."""
-    return assemble_world(seed, urls, corpus_dir=corpus_dir).manifest
+    """The manifest a portal with this seed would serve in ``state`` (1, or 2: the next day)."""
+    assembled = assemble_world(seed, urls, corpus_dir=corpus_dir)
+    if state == 1:
+        return assembled.manifest
+    from .nextday import assemble_next_day  # state 2 is built on state 1
+
+    return assemble_next_day(assembled, seed, corpus_dir).manifest

@@ -75,10 +75,35 @@ class ManifestEntry:
 
 
 @dataclass(frozen=True)
+class ManifestChanges:
+    """What a later state of a world adds or changes, compared with state 1 ("the day before").
+
+    `new` lists every URL the state serves for the first time (articles, list pages, copies);
+    `changed` the article URLs whose content was edited: a new version of a page a crawler knows.
+    """
+
+    state: int
+    new: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "new": list(self.new), "changed": list(self.changed)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ManifestChanges:
+        return cls(int(data["state"]), tuple(data.get("new", ())), tuple(data.get("changed", ())))
+
+
+@dataclass(frozen=True)
 class Manifest:
-    """All entries of one world, in a stable order (site, then page order)."""
+    """All entries of one world, in a stable order (site, then page order).
+
+    `changes` is set for a later state of the world (see `portal_archive.demo.nextday`) and left
+    out of the JSON for state 1, whose manifest stays as it always was.
+    """
 
     entries: tuple[ManifestEntry, ...]
+    changes: ManifestChanges | None = None
 
     def __iter__(self) -> Iterator[ManifestEntry]:
         return iter(self.entries)
@@ -113,14 +138,18 @@ class Manifest:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"entries": [entry.to_dict() for entry in self.entries]}
+        data: dict[str, Any] = {"entries": [entry.to_dict() for entry in self.entries]}
+        if self.changes is not None:
+            data["changes"] = self.changes.to_dict()
+        return data
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        return cls(tuple(ManifestEntry.from_dict(cast(dict[str, Any], item)) for item in data["entries"]))
+        changes = ManifestChanges.from_dict(data["changes"]) if data.get("changes") else None
+        return cls(tuple(ManifestEntry.from_dict(cast(dict[str, Any], item)) for item in data["entries"]), changes)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:

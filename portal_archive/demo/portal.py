@@ -8,7 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
-from .assembly import DEFAULT_SEED, assemble_world
+from .assembly import DEFAULT_SEED, AssembledWorld, assemble_world
 from .manifest import SITES, Manifest
 from .server import DemoHTTPServer
 from .world import SiteUrls
@@ -27,7 +27,9 @@ class DemoPortal:
 
     The world is built after the ports are bound, because pages link across sites by
     absolute URL. `now` fixes the clock behind the aggregator's relative dates;
-    None follows the real clock.
+    None follows the real clock. `state` 2 serves "the next day" (`portal_archive.demo.nextday`);
+    `set_state` switches a running portal between the two on the same ports, as a scheduled
+    re-crawl would find the sites.
     """
 
     def __init__(
@@ -36,18 +38,35 @@ class DemoPortal:
         now: datetime | None = None,
         host: str = "127.0.0.1",
         corpus_dir: Path | None = None,
+        state: int = 1,
     ) -> None:
         if now is not None and now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
+        if state not in (1, 2):
+            raise ValueError(f"state must be 1 or 2, got {state!r}")
         self.seed = seed
         self.now = now
         self.host = host
         self.corpus_dir = corpus_dir
+        self._state = state
+        self._delay = 0.0
+        self._worlds: dict[int, AssembledWorld] = {}
         self._servers: dict[str, DemoHTTPServer] = {}
         self._threads: list[threading.Thread] = []
         self._manifest: Manifest | None = None
         self._log: list[tuple[str, RequestRecord]] = []
         self._log_lock = threading.Lock()
+
+    @property
+    def delay(self) -> float:
+        """Seconds every site waits before answering (0: at once)."""
+        return self._delay
+
+    @delay.setter
+    def delay(self, seconds: float) -> None:
+        self._delay = max(0.0, seconds)
+        for server in self._servers.values():
+            server.delay = self._delay
 
     def clock(self) -> datetime:
         """The portal's idea of the current time."""
@@ -64,9 +83,11 @@ class DemoPortal:
         try:
             for site in SITES:
                 self._servers[site] = DemoHTTPServer((self.host, 0), site, self.clock, self._record)
+                self._servers[site].delay = self._delay
             servers = self._servers
             urls = SiteUrls(servers["bendi"].base_url, servers["infoq"].base_url, servers["wechat"].base_url)
-            assembled = assemble_world(self.seed, urls, corpus_dir=self.corpus_dir)
+            self._worlds[1] = assemble_world(self.seed, urls, corpus_dir=self.corpus_dir)
+            assembled = self._world(self._state)
         except BaseException:
             self._close_servers()
             raise
@@ -77,6 +98,30 @@ class DemoPortal:
             self._threads.append(thread)
         self._manifest = assembled.manifest
         return self
+
+    def _world(self, state: int) -> AssembledWorld:
+        if state not in self._worlds:
+            from .nextday import assemble_next_day  # state 2 is built on state 1
+
+            self._worlds[state] = assemble_next_day(self._worlds[1], self.seed, self.corpus_dir)
+        return self._worlds[state]
+
+    @property
+    def state(self) -> int:
+        """1 (the world as first served) or 2 (the next day)."""
+        return self._state
+
+    def set_state(self, state: int) -> None:
+        """Serve state 1 or 2 from now on, on the same ports; the manifest follows."""
+        if state not in (1, 2):
+            raise ValueError(f"state must be 1 or 2, got {state!r}")
+        if not self._servers:
+            raise RuntimeError("portal not started")
+        assembled = self._world(state)
+        for site_key, server in self._servers.items():
+            server.site = assembled.sites[site_key].routes
+        self._manifest = assembled.manifest
+        self._state = state
 
     def _close_servers(self) -> None:
         for server in self._servers.values():

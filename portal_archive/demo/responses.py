@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,18 +18,27 @@ READ_METHODS: Final = ("GET", "HEAD")
 
 @dataclass(frozen=True)
 class Request:
-    """The parts of a request a page may depend on; `now` is the portal clock."""
+    """The parts of a request a page may depend on; `now` is the portal clock.
+
+    `if_none_match` and `if_modified_since` are the conditional headers as sent ("" when absent).
+    """
 
     method: str
     target: str
     accept_encoding: str
     body: bytes
     now: datetime
+    if_none_match: str = ""
+    if_modified_since: str = ""
 
 
 @dataclass(frozen=True)
 class Response:
-    """A complete answer; the server adds Date, Server, framing and, if negotiated, gzip."""
+    """A complete answer; the server adds Date, Server, framing and, if negotiated, gzip.
+
+    `etag` and `last_modified` are the page's validators: the server sends them as headers and
+    answers a matching conditional GET with 304 Not Modified.
+    """
 
     status: int
     body: bytes
@@ -36,6 +46,8 @@ class Response:
     headers: tuple[tuple[str, str], ...] = ()
     gzip_negotiable: bool = False
     chunked: bool = False
+    etag: str | None = None
+    last_modified: datetime | None = None
 
 
 Handler = Callable[[Request], Response]
@@ -63,6 +75,11 @@ def fixed(response: Response) -> Route:
     return Route(lambda _request: response)
 
 
+def weak_etag(content: bytes) -> str:
+    """A weak entity tag for a page version: equal content, equal tag, whatever the content coding."""
+    return 'W/"' + hashlib.sha1(content, usedforsecurity=False).hexdigest()[:20] + '"'
+
+
 def text_response(
     status: int,
     text: str,
@@ -72,6 +89,8 @@ def text_response(
     headers: tuple[tuple[str, str], ...] = (),
     gzip_negotiable: bool = False,
     chunked: bool = False,
+    etag: str | None = None,
+    last_modified: datetime | None = None,
 ) -> Response:
     """A textual response; `encoding` makes the bytes, `content_type` is what the header claims.
 
@@ -84,4 +103,6 @@ def text_response(
         headers=headers,
         gzip_negotiable=gzip_negotiable,
         chunked=chunked,
+        etag=etag,
+        last_modified=last_modified,
     )

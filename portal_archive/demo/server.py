@@ -1,17 +1,20 @@
 """The HTTP/1.1 server that puts one demo site on a socket.
 
 Pages are decided by the site builders; this module owns only the wire format:
-keep-alive, HEAD, 404/405, gzip negotiation (fixed mtime, so bytes are stable)
-and real chunk framing for responses that ask for it.
+keep-alive, HEAD, 404/405, gzip negotiation (fixed mtime, so bytes are stable),
+real chunk framing for responses that ask for it, and conditional GET: pages with
+validators send ETag and Last-Modified and answer a matching request with 304.
 """
 
 from __future__ import annotations
 
 import gzip
 import sys
+import time
 import traceback
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Final
 from urllib.parse import urlsplit
@@ -46,6 +49,31 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return False
 
 
+def _opaque_tags(header: str) -> set[str]:
+    """Entity tags of an If-None-Match header, weakness dropped (weak comparison, RFC 9110 13.1.2)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def is_not_modified(request: Request, response: Response) -> bool:
+    """Whether a GET/HEAD for a page with validators may be answered 304 (If-None-Match wins)."""
+    if request.method not in ("GET", "HEAD") or response.status != 200:
+        return False
+    if request.if_none_match:
+        if response.etag is None:
+            return False
+        tags = _opaque_tags(request.if_none_match)
+        return "*" in tags or response.etag.removeprefix("W/") in tags
+    if request.if_modified_since and response.last_modified is not None:
+        try:
+            since = parsedate_to_datetime(request.if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            return False
+        return response.last_modified.replace(microsecond=0) <= since
+    return False
+
+
 def split_chunks(body: bytes, count: int = CHUNK_COUNT) -> list[bytes]:
     """Cut a body into at most `count` non-empty pieces for chunked transfer."""
     size = -(-len(body) // count) if body else 0
@@ -64,6 +92,8 @@ class DemoHTTPServer(ThreadingHTTPServer):
         self.clock = clock
         self.recorder = recorder
         self.site: SiteRoutes | None = None
+        self.delay = 0.0
+        """Seconds to wait before each answer: a slow site, to catch a crawl in the middle."""
 
     @property
     def base_url(self) -> str:
@@ -142,7 +172,15 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
         site = self.server.site
         if site is None:
             return text_response(503, "<h1>503 Service Unavailable</h1>", HTML_UTF8)
-        request = Request(method, target, self.headers.get("Accept-Encoding", ""), body, self.server.clock())
+        request = Request(
+            method,
+            target,
+            self.headers.get("Accept-Encoding", ""),
+            body,
+            self.server.clock(),
+            if_none_match=self.headers.get("If-None-Match", ""),
+            if_modified_since=self.headers.get("If-Modified-Since", ""),
+        )
         route = site.routes.get(target)
         if route is None:
             return site.not_found(request)
@@ -150,12 +188,18 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
             allow = (("Allow", ", ".join(route.methods)),)
             return text_response(405, "<h1>405 Method Not Allowed</h1>", HTML_UTF8, headers=allow)
         try:
-            return route.handler(request)
+            response = route.handler(request)
         except Exception:  # a rendering bug must not kill the connection thread
             traceback.print_exc()
             return text_response(500, "<h1>500 Internal Server Error</h1>", HTML_UTF8)
+        if is_not_modified(request, response):
+            return Response(304, b"", "", gzip_negotiable=response.gzip_negotiable, etag=response.etag,
+                            last_modified=response.last_modified)  # fmt: skip
+        return response
 
     def _serve(self, method: str) -> None:
+        if self.server.delay > 0:
+            time.sleep(self.server.delay)
         target = self._target()
         response = self._answer(method, target, self._read_body())
         # Record before writing: a client that has read the response must find it in the log.
@@ -165,6 +209,13 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
     def _write(self, method: str, response: Response) -> None:
         body = response.body
         headers = list(response.headers)
+        if response.etag is not None:
+            headers.append(("ETag", response.etag))
+        if response.last_modified is not None:
+            headers.append(("Last-Modified", format_datetime(response.last_modified.astimezone(UTC), usegmt=True)))
+        if response.status == 304:
+            self._write_not_modified(headers + ([("Vary", "Accept-Encoding")] if response.gzip_negotiable else []))
+            return
         if response.gzip_negotiable:
             headers.append(("Vary", "Accept-Encoding"))
             if accepts_gzip(self.headers.get("Accept-Encoding", "")):
@@ -191,3 +242,12 @@ class DemoRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(f"{len(piece):x}\r\n".encode("ascii") + piece + b"\r\n")
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
+
+    def _write_not_modified(self, headers: list[tuple[str, str]]) -> None:
+        """304: validators only; no body, so no Content-Type or Content-Length (RFC 9110 15.4.5)."""
+        self.send_response(304)
+        for name, value in headers:
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()

@@ -70,6 +70,8 @@ class InfoqPost:
     url: str
     js_only: bool
     legacy_path: str | None
+    modified: datetime | None = None
+    """When the publisher last edited the article (None: never since publication)."""
 
     @property
     def path(self) -> str:

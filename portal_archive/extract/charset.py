@@ -154,6 +154,14 @@ def _guess_codec(data: bytes) -> str:
     return best
 
 
+def declared_charset(content_type: str | bytes | None, data: bytes = b"") -> str | None:
+    """The codec the page claims (HTTP header first, then ``<meta>``), widened like ``codec_name``.
+
+    Compared with what ``detect_charset`` chose, it tells a page that lies about its encoding.
+    """
+    return _header_codec(content_type) or _meta_codec(data)
+
+
 def detect_charset(data: bytes, content_type: str | bytes | None = None) -> str:
     """The codec to read ``data`` with: BOM, HTTP header, ``<meta>``, then trial decoding."""
     if bom := _bom_codec(data):

@@ -9,15 +9,11 @@ text only: resolving them needs the fetch time and only gives an approximation.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Final
 
-SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
+from portal_archive.dates import ABSOLUTE_DATE_RE, SHANGHAI, parse_absolute
 
-ABSOLUTE_DATE_RE: Final = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?"
-    r"(?:\s*(?:T|\s)?\s*(\d{1,2})\s*[:：时]\s*(\d{2})(?:\s*[:：分]\s*(\d{2}))?)?"
-)
 _ISO_RE: Final = re.compile(
     r"^\s*\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\s*$"
 )
@@ -31,15 +27,8 @@ DATE_LIKE_RE: Final = re.compile(
 
 def parse_absolute_date(text: str) -> str | None:
     """``2024-03-12 09:30`` style dates, read as Asia/Shanghai time, returned as ISO UTC."""
-    match = ABSOLUTE_DATE_RE.search(text)
-    if not match:
-        return None
-    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-    try:
-        local = datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
-    except ValueError:
-        return None
-    return local.astimezone(UTC).isoformat()
+    moment = parse_absolute(text)
+    return moment.isoformat() if moment is not None else None
 
 
 def parse_machine_date(text: str) -> str | None:

@@ -9,6 +9,7 @@ nested input must not hit Python's recursion limit.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Final
@@ -30,6 +31,7 @@ _JUNK_TAGS: Final = (
     "select", "option", "textarea", "button", "input", "head", "map", "audio", "video", "link", "meta",
 )  # fmt: skip
 _STYLED_XPATH: Final = etree.XPath("//*[@style or @hidden or @aria-hidden]")
+_HAS_JUNK_XPATH: Final = etree.XPath("boolean(descendant::*[" + " or ".join(f"self::{t}" for t in _JUNK_TAGS) + "])")
 _HIDING_STYLE_RE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _XML_DECL_RE: Final = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 _CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -83,7 +85,15 @@ def _drop_keep_tail(el: etree._Element) -> None:
 
 
 def text_of(el: etree._Element) -> str:
-    """All text inside an element, whitespace collapsed."""
+    """All visible text inside an element, whitespace collapsed.
+
+    Metadata (a headline, a date) is read before the page is cleaned, so a ``<script>`` inside a
+    ``<h1>`` must not lend its code to the title.
+    """
+    if _HAS_JUNK_XPATH(el):
+        el = copy.deepcopy(el)
+        el.tail = None
+        etree.strip_elements(el, *_JUNK_TAGS, with_tail=False)
     return normalize_space("".join(el.itertext()))
 
 

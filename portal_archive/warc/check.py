@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 _DATE_RE = {
     "WARC/1.0": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
@@ -135,7 +136,9 @@ class WarcChecker:
         """Check the file; returns the problems found (also kept in ``self.problems``)."""
         try:
             self._check_records()
-        except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
+        except (ArchiveLoadFailed, StatusAndHeadersParserException, OSError, EOFError, zlib.error, ValueError,
+                OverflowError) as exc:  # fmt: skip
+            # OverflowError: a Content-Length beyond any index (warcio reads that many bytes).
             message = " ".join(str(exc).split())
             if "non-chunked gzip" in message:
                 message = "whole-file gzip, not one member per record (repair: warcio recompress)"

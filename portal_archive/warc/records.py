@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from portal_archive.urls import ascii_uri
+
 WARC_VERSION = "WARC/1.1"
 REVISIT_IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -91,25 +93,15 @@ def reason_phrase(status: int) -> str:
         return "Unknown Status"
 
 
+_LINE_BREAKS = bytes.maketrans(b"\r\n\x00", b"   ")
+
+
 def _header_lines(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
-    return b"".join(name + b": " + value + b"\r\n" for name, value in headers)
-
-
-def _has_chunk_framing(body: bytes) -> bool:
-    """True when ``body`` parses as a complete chunked transfer coding."""
-    pos = 0
-    try:
-        while True:
-            eol = body.index(b"\r\n", pos)
-            size = int(body[pos:eol].split(b";", 1)[0], 16)
-            pos = eol + 2
-            if size == 0:
-                return True
-            if body[pos + size : pos + size + 2] != b"\r\n":
-                return False
-            pos += size + 2
-    except ValueError:
-        return False
+    """``Name: value`` lines; a CR, LF or NUL inside a name or value (Twisted never hands one
+    over, a browser capture might) becomes a space, so no header can end the block early."""
+    return b"".join(
+        name.translate(_LINE_BREAKS) + b": " + value.translate(_LINE_BREAKS) + b"\r\n" for name, value in headers
+    )
 
 
 def _looks_content_encoded(coding: bytes, body: bytes) -> bool:
@@ -133,7 +125,9 @@ def consistent_response_headers(exchange: HttpExchange) -> list[tuple[bytes, byt
     decoded_content = False
     for name, value in headers:
         lower = name.lower()
-        if lower == b"transfer-encoding" and b"chunked" in value.lower() and not _has_chunk_framing(body):
+        if lower == b"transfer-encoding" and b"chunked" in value.lower():
+            # Every fetcher hands over the de-chunked entity, so the header never describes it; a
+            # body that merely looks chunk-framed (a page showing "0\r\n\r\n") must not keep it.
             out.append((b"X-Orig-Transfer-Encoding", value))
         elif (
             lower == b"content-encoding"
@@ -173,17 +167,17 @@ def http_response_head(exchange: HttpExchange) -> bytes:
 
 
 def request_target(url: str) -> bytes:
-    """Path and query of ``url``, as sent on the request line."""
-    parts = urlsplit(url)
+    """Path and query of ``url``, as sent on the request line: ASCII, percent-encoded."""
+    parts = urlsplit(ascii_uri(url))
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    return target.encode("ascii", "backslashreplace")
+    return target.encode("ascii")
 
 
 def http_request_block(exchange: HttpExchange) -> bytes:
     """The request as sent: request line with path and query, ``Host`` first, then the headers."""
-    host = urlsplit(exchange.url).netloc.encode("idna") if exchange.url else b""
+    host = urlsplit(ascii_uri(exchange.url)).netloc.encode("ascii") if exchange.url else b""
     head = exchange.method + b" " + request_target(exchange.url) + b" " + exchange.protocol.encode("ascii") + b"\r\n"
     headers = [(n, v) for n, v in exchange.request_headers if n.lower() != b"host"]
     return head + b"Host: " + host + b"\r\n" + _header_lines(headers) + b"\r\n" + exchange.request_body
@@ -199,7 +193,8 @@ class WarcRecordBuilder:
     def _common(self, warc_type: str, record_id: str, date: str, url: str | None) -> list[tuple[str, str]]:
         fields = [("WARC-Type", warc_type), ("WARC-Record-ID", record_id), ("WARC-Date", date)]
         if url is not None:
-            fields.append(("WARC-Target-URI", url))
+            # WARC 1.1 §5.10: a URI, so ASCII: an IDN host in punycode, the rest percent-encoded.
+            fields.append(("WARC-Target-URI", ascii_uri(url)))
         return fields
 
     def _finish(self, fields: list[tuple[str, str]], content_type: str, block: bytes) -> None:
@@ -249,7 +244,9 @@ class WarcRecordBuilder:
     ) -> WarcRecord:
         """A ``revisit`` record: HTTP head only, pointing at the record that holds the payload.
 
-        warcio's helper leaves out ``WARC-Refers-To``; replay tools resolve faster with it.
+        warcio's helper leaves out ``WARC-Refers-To``; replay tools resolve faster with it. A
+        ``server-not-modified`` revisit (a 304) carries no payload, so nothing was truncated, and
+        its payload digest (the earlier record's, when known) is optional.
         """
         block = http_response_head(exchange)
         fields = self._common("revisit", record_id, date, exchange.url)
@@ -258,12 +255,14 @@ class WarcRecordBuilder:
         fields += [
             ("WARC-Profile", profile),
             ("WARC-Refers-To", refers_to),
-            ("WARC-Refers-To-Target-URI", refers_to_uri),
+            ("WARC-Refers-To-Target-URI", ascii_uri(refers_to_uri)),
             ("WARC-Refers-To-Date", refers_to_date),
             ("WARC-Block-Digest", sha1_digest(block)),
-            ("WARC-Payload-Digest", payload_digest),
-            ("WARC-Truncated", "length"),
         ]
+        if payload_digest:
+            fields.append(("WARC-Payload-Digest", payload_digest))
+        if profile != REVISIT_SERVER_NOT_MODIFIED:
+            fields.append(("WARC-Truncated", "length"))
         self._finish(fields, HTTP_RESPONSE_TYPE, block)
         return WarcRecord(record_id, "revisit", tuple(fields), block)
 

@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +19,10 @@ from typing import BinaryIO
 
 import deflate
 
+from portal_archive.warc.openlock import create_locked
 from portal_archive.warc.records import (
     REVISIT_IDENTICAL_PAYLOAD,
+    REVISIT_SERVER_NOT_MODIFIED,
     HttpExchange,
     WarcRecord,
     WarcRecordBuilder,
@@ -47,6 +49,7 @@ class PayloadOrigin:
     record_id: str
     target_uri: str
     date: str
+    payload_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class RotatingWarcWriter:
     """Writes exchanges into size-bounded WARC files, deduplicating identical payloads as revisits.
 
     ``clock`` and ``new_id`` are seams: tests pin them to compare output byte for byte.
+    ``payloads`` maps payload digests to where they were first archived; a persistent mapping
+    (``portal_archive.crawlstate``) makes revisits span files and runs. The default is this
+    writer's own dict.
     """
 
     def __init__(
@@ -93,6 +99,7 @@ class RotatingWarcWriter:
         revisit_min_size: int = 1,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = new_record_id,
+        payloads: MutableMapping[str, PayloadOrigin] | None = None,
     ) -> None:
         self.directory = directory
         self.prefix = prefix
@@ -110,7 +117,7 @@ class RotatingWarcWriter:
         self._file: BinaryIO | None = None
         self._path: Path | None = None
         self._builder = WarcRecordBuilder()
-        self._payloads: dict[str, PayloadOrigin] = {}
+        self.payloads: MutableMapping[str, PayloadOrigin] = payloads if payloads is not None else {}
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -139,7 +146,7 @@ class RotatingWarcWriter:
         moment = self.clock()
         name = self._next_name(moment)
         self._path = self.directory / (name + OPEN_SUFFIX)
-        self._file = self._path.open("xb")
+        self._file = create_locked(self._path)  # the lock tells recovery a live crawl owns the file
         self.files_opened += 1
         info_id = self.new_id()
         self._builder = WarcRecordBuilder(warcinfo_id=info_id)
@@ -189,15 +196,32 @@ class RotatingWarcWriter:
         self.bytes_written += len(data)
         return offset, len(data)
 
-    def write_exchange(self, exchange: HttpExchange) -> WrittenExchange:
-        """Archive one request/response pair; a payload seen before becomes a ``revisit``."""
+    def write_exchange(self, exchange: HttpExchange, *, not_modified: PayloadOrigin | None = None) -> WrittenExchange:
+        """Archive one request/response pair; a payload seen before becomes a ``revisit``.
+
+        ``not_modified`` is the record a conditional request named: a 304 answer to it becomes a
+        ``server-not-modified`` revisit of that record. Each exchange is flushed to the OS, so a
+        killed crawl loses at most the record being written.
+        """
         self._open()
         assert self._path is not None  # noqa: S101 - set by _open()
         date = format_warc_date(self.clock())
         payload_digest = sha1_digest(exchange.body)
         response_id = self.new_id()
-        origin = self._payloads.get(payload_digest)
-        if origin is not None and len(exchange.body) >= max(self.revisit_min_size, 1) and not exchange.truncated:
+        origin = self.payloads.get(payload_digest)
+        if not_modified is not None and exchange.status == 304:
+            payload_digest = not_modified.payload_digest or payload_digest
+            record = self._builder.revisit(
+                exchange,
+                record_id=response_id,
+                date=date,
+                payload_digest=not_modified.payload_digest,
+                profile=REVISIT_SERVER_NOT_MODIFIED,
+                refers_to=not_modified.record_id,
+                refers_to_uri=not_modified.target_uri,
+                refers_to_date=not_modified.date,
+            )
+        elif origin is not None and len(exchange.body) >= max(self.revisit_min_size, 1) and not exchange.truncated:
             record = self._builder.revisit(
                 exchange,
                 record_id=response_id,
@@ -211,7 +235,7 @@ class RotatingWarcWriter:
         else:
             record = self._builder.response(exchange, record_id=response_id, date=date, payload_digest=payload_digest)
             if not exchange.truncated and len(exchange.body) >= max(self.revisit_min_size, 1):
-                self._payloads.setdefault(payload_digest, PayloadOrigin(response_id, exchange.url, date))
+                self.payloads.setdefault(payload_digest, PayloadOrigin(response_id, exchange.url, date, payload_digest))
         request_id = self.new_id()
         request = self._builder.request(exchange, record_id=request_id, date=date, concurrent_to=response_id)
         filename = self._path.name.removesuffix(OPEN_SUFFIX)
@@ -229,6 +253,8 @@ class RotatingWarcWriter:
             date=date,
             bytes_written=self.bytes_written - before,
         )
+        assert self._file is not None  # noqa: S101 - opened above
+        self._file.flush()
         self._rotate_if_full()
         return written
 

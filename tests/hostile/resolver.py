@@ -14,7 +14,7 @@ from twisted.internet.defer import Deferred, succeed
 
 
 class LocalhostResolver(CachingThreadedResolver):
-    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802 - Twisted's name
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
         if name == "localhost" or name.endswith(".localhost"):
             return succeed("127.0.0.1")
         return super().getHostByName(name, timeout)

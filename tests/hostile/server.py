@@ -8,6 +8,7 @@ never, requested.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import struct
@@ -92,10 +93,8 @@ class Exchange:
         """Close cleanly (FIN) after everything written."""
         if self.closed:
             return
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
         self.sock.close()
         self.closed = True
 
@@ -132,7 +131,7 @@ class _ConnectionHandler(socketserver.BaseRequestHandler):
         if head is None:
             return
         lines = head.decode("latin-1").split("\r\n")
-        method, target, _ = (lines[0].split(" ", 2) + ["", ""])[:3]
+        method, target, _ = [*lines[0].split(" ", 2), "", ""][:3]
         host = ""
         for line in lines[1:]:
             name, _, value = line.partition(":")

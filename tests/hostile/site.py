@@ -10,13 +10,15 @@ import gzip
 import html
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
 from tests.hostile.server import Exchange, Handler, HostileServer
 
-PARAGRAPH = "这是一段用于测试的新闻正文，内容足够长，以便正文抽取算法把它识别为文章主体。记者从有关部门获悉，相关工作正在稳步推进。"
+PARAGRAPH = (
+    "这是一段用于测试的新闻正文，内容足够长，以便正文抽取算法把它识别为文章主体。"
+    + "记者从有关部门获悉，相关工作正在稳步推进。"
+)
 SLOW_SECONDS = 3.5
 """Longer than the crawl's DOWNLOAD_TIMEOUT."""
 HUGE_BODY = 3 * 1024 * 1024
@@ -97,6 +99,21 @@ def reset_mid_body(ex: Exchange) -> None:
     ex.reset()
 
 
+def reset_after_head(ex: Exchange) -> None:
+    _announce_then_cut(ex)
+    time.sleep(0.2)
+    ex.reset()
+
+
+def reset_unannounced(ex: Exchange) -> None:
+    """No Content-Length: the body ends when the connection does, so a reset looks like an end."""
+    page = article_html("没有长度的重置", paragraphs=30).encode("utf-8")
+    ex.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n\r\n")
+    ex.send(page[: len(page) // 3])
+    time.sleep(0.2)
+    ex.reset()
+
+
 def slow(ex: Exchange) -> None:
     time.sleep(SLOW_SECONDS)
     ex.respond(200, article_html("太慢的页面").encode("utf-8"))
@@ -131,7 +148,11 @@ def endless_redirect(ex: Exchange) -> None:
 
 def endless_pagination(ex: Exchange) -> None:
     page = int(ex.hit.query.removeprefix("page=") or 1)
-    ex.respond(200, f'<html><body><p>第{page}页</p><a class="page-next" href="/list?page={page + 1}">下一页</a></body></html>'.encode())
+    link = f'<a class="page-next" href="/list?page={page + 1}">下一页</a>'
+    ex.respond(
+        200,
+        f"<html><body><p>第{page}页</p>{link}</body></html>".encode(),
+    )
 
 
 def calendar(ex: Exchange) -> None:
@@ -163,7 +184,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 def malformed(ex: Exchange) -> None:
     body = (
-        "<html><head><title>残缺的标记</title><body><h1>残缺的标记<div id='content'><p>"
+        "<html><head><title>残缺的标记</title><body><h1>残缺的标记</h1><div id='content'><p>"
         + PARAGRAPH
         + "<body><div><p>"
         + PARAGRAPH
@@ -193,6 +214,12 @@ def duplicate_length(ex: Exchange) -> None:
     ex.respond(200, page, headers, length=False)
 
 
+def duplicate_equal_length(ex: Exchange) -> None:
+    page = article_html("重复但相同的长度").encode("utf-8")
+    headers = [(b"Content-Length", b"%d" % len(page)), (b"Content-Length", b"%d" % len(page))]
+    ex.respond(200, page, headers, length=False)
+
+
 def robots(ex: Exchange) -> None:
     ex.respond(200, ROBOTS_TXT, content_type=b"text/plain")
 
@@ -205,7 +232,9 @@ CASES: tuple[Case, ...] = (
     Case(3, "invalid gzip", ("/a/bad-gzip", "/a/bad-gzip-magic"),
          {"/a/bad-gzip": bad_gzip, "/a/bad-gzip-magic": bad_gzip_magic}),
     Case(4, "body shorter than Content-Length", ("/a/short-body",), {"/a/short-body": short_body}),
-    Case(5, "connection reset mid-body", ("/a/reset",), {"/a/reset": reset_mid_body}),
+    Case(5, "connection reset mid-body", ("/a/reset", "/a/reset-after-head", "/a/reset-unannounced"),
+         {"/a/reset": reset_mid_body, "/a/reset-after-head": reset_after_head,
+          "/a/reset-unannounced": reset_unannounced}),
     Case(6, "slower than the timeout", ("/a/slow",), {"/a/slow": slow}),
     Case(7, "larger than DOWNLOAD_MAXSIZE", ("/a/huge",), {"/a/huge": huge}),
     Case(8, "gzip bomb", ("/a/gzip-bomb",), {"/a/gzip-bomb": gzip_bomb}),
@@ -219,7 +248,8 @@ CASES: tuple[Case, ...] = (
          {"/a/tracked": _article("同一篇文章")}),
     Case(13, "500 then 200", ("/a/flaky",), {"/a/flaky": flaky}),
     Case(14, "429 with Retry-After", ("/a/throttled", "/a/throttled-long"),
-         {"/a/throttled": throttled(RETRY_AFTER, "限流之后"), "/a/throttled-long": throttled(RETRY_AFTER_LONG, "长限流之后")}),
+         {"/a/throttled": throttled(RETRY_AFTER, "限流之后"),
+          "/a/throttled-long": throttled(RETRY_AFTER_LONG, "长限流之后")}),
     Case(15, "PDF and image at article URLs", ("/a/report", "/a/photo"),
          {"/a/report": lambda ex: ex.respond(200, PDF, content_type=b"application/pdf"),
           "/a/photo": lambda ex: ex.respond(200, PNG, content_type=b"image/png")}),
@@ -239,7 +269,8 @@ CASES: tuple[Case, ...] = (
           "/a/bad-day": _article("不可能的日期", date="2024-02-30 10:00")}),
     Case(23, "script and entities in the title", ("/a/script-title",),
          {"/a/script-title": _article(HOSTILE_TITLE_HTML, extra="<script>document.write('注入')</script>")}),
-    Case(24, "duplicate Content-Length", ("/a/dup-length",), {"/a/dup-length": duplicate_length}),
+    Case(24, "duplicate Content-Length", ("/a/dup-length", "/a/dup-length-equal"),
+         {"/a/dup-length": duplicate_length, "/a/dup-length-equal": duplicate_equal_length}),
 )  # fmt: skip
 
 
@@ -285,6 +316,3 @@ class HostileSite:
     def __exit__(self, *exc: object) -> None:
         self.server.__exit__(None, None, None)
         self.decoy.__exit__(None, None, None)
-
-
-CaseCheck = Callable[..., None]

@@ -24,6 +24,7 @@ from ..responses import (
     SiteRoutes,
     fixed,
     text_response,
+    weak_etag,
 )
 from ..world import CATEGORIES, Story, World
 from .common import BLANK_GIF, SiteBuild, esc, render_blocks, urlset, utc_iso
@@ -157,10 +158,14 @@ def render_story(world: World, story: Story, relative_date: str) -> str:
 
 def _story_route(world: World, story: Story) -> Route:
     key = (story.encoding, story.charset_in_header)
+    # The shown relative date follows the clock; the story's version, which the ETag names, does not.
+    etag = weak_etag(render_story(world, story, "").encode("utf-8"))
 
     def answer(request: Request) -> Response:
         page = render_story(world, story, relative_date_text(story.ingest, request.now))
-        return text_response(200, page, CONTENT_TYPES[key], encoding=story.encoding)
+        return text_response(
+            200, page, CONTENT_TYPES[key], encoding=story.encoding, etag=etag, last_modified=story.ingest
+        )
 
     return Route(answer)
 

@@ -27,6 +27,7 @@ from ..responses import (
     SiteRoutes,
     fixed,
     text_response,
+    weak_etag,
 )
 from ..world import InfoqPost, World
 from .common import SiteBuild, china_time, esc, render_blocks, urlset, utc_iso
@@ -285,7 +286,15 @@ def build_infoq_site(world: World) -> SiteBuild:
     entries = [ManifestEntry(url=f"{base}/", site="infoq", kind="home", status=200, reachable=True, chunked=True)]
     for index, post in enumerate(world.infoq_posts):
         page = render_article(post, _recommended(world.infoq_posts, index))
-        routes[post.path] = fixed(text_response(200, page, gzip_negotiable=True))
+        routes[post.path] = fixed(
+            text_response(
+                200,
+                page,
+                gzip_negotiable=True,
+                etag=weak_etag(page.encode("utf-8")),
+                last_modified=post.modified or post.article.published,
+            )
+        )
         entries.append(_article_entry(post))
     for post in world.infoq_posts:
         if post.legacy_path:

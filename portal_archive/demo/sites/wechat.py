@@ -11,7 +11,7 @@ from typing import Final
 
 from ..blocks import body_text
 from ..manifest import ManifestEntry
-from ..responses import TEXT_UTF8, Response, Route, SiteRoutes, fixed, text_response
+from ..responses import TEXT_UTF8, Response, Route, SiteRoutes, fixed, text_response, weak_etag
 from ..world import ACCOUNT_SLUGS, WechatPost, World
 from .common import SiteBuild, china_time, esc, render_blocks, utc_iso
 
@@ -126,7 +126,9 @@ def build_wechat_site(world: World) -> SiteBuild:
         routes[path] = fixed(text_response(200, _profile(account, posts)))
         entries.append(ManifestEntry(url=f"{base}{path}", site="wechat", kind="list", status=200, reachable=True))
     for post in world.wechat_posts:
-        routes[post.path] = fixed(text_response(200, render_article(post)))
+        page = render_article(post)
+        etag = weak_etag(page.encode("utf-8"))
+        routes[post.path] = fixed(text_response(200, page, etag=etag, last_modified=post.article.published))
         entries.append(_article_entry(post))
     entries.append(ManifestEntry(url=f"{base}/robots.txt", site="wechat", kind="robots", status=200, reachable=True))
     not_found = text_response(404, _layout("微信公众平台", '<div class="weui-msg"><p>该内容已被发布者删除</p></div>'))

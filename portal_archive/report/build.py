@@ -1,0 +1,518 @@
+"""Build the near-duplicate report: from WARC files through a fresh index, or from a crawl's index.
+
+From WARC files, every article document goes into a new index in a temporary folder (the
+``DEDUP_*`` settings, with ``--threshold`` and ``--min-chars`` on top), in batches (the engine's fast
+path), and the report takes the engine's final decisions: an original that arrived after its
+copies is the original here, unlike in the crawl-time verdicts. Beside that index a small table
+keeps, per document, its capture time and where its text can be read again (for the HTML view).
+
+From an index, the decisions are taken again on the stored sketches without writing to the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from portal_archive import __version__
+from portal_archive.dedup import ClusterDecision, DedupConfig, DedupEngine, DedupIndex, DedupIndexError
+from portal_archive.dedup.canonical import domain_of
+from portal_archive.dedup.index import StoredDocument
+from portal_archive.report.model import (
+    ROLE_ORDER,
+    ClusterReport,
+    InputReport,
+    MemberReport,
+    Report,
+    SiteReport,
+    Totals,
+    WarcLocation,
+)
+from portal_archive.report.pages import PageReader
+from portal_archive.report.sources import SourcedDocument, TextLocation, WarcSource
+from portal_archive.report.texts import TextLoader
+
+__all__ = ["ReportInputError", "ReportOptions", "ReportUsageError", "build_from_index", "build_from_warcs"]
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE: Final = 128
+"""Documents signed together: the engine's batched signatures are 2-3x faster than one at a time."""
+
+
+class ReportInputError(Exception):
+    """The report cannot be made from this input (no index there, a broken index)."""
+
+
+class ReportUsageError(ValueError):
+    """Options that do not go together; the message says which."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportOptions:
+    """What to read and what to show."""
+
+    use_metadata: bool = True
+    """Take our article metadata records where present; False re-extracts every page."""
+    site: str | None = None
+    """Keep clusters with a member on this site key or domain."""
+    since: datetime | None = None
+    """Keep clusters with a member published or fetched at or after this instant."""
+    replay_url: str | None = None
+    """Prefix of replay links: ``{replay_url}{14-digit timestamp}/{url}``."""
+    texts: int = 0
+    """Load body texts of the members of this many clusters (the HTML side-by-side view)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    fetched_at: str | None
+    text: TextLocation | None
+    crawl_role: str | None
+
+
+class _Ledger:
+    """Per indexed document: capture time, where its text is, the crawl-time role (SQLite, not RAM)."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(
+            "CREATE TABLE facts (doc INTEGER PRIMARY KEY, fetched_at TEXT, text_path TEXT, text_offset INTEGER, "
+            "text_kind TEXT, crawl_role TEXT)"
+        )
+
+    def add(self, rows: Sequence[tuple[int, SourcedDocument]]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO facts VALUES (?, ?, ?, ?, ?, ?)",
+            [(doc_id, s.fetched_at, s.text.path, s.text.offset, s.text.kind, s.crawl_role) for doc_id, s in rows],
+        )
+
+    def get(self, doc_id: int) -> _Facts | None:
+        row = self._db.execute(
+            "SELECT fetched_at, text_path, text_offset, text_kind, crawl_role FROM facts WHERE doc = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        text = TextLocation(row[1], int(row[2]), row[3]) if row[1] is not None else None
+        return _Facts(row[0], text, row[4])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _ReportIndex(DedupIndex):
+    """A crawl's index read for a report: decisions are taken again but never written back."""
+
+    def save_cluster(self, cluster_id: int, canonical: int, size: int, decided_by: str, flags: Sequence[str]) -> None:
+        return None
+
+
+def _site_of(meta: dict[str, Any] | None, url: str) -> tuple[str, str]:
+    """``(site, domain)``: the portal key (or host) and the domain it publishes on (or the host)."""
+    meta = meta or {}
+    host = domain_of(url)
+    site = str(meta.get("site") or "") or host
+    domain = domain_of(str(meta.get("site_domain") or "")) or host
+    return site, domain
+
+
+def _parameters(config: DedupConfig, **extra: Any) -> dict[str, Any]:
+    return {
+        "threshold": config.threshold,
+        "containment": config.containment,
+        "containment_min_chars": config.containment_min_chars,
+        "short_threshold": config.short_threshold,
+        "min_chars": config.min_chars,
+        "shingle_size": config.shingle_size,
+        "num_perm": config.num_perm,
+        "bands": config.bands,
+        "rows": config.rows,
+        "verify": config.verify,
+        **extra,
+    }
+
+
+def _filters(options: ReportOptions) -> dict[str, Any]:
+    return {
+        "site": options.site,
+        "since": options.since.isoformat() if options.since is not None else None,
+    }
+
+
+def _timestamp14(moment: str | None) -> str:
+    digits = "".join(ch for ch in moment or "" if ch.isdigit())
+    return digits[:14] if len(digits) >= 14 else ""
+
+
+def replay_link(replay_url: str | None, fetched_at: str | None, url: str) -> str | None:
+    """``{replay_url}{14-digit timestamp}/{url}``, None without a replay URL or a capture time."""
+    stamp = _timestamp14(fetched_at)
+    if not replay_url or not stamp:
+        return None
+    return f"{replay_url}{stamp}/{url}"
+
+
+def _moment(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _clip(value: float | None) -> float | None:
+    """A similarity estimate within [0, 1]: the sketch's estimate of a containment near 1 can exceed it."""
+    return None if value is None else min(max(value, 0.0), 1.0)
+
+
+def _member_sort_key(member: MemberReport) -> tuple[int, str, str]:
+    return (ROLE_ORDER.get(member.role, 9), member.published_at or "9999", member.url)
+
+
+def _keep(cluster: ClusterReport, options: ReportOptions) -> bool:
+    if options.site and not any(member.on_site(options.site) for member in cluster.members):
+        return False
+    if options.since is not None:
+        since = options.since
+        moments = [_moment(m.published_at) for m in cluster.members] + [_moment(m.fetched_at) for m in cluster.members]
+        if not any(moment is not None and moment >= since for moment in moments):
+            return False
+    return True
+
+
+class _Assembler:
+    """Turns engine decisions into report clusters, counts and per-site figures."""
+
+    def __init__(
+        self,
+        engine: DedupEngine,
+        options: ReportOptions,
+        facts: Callable[[StoredDocument], _Facts | None],
+    ) -> None:
+        self.engine = engine
+        self.options = options
+        self.facts = facts
+
+    def cluster(self, cluster_id: int, decision: ClusterDecision) -> ClusterReport:
+        members = []
+        for verdict in decision.members:
+            stored = self.engine.index.document(verdict.id)
+            meta = stored.meta
+            facts = self.facts(stored)
+            site, domain = _site_of(meta, stored.url)
+            fetched_at = facts.fetched_at if facts is not None else None
+            offset = meta.get("warc_offset")
+            filename = str(meta.get("warc_filename") or "")
+            published = meta.get("published_at")
+            members.append(
+                MemberReport(
+                    id=verdict.id,
+                    url=verdict.url,
+                    role=verdict.role,
+                    site=site,
+                    domain=domain,
+                    title=str(meta.get("title") or ""),
+                    published_at=published if isinstance(published, str) else None,
+                    fetched_at=fetched_at,
+                    jaccard=_clip(verdict.jaccard),
+                    containment=_clip(verdict.containment),
+                    chars=stored.chars,
+                    evidence=verdict.evidence,
+                    warc=WarcLocation(
+                        filename=filename,
+                        offset=offset if isinstance(offset, int) else None,
+                        record_id=stored.record_id,
+                    )
+                    if filename
+                    else None,
+                    replay_url=replay_link(self.options.replay_url, fetched_at, verdict.url),
+                    crawl_role=facts.crawl_role if facts is not None else None,
+                )
+            )
+        members.sort(key=_member_sort_key)
+        return ClusterReport(
+            id=cluster_id,
+            decided_by=decision.decided_by,
+            evidence=decision.evidence,
+            flags=decision.flags,
+            members=tuple(members),
+        )
+
+    def clusters(self) -> list[ClusterReport]:
+        found = [self.cluster(cluster_id, decision) for cluster_id, decision in self.engine.decisions()]
+        found.sort(key=lambda c: (-c.size, c.canonical.published_at or "9999", c.id))
+        return found
+
+
+def _sites(counts: Counter[tuple[str, str]], clusters: Iterable[ClusterReport]) -> list[SiteReport]:
+    roles: dict[tuple[str, str], Counter[str]] = {}
+    for cluster in clusters:
+        for member in cluster.members:
+            roles.setdefault((member.site, member.domain), Counter())[member.role] += 1
+    reports = []
+    for (site, domain), articles in counts.items():
+        by_role = roles.get((site, domain), Counter())
+        reports.append(
+            SiteReport(
+                site=site,
+                domain=domain,
+                articles=articles,
+                originals=by_role["original"],
+                copies=by_role["copy"] + by_role["excerpt"],
+                related=by_role["related"],
+            )
+        )
+    reports.sort(key=lambda s: (-s.articles, s.site))
+    return reports
+
+
+def _finish(
+    *,
+    source: str,
+    parameters: dict[str, Any],
+    options: ReportOptions,
+    totals: Totals,
+    counts: Counter[tuple[str, str]],
+    clusters: list[ClusterReport],
+    inputs: list[InputReport],
+    texts: TextLoader | None,
+) -> Report:
+    roles = Counter(member.role for cluster in clusters for member in cluster.members)
+    shown = [cluster for cluster in clusters if _keep(cluster, options)]
+    if texts is not None and options.texts:
+        shown[: options.texts] = [texts.with_texts(cluster) for cluster in shown[: options.texts]]
+    return Report(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        producer=f"portal-archive/{__version__}",
+        source=source,
+        parameters=parameters,
+        filters=_filters(options),
+        totals=dataclasses.replace(
+            totals,
+            clusters=len(clusters),
+            copies=roles["copy"],
+            excerpts=roles["excerpt"],
+            related=roles["related"],
+            clusters_shown=len(shown),
+        ),
+        sites=_sites(counts, clusters),
+        clusters=shown,
+        inputs=inputs,
+    )
+
+
+def _batches(documents: Iterator[SourcedDocument], size: int) -> Iterator[list[SourcedDocument]]:
+    batch: list[SourcedDocument] = []
+    for document in documents:
+        batch.append(document)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def build_from_warcs(
+    paths: Sequence[Path],
+    config: DedupConfig,
+    options: ReportOptions,
+    *,
+    reader: PageReader | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """The report of a set of WARC files, through a fresh index in a temporary folder.
+
+    Unreadable files are reported in ``Report.inputs`` (``problem``); the rest is still read.
+    """
+    reader = reader or PageReader()
+    source = WarcSource(paths, reader, use_metadata=options.use_metadata, progress=progress)
+    counts: Counter[tuple[str, str]] = Counter()
+    articles = too_short = revisits = indexed = 0
+    with tempfile.TemporaryDirectory(prefix="portal-archive-report-") as scratch:
+        engine = DedupEngine.open(dataclasses.replace(config, index_path=Path(scratch) / "dedup.sqlite"))
+        ledger = _Ledger(Path(scratch) / "facts.sqlite")
+        try:
+            for batch in _batches(source.documents(), BATCH_SIZE):
+                verdicts = engine.add_many([sourced.document for sourced in batch])
+                rows = []
+                for sourced, verdict in zip(batch, verdicts, strict=True):
+                    articles += 1
+                    if verdict.status == "too_short":
+                        too_short += 1
+                    elif verdict.status == "revisit":
+                        revisits += 1
+                    elif verdict.doc_id is not None:
+                        indexed += 1
+                        rows.append((verdict.doc_id, sourced))
+                        document = sourced.document
+                        meta = {"site": document.site, "site_domain": document.site_domain}
+                        counts[_site_of(meta, document.url)] += 1
+                ledger.add(rows)
+            engine.index.commit()
+            clusters = _Assembler(engine, options, lambda stored: ledger.get(stored.id)).clusters()
+            texts = TextLoader(reader, lambda member: _ledger_text(ledger, member)) if options.texts else None
+            pages = sum(item.pages for item in source.inputs)
+            return _finish(
+                source="warc",
+                parameters=_parameters(config, metadata_records=options.use_metadata),
+                options=options,
+                totals=Totals(
+                    pages_read=pages,
+                    articles=articles,
+                    indexed=indexed,
+                    too_short=too_short,
+                    revisits=revisits,
+                    unextractable=source.unextractable,
+                ),
+                counts=counts,
+                clusters=clusters,
+                inputs=[
+                    InputReport(
+                        path=item.path,
+                        kind="warc",
+                        records=item.records,
+                        pages=item.pages,
+                        articles=item.articles,
+                        metadata_records=item.metadata_records,
+                        reextracted=item.reextracted,
+                        problem=item.problem,
+                    )
+                    for item in source.inputs
+                ],
+                texts=texts,
+            )
+        finally:
+            ledger.close()
+            engine.close()
+
+
+def _ledger_text(ledger: _Ledger, member: MemberReport) -> TextLocation | None:
+    facts = ledger.get(member.id)
+    return facts.text if facts is not None else None
+
+
+def build_from_index(
+    path: Path,
+    config: DedupConfig,
+    options: ReportOptions,
+    *,
+    warc_dir: Path | None = None,
+    reader: PageReader | None = None,
+) -> Report:
+    """The report of a crawl's persistent index, the originals chosen again, nothing written to it.
+
+    Args:
+        path: The index (``dedup.sqlite``).
+        config: ``DEDUP_*`` settings: the canonical policy (domains, tolerance) and cluster limits;
+            the copy rule and the sketches come from the index itself.
+        warc_dir: The folder the index's WARC file names are relative to (default: the index's
+            folder), for capture times, replay links and texts.
+
+    Raises:
+        ReportInputError: No index at ``path``, or not a near-duplicate index.
+    """
+    try:
+        index = _ReportIndex.open(path, None)
+    except DedupIndexError as exc:
+        raise ReportInputError(str(exc)) from exc
+    engine = DedupEngine(index, max_cluster_size=config.max_cluster_size, max_candidates=config.max_candidates)
+    engine.policy = dataclasses.replace(config.canonical_policy(), rule=engine.rule)
+    folder = warc_dir if warc_dir is not None else path.parent
+    reader = reader or PageReader()
+    captures = _CaptureIndex(folder)
+    try:
+        counts: Counter[tuple[str, str]] = Counter()
+        for stored in index.documents():
+            counts[_site_of(stored.meta, stored.url)] += 1
+        clusters = _Assembler(engine, options, captures.facts).clusters()
+        texts = TextLoader(reader, captures.text_of) if options.texts else None
+        rule = engine.rule
+        stored_config = dataclasses.replace(
+            config,
+            threshold=rule.threshold,
+            containment=rule.containment,
+            containment_min_chars=rule.containment_min_chars,
+            short_threshold=rule.short_threshold,
+            min_chars=rule.min_chars,
+            shingle_size=index.parameters.shingle_size,
+            num_perm=index.parameters.num_perm,
+            bands=index.parameters.bands,
+            rows=index.parameters.rows,
+            verify=index.parameters.verify,
+        )
+        total = sum(counts.values())
+        return _finish(
+            source="index",
+            parameters=_parameters(stored_config, metadata_records=None),
+            options=options,
+            totals=Totals(pages_read=None, articles=total, indexed=total),
+            counts=counts,
+            clusters=clusters,
+            inputs=[InputReport(path=str(path), kind="index", articles=total)],
+            texts=texts,
+        )
+    finally:
+        engine.close()
+
+
+class _CaptureIndex:
+    """Capture times and text locations of an index's documents, from the folder's CDXJ index."""
+
+    def __init__(self, folder: Path) -> None:
+        from portal_archive.replay.index import default_index_path
+
+        self.folder = folder
+        cdxj = default_index_path(folder)
+        self.cdxj = cdxj if cdxj.is_file() else None
+
+    def facts(self, stored: StoredDocument) -> _Facts:
+        filename = str(stored.meta.get("warc_filename") or "")
+        offset = stored.meta.get("warc_offset")
+        return _Facts(self._fetched_at(stored.url, filename, offset), None, None)
+
+    def _fetched_at(self, url: str, filename: str, offset: object) -> str | None:
+        if self.cdxj is None:
+            return None
+        from portal_archive.replay.index import lookup
+
+        entries = [e for e in lookup(self.cdxj, url) if e.url == url]
+        exact = [e for e in entries if e.filename == filename and e.offset == offset]
+        if not exact and not entries:
+            return None
+        chosen = (exact or entries)[0]
+        stamp = chosen.timestamp
+        return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}+00:00"
+
+    def text_of(self, member: MemberReport) -> TextLocation | None:
+        """The crawl's metadata record of the page when the CDXJ index lists it, else its response."""
+        from portal_archive.replay.folder import ArchiveFolderError, inside
+        from portal_archive.replay.index import lookup
+        from portal_archive.replay.metadata import metadata_uri
+
+        if self.cdxj is not None:
+            wanted = metadata_uri(member.url)
+            for entry in reversed(lookup(self.cdxj, wanted)):
+                if entry.url == wanted:
+                    try:
+                        return TextLocation(str(inside(self.folder, entry.filename)), entry.offset, "metadata")
+                    except ArchiveFolderError:
+                        return None
+        if member.warc is not None and member.warc.offset is not None:
+            try:
+                path = inside(self.folder, member.warc.filename)
+            except ArchiveFolderError:
+                return None
+            return TextLocation(str(path), member.warc.offset, "page")
+        return None

@@ -1,0 +1,273 @@
+"""``portal-archive dedup-report``: which archived articles are copies of which, and why.
+
+Exit codes: 0 ok; 1 an input could not be read (named on stderr; the readable rest is still
+reported); 2 usage (bad options, or an output path that would overwrite an input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TextIO
+
+if TYPE_CHECKING:
+    from portal_archive.dedup import DedupConfig
+    from portal_archive.report.model import Report
+
+__all__ = ["add_report_command", "run_report"]
+
+FORMATS: Final = ("table", "json", "csv", "html")
+INDEX_NAME: Final = "dedup.sqlite"
+COMMAND: Final = "portal-archive dedup-report"
+
+
+class UsageError(ValueError):
+    """Options that cannot work together (exit 2)."""
+
+
+def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``dedup-report`` on the ``portal-archive`` parser."""
+    report = sub.add_parser(
+        "dedup-report",
+        help="clusters of syndicated copies in WARC files or a near-duplicate index: table, JSON, CSV or HTML",
+        description=(
+            "Report syndicated copies: read WARC files (ours use their article metadata records, any other is "
+            "extracted page by page) into a fresh near-duplicate index, or read a crawl's index, and list every "
+            "cluster with its original, the evidence, and each copy."
+        ),
+    )
+    report.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="WARC|DIR",
+        help="WARC files (.warc, .warc.gz) or folders of them (default: the project's WARC_DIR); a folder "
+        "holding dedup.sqlite is reported from that index unless --from warc",
+    )
+    report.add_argument("--index", metavar="PATH", help="report from this near-duplicate index (dedup.sqlite)")
+    report.add_argument(
+        "--from",
+        dest="source",
+        choices=("auto", "warc", "index"),
+        default="auto",
+        help="auto (default): a folder's dedup.sqlite when it has one and no WARC-only option is given",
+    )
+    report.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    report.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    report.add_argument("--threshold", type=float, metavar="X", help="Jaccard threshold of a copy (WARC input)")
+    report.add_argument("--min-chars", type=int, metavar="N", help="shortest text compared (WARC input)")
+    report.add_argument("--site", metavar="DOMAIN", help="only clusters with a member on this site key or domain")
+    report.add_argument("--since", metavar="DATE", help="only clusters with a member published or fetched on or after")
+    report.add_argument("--replay-url", metavar="URL", help="replay links: URL + 14-digit timestamp + / + page URL")
+    report.add_argument(
+        "--no-metadata", action="store_true", help="ignore our article metadata records: re-extract every page"
+    )
+    report.add_argument(
+        "--html-diffs", type=int, default=50, metavar="N", help="clusters with side-by-side texts in HTML (default 50)"
+    )
+    report.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
+    report.set_defaults(func=run_report)
+
+
+@dataclass
+class _Inputs:
+    warcs: list[Path] = field(default_factory=list)
+    index: Path | None = None
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """``(path, what is wrong)`` of inputs that are not even files."""
+    protected: list[Path] = field(default_factory=list)
+    """Files the output must never replace."""
+
+
+def _parse_since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"--since {text!r}: expected a date (2024-06-01) or an ISO 8601 time") from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _replay_prefix(text: str | None) -> str | None:
+    if not text:
+        return None
+    if not text.lower().startswith(("http://", "https://")) or any(ch.isspace() for ch in text):
+        raise UsageError(f"--replay-url {text!r}: expected an http(s) URL such as http://127.0.0.1:8080/archive/")
+    return text if text.endswith("/") else text + "/"
+
+
+def _wants_warcs(args: argparse.Namespace) -> bool:
+    """Options only a fresh index built from WARC files can honour."""
+    return bool(args.no_metadata or args.threshold is not None or args.min_chars is not None)
+
+
+def _resolve_inputs(args: argparse.Namespace) -> _Inputs:
+    from portal_archive.replay.folder import warc_files
+
+    found = _Inputs()
+    given = [Path(p) for p in args.inputs]
+    if not given and not args.index:
+        from portal_archive.replay.commands import default_archive_dir
+
+        given = [default_archive_dir()]
+    folders_with_index = [p for p in given if p.is_dir() and (p / INDEX_NAME).is_file()]
+    if args.index:
+        if args.source == "warc":
+            raise UsageError("--index and --from warc contradict each other")
+        if given and args.inputs:
+            raise UsageError("give either --index or WARC files/folders, not both")
+        found.index = Path(args.index)
+    elif args.source == "index" or (
+        args.source == "auto" and len(given) == 1 and folders_with_index == given and not _wants_warcs(args)
+    ):
+        if len(given) != 1 or not (given[0] / INDEX_NAME).is_file():
+            raise UsageError(f"--from index needs one folder holding {INDEX_NAME} (or --index PATH)")
+        found.index = given[0] / INDEX_NAME
+    if found.index is not None:
+        if _wants_warcs(args):
+            raise UsageError(
+                "--threshold, --min-chars and --no-metadata need WARC input (a fresh index); "
+                "an existing index keeps the thresholds it was built with: use --from warc"
+            )
+        found.protected.append(found.index)
+        found.protected.extend(found.index.with_name(found.index.name + suffix) for suffix in ("-wal", "-shm"))
+        return found
+    for path in given:
+        if path.is_dir():
+            files = warc_files(path)
+            if not files:
+                found.problems.append((str(path), "no WARC files (*.warc.gz, *.warc)"))
+            found.warcs.extend(files)
+        elif path.exists():
+            found.warcs.append(path)
+        else:
+            found.problems.append((str(path), "no such file or folder"))
+    found.protected.extend(found.warcs)
+    return found
+
+
+def _check_output(output: Path, protected: list[Path]) -> None:
+    if output.is_dir():
+        raise UsageError(f"--output {output}: is a folder")
+    target = output.resolve()
+    for path in protected:
+        if path.exists() and (target == path.resolve() or (output.exists() and output.samefile(path))):
+            raise UsageError(f"--output {output}: refusing to overwrite the input {path}")
+
+
+def _config(args: argparse.Namespace) -> DedupConfig:
+    import dataclasses
+
+    from scrapy.utils.project import get_project_settings
+
+    from portal_archive.dedup import DedupConfig, DedupSettingsError
+
+    try:
+        config = DedupConfig.from_settings(get_project_settings())
+        if args.threshold is not None:
+            config = dataclasses.replace(config, threshold=float(args.threshold))
+        if args.min_chars is not None:
+            config = dataclasses.replace(config, min_chars=int(args.min_chars))
+        return config
+    except DedupSettingsError as exc:
+        message = str(exc).replace("DEDUP_THRESHOLD", "--threshold").replace("DEDUP_MIN_CHARS", "--min-chars")
+        raise UsageError(message) from exc
+
+
+def _renderer(name: str) -> Callable[[Report, TextIO], None]:
+    if name == "json":
+        from portal_archive.report.render_json import render_json
+
+        return render_json
+    if name == "csv":
+        from portal_archive.report.render_csv import render_csv
+
+        return render_csv
+    if name == "html":
+        from portal_archive.report.render_html import render_html
+
+        return render_html
+    from portal_archive.report.render_table import render_table
+
+    return render_table
+
+
+@contextmanager
+def _destination(output: Path | None, newline: str | None) -> Iterator[TextIO]:
+    """Standard output, or a file replaced only once the report is complete."""
+    if output is None:
+        stream = sys.stdout
+        if reconfigure := getattr(stream, "reconfigure", None):
+            reconfigure(encoding="utf-8")  # Chinese text whatever the locale says
+        yield stream
+        stream.flush()
+        return
+    folder = output.parent if str(output.parent) else Path()
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline=newline) as stream:
+            yield stream
+        # mkstemp makes the file private; a report is an ordinary file, as the umask says.
+        mask = os.umask(0)
+        os.umask(mask)
+        Path(temporary).chmod(0o666 & ~mask)
+        Path(temporary).replace(output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _report(args: argparse.Namespace, inputs: _Inputs, config: DedupConfig) -> Report:
+    from portal_archive.report.build import ReportOptions, build_from_index, build_from_warcs
+    from portal_archive.report.progress import ByteProgress
+
+    options = ReportOptions(
+        use_metadata=not args.no_metadata,
+        site=args.site,
+        since=_parse_since(args.since),
+        replay_url=_replay_prefix(args.replay_url),
+        texts=max(args.html_diffs, 0) if args.format == "html" else 0,
+    )
+    if inputs.index is not None:
+        return build_from_index(inputs.index, config, options)
+    total = sum(path.stat().st_size for path in inputs.warcs if path.is_file())
+    with ByteProgress(total, enabled=not args.no_progress) as progress:
+        return build_from_warcs(inputs.warcs, config, options, progress=progress.advance)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """The ``dedup-report`` handler: 0 ok, 1 an input could not be read, 2 usage."""
+    from portal_archive.report.build import ReportInputError
+
+    try:
+        inputs = _resolve_inputs(args)
+        output = Path(args.output) if args.output else None
+        if output is not None:
+            _check_output(output, inputs.protected)
+        if args.threshold is not None and not 0.0 < args.threshold <= 1.0:
+            raise UsageError(f"--threshold must be in (0, 1], got {args.threshold}")
+        if args.min_chars is not None and args.min_chars < 1:
+            raise UsageError(f"--min-chars must be at least 1, got {args.min_chars}")
+        config = _config(args)
+        report = _report(args, inputs, config)
+    except UsageError as exc:
+        print(f"{COMMAND}: {exc}", file=sys.stderr)
+        return 2
+    except ReportInputError as exc:
+        print(f"{COMMAND}: {exc}", file=sys.stderr)
+        return 1
+    from portal_archive.report.model import InputReport
+
+    report.inputs[:0] = [InputReport(path=path, kind="warc", problem=problem) for path, problem in inputs.problems]
+    for problem in report.problems:
+        print(f"{COMMAND}: {problem}", file=sys.stderr)
+    with _destination(output, "" if args.format == "csv" else None) as stream:
+        _renderer(args.format)(report, stream)
+    return 1 if report.problems else 0

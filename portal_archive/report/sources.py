@@ -1,0 +1,275 @@
+"""WARC files in, article documents out: our metadata records when a file has them, else re-extraction.
+
+Files are streamed one record at a time. A file our crawler wrote (its ``warcinfo`` names
+``portal-archive``) carries an article metadata record per article, written after the page's
+response: those records give the documents, and the responses are only remembered by position.
+Should such a file hold no metadata record at all (``WARC_METADATA_ENABLED`` off), its remembered
+HTML responses are re-read one by one and extracted. Every other file (wget, Heritrix, Browsertrix,
+Common Crawl…) is extracted as it streams: ``response`` records of ``text/html`` with a 2xx status,
+and our rendered-DOM ``resource`` records (``urn:dom:<url>``). Revisits, requests and non-HTML
+payloads are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+from portal_archive.dedup import Document
+from portal_archive.replay.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
+from portal_archive.report.pages import Location, PageReader, fetched_iso, is_html, parse_warc_date
+from portal_archive.report.warcs import ArchivedRecord, PayloadError, WarcFileError, read_records, record_at
+
+__all__ = ["DOM_URI_PREFIX", "InputSummary", "SourcedDocument", "TextLocation", "WarcSource"]
+
+logger = logging.getLogger(__name__)
+
+DOM_URI_PREFIX: Final = "urn:dom:"
+"""Target URI prefix of the rendered-DOM ``resource`` records our browser captures write."""
+MAX_PAGE_BYTES: Final = 20 * 1024 * 1024
+"""Extraction reads at most this much of a page (as ``extract_article`` does)."""
+MAX_METADATA_BYTES: Final = 64 * 1024 * 1024
+_OUR_SOFTWARE: Final = b"software: portal-archive/"
+
+TextKind = Literal["metadata", "page"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextLocation:
+    """Where a document's text can be read again: a metadata record, or a page to re-extract."""
+
+    path: str
+    offset: int
+    kind: TextKind
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedDocument:
+    """A document for the engine and what the report keeps beside it."""
+
+    document: Document
+    fetched_at: str | None
+    text: TextLocation
+    crawl_role: str | None = None
+    """The role the crawl gave it (metadata records only): a snapshot, shown next to the final one."""
+
+
+@dataclass
+class InputSummary:
+    """What one input file gave."""
+
+    path: str
+    records: int = 0
+    pages: int = 0
+    """HTML pages read (2xx responses and rendered DOMs)."""
+    articles: int = 0
+    """Documents handed to the engine."""
+    metadata_records: int = 0
+    reextracted: int = 0
+    problem: str | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A response of one of our files, kept by position until its metadata record turns up."""
+
+    url: str
+    offset: int
+    date: str
+    record_id: str
+    dom: bool
+
+
+@dataclass
+class _FileState:
+    ours: bool = False
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    metadata_seen: int = 0
+
+
+class WarcSource:
+    """Documents of a set of WARC files, in file order.
+
+    Args:
+        paths: WARC files (``.warc`` / ``.warc.gz``), read in the order given.
+        reader: Extracts pages and reads metadata records.
+        use_metadata: Take our metadata records where present; False re-extracts every page.
+        progress: Called with the number of input bytes consumed (for a progress bar).
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        reader: PageReader,
+        *,
+        use_metadata: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.paths = list(paths)
+        self.reader = reader
+        self.use_metadata = use_metadata
+        self.progress = progress
+        self.inputs: list[InputSummary] = []
+        self.problems: list[WarcFileError] = []
+        self.unextractable = 0
+
+    def documents(self) -> Iterator[SourcedDocument]:
+        """Every article document of every file; a broken file is noted in ``problems`` and skipped past."""
+        for path in self.paths:
+            summary = InputSummary(path=str(path))
+            self.inputs.append(summary)
+            state = _FileState()
+            try:
+                for record in read_records(path, progress=self.progress):
+                    summary.records += 1
+                    yield from self._record(record, state, summary)
+            except WarcFileError as problem:
+                logger.info("%(problem)s", {"problem": problem})
+                summary.records = problem.complete
+                summary.problem = problem.problem
+                self.problems.append(problem)
+            if state.ours and not state.metadata_seen and state.pending:
+                yield from self._reextract_pending(path, state, summary)
+
+    def _record(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
+        kind = record.warc_type
+        if kind == "warcinfo":
+            if summary.records == 1 and self.use_metadata:
+                state.ours = _OUR_SOFTWARE in record.payload(64 * 1024)
+            return
+        if kind == "metadata":
+            if self.use_metadata and record.target_uri.startswith(METADATA_URI_PREFIX):
+                found = self._metadata(record, state, summary)
+                if found is not None:
+                    yield found
+            return
+        page_url = _page_url(record)
+        if page_url is None:
+            return
+        if state.ours:
+            # Our crawl wrote a metadata record for each article: wait for it rather than extract.
+            if _successful(record) and is_html(record.content_type):
+                summary.pages += 0 if page_url.dom else 1
+                state.pending[record.record_id] = _Pending(
+                    page_url.url, record.offset, record.date, record.record_id, page_url.dom
+                )
+            return
+        found = self._page(record, page_url, summary, count_page=not page_url.dom)
+        if found is not None:
+            yield found
+
+    def _metadata(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> SourcedDocument | None:
+        try:
+            data = decode(record.payload(MAX_METADATA_BYTES))
+        except (MetadataRecordError, PayloadError) as exc:
+            logger.info("Skipping metadata record %(uri)s: %(exc)s", {"uri": record.target_uri, "exc": exc})
+            return None
+        state.metadata_seen += 1
+        summary.metadata_records += 1
+        raw_capture = data.get("capture")
+        capture: dict[str, object] = raw_capture if isinstance(raw_capture, dict) else {}
+        response = state.pending.pop(record.refers_to, None)
+        if response is not None:
+            location = Location(str(record.path), response.offset, response.record_id)
+            fetched = parse_warc_date(response.date)
+            fetched_at = fetched_iso(fetched) or _str(capture.get("fetched_at"))
+        else:
+            filename = _str(capture.get("warc_filename"))
+            offset = capture.get("warc_offset")
+            beside = record.path.parent / filename if filename else None
+            location = Location(
+                str(beside) if beside is not None and beside.is_file() else filename or str(record.path),
+                offset if isinstance(offset, int) else None,
+                _str(capture.get("record_id")) or record.refers_to,
+            )
+            fetched_at = _str(capture.get("fetched_at"))
+        document = self.reader.read_metadata(data, location)
+        if not document.url:
+            return None
+        summary.articles += 1
+        verdict = data.get("dedup")
+        role = verdict.get("role") if isinstance(verdict, dict) else None
+        return SourcedDocument(
+            document=document,
+            fetched_at=fetched_at,
+            text=TextLocation(str(record.path), record.offset, "metadata"),
+            crawl_role=role if isinstance(role, str) else None,
+        )
+
+    def _page(
+        self, record: ArchivedRecord, page_url: _PageUrl, summary: InputSummary, *, count_page: bool
+    ) -> SourcedDocument | None:
+        if not _successful(record):
+            return None
+        if record.content_type and not is_html(record.content_type):
+            return None
+        try:
+            body = record.payload(MAX_PAGE_BYTES)
+        except PayloadError as exc:
+            logger.info("Cannot decode %(url)s: %(exc)s", {"url": page_url.url, "exc": exc})
+            self.unextractable += 1
+            return None
+        if not record.content_type and not is_html("", body):
+            return None
+        if count_page:
+            summary.pages += 1
+        fetched = parse_warc_date(record.date)
+        location = Location(str(record.path), record.offset, record.record_id)
+        try:
+            document = self.reader.read_page(page_url.url, body, record.content_type, fetched, location)
+        except Exception:  # one hostile page must not end a report over millions: say so loudly, go on
+            logger.warning("Extraction failed for %(url)s", {"url": page_url.url}, exc_info=True)
+            self.unextractable += 1
+            return None
+        if document is None:
+            return None
+        summary.articles += 1
+        summary.reextracted += 1
+        text = TextLocation(str(record.path), record.offset, "page")
+        return SourcedDocument(document=document, fetched_at=fetched_iso(fetched), text=text)
+
+    def _reextract_pending(self, path: Path, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
+        """A file of ours without metadata records: extract its HTML responses after all."""
+        logger.info("%(path)s holds no article metadata records: re-extracting its pages", {"path": path})
+        for pending in sorted(state.pending.values(), key=lambda p: p.offset):
+            try:
+                for record in record_at(path, pending.offset):
+                    page_url = _page_url(record)
+                    if page_url is not None:
+                        # Already counted as a page while streaming.
+                        found = self._page(record, page_url, summary, count_page=False)
+                        if found is not None:
+                            yield found
+            except WarcFileError as problem:
+                logger.info("%(problem)s", {"problem": problem})
+        state.pending.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _PageUrl:
+    url: str
+    dom: bool
+
+
+def _page_url(record: ArchivedRecord) -> _PageUrl | None:
+    """The page URL of a response or a rendered DOM, None for every other record."""
+    uri = record.target_uri
+    if record.warc_type == "response" and uri.startswith(("http://", "https://")):
+        return _PageUrl(uri, False)
+    if record.warc_type == "resource" and uri.startswith(DOM_URI_PREFIX):
+        page = uri[len(DOM_URI_PREFIX) :]
+        if page.startswith(("http://", "https://")):
+            return _PageUrl(page, True)
+    return None
+
+
+def _successful(record: ArchivedRecord) -> bool:
+    """A 2xx response, or a record without an HTTP status (a rendered DOM)."""
+    return record.status is None or 200 <= record.status < 300
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""

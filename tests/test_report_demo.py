@@ -1,0 +1,172 @@
+"""``dedup-report`` on the demo crawl: the same clusters from metadata records, from re-extraction,
+from the crawl's index, and from wget's capture of the same portal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from portal_archive.cli import main
+from tests.conftest import PROJECT_ROOT, wget_available
+
+pytestmark = pytest.mark.slow
+
+SCHEMA = PROJECT_ROOT / "docs" / "dedup-report-1.schema.json"
+Clusters = dict[str, dict[str, str]]
+
+
+def expected_clusters(portal: Any, *, without_js: bool = False) -> Clusters:
+    """Every planted syndication, grouped under its original: ``{original: {url: role}}``."""
+    js_only = {entry.url for entry in portal.manifest.entries if entry.js_only}
+    found: Clusters = {}
+    for copy_url, original_url, relation in portal.manifest.syndications():
+        if without_js and original_url in js_only:
+            continue
+        found.setdefault(original_url, {original_url: "original"})[copy_url] = relation
+    return found
+
+
+def clusters_of(data: dict[str, Any]) -> Clusters:
+    return {c["canonical_url"]: {m["url"]: m["role"] for m in c["members"]} for c in data["clusters"]}
+
+
+def run_report(output: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    code = main(["dedup-report", *args, "--format", "json", "-o", str(output), "--no-progress"])
+    return code, json.loads(output.read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def crawl(demo_archive: tuple[Path, list[Any]]) -> Path:
+    directory, results = demo_archive
+    for result in results:
+        assert result.problems == [], result.log_tail
+    return directory
+
+
+@pytest.fixture(scope="module")
+def from_metadata(crawl: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    code, data = run_report(
+        tmp_path_factory.mktemp("report") / "metadata.json",
+        str(crawl),
+        "--from",
+        "warc",
+        "--replay-url",
+        "http://127.0.0.1:8080/archive/",
+    )
+    assert code == 0
+    return data
+
+
+@pytest.fixture(scope="module")
+def wget_capture(demo_portal: Any, crawl: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each demo site mirrored by Debian's wget into its own WARC file (after the crawl, which it must not disturb)."""
+    wget = shutil.which("wget")
+    if wget is None or not wget_available():
+        pytest.skip("wget is not installed")
+    folder = tmp_path_factory.mktemp("wget")
+
+    def mirror(site: str, base: str) -> None:
+        subprocess.run(
+            [wget, "-r", "-l", "inf", f"--warc-file={folder / site}", "-e", "robots=off", "--no-verbose",
+             "-P", str(folder / f"files-{site}"), base + "/"],
+            check=False, capture_output=True, timeout=120,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda item: mirror(*item), demo_portal.urls.items()))
+    assert sorted(p.name for p in folder.glob("*.warc.gz")) == ["bendi.warc.gz", "infoq.warc.gz", "wechat.warc.gz"]
+    return folder
+
+
+def test_metadata_records_give_every_planted_syndication(demo_portal: Any, from_metadata: dict[str, Any]) -> None:
+    assert clusters_of(from_metadata) == expected_clusters(demo_portal)
+    assert from_metadata["source"] == "warc" and from_metadata["parameters"]["metadata_records"] is True
+    assert all(item["metadata_records"] and not item["reextracted"] for item in from_metadata["inputs"])
+    assert from_metadata["problems"] == []
+
+
+def test_seed_article_is_the_infoq_original_of_its_bendi_copy(demo_portal: Any, from_metadata: dict[str, Any]) -> None:
+    seed = [e for e in demo_portal.manifest.entries if e.slug == "stability-ai-crisis" and e.kind == "article"]
+    original = next(e for e in seed if e.site == "infoq")
+    copy = next(e for e in seed if e.site == "bendi")
+    (cluster,) = [c for c in from_metadata["clusters"] if c["canonical_url"] == original.url]
+    assert [(m["url"], m["role"], m["site"]) for m in cluster["members"]] == [
+        (original.url, "original", "infoq"),
+        (copy.url, "copy", "bendi"),
+    ]
+    assert cluster["decided_by"] == "attribution"
+    assert cluster["members"][0]["title"] == original.title
+    assert cluster["members"][0]["domain"] == "infoq.cn" and cluster["members"][1]["domain"] == "bendi.news"
+
+
+def test_members_say_where_they_are_archived(crawl: Path, from_metadata: dict[str, Any]) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    member = from_metadata["clusters"][0]["members"][1]
+    warc = member["warc"]
+    assert Path(warc["filename"]).parent == crawl
+    with Path(warc["filename"]).open("rb") as fh:
+        fh.seek(warc["offset"])
+        record = next(iter(ArchiveIterator(fh)))
+        assert record.rec_type == "response"
+        assert record.rec_headers.get_header("WARC-Target-URI") == member["url"]
+        assert record.rec_headers.get_header("WARC-Record-ID") == warc["record_id"]
+        stamp = "".join(ch for ch in record.rec_headers.get_header("WARC-Date") if ch.isdigit())[:14]
+    assert member["replay_url"] == f"http://127.0.0.1:8080/archive/{stamp}/{member['url']}"
+
+
+def test_json_report_matches_its_schema(from_metadata: dict[str, Any]) -> None:
+    schema = json.loads(SCHEMA.read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator.validate(from_metadata)
+    assert from_metadata["schema"] == "portal-archive/dedup-report/1"
+    sites = {s["site"]: s for s in from_metadata["sites"]}
+    totals = from_metadata["totals"]
+    assert sites["bendi"]["copies"] == totals["copies"] + totals["excerpts"]  # the aggregator republishes
+    assert sites["bendi"]["originals"] == 0
+    assert 0 < sites["infoq"]["syndication_rate"] < 1
+
+
+def test_reextraction_gives_the_same_clusters(
+    demo_portal: Any, crawl: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    code, data = run_report(tmp_path_factory.mktemp("report") / "reextracted.json", str(crawl), "--no-metadata")
+    assert code == 0
+    assert clusters_of(data) == expected_clusters(demo_portal)
+    assert data["parameters"]["metadata_records"] is False
+    assert all(item["metadata_records"] == 0 and item["reextracted"] for item in data["inputs"])
+
+
+def test_crawl_index_gives_the_same_clusters(
+    demo_portal: Any, crawl: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    index = crawl / "dedup.sqlite"
+    before = index.stat().st_mtime_ns, index.stat().st_size
+    code, data = run_report(tmp_path_factory.mktemp("report") / "index.json", str(crawl))
+    assert code == 0
+    assert data["source"] == "index" and data["totals"]["pages_read"] is None
+    assert clusters_of(data) == expected_clusters(demo_portal)
+    # Capture times come from the folder's CDXJ index.
+    assert all(m["fetched_at"] for c in data["clusters"] for m in c["members"])
+    code, by_path = run_report(tmp_path_factory.mktemp("report") / "by-path.json", "--index", str(index))
+    assert code == 0 and clusters_of(by_path) == clusters_of(data)
+    assert (index.stat().st_mtime_ns, index.stat().st_size) == before  # a report never writes the index
+
+
+def test_wget_capture_gives_the_same_clusters(
+    demo_portal: Any, wget_capture: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    code, data = run_report(tmp_path_factory.mktemp("report") / "wget.json", str(wget_capture))
+    assert code == 0, data["problems"]
+    # The script-only InfoQ article has no body in wget's capture: its cluster cannot form there.
+    assert clusters_of(data) == expected_clusters(demo_portal, without_js=True)
+    assert data["totals"]["pages_read"] > data["totals"]["indexed"]
+    assert all(item["reextracted"] and not item["metadata_records"] for item in data["inputs"])
