@@ -21,7 +21,12 @@ lines (``整理 | X``, ``来源：InfoQ``, ``原标题：…``), footers (``相�
 
 Truth is exact: every pair of documents is compared on its full set of 64-bit shingle hashes
 (sparse ``X · Xᵀ`` by blocks of rows), and a pair is a copy when it satisfies the copy rule.
-Precision and recall are over pairs: candidates (LSH) and verified copies (what the engine reports).
+Precision and recall are over pairs: candidates (LSH, for several bandings, with the misses the
+S-curve expects from the true pairs' Jaccard) and verified copies (what the engine reports).
+
+Storage is the index file of the last engine run, per document: as built (after a WAL checkpoint,
+so the file holds everything) and after ``DedupIndex.compact`` (VACUUM), split into band rows,
+verification sketches, documents (row, URL index, WARC file names) and the rest.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ Stats: ``dedup/indexed``, ``dedup/too_short``, ``dedup/revisits``, ``dedup/error
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final, Self
 
@@ -75,6 +76,7 @@ class NearDuplicatePipeline:
         self.config = config
         self.stats = stats
         self.engine: DedupEngine | None = None
+        self._commit_timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -89,6 +91,32 @@ class NearDuplicatePipeline:
     def open_spider(self) -> None:
         """Open (or create) the index; a parameter mismatch stops the crawl with its message."""
         self._open()
+        self._schedule_commit()
+
+    def _schedule_commit(self) -> None:
+        """Commit every ``DEDUP_COMMIT_INTERVAL`` seconds, so an idle crawl never holds the write lock.
+
+        Only inside a running crawl (its asyncio loop); called directly, as in tests, commits
+        follow ``commit_every`` and ``commit_interval`` at each document.
+        """
+        if self.config.commit_interval <= 0:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._commit_timer = loop.call_later(self.config.commit_interval, self._timed_commit)
+
+    def _timed_commit(self) -> None:
+        self._commit_timer = None
+        if self.engine is None:
+            return
+        try:
+            self.engine.commit()
+        except Exception:  # a busy or failing index must not stop the timer; the next add retries
+            logger.exception("Near-duplicate index commit failed")
+            self.stats.inc_value("dedup/errors")
+        self._schedule_commit()
 
     def _open(self) -> DedupEngine:
         if self.engine is None:
@@ -101,6 +129,9 @@ class NearDuplicatePipeline:
 
     def close_spider(self) -> None:
         """Commit and close the index."""
+        if self._commit_timer is not None:
+            self._commit_timer.cancel()
+            self._commit_timer = None
         if self.engine is None:
             return
         self.stats.set_value("dedup/index_documents", len(self.engine.index))

@@ -47,7 +47,7 @@ from portal_archive.dates import (
     to_utc_iso,
 )
 from portal_archive.extract.charset import declared_charset
-from portal_archive.extraction import Article, extract_article
+from portal_archive.extraction import Article, ParsedPage, extract_parsed, parse_page
 from portal_archive.faults import record_failure
 from portal_archive.items import ArticleItem
 from portal_archive.nuxt import ArticleState, read_article_state
@@ -57,6 +57,7 @@ from portal_archive.urls import canonicalize_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,32 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 LIST_DEPTH_META = "list_depth"
 """Link hops from a start page (pagination hops not counted), bounded by ``links.max_depth``."""
 LIST_PAGE_META = "list_page"
+_RECENT_URLS = 10_000
+"""URLs remembered as requested (and canonical forms as computed): menus and related links repeat
+on every page, so a bounded memory of recent ones catches almost every repeat at a constant cost."""
 """Position in a pagination chain (1 for a list reached by a plain link), bounded by ``links.max_pages``."""
+
+
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+PLAIN_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+
+
+def use_plain_handlers(settings: BaseSettings) -> bool:
+    """For a portal that never renders: fetch through Scrapy's own HTTP handler, not scrapy-playwright's.
+
+    scrapy-playwright's handler passes plain requests on to Scrapy's, but starts Playwright's driver
+    (a Node.js process) with the crawl and adds a step to every download: 0.5 CPU-s and 20 MB per
+    crawl (bench/crawl.py). Set at ``spider`` priority, so ``-s DOWNLOAD_HANDLERS=…`` still wins.
+    Returns whether a handler was replaced.
+    """
+    if settings.frozen:
+        return False
+    handlers = settings.getdict("DOWNLOAD_HANDLERS")
+    plain = {scheme: PLAIN_HANDLER if path == PLAYWRIGHT_HANDLER else path for scheme, path in handlers.items()}
+    if plain == handlers:
+        return False
+    settings.set("DOWNLOAD_HANDLERS", plain, priority="spider")
+    return settings.getdict("DOWNLOAD_HANDLERS") == plain
 
 
 def should_abort_request(request: Any) -> bool:
@@ -116,6 +142,9 @@ class PortalSpider(scrapy.Spider):
         self.reference_time: datetime | None = None
         self.loopback = False
         self._limits_logged: set[str] = set()
+        self._requested: dict[str, None] = {}
+        self._canonical_forms: dict[str, str] = {}
+        self._callbacks: dict[Any, Any] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -123,6 +152,8 @@ class PortalSpider(scrapy.Spider):
         # Settings are still open here: the profile's pace becomes DOWNLOAD_DELAY unless -s says otherwise.
         delay = apply_crawl_pace(crawler.settings, spider.profile.delay, spider.base_url)
         spider.loopback = delay == 0.0 and spider.profile.delay > 0
+        if not spider.profile.js:
+            use_plain_handlers(crawler.settings)
         spider.reference_time = parse_reference_time(crawler.settings.get("DATES_NOW"))
         return spider
 
@@ -142,7 +173,13 @@ class PortalSpider(scrapy.Spider):
 
     def canonical(self, url: str) -> str:
         """The one URL of a page: tracking parameters and fragment dropped (``portal_archive.urls``)."""
-        return canonicalize_url(url, self.profile.drop_params)
+        canonical = self._canonical_forms.get(url)
+        if canonical is None:
+            canonical = canonicalize_url(url, self.profile.drop_params)
+            if len(self._canonical_forms) >= _RECENT_URLS:
+                self._canonical_forms.clear()
+            self._canonical_forms[url] = canonical
+        return canonical
 
     @staticmethod
     def _path_and_query(url: str) -> str:
@@ -169,9 +206,24 @@ class PortalSpider(scrapy.Spider):
 
     def request(self, url: str, callback: Any, *, depth: int = 0, page: int = 1) -> scrapy.Request:
         """A request whose failure is accounted for (``fetch_failed``) and that knows its place in the crawl."""
+        self._requested[url] = None
+        if len(self._requested) > _RECENT_URLS:
+            del self._requested[next(iter(self._requested))]
         return scrapy.Request(
-            url, callback=callback, errback=self.fetch_failed, meta={LIST_DEPTH_META: depth, LIST_PAGE_META: page}
+            url,
+            callback=self._stable(callback),
+            errback=self._stable(self.fetch_failed),
+            meta={LIST_DEPTH_META: depth, LIST_PAGE_META: page},
         )
+
+    def _stable(self, method: Any) -> Any:
+        """One bound-method object per callback for the whole crawl.
+
+        Scrapy reads every callback's source (``WARN_ON_GENERATOR_RETURN_VALUE``) and caches the
+        verdict per callable, weakly: a bound method made per request dies with its request, so the
+        source was parsed again for almost every response (6 % of a crawl's CPU).
+        """
+        return self._callbacks.setdefault(method, method)
 
     def _over_limit(self, stat: str, url: str, limit_name: str, limit: int) -> None:
         """Count a link not followed because of a limit; say so once per limit."""
@@ -195,6 +247,10 @@ class PortalSpider(scrapy.Spider):
         canonical = self.canonical(url)
         if canonical != url.split("#", 1)[0]:
             self.count("urls/canonicalized")
+        if canonical in self._requested:
+            # Requested already: Scrapy's duplicate filter would drop it, but only after every spider
+            # middleware and the scheduler had handled it.
+            return None
         if not self.wants(canonical):
             return None
         meta = source.meta if source is not None else {}
@@ -233,11 +289,16 @@ class PortalSpider(scrapy.Spider):
 
     # -- list pages ----------------------------------------------------------------------------
 
-    def _follow_links(self, response: Response, skip: frozenset[str] = frozenset()) -> Iterator[scrapy.Request]:
-        """Every in-scope link; ``skip`` holds canonical URLs already taken as pagination."""
+    def _follow_links(
+        self, response: Response, skip: frozenset[str] = frozenset(), hrefs: list[str] | None = None
+    ) -> Iterator[scrapy.Request]:
+        """Every in-scope link; ``skip`` holds canonical URLs already taken as pagination.
+
+        ``hrefs`` are the page's ``<a href>`` values when the caller has parsed it already.
+        """
         if not isinstance(response, TextResponse):
             return
-        for href in response.css("a::attr(href)").getall():
+        for href in response.css("a::attr(href)").getall() if hrefs is None else hrefs:
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
                 url = response.urljoin(href)
@@ -304,7 +365,10 @@ class PortalSpider(scrapy.Spider):
                 {"url": response.url, "type": (response.headers.get(b"Content-Type") or b"untyped").decode("latin-1")},
             )
             return
-        item = self.build_item(response)
+        # Parsed once: the links are read before extraction cleans the tree in place.
+        page = parse_page(response.body, content_type=response.headers.get(b"Content-Type"))
+        hrefs = page.hrefs() if page.root is not None else None
+        item = self.build_item(response, page)
         if not item.body_text and self.profile.js and not response.meta.get("playwright"):
             self.count("spider/render/requested")
             logger.info("Body missing from the HTML of %(url)s: rendering it", {"url": response.url})
@@ -312,7 +376,7 @@ class PortalSpider(scrapy.Spider):
         else:
             yield self.emit(item)
         if self.profile.links.from_articles:
-            yield from self._follow_links(response)
+            yield from self._follow_links(response, hrefs=hrefs)
 
     def render_request(self, response: TextResponse, unrendered: ArticleItem) -> scrapy.Request:
         """The same page again, through a browser that waits for the body to appear."""
@@ -403,15 +467,15 @@ class PortalSpider(scrapy.Spider):
         logger.info("Unresolved date %(text)r on %(url)s", {"text": text, "url": url})
         return None, text
 
-    def build_item(self, response: TextResponse) -> ArticleItem:
-        """Extract an ``ArticleItem`` from an article page, citing its WARC record."""
+    def build_item(self, response: TextResponse, page: ParsedPage | None = None) -> ArticleItem:
+        """Extract an ``ArticleItem`` from an article page, citing its WARC record.
+
+        ``page`` is the page's bytes already parsed (``parse_page``); it is cleaned in place.
+        """
         fetched = datetime.now(UTC)
-        article = extract_article(
-            response.body,
-            url=response.url,
-            content_type=response.headers.get(b"Content-Type"),
-            selectors=self.profile.selectors,
-        )
+        if page is None:
+            page = parse_page(response.body, content_type=response.headers.get(b"Content-Type"))
+        article = extract_parsed(page, url=response.url, selectors=self.profile.selectors)
         state = read_article_state(response.text) if self.profile.embedded_state == "nuxt" else None
         published_at, published_text = self.publication(article, state, response.url, fetched)
         source = article.source or self.profile.source_name

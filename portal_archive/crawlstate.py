@@ -276,8 +276,6 @@ class StoredPayloads(MutableMapping[str, PayloadOrigin]):
         self.current_file = current_file
         self.cache_size = max(0, cache_size)
         self._cache: OrderedDict[str, PayloadOrigin] = OrderedDict()
-        self.lookups = 0
-        self.hits = 0
 
     def _cached(self, digest: str, origin: PayloadOrigin) -> None:
         if not self.cache_size:
@@ -288,16 +286,13 @@ class StoredPayloads(MutableMapping[str, PayloadOrigin]):
             self._cache.popitem(last=False)
 
     def __getitem__(self, digest: str) -> PayloadOrigin:
-        self.lookups += 1
         origin = self._cache.get(digest)
         if origin is not None:
             self._cache.move_to_end(digest)
-            self.hits += 1
             return origin
         stored = self.state.payload(digest)
         if stored is None:
             raise KeyError(digest)
-        self.hits += 1
         self._cached(digest, stored.origin)
         return stored.origin
 

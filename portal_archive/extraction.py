@@ -35,6 +35,7 @@ __all__ = [
     "Article",
     "ArticleSelectors",
     "PageLayout",
+    "ParsedPage",
     "analyse",
     "article_to_dict",
     "article_to_json",
@@ -42,7 +43,10 @@ __all__ = [
     "detect_charset",
     "extract_article",
     "extract_from_text",
+    "extract_parsed",
     "parse_absolute_date",
+    "parse_page",
+    "parse_text",
 ]
 
 JSON_FORMAT_VERSION: Final = 1
@@ -115,6 +119,62 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(head) // 20
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    """Page bytes decoded and parsed once (``parse_page``), for callers that read the tree too.
+
+    A crawler takes the page's links from ``root`` and then hands the page to ``extract_parsed``,
+    so each page is decoded and parsed once. Extraction cleans the tree in place: read it first.
+    """
+
+    root: etree._Element | None
+    """The parsed document, or ``None`` when there is nothing to extract (see ``empty_reason``)."""
+    encoding: str = "utf-8"
+    empty_reason: str = ""
+
+    def hrefs(self) -> list[str]:
+        """Every ``<a href>`` value in document order (before extraction has modified the tree)."""
+        if self.root is None:
+            return []
+        found = _HREFS(self.root)
+        return [str(href) for href in found] if isinstance(found, list) else []
+
+
+_HREFS: Final = etree.XPath("//a/@href")
+
+
+def parse_page(data: bytes, *, content_type: str | bytes | None = None) -> ParsedPage:
+    """Decode and parse page bytes as ``extract_article`` does; never raises on bad input."""
+    if not data or not data.strip():
+        return ParsedPage(None, empty_reason="empty document")
+    if _looks_binary(data):
+        return ParsedPage(None, encoding="", empty_reason="binary content")
+    if len(data) > _MAX_BYTES:
+        data = data[:_MAX_BYTES]
+    text, charset = decode_html(data, content_type)
+    return parse_text(text, encoding=charset)
+
+
+def parse_text(text: str, *, encoding: str = "utf-8") -> ParsedPage:
+    """Parse already decoded HTML as ``extract_from_text`` does; never raises on bad input."""
+    if not text.strip():
+        return ParsedPage(None, encoding=encoding, empty_reason="empty document")
+    root = parse(text)
+    if root is None:
+        return ParsedPage(None, encoding=encoding, empty_reason="not parseable as HTML")
+    return ParsedPage(root, encoding=encoding)
+
+
+def extract_parsed(page: ParsedPage, *, url: str, selectors: ArticleSelectors | None = None) -> Article:
+    """Extract an ``Article`` from a page parsed by ``parse_page``; cleans ``page.root`` in place."""
+    if page.root is None:
+        return Article(url=url, encoding=page.encoding, empty_reason=page.empty_reason)
+    try:
+        return _extract(page.root, url=url, selectors=selectors or ArticleSelectors(), encoding=page.encoding)
+    except RecursionError:
+        return Article(url=url, encoding=page.encoding, empty_reason="document nested too deeply")
+
+
 def extract_article(
     data: bytes,
     *,
@@ -130,14 +190,7 @@ def extract_article(
         content_type: the ``Content-Type`` header, whose charset wins over ``<meta>``.
         selectors: per-portal CSS overrides; without them the generic algorithm decides.
     """
-    if not data or not data.strip():
-        return Article(url=url, empty_reason="empty document")
-    if _looks_binary(data):
-        return Article(url=url, encoding="", empty_reason="binary content")
-    if len(data) > _MAX_BYTES:
-        data = data[:_MAX_BYTES]
-    text, charset = decode_html(data, content_type)
-    return extract_from_text(text, url=url, selectors=selectors, encoding=charset)
+    return extract_parsed(parse_page(data, content_type=content_type), url=url, selectors=selectors)
 
 
 def extract_from_text(
@@ -148,15 +201,7 @@ def extract_from_text(
     encoding: str = "utf-8",
 ) -> Article:
     """Extract an ``Article`` from already decoded HTML; never raises on bad input."""
-    if not text.strip():
-        return Article(url=url, encoding=encoding, empty_reason="empty document")
-    root = parse(text)
-    if root is None:
-        return Article(url=url, encoding=encoding, empty_reason="not parseable as HTML")
-    try:
-        return _extract(root, url=url, selectors=selectors or ArticleSelectors(), encoding=encoding)
-    except RecursionError:
-        return Article(url=url, encoding=encoding, empty_reason="document nested too deeply")
+    return extract_parsed(parse_text(text, encoding=encoding), url=url, selectors=selectors)
 
 
 @functools.lru_cache(maxsize=512)

@@ -27,7 +27,8 @@ default 10000). Needs the WARC capture extension.
 Stats: ``incremental/conditional``, ``incremental/not_modified``, ``incremental/unchanged``,
 ``incremental/changed``, ``incremental/new``, ``incremental/unconfirmed`` (known but never
 finished: fetched without validators), ``incremental/items/new``, ``incremental/items/changed``,
-``incremental/items/unchanged_skipped``, ``incremental/pages`` and ``incremental/payloads``
+``incremental/items/unchanged_skipped``, ``incremental/items/unchanged`` (the item of a page archived
+but never finished, produced after all), ``incremental/pages`` and ``incremental/payloads``
 (store size at the end), ``incremental/payload_hits`` (payloads found already archived).
 Documentation: ``docs/scheduling.md``.
 """
@@ -144,6 +145,7 @@ class IncrementalDownloaderMiddleware:
         crawler.signals.connect(middleware.item_finished, signal=signals.item_scraped)
         crawler.signals.connect(middleware.item_finished, signal=signals.item_dropped)
         crawler.signals.connect(middleware.page_settled, signal=page_settled)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(middleware.engine_stopped, signal=signals.engine_stopped)
         logger.info("Crawl state %(path)s: incremental crawl", {"path": config.state_path})
         return middleware
@@ -226,14 +228,17 @@ class IncrementalDownloaderMiddleware:
     def page_settled(self, url: str) -> None:
         self.state.confirm(url)
 
-    def engine_stopped(self) -> None:
-        """Report the store's size and close it; a late browser exchange falls back to in-memory revisits."""
-        capture = WarcCaptureExtension.of(self.crawler)
-        if capture is not None and capture.writer.payloads is self.payloads:
-            capture.writer.payloads = {}
+    def spider_closed(self) -> None:
+        """Report the store's size while the stats are still being collected."""
         pages, payloads = self.state.counts()
         self.stats.set_value("incremental/pages", pages)
         self.stats.set_value("incremental/payloads", payloads)
+
+    def engine_stopped(self) -> None:
+        """Close the store; a browser exchange archived even later falls back to in-memory revisits."""
+        capture = WarcCaptureExtension.of(self.crawler)
+        if capture is not None and capture.writer.payloads is self.payloads:
+            capture.writer.payloads = {}
         self.state.close()
 
 
@@ -268,7 +273,7 @@ class IncrementalSpiderMiddleware:
         return cls(crawler, crawler.stats)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        status = response.meta.get(STATUS_META)
+        status = response.meta.get(STATUS_META) if response.request is not None else None
         if not isinstance(status, dict):
             async for entry in result:
                 yield entry

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from portal_archive.dedup import (
     Document,
     IndexParameters,
 )
+from tests.conftest import PROJECT_ROOT
 from tests.test_dedup_texts import (
     ASTRONOMY,
     ASTRONOMY_URL,
@@ -170,3 +173,38 @@ def test_a_rule_other_than_the_index_thresholds_is_refused(tmp_path: Path) -> No
         DedupEngine(index, rule=CopyRule(threshold=0.8))
     assert DedupEngine(index, rule=CopyRule()).rule == CopyRule()
     index.close()
+
+
+_WRITER = """
+import sys
+import time
+from pathlib import Path
+from portal_archive.dedup import DedupConfig, DedupEngine, Document
+from tests.test_dedup_texts import ASTRONOMY, LIBRARY, library_copy
+
+path, family, start = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+texts = {"original": (LIBRARY, ASTRONOMY), "copy": (library_copy(), ASTRONOMY + "\\n据悉，课程将持续一学期。")}[family]
+while not start.exists():
+    time.sleep(0.005)
+with DedupEngine.open(DedupConfig(index_path=path, commit_every=1)) as engine:
+    for round_ in range(4):
+        for n, text in enumerate(texts):
+            engine.add(Document(url=f"https://{family}.example/{round_}/{n}", text=text))
+"""
+
+
+def test_crawls_writing_to_one_index_at_once_find_each_others_copies(tmp_path: Path) -> None:
+    path, start = tmp_path / "dedup.sqlite", tmp_path / "start"
+    DedupIndex.open(path, DedupConfig().index_parameters()).close()
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(path), family, str(start)], cwd=PROJECT_ROOT)
+        for family in ("original", "copy")
+    ]
+    start.touch()
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
+    with DedupIndex.open(path) as index:
+        assert len(index) == 16
+        clusters = [{m.url for m in index.cluster_members(c)} for c in index.cluster_ids()]
+    # Every text and its copy, from either process, in whatever order they interleaved.
+    assert sorted(len(c) for c in clusters) == [8, 8]
+    assert all(len({url.split("/")[-1] for url in c}) == 1 for c in clusters)

@@ -255,3 +255,15 @@ def test_a_file_of_an_older_format_is_refused_with_a_rebuild_message(tmp_path: P
             DedupIndex.open(path, parameters)
         assert caught.value.parameter == "format"
         assert "format=1" in str(caught.value) and "rebuild the index" in str(caught.value)
+
+
+def test_a_warc_file_numbered_in_a_transaction_that_was_rolled_back_is_numbered_again(tmp_path: Path) -> None:
+    meta = {"title": "图书馆夜间开放", "warc_filename": "a-00000.warc.gz", "warc_offset": 10}
+    with DedupIndex.open(tmp_path / "dedup.sqlite", PARAMETERS) as index:
+        index.insert(dataclasses.replace(new_document("https://a.example/1", LIBRARY), meta=meta))
+        index._db.execute("ROLLBACK")  # what SQLite does by itself on a full disk or an I/O error
+        doc_id = index.insert(dataclasses.replace(new_document("https://a.example/2", ASTRONOMY), meta=meta))
+        assert doc_id is not None
+    with DedupIndex.open(tmp_path / "dedup.sqlite") as reopened:
+        assert len(reopened) == 1
+        assert reopened.document(doc_id).meta == meta

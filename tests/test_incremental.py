@@ -242,6 +242,7 @@ def test_known_finished_pages_are_revalidated_and_a_304_ends_quietly(tmp_path: P
     with pytest.raises(NotModified):
         middleware.process_response(again, HtmlResponse(URL, status=304, body=b"", request=again))
     assert crawler.stats.get_value("incremental/not_modified") == 1
+    middleware.spider_closed()
     middleware.engine_stopped()
     assert crawler.stats.get_value("incremental/pages") == 1
 

@@ -371,3 +371,59 @@ def test_progress_is_silent_without_a_terminal(tmp_path: Path) -> None:
     with ByteProgress(1000, stream=stream) as progress:
         progress.advance(500)
     assert not progress.active and stream.getvalue() == ""
+
+
+def test_our_warc_without_metadata_records_is_extracted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crawl with ``WARC_METADATA_ENABLED`` off: its pages are re-read by offset and extracted."""
+    from portal_archive.warc.records import HttpExchange
+    from portal_archive.warc.writer import RotatingWarcWriter
+
+    pages = news_pages()
+    writer = RotatingWarcWriter(
+        directory=tmp_path, prefix="crawl", warcinfo=[("software", "portal-archive/0.1.0 (Scrapy/2.19.0)")], host="t"
+    )
+    for url, status, headers, body in (
+        (ORIGINAL_URL, 200, [(b"Content-Type", b"text/html; charset=GBK")], article_html(
+            TITLE, pages.original_body, "2024-03-01T08:00:00+08:00", charset="gbk")),
+        (COPY_URL, 200, [(b"Content-Type", b"text/html; charset=utf-8")], article_html(
+            COPY_TITLE, pages.copy_body, "2024-03-02T09:30:00+08:00")),
+        ("http://news.example.cn/missing", 404, [(b"Content-Type", b"text/html")], b"<html>404</html>"),
+    ):  # fmt: skip
+        writer.write_exchange(HttpExchange(url=url, status=status, response_headers=headers, body=body))
+    writer.close()
+    code, data, err = report(capsys, str(tmp_path))
+    assert code == 0, err
+    assert clusters_of(data) == {ORIGINAL_URL: {ORIGINAL_URL: "original", COPY_URL: "copy"}}
+    (item,) = data["inputs"]
+    assert item["metadata_records"] == 0 and item["reextracted"] == 2 and item["pages"] == 2
+
+
+def test_index_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("not a database", encoding="utf-8")
+    code = main(["dedup-report", "--index", str(notes), "--no-progress"])
+    assert code == 1
+    assert "is not a near-duplicate index" in capsys.readouterr().err
+    code = main(["dedup-report", "--index", str(tmp_path / "absent.sqlite"), "--no-progress"])
+    assert code == 1
+    assert "no near-duplicate index at" in capsys.readouterr().err
+    assert main(["dedup-report", str(tmp_path), "--from", "index", "--no-progress"]) == 2
+    assert "needs one folder holding dedup.sqlite" in capsys.readouterr().err
+
+
+def test_warc_compressed_as_one_gzip_stream(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``gzip crawl.warc`` makes one member for all records: read sequentially, without offsets."""
+    members = third_party_warc(tmp_path / "members.warc.gz").read_bytes()
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(gzip.decompress(members), mtime=0))
+    (tmp_path / "members.warc.gz").unlink()
+    code, data, err = report(capsys, str(whole))
+    assert code == 0, err
+    assert clusters_of(data) == {ORIGINAL_URL: {ORIGINAL_URL: "original", COPY_URL: "copy"}}
+    assert all(m["warc"]["offset"] is None for m in data["clusters"][0]["members"])
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 3])
+    whole.unlink()
+    code, data, err = report(capsys, str(cut))
+    assert code == 1
+    assert f"{cut}: truncated gzip stream after record" in err

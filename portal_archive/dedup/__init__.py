@@ -5,7 +5,7 @@ The engine finds copies, not stories about the same event: two texts are copies 
 character 5-gram sets have Jaccard similarity >= 0.7, or when the shorter (>= 300 normalised
 characters) is >= 80 % contained in the longer (an excerpt); short texts need J >= 0.85. Results are
 approximate: LSH may miss a pair below J ~ 0.4, and the default verification sketch estimates
-similarity with a standard error of about 0.01 (``verify="exact"`` stores full shingle sets).
+similarity with a root-mean-square error of about 0.015 (``verify="exact"`` stores full shingle sets).
 
 Typical use::
 

@@ -91,6 +91,9 @@ class DedupConfig:
     aggregator_domains: tuple[str, ...] = DEFAULT_AGGREGATOR_DOMAINS
     commit_every: int = 200
     """Documents per SQLite transaction: the most a crash can lose."""
+    commit_interval: float = 0.0
+    """Seconds a transaction may stay open (0: no limit). Crawls sharing one index see each other's
+    documents, and get the write lock, at least this often; a crawl commits when it idles, too."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -135,7 +138,7 @@ class DedupConfig:
                 "commit_every",
             ):
                 values[name] = _read(settings, name, settings.getint, getattr(defaults, name))
-            for name in ("threshold", "containment", "short_threshold", "time_tolerance"):
+            for name in ("threshold", "containment", "short_threshold", "time_tolerance", "commit_interval"):
                 values[name] = _read(settings, name, settings.getfloat, getattr(defaults, name))
         except ValueError as exc:
             if isinstance(exc, DedupSettingsError):
@@ -158,6 +161,8 @@ class DedupConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise DedupSettingsError(f"DEDUP_{name.upper()} must be at least 1, got {getattr(self, name)}")
+        if self.commit_interval < 0:
+            raise DedupSettingsError(f"DEDUP_COMMIT_INTERVAL must not be negative, got {self.commit_interval}")
         if self.bands * self.rows > self.num_perm:
             raise DedupSettingsError(
                 f"DEDUP_BANDS * DEDUP_ROWS = {self.bands} * {self.rows} exceeds DEDUP_NUM_PERM = {self.num_perm}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -36,10 +37,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{site:<7} {url}/")
         if args.print_manifest:
             print(portal.manifest.to_json())
-        print("serving; press Ctrl-C to stop", file=sys.stderr)
+        print(f"serving state {portal.state}; kill -USR1 {os.getpid()} switches state; Ctrl-C stops", file=sys.stderr)
         sys.stdout.flush()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+        # The next day on the same ports, as a scheduled re-crawl would find the sites.
+        signal.signal(signal.SIGUSR1, lambda _signum, _frame: portal.set_state(3 - portal.state))
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

@@ -12,7 +12,6 @@ From an index, the decisions are taken again on the stored sketches without writ
 from __future__ import annotations
 
 import dataclasses
-import logging
 import sqlite3
 import tempfile
 from collections import Counter
@@ -23,9 +22,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from portal_archive import __version__
-from portal_archive.dedup import ClusterDecision, DedupConfig, DedupEngine, DedupIndex, DedupIndexError
+from portal_archive.dedup import (
+    ClusterDecision,
+    DedupConfig,
+    DedupEngine,
+    DedupIndex,
+    DedupIndexError,
+    DedupIndexMismatch,
+)
 from portal_archive.dedup.canonical import domain_of
 from portal_archive.dedup.index import StoredDocument
+from portal_archive.replay.folder import ArchiveFolderError, inside
+from portal_archive.replay.index import default_index_path, lookup
+from portal_archive.replay.metadata import metadata_uri
 from portal_archive.report.model import (
     ROLE_ORDER,
     ClusterReport,
@@ -40,9 +49,7 @@ from portal_archive.report.pages import PageReader
 from portal_archive.report.sources import SourcedDocument, TextLocation, WarcSource
 from portal_archive.report.texts import TextLoader
 
-__all__ = ["ReportInputError", "ReportOptions", "ReportUsageError", "build_from_index", "build_from_warcs"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["ReportInputError", "ReportOptions", "build_from_index", "build_from_warcs", "replay_link"]
 
 BATCH_SIZE: Final = 128
 """Documents signed together: the engine's batched signatures are 2-3x faster than one at a time."""
@@ -50,10 +57,6 @@ BATCH_SIZE: Final = 128
 
 class ReportInputError(Exception):
     """The report cannot be made from this input (no index there, a broken index)."""
-
-
-class ReportUsageError(ValueError):
-    """Options that do not go together; the message says which."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,10 +95,7 @@ class _Ledger:
         )
 
     def add(self, rows: Sequence[tuple[int, SourcedDocument]]) -> None:
-        self._db.executemany(
-            "INSERT OR IGNORE INTO facts VALUES (?, ?, ?, ?, ?, ?)",
-            [(doc_id, s.fetched_at, s.text.path, s.text.offset, s.text.kind, s.crawl_role) for doc_id, s in rows],
-        )
+        self._db.executemany("INSERT OR IGNORE INTO facts VALUES (?, ?, ?, ?, ?, ?)", [_row(*row) for row in rows])
 
     def get(self, doc_id: int) -> _Facts | None:
         row = self._db.execute(
@@ -108,6 +108,13 @@ class _Ledger:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _row(doc_id: int, sourced: SourcedDocument) -> tuple[object, ...]:
+    text = sourced.text
+    if text is None:
+        return (doc_id, sourced.fetched_at, None, None, None, sourced.crawl_role)
+    return (doc_id, sourced.fetched_at, text.path, text.offset, text.kind, sourced.crawl_role)
 
 
 class _ReportIndex(DedupIndex):
@@ -423,11 +430,18 @@ def build_from_index(
     Raises:
         ReportInputError: No index at ``path``, or not a near-duplicate index.
     """
+    hint = " Or report from the WARC files: --from warc."
     try:
         index = _ReportIndex.open(path, None)
+    except DedupIndexMismatch as exc:
+        raise ReportInputError(f"{exc}{hint}") from exc
     except DedupIndexError as exc:
         raise ReportInputError(str(exc)) from exc
-    engine = DedupEngine(index, max_cluster_size=config.max_cluster_size, max_candidates=config.max_candidates)
+    try:
+        engine = DedupEngine(index, max_cluster_size=config.max_cluster_size, max_candidates=config.max_candidates)
+    except DedupIndexError as exc:
+        index.close()
+        raise ReportInputError(f"{exc}{hint}") from exc
     engine.policy = dataclasses.replace(config.canonical_policy(), rule=engine.rule)
     folder = warc_dir if warc_dir is not None else path.parent
     reader = reader or PageReader()
@@ -471,8 +485,6 @@ class _CaptureIndex:
     """Capture times and text locations of an index's documents, from the folder's CDXJ index."""
 
     def __init__(self, folder: Path) -> None:
-        from portal_archive.replay.index import default_index_path
-
         self.folder = folder
         cdxj = default_index_path(folder)
         self.cdxj = cdxj if cdxj.is_file() else None
@@ -485,8 +497,6 @@ class _CaptureIndex:
     def _fetched_at(self, url: str, filename: str, offset: object) -> str | None:
         if self.cdxj is None:
             return None
-        from portal_archive.replay.index import lookup
-
         entries = [e for e in lookup(self.cdxj, url) if e.url == url]
         exact = [e for e in entries if e.filename == filename and e.offset == offset]
         if not exact and not entries:
@@ -497,10 +507,6 @@ class _CaptureIndex:
 
     def text_of(self, member: MemberReport) -> TextLocation | None:
         """The crawl's metadata record of the page when the CDXJ index lists it, else its response."""
-        from portal_archive.replay.folder import ArchiveFolderError, inside
-        from portal_archive.replay.index import lookup
-        from portal_archive.replay.metadata import metadata_uri
-
         if self.cdxj is not None:
             wanted = metadata_uri(member.url)
             for entry in reversed(lookup(self.cdxj, wanted)):

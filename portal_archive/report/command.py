@@ -63,7 +63,9 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     report.add_argument("--threshold", type=float, metavar="X", help="Jaccard threshold of a copy (WARC input)")
     report.add_argument("--min-chars", type=int, metavar="N", help="shortest text compared (WARC input)")
     report.add_argument("--site", metavar="DOMAIN", help="only clusters with a member on this site key or domain")
-    report.add_argument("--since", metavar="DATE", help="only clusters with a member published or fetched on or after")
+    report.add_argument(
+        "--since", metavar="DATE", help="only clusters with a member published or fetched on or after DATE (UTC)"
+    )
     report.add_argument("--replay-url", metavar="URL", help="replay links: URL + 14-digit timestamp + / + page URL")
     report.add_argument(
         "--no-metadata", action="store_true", help="ignore our article metadata records: re-extract every page"
@@ -206,8 +208,13 @@ def _destination(output: Path | None, newline: str | None) -> Iterator[TextIO]:
         stream = sys.stdout
         if reconfigure := getattr(stream, "reconfigure", None):
             reconfigure(encoding="utf-8")  # Chinese text whatever the locale says
-        yield stream
-        stream.flush()
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, and keep Python from complaining at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
         return
     folder = output.parent if str(output.parent) else Path()
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)

@@ -36,10 +36,10 @@ class ByteProgress:
         target = stream if stream is not None else sys.stderr
         self.active = enabled and total > 0 and target.isatty()
         self._progress: Progress | None = None
-        self._task: TaskID | None = None
+        self._bar: TaskID | None = None
         if self.active:
             self._progress = Progress(
-                TextColumn("[bold]{task.description}"),
+                TextColumn(f"[bold]{label}"),
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
@@ -47,7 +47,7 @@ class ByteProgress:
                 console=Console(file=target),
                 transient=True,
             )
-            self._task = self._progress.add_task(label, total=total)
+            self._bar = self._progress.add_task(label, total=total)
 
     def __enter__(self) -> ByteProgress:
         if self._progress is not None:
@@ -62,5 +62,5 @@ class ByteProgress:
 
     def advance(self, consumed: int) -> None:
         """Move the bar by ``consumed`` bytes."""
-        if self._progress is not None and self._task is not None:
-            self._progress.advance(self._task, consumed)
+        if self._progress is not None and self._bar is not None:
+            self._progress.advance(self._bar, consumed)

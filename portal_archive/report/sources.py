@@ -52,7 +52,7 @@ class SourcedDocument:
 
     document: Document
     fetched_at: str | None
-    text: TextLocation
+    text: TextLocation | None
     crawl_role: str | None = None
     """The role the crawl gave it (metadata records only): a snapshot, shown next to the final one."""
 
@@ -115,6 +115,7 @@ class WarcSource:
         self.inputs: list[InputSummary] = []
         self.problems: list[WarcFileError] = []
         self.unextractable = 0
+        self._failures_seen: set[str] = set()
 
     def documents(self) -> Iterator[SourcedDocument]:
         """Every article document of every file; a broken file is noted in ``problems`` and skipped past."""
@@ -149,7 +150,7 @@ class WarcSource:
         page_url = _page_url(record)
         if page_url is None:
             return
-        if state.ours:
+        if state.ours and record.offset is not None:
             # Our crawl wrote a metadata record for each article: wait for it rather than extract.
             if _successful(record) and is_html(record.content_type):
                 summary.pages += 0 if page_url.dom else 1
@@ -179,7 +180,8 @@ class WarcSource:
         else:
             filename = _str(capture.get("warc_filename"))
             offset = capture.get("warc_offset")
-            beside = record.path.parent / filename if filename else None
+            # Only a file name beside this one: the record is data, not a path to follow anywhere.
+            beside = record.path.parent / Path(filename).name if filename else None
             location = Location(
                 str(beside) if beside is not None and beside.is_file() else filename or str(record.path),
                 offset if isinstance(offset, int) else None,
@@ -195,7 +197,7 @@ class WarcSource:
         return SourcedDocument(
             document=document,
             fetched_at=fetched_at,
-            text=TextLocation(str(record.path), record.offset, "metadata"),
+            text=_text_at(record, "metadata"),
             crawl_role=role if isinstance(role, str) else None,
         )
 
@@ -220,16 +222,24 @@ class WarcSource:
         location = Location(str(record.path), record.offset, record.record_id)
         try:
             document = self.reader.read_page(page_url.url, body, record.content_type, fetched, location)
-        except Exception:  # one hostile page must not end a report over millions: say so loudly, go on
-            logger.warning("Extraction failed for %(url)s", {"url": page_url.url}, exc_info=True)
-            self.unextractable += 1
+        except Exception as exc:  # one hostile page must not end a report over millions: say so loudly, go on
+            self._extraction_failed(page_url.url, exc)
             return None
         if document is None:
             return None
         summary.articles += 1
         summary.reextracted += 1
-        text = TextLocation(str(record.path), record.offset, "page")
-        return SourcedDocument(document=document, fetched_at=fetched_iso(fetched), text=text)
+        return SourcedDocument(document=document, fetched_at=fetched_iso(fetched), text=_text_at(record, "page"))
+
+    def _extraction_failed(self, url: str, exc: Exception) -> None:
+        """The first failure of each kind with its traceback; repeats of it at INFO, counted."""
+        self.unextractable += 1
+        kind = f"{type(exc).__name__}: {exc}"
+        if kind in self._failures_seen:
+            logger.info("Extraction failed for %(url)s: %(kind)s", {"url": url, "kind": kind})
+            return
+        self._failures_seen.add(kind)
+        logger.warning("Extraction failed for %(url)s (repeats are logged at INFO)", {"url": url}, exc_info=exc)
 
     def _reextract_pending(self, path: Path, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
         """A file of ours without metadata records: extract its HTML responses after all."""
@@ -264,6 +274,11 @@ def _page_url(record: ArchivedRecord) -> _PageUrl | None:
         if page.startswith(("http://", "https://")):
             return _PageUrl(page, True)
     return None
+
+
+def _text_at(record: ArchivedRecord, kind: TextKind) -> TextLocation | None:
+    """Where to read this record's text again; None in a file compressed as one gzip stream."""
+    return TextLocation(str(record.path), record.offset, kind) if record.offset is not None else None
 
 
 def _successful(record: ArchivedRecord) -> bool:

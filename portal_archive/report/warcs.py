@@ -9,6 +9,8 @@ after every complete record before the damage was yielded, so the readable rest 
 
 from __future__ import annotations
 
+import gzip
+import io
 import logging
 import zlib
 from collections.abc import Callable, Iterator
@@ -50,7 +52,7 @@ class ArchivedRecord:
     __slots__ = ("_cursor", "_record", "content_type", "date", "offset", "path", "record_id", "refers_to",
                  "status", "target_uri", "warc_type")  # fmt: skip
 
-    def __init__(self, record: Any, path: Path, offset: int, cursor: list[int]) -> None:
+    def __init__(self, record: Any, path: Path, offset: int | None, cursor: list[int]) -> None:
         self._record = record
         self._cursor = cursor
         self.path = path
@@ -97,10 +99,15 @@ class ArchivedRecord:
     def drain(self) -> None:
         """Read the rest of the record block; a block shorter than declared means the file was cut."""
         raw = self._record.raw_stream
-        while raw.read(READ_SIZE):
-            pass
+        complete = self._cursor[0]
+        try:
+            while raw.read(READ_SIZE):
+                pass
+        except EOFError as exc:  # a file compressed as one gzip stream, cut short
+            raise WarcFileError(self.path, _truncated(self.path, complete), complete) from exc
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise WarcFileError(self.path, f"corrupt gzip data after record {complete}", complete) from exc
         if getattr(raw, "limit", 0) > 0:
-            complete = self._cursor[0]
             raise WarcFileError(self.path, _truncated(self.path, complete), complete)
 
 
@@ -149,22 +156,128 @@ def _describe_failure(path: Path, fh: IO[bytes], offset: int, complete: int, exc
     gzipped = _is_gzip(path)
     if complete == 0 and isinstance(exc, ArchiveLoadFailed) and "Unknown archive format" in str(exc):
         return "not a WARC file (gzip data that is not WARC)" if gzipped else "not a WARC file"
-    if gzipped:
-        whole = _member_is_complete(fh, offset)
-        if whole is False:
-            return f"truncated gzip stream after record {complete}"
-        if whole is None or isinstance(exc, zlib.error):
-            return f"corrupt gzip data after record {complete}"
-    elif offset >= path.stat().st_size - 1 or isinstance(exc, EOFError):
-        return f"truncated record after record {complete}"
+    if isinstance(exc, EOFError):  # gzip.GzipFile: the stream ends inside a member
+        return f"truncated {'gzip stream' if gzipped else 'record'} after record {complete}"
+    if isinstance(exc, zlib.error | gzip.BadGzipFile):
+        return f"corrupt gzip data after record {complete}"
+    try:
+        if gzipped and offset >= 0:
+            whole = _member_is_complete(fh, offset)
+            if whole is False:
+                return f"truncated gzip stream after record {complete}"
+            if whole is None:
+                return f"corrupt gzip data after record {complete}"
+        elif not gzipped and offset >= path.stat().st_size - 1:
+            return f"truncated record after record {complete}"
+    except OSError:
+        pass  # the description falls back to warcio's words below
     if complete == 0:
-        return f"not a WARC file ({exc})"
+        return "not a WARC file"
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"unreadable record after record {complete} ({detail[:200]})"
 
 
+class _GunzipStream(io.RawIOBase):
+    """The decompressed bytes of a gzip file (any number of members), remembering whether it was cut.
+
+    ``gzip.GzipFile`` signals a cut stream with an ``EOFError`` that warcio takes for the end of
+    the file; here the cut is recorded in ``truncated`` and checked once the records are read.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        self._input = b""
+        self._output = b""
+        self._in_member = False
+        self.truncated = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._output:
+            if not self._input:
+                self._input = self._raw.read(READ_SIZE)
+                if not self._input:
+                    self.truncated = self._in_member  # the file ended inside a member
+                    return 0
+            self._in_member = True
+            self._output = self._decompressor.decompress(self._input, READ_SIZE)
+            self._input = self._decompressor.unconsumed_tail
+            if self._decompressor.eof:
+                # The member is complete; whatever follows is the next member.
+                self._input = self._decompressor.unused_data + self._input
+                self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                self._in_member = False
+        size = min(len(view), len(self._output))
+        view[:size] = self._output[:size]
+        self._output = self._output[size:]
+        return size
+
+
+class _OneGzipStream(Exception):
+    """warcio found a whole-file gzip (one member holding many records): read it as one stream."""
+
+
+class _Reading:
+    """One pass over a file: complete records so far and bytes reported to the progress callback."""
+
+    def __init__(self, path: Path, raw: IO[bytes], progress: Callable[[int], None] | None) -> None:
+        self.path = path
+        self.raw = raw
+        self.progress = progress
+        self.cursor = [0]
+        self.reported = 0
+
+    def advance(self) -> None:
+        if self.progress is not None:
+            position = self.raw.tell()
+            if position > self.reported:
+                self.progress(position - self.reported)
+                self.reported = position
+
+    def records(self, stream: IO[bytes], *, seekable: bool, skip: int = 0) -> Iterator[ArchivedRecord]:
+        iterator = ArchiveIterator(stream, check_digests=False)
+        seen = 0
+        while True:
+            try:
+                record = next(iterator)
+            except StopIteration:
+                return
+            except ArchiveLoadFailed as exc:
+                if seekable and "non-chunked gzip" in str(exc):
+                    raise _OneGzipStream from exc
+                raise self._failure(iterator, exc) from exc
+            except Exception as exc:  # warcio raises assorted errors (AttributeError too) on damaged input
+                raise self._failure(iterator, exc) from exc
+            seen += 1
+            if seen <= skip:
+                continue  # yielded by the first pass already
+            if self.cursor[0] == 0 and not _opens_an_archive(record):
+                # warcio reads any line of five words as an ARC header: a text file is no archive.
+                gzipped = _is_gzip(self.path)
+                raise WarcFileError(self.path, "not a WARC file (gzip data that is not WARC)" if gzipped else
+                                    "not a WARC file")  # fmt: skip
+            archived = ArchivedRecord(record, self.path, iterator.offset if seekable else None, self.cursor)
+            yield archived
+            archived.drain()
+            self.cursor[0] += 1
+            self.advance()
+
+    def _failure(self, iterator: Any, exc: Exception) -> WarcFileError:
+        # ``offset`` is where the failing record starts once warcio has finished the previous one.
+        message = _describe_failure(self.path, self.raw, int(iterator.offset), self.cursor[0], exc)
+        return WarcFileError(self.path, message, self.cursor[0])
+
+
 def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -> Iterator[ArchivedRecord]:
     """Every record of one WARC file, in order, streamed.
+
+    A ``.warc.gz`` compressed as one gzip stream (not one member per record, as ``gzip x.warc``
+    makes it) is read too, sequentially: its records have no offset to seek to.
 
     Args:
         path: A ``.warc`` or ``.warc.gz`` file (compression is detected, not taken from the name).
@@ -176,43 +289,30 @@ def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -
     """
     try:
         size = path.stat().st_size
-    except OSError as exc:
-        raise WarcFileError(path, exc.strerror.lower() if exc.strerror else "cannot be read") from exc
-    if size == 0:
-        raise WarcFileError(path, "empty file")
-    try:
+        if size == 0:
+            raise WarcFileError(path, "empty file")
         fh = path.open("rb")
     except OSError as exc:
         raise WarcFileError(path, exc.strerror.lower() if exc.strerror else "cannot be read") from exc
-    cursor = [0]
-    reported = 0
     with fh:
-        iterator = ArchiveIterator(fh, check_digests=False)
-        while True:
-            try:
-                record = next(iterator)
-            except StopIteration:
-                break
-            except Exception as exc:  # warcio raises assorted errors (AttributeError too) on damaged input
-                # ``offset`` is where the failing record starts once warcio has finished the previous one.
-                message = _describe_failure(path, fh, iterator.offset, cursor[0], exc)
-                raise WarcFileError(path, message, cursor[0]) from exc
-            if cursor[0] == 0 and not _opens_an_archive(record):
-                # warcio reads any line of five words as an ARC header: a text file is no archive.
-                raise WarcFileError(
-                    path, "not a WARC file (gzip data that is not WARC)" if _is_gzip(path) else "not a WARC file"
-                )
-            archived = ArchivedRecord(record, path, iterator.offset, cursor)
-            yield archived
-            archived.drain()
-            cursor[0] += 1
-            if progress is not None:
-                position = fh.tell()
-                progress(position - reported)
-                reported = position
+        reading = _Reading(path, fh, progress)
+        one_stream = False
+        try:
+            yield from reading.records(fh, seekable=True)
+        except _OneGzipStream:
+            one_stream = True
+        if one_stream:
+            logger.info("%(path)s is one gzip stream, not a member per record: reading it sequentially", {"path": path})
+            fh.seek(0)
+            gunzip = _GunzipStream(fh)
+            with io.BufferedReader(gunzip, READ_SIZE) as stream:
+                yield from reading.records(stream, seekable=False, skip=reading.cursor[0])
+            if gunzip.truncated:
+                complete = reading.cursor[0]
+                raise WarcFileError(path, f"truncated gzip stream after record {complete}", complete)
         if progress is not None:
-            progress(size - reported)
-    if cursor[0] == 0:
+            progress(max(size - reading.reported, 0))
+    if reading.cursor[0] == 0:
         raise WarcFileError(path, "no WARC records")
 
 

@@ -1,33 +1,32 @@
 """Who is still writing a ``.open`` WARC file: an exclusive ``flock`` held for as long as it is open.
 
-A writer creates its file and locks it while holding the folder's lock (``DIR/.warc.lock``), so
-a recovery pass, which scans under the same folder lock, never sees a new file in the instant
-between its creation and its lock. The kernel drops a ``flock`` when its process dies, however it
-dies (``kill -9`` included): an unlocked ``.open`` file is an orphan, a locked one belongs to a
-live crawl and is left alone.
+A writer creates its file and locks it while holding the folder's lock (a ``flock`` on the
+folder itself, so no lock file litters the archive); a recovery pass scans under the same
+folder lock, so it never sees a new file in the instant between its creation and its lock. The
+kernel drops a ``flock`` when its process dies, however it dies (``kill -9`` included): an
+unlocked ``.open`` file is an orphan, a locked one belongs to a live crawl and is left alone.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-FOLDER_LOCK_NAME = ".warc.lock"
-
 
 @contextmanager
 def folder_lock(directory: Path) -> Iterator[None]:
-    """Hold ``DIR/.warc.lock`` exclusively: file creation and orphan scans never interleave."""
+    """Lock the folder exclusively: file creation and orphan scans never interleave."""
     directory.mkdir(parents=True, exist_ok=True)
-    with (directory / FOLDER_LOCK_NAME).open("ab") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def create_locked(path: Path) -> BinaryIO:

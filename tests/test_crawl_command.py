@@ -1,0 +1,116 @@
+"""``portal-archive crawl``: portal names, the folder lock, the run summary and the exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from portal_archive.cli import main
+from portal_archive.demo import DemoPortal
+from portal_archive.runner import EXIT_BUSY, EXIT_USAGE, ArchiveBusy, CrawlResult, archive_lock, resolve_targets
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def summaries(archive: Path) -> list[dict[str, object]]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((archive / "runs").glob("*.json"))]
+
+
+def test_all_names_every_portal_spider_but_the_generic_one() -> None:
+    assert [t.spider for t in resolve_targets([], crawl_all=True)] == ["bendi", "infoq", "wechat"]
+
+
+def test_a_profile_file_is_crawled_by_the_portal_spider(tmp_path: Path) -> None:
+    profile = tmp_path / "mysite.toml"
+    profile.write_text("name = 'mysite'\n", encoding="utf-8")
+    (target,) = resolve_targets([str(profile)], crawl_all=False)
+    assert (target.label, target.spider, target.arguments) == ("mysite", "portal", (("profile", str(profile)),))
+
+
+@pytest.mark.parametrize("argv", [["crawl"], ["crawl", "nosuchportal"], ["crawl", "wechat", "-s", "NOEQUALS"]])
+def test_usage_errors_exit_2_without_crawling(
+    tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--archive", str(tmp_path)]) == EXIT_USAGE
+    assert "portal-archive crawl:" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_second_run_on_a_busy_folder_exits_75(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with archive_lock(tmp_path, wait=False):
+        assert main(["crawl", "wechat", "--archive", str(tmp_path)]) == EXIT_BUSY
+    err = capsys.readouterr().err
+    assert "another crawl holds" in err and f"pid {os.getpid()}" in err and "--wait" in err
+    assert not (tmp_path / "runs").exists()
+    with pytest.raises(ArchiveBusy), archive_lock(tmp_path, wait=False), archive_lock(tmp_path, wait=False):
+        pass
+
+
+def test_wait_queues_behind_the_holder(tmp_path: Path) -> None:
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with archive_lock(tmp_path, wait=False):
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    with archive_lock(tmp_path, wait=True):
+        assert time.monotonic() - started >= 0.25
+    holder.join()
+
+
+def test_problems_of_a_crawl_that_fetched_nothing() -> None:
+    result = CrawlResult("x", 0, {"finish_reason": "finished", "downloader/response_count": 0}, "")
+    assert result.problems == ["fetched nothing"]
+
+
+@pytest.mark.slow
+def test_a_dead_portal_makes_the_run_fail(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    assert main(["crawl", "wechat", "--archive", str(tmp_path), "-a", f"base_url={dead}"]) == 1
+    (summary,) = summaries(tmp_path)
+    (run,) = summary["portals"]  # type: ignore[misc]
+    assert summary["ok"] is False and summary["exit_status"] == 1
+    assert run["exit_status"] == 0 and "fetched nothing" in run["problems"]
+    assert Path(run["log"]).is_file()
+
+
+@pytest.mark.slow
+def test_scheduled_runs_summarise_what_each_found(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    with DemoPortal(seed=20240401) as portal:
+        command = ["crawl", "wechat", "--archive", str(archive), "-a", f"base_url={portal.wechat_url}"]
+        assert main(command) == 0
+        portal.set_state(2)
+        assert main([*command, "-s", "LOG_LEVEL=INFO"]) == 0
+        articles = {e.url for e in portal.manifest.for_site("wechat") if e.kind == "article"}
+        new = set(portal.manifest.changes.new) & articles  # type: ignore[union-attr]
+    first, second = summaries(archive)
+    assert first["ok"] is True and second["ok"] is True and not (archive / ".crawl.lock").read_text()
+    (run1,) = first["portals"]  # type: ignore[misc]
+    (run2,) = second["portals"]  # type: ignore[misc]
+    assert run1["new_articles"] == len(articles - new) and run1["not_modified"] == 0
+    assert run2["new_articles"] == len(new) and run2["not_modified"] == len(articles - new)
+    assert run2["changed_articles"] == 0
+    for run in (run1, run2):
+        (warc,) = run["warc_files"]
+        assert (archive / warc).is_file() and warc.startswith("wechat-")
+        assert run["stats"]["finish_reason"] == "finished" and run["exit_status"] == 0
+        assert Path(run["log"]).is_file()
+    assert second["recovery"]["files"] == [] and second["skipped"] == []
