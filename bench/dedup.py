@@ -610,7 +610,7 @@ def _report(
     positions, signatures = _signatures(corpus, config)
     candidates = {
         f"{bands}x{rows}": _precision_recall(_candidate_pairs(positions, signatures, bands, rows), corpus.truth)
-        for bands, rows in _BANDINGS
+        for bands, rows in _bandings(config)
     }
     truth_jaccard = _truth_jaccard(corpus, config)
     kinds = {d.index: d.kind for d in corpus.documents}
@@ -645,10 +645,11 @@ def _report(
         "candidates": candidates,
         "candidate_probability": {
             f"{b}x{r}": {str(j): round(candidate_probability(j, b, r), 4) for j in (0.3, 0.4, 0.5, 0.7)}
-            for b, r in _BANDINGS
+            for b, r in _bandings(config)
         },
         "expected_candidate_misses": {
-            f"{b}x{r}": round(sum(1.0 - candidate_probability(j, b, r) for j in truth_jaccard), 2) for b, r in _BANDINGS
+            f"{b}x{r}": round(sum(1.0 - candidate_probability(j, b, r) for j in truth_jaccard), 2)
+            for b, r in _bandings(config)
         },
         "verified": _precision_recall(runs.verified, corpus.truth),
         "verified_exact": _precision_recall(runs.exact_verified, corpus.truth),
@@ -660,8 +661,10 @@ def _report(
     }
 
 
-_BANDINGS = ((32, 3), (40, 3), (24, 3), (32, 4))
-"""Bandings whose candidate recall is reported: the default first, then the previous default and two cheaper ones."""
+def _bandings(config: DedupConfig) -> list[tuple[int, int]]:
+    """Bandings whose candidate recall is reported: the configured one, the format-1 default (40, 3),
+    and two cheaper ones."""
+    return list(dict.fromkeys([(config.bands, config.rows), (40, 3), (32, 3), (24, 3), (32, 4)]))
 
 
 def _truth_jaccard(corpus: Corpus, config: DedupConfig) -> list[float]:

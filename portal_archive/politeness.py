@@ -9,7 +9,7 @@ jitter is switched off, since it would take some gaps below the minimum.
 
 A profile's ``delay`` becomes ``DOWNLOAD_DELAY`` (AutoThrottle's minimum) unless the command
 line sets one; a crawl of a loopback address (the demo portal, a local mirror) runs without any
-delay, since the only server it can overload is our own.
+delay and without AutoThrottle, since the only server it can overload is our own.
 
 Settings: ``CRAWL_DELAY_ENABLED`` (default True), ``CRAWL_DELAY_MAX`` (seconds, default 60: a
 larger robots.txt value is capped, and the cap is logged).
@@ -55,15 +55,21 @@ def is_loopback(url: str) -> bool:
 def apply_crawl_pace(settings: BaseSettings, profile_delay: float, base_url: str) -> float:
     """Set ``DOWNLOAD_DELAY`` and ``AUTOTHROTTLE_START_DELAY`` for a crawl of ``base_url``.
 
-    Both are set at ``spider`` priority, so ``-s`` on the command line still wins. Must run
+    A loopback ``base_url`` also turns AutoThrottle off: aiming at one request in flight
+    (``AUTOTHROTTLE_TARGET_CONCURRENCY``), it would hold the crawl to one page per response time,
+    even when the server is fast or only slow to answer. All are set at ``spider`` priority, so
+    ``-s`` on the command line still wins. Must run
     before the crawler freezes its settings (a spider's ``from_crawler`` does); on frozen
     settings nothing changes. Returns the delay in effect.
     """
     if settings.frozen:
         logger.info("Settings are already frozen: the profile's delay is not applied")
         return settings.getfloat("DOWNLOAD_DELAY")
-    delay = 0.0 if is_loopback(base_url) else max(0.0, profile_delay)
+    loopback = is_loopback(base_url)
+    delay = 0.0 if loopback else max(0.0, profile_delay)
     settings.set("DOWNLOAD_DELAY", delay, priority=_SPIDER_PRIORITY)
+    if loopback:
+        settings.set("AUTOTHROTTLE_ENABLED", False, priority=_SPIDER_PRIORITY)
     if delay == 0.0:
         settings.set("AUTOTHROTTLE_START_DELAY", 0.0, priority=_SPIDER_PRIORITY)
     else:

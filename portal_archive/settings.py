@@ -78,7 +78,7 @@ ITEM_PIPELINES = {
 }
 
 # --- DEDUP_*: near-duplicate index (portal_archive.dedup.config.DedupConfig) ---------------------
-# Defaults live in DedupConfig (5-gram shingles, 128 permutations, seed 1, 40x3 bands, J >= 0.7 or
+# Defaults live in DedupConfig (5-gram shingles, 128 permutations, seed 1, 32x3 bands, J >= 0.7 or
 # containment >= 0.8 for texts >= 300 chars, J >= 0.85 below that, minimum 50 chars).
 DEDUP_ENABLED = True
 DEDUP_INDEX_PATH = ""  # empty: WARC_DIR/dedup.sqlite

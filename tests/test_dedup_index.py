@@ -183,6 +183,7 @@ def test_metadata_record_ids_and_warc_locations_round_trip(tmp_path: Path) -> No
             document = new_document(f"https://a.example/{n}", LIBRARY + str(n))
             ids.append(index.insert(dataclasses.replace(document, record_id=record_id, meta=meta)))
         plain = index.insert(new_document("https://a.example/plain", ASTRONOMY))
+        index.join(ids[1] or 0, [ids[0] or 0])
     with DedupIndex.open(path) as reopened:
         for doc_id, record_id in zip(ids, records, strict=True):
             assert doc_id is not None
@@ -190,7 +191,9 @@ def test_metadata_record_ids_and_warc_locations_round_trip(tmp_path: Path) -> No
             assert stored.record_id == record_id
             assert stored.meta == meta
         assert plain is not None and reopened.document(plain).meta == {"title": "图书馆夜间开放"}
-        assert reopened.cluster_members(ids[0] or 0) == []
+        assert [(m.record_id, m.meta) for m in reopened.cluster_members(ids[0] or 0)] == [
+            (r, meta) for r in records[:2]
+        ]
     with sqlite3.connect(path) as connection:
         stored_meta, file_id, offset = connection.execute(
             "SELECT meta, warc_file, warc_offset FROM documents WHERE id = ?", (ids[0],)

@@ -28,7 +28,7 @@ from portal_archive.extraction import extract_article
 from portal_archive.profiles import Profile, SourceDirectory, load_bundled_profiles
 from portal_archive.urls import hostname_of, site_domain
 
-__all__ = ["HTML_TYPES", "Location", "PageReader", "is_html", "parse_warc_date"]
+__all__ = ["HTML_TYPES", "Location", "PageReader", "fetched_iso", "is_html", "parse_warc_date"]
 
 logger = logging.getLogger(__name__)
 
