@@ -71,6 +71,7 @@ CAPTURE_ONLY = json.dumps({"portal_archive.capture.WarcCaptureExtension": 0})
 DEFAULT_VARIANTS = ("wget", "bare", "bare+warc", "ours-nopipe", "ours")
 LATENCY_VARIANTS = ("wget", "bare", "ours")
 LOGSTATS_RE = re.compile(r"Crawled (\d+) pages")
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else ""
 
 
 @dataclass
@@ -118,6 +119,17 @@ def _sample_rss(pid: int) -> float:
     return 0.0
 
 
+def _crawler_pid(pid: int) -> int:
+    """The crawling process: ``pid`` itself, or its child when ``/usr/bin/time`` runs it."""
+    if not TIME:
+        return pid
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return pid
+    return int(children[0]) if children else pid
+
+
 def _follow_log(log: Path, pid: int, done: threading.Event, samples: list[tuple[int, float]]) -> None:
     """Read LogStats lines as they are written; sample the crawler's RSS at each."""
     position = 0
@@ -134,19 +146,28 @@ def _follow_log(log: Path, pid: int, done: threading.Event, samples: list[tuple[
         for line in chunk[:end].decode("utf-8", "replace").splitlines():
             match = LOGSTATS_RE.search(line)
             if match:
-                rss = _sample_rss(pid)
+                rss = _sample_rss(_crawler_pid(pid))
                 if rss:
                     samples.append((int(match.group(1)), rss))
 
 
-def run_child(command: Sequence[str], *, cwd: Path, env: dict[str, str], context: Context, log: Path | None = None,
-              out: Path) -> Run:  # fmt: skip
-    """Run one crawl to completion; wall, CPU and peak RSS of the child (and its children)."""
+def run_child(
+    command: Sequence[str], *, cwd: Path, env: dict[str, str], context: Context, log: Path | None = None, out: Path
+) -> Run:
+    """Run one crawl to completion; wall, CPU and peak RSS of the child (and its children).
+
+    CPU comes from ``os.wait4`` (user + system of the child and every child it waited for). Peak
+    RSS comes from ``/usr/bin/time`` wrapped around the command: a child forked from this process
+    inherits its RSS high-water mark until ``exec`` (the kernel keeps the larger of the two), which
+    would report ~60 MB for wget.
+    """
     server_before = context.server_cpu()
     samples: list[tuple[int, float]] = []
+    rss_file = out / "maxrss.txt"
+    wrapped = [TIME, "-f", "%M", "-o", str(rss_file), *command] if TIME else list(command)
     with (out / "stdout.txt").open("wb") as stdout:
         start = time.perf_counter()
-        process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=stdout, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=stdout, stderr=subprocess.STDOUT)
         done = threading.Event()
         follower = None
         if context.sample_memory and log is not None:
@@ -161,8 +182,17 @@ def run_child(command: Sequence[str], *, cwd: Path, env: dict[str, str], context
     if process.returncode != 0:
         tail = (out / "stdout.txt").read_text("utf-8", "replace")[-3000:]
         raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{tail}")
-    return Run(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, maxrss_mb=usage.ru_maxrss / 1024, pages=0,
-               server_cpu_s=context.server_cpu() - server_before, rss_samples=samples)  # fmt: skip
+    maxrss_kb = usage.ru_maxrss
+    if TIME:
+        maxrss_kb = int(rss_file.read_text().split()[-1])
+    return Run(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        maxrss_mb=maxrss_kb / 1024,
+        pages=0,
+        server_cpu_s=context.server_cpu() - server_before,
+        rss_samples=samples,
+    )
 
 
 def _scrapy_env(project: bool) -> dict[str, str]:
@@ -175,9 +205,14 @@ def _scrapy_env(project: bool) -> dict[str, str]:
 
 def _common_settings(context: Context, out: Path) -> list[str]:
     total, per_domain = context.concurrency
-    settings = [f"CONCURRENT_REQUESTS={total}", f"CONCURRENT_REQUESTS_PER_DOMAIN={per_domain}",
-                "TELNETCONSOLE_ENABLED=False", "REMOTE_CONTROL_ENABLED=False", "LOG_LEVEL=INFO",
-                f"LOG_FILE={out / 'crawl.log'}"]  # fmt: skip
+    settings = [
+        f"CONCURRENT_REQUESTS={total}",
+        f"CONCURRENT_REQUESTS_PER_DOMAIN={per_domain}",
+        "TELNETCONSOLE_ENABLED=False",
+        "REMOTE_CONTROL_ENABLED=False",
+        "LOG_LEVEL=INFO",
+        f"LOG_FILE={out / 'crawl.log'}",
+    ]
     if context.sample_memory:
         settings.append("LOGSTATS_INTERVAL=1")
     return settings
@@ -188,8 +223,18 @@ def _flags(settings: Sequence[str]) -> list[str]:
 
 
 def crawl_wget(context: Context, out: Path) -> Run:
-    command = ["wget", "-r", "-l", "inf", "--no-verbose", f"--warc-file={out / 'wget'}", "-P", str(out / "files"),
-               "-nH", context.base_url + "/"]  # fmt: skip
+    command = [
+        "wget",
+        "-r",
+        "-l",
+        "inf",
+        "--no-verbose",
+        f"--warc-file={out / 'wget'}",
+        "-P",
+        str(out / "files"),
+        "-nH",
+        context.base_url + "/",
+    ]
     run = run_child(command, cwd=out, env=dict(os.environ), context=context, out=out)
     run.pages = count_warc_responses(out / "wget.warc.gz")
     return run
@@ -203,8 +248,9 @@ def count_warc_responses(path: Path) -> int:
 
 
 def _scrapy_run(command: list[str], context: Context, out: Path, stats_file: Path, *, project: bool) -> Run:
-    run = run_child(command, cwd=ROOT if project else out, env=_scrapy_env(project), context=context,
-                    log=out / "crawl.log", out=out)  # fmt: skip
+    run = run_child(
+        command, cwd=ROOT if project else out, env=_scrapy_env(project), context=context, log=out / "crawl.log", out=out
+    )
     run.stats = json.loads(stats_file.read_text("utf-8"))
     run.pages = int(run.stats.get("response_received_count", 0))
     return run
@@ -215,19 +261,39 @@ def crawl_bare(context: Context, out: Path, *, warc: bool = False) -> Run:
     settings = [*_common_settings(context, out), "ROBOTSTXT_OBEY=True", *context.extra_settings]
     if warc:
         settings += [f"EXTENSIONS={CAPTURE_ONLY}", f"WARC_DIR={out / 'archive'}"]
-    command = [SCRAPY, "runspider", str(BARE_SPIDER), "-a", f"start_url={context.base_url}/",
-               "-a", f"stats_file={stats}", *_flags(settings)]  # fmt: skip
+    command = [
+        SCRAPY,
+        "runspider",
+        str(BARE_SPIDER),
+        "-a",
+        f"start_url={context.base_url}/",
+        "-a",
+        f"stats_file={stats}",
+        *_flags(settings),
+    ]
     return _scrapy_run(command, context, out, stats, project=False)
 
 
 def crawl_ours(context: Context, out: Path, *, pipelines: bool = True) -> Run:
     stats = out / "stats.json"
-    settings = [*_common_settings(context, out), f"WARC_DIR={out / 'archive'}", f"RUN_STATS_FILE={stats}",
-                *context.extra_settings]  # fmt: skip
+    settings = [
+        *_common_settings(context, out),
+        f"WARC_DIR={out / 'archive'}",
+        f"RUN_STATS_FILE={stats}",
+        *context.extra_settings,
+    ]
     if not pipelines:
         settings.append("ITEM_PIPELINES={}")
-    command = [SCRAPY, "crawl", "portal", "-a", f"profile={context.profile}", "-a", f"base_url={context.base_url}",
-               *_flags(settings)]  # fmt: skip
+    command = [
+        SCRAPY,
+        "crawl",
+        "portal",
+        "-a",
+        f"profile={context.profile}",
+        "-a",
+        f"base_url={context.base_url}",
+        *_flags(settings),
+    ]
     return _scrapy_run(command, context, out, stats, project=True)
 
 
@@ -245,9 +311,21 @@ DESCRIPTIONS = {
     "ours-nopipe": "ours: fetch + WARC + extraction",
     "ours": "ours: full pipeline",
 }
-STAT_KEYS = ("elapsed_time_seconds", "item_scraped_count", "memusage/max", "warc/bytes", "warc/records/metadata",
-             "dedup/indexed", "dedup/clusters", "dedup/copies", "dedup/excerpts", "dedup/originals",
-             "spider/empty_body", "log_count/ERROR", "log_count/WARNING")  # fmt: skip
+STAT_KEYS = (
+    "elapsed_time_seconds",
+    "item_scraped_count",
+    "memusage/max",
+    "warc/bytes",
+    "warc/records/metadata",
+    "dedup/indexed",
+    "dedup/clusters",
+    "dedup/copies",
+    "dedup/excerpts",
+    "dedup/originals",
+    "spider/empty_body",
+    "log_count/ERROR",
+    "log_count/WARNING",
+)
 
 
 def summarise(name: str, runs: list[Run]) -> dict[str, Any]:
@@ -262,9 +340,16 @@ def summarise(name: str, runs: list[Run]) -> dict[str, Any]:
         "pages_per_cpu_s": med(r.pages / r.cpu_s for r in runs),
         "maxrss_mb": med(r.maxrss_mb for r in runs),
         "server_cpu_share": max(r.server_cpu_s / r.wall_s for r in runs),
-        "all_runs": [{"wall_s": round(r.wall_s, 3), "cpu_s": round(r.cpu_s, 3), "pages": r.pages,
-                      "maxrss_mb": round(r.maxrss_mb, 1), "server_cpu_s": round(r.server_cpu_s, 3)}
-                     for r in runs],  # fmt: skip
+        "all_runs": [
+            {
+                "wall_s": round(r.wall_s, 3),
+                "cpu_s": round(r.cpu_s, 3),
+                "pages": r.pages,
+                "maxrss_mb": round(r.maxrss_mb, 1),
+                "server_cpu_s": round(r.server_cpu_s, 3),
+            }
+            for r in runs
+        ],
     }
     if runs[0].stats:
         row["stats"] = {k: runs[-1].stats[k] for k in STAT_KEYS if k in runs[-1].stats}
@@ -275,8 +360,10 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     wget = next((r for r in rows if r["variant"] == "wget"), None)
     bare = next((r for r in rows if r["variant"].split(" ")[0] == "bare"), None)
     print(f"\n{title}")
-    header = (f"{'variant':44} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU s':>7} {'pages/CPU-s':>11} "
-              f"{'RSS MB':>7} {'wall vs wget':>12} {'CPU vs wget':>11} {'wall vs bare':>12} {'CPU vs bare':>11}")  # fmt: skip
+    header = (
+        f"{'variant':44} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'CPU s':>7} {'pages/CPU-s':>11} "
+        f"{'RSS MB':>7} {'wall vs wget':>12} {'CPU vs wget':>11} {'wall vs bare':>12} {'CPU vs bare':>11}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -285,17 +372,24 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
             for key in ("pages_per_s", "pages_per_cpu_s"):
                 ratios.append(f"{row[key] / peer[key]:.2f}x" if peer else "-")
         label = row.get("label", DESCRIPTIONS.get(row["variant"], row["variant"]))
-        print(f"{label:44} {row['pages']:6d} {row['wall_s']:7.2f} {row['pages_per_s']:8.1f} {row['cpu_s']:7.2f} "
-              f"{row['pages_per_cpu_s']:11.1f} {row['maxrss_mb']:7.0f} {ratios[0]:>12} {ratios[1]:>11} "
-              f"{ratios[2]:>12} {ratios[3]:>11}")  # fmt: skip
+        print(
+            f"{label:44} {row['pages']:6d} {row['wall_s']:7.2f} {row['pages_per_s']:8.1f} {row['cpu_s']:7.2f} "
+            f"{row['pages_per_cpu_s']:11.1f} {row['maxrss_mb']:7.0f} {ratios[0]:>12} {ratios[1]:>11} "
+            f"{ratios[2]:>12} {ratios[3]:>11}"
+        )
     share = max(r["server_cpu_share"] for r in rows)
     print(f"server CPU at most {share * 100:.1f} % of one core during any run")
 
 
 def machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-            "load_average": os.getloadavg(), "wget": _version(["wget", "--version"]),
-            "nginx": _version([nginx_binary() or "nginx", "-v"])}  # fmt: skip
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "wget": _version(["wget", "--version"]),
+        "nginx": _version([nginx_binary() or "nginx", "-v"]),
+    }
 
 
 def _version(command: list[str]) -> str:
@@ -306,9 +400,18 @@ def _version(command: list[str]) -> str:
     return (result.stdout or result.stderr).splitlines()[0] if (result.stdout or result.stderr) else ""
 
 
-def run_variants(names: Sequence[str], specs: Sequence[tuple[int, int]], context: Context, runs: int,
-                 work: Path) -> list[dict[str, Any]]:  # fmt: skip
-    """``runs`` rounds; in each, every (variant, concurrency) crawls once, in turn."""
+def run_variants(
+    names: Sequence[str],
+    specs: Sequence[tuple[int, int]],
+    context: Context,
+    runs: int,
+    work: Path,
+    marks: Sequence[int] = (),
+) -> list[dict[str, Any]]:
+    """``runs`` rounds; in each, every (variant, concurrency) crawls once, in turn.
+
+    With ``marks`` (memory mode), each row also gets the RSS at those numbers of pages crawled.
+    """
     jobs = [(name, spec) for name in names for spec in (specs if name != "wget" else specs[:1])]
     results: dict[tuple[str, tuple[int, int]], list[Run]] = {job: [] for job in jobs}
     for round_number in range(runs):
@@ -317,8 +420,11 @@ def run_variants(names: Sequence[str], specs: Sequence[tuple[int, int]], context
             context.concurrency = spec
             run = VARIANTS[name](context, out)
             results[(name, spec)].append(run)
-            print(f"  round {round_number + 1}: {name:12} c={spec[0]}/{spec[1]}  {run.pages} pages  "
-                  f"{run.wall_s:6.2f} s wall  {run.cpu_s:6.2f} s CPU  {run.maxrss_mb:5.0f} MB", flush=True)  # fmt: skip
+            print(
+                f"  round {round_number + 1}: {name:12} c={spec[0]}/{spec[1]}  {run.pages} pages  "
+                f"{run.wall_s:6.2f} s wall  {run.cpu_s:6.2f} s CPU  {run.maxrss_mb:5.0f} MB",
+                flush=True,
+            )
             shutil.rmtree(out, ignore_errors=True)
     rows = []
     for (name, spec), measured in results.items():
@@ -326,6 +432,8 @@ def run_variants(names: Sequence[str], specs: Sequence[tuple[int, int]], context
         row["concurrency"] = list(spec) if name != "wget" else None
         if len(specs) > 1 and name != "wget":
             row["label"] = f"{DESCRIPTIONS[name]} c={spec[0]}/{spec[1]}"
+        if marks:
+            row["memory"] = memory_summary(measured, marks)
         rows.append(row)
     return rows
 
@@ -344,8 +452,10 @@ def memory_summary(run_rows: list[Run], marks: Sequence[int]) -> dict[str, Any]:
     summary: dict[str, Any] = {"marks": {}}
     for mark in marks:
         values = [p[mark][1] for p in per_run if p[mark] is not None]
-        summary["marks"][mark] = {"rss_mb": statistics.median(values) if values else None,
-                                  "pages_at_sample": [p[mark][0] if p[mark] else None for p in per_run]}  # fmt: skip
+        summary["marks"][mark] = {
+            "rss_mb": statistics.median(values) if values else None,
+            "pages_at_sample": [p[mark][0] if p[mark] else None for p in per_run],
+        }
     first, last = summary["marks"][marks[0]]["rss_mb"], summary["marks"][marks[-1]]["rss_mb"]
     summary["growth"] = (last - first) / first if first and last else None
     summary["samples"] = [run.rss_samples for run in run_rows]
@@ -368,15 +478,29 @@ def save(section: str, data: dict[str, Any], output: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--articles", type=int, help="articles in the generated site (default 2000; 20000 with --memory)")
+    parser.add_argument(
+        "--articles", type=int, help="articles in the generated site (default 2000; 20000 with --memory)"
+    )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="serve each response this late (asyncio server)")
     parser.add_argument("--memory", action="store_true", help="RSS at 5,000 and 20,000 pages crawled (ours)")
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), help="default: all (wget, bare, ours)")
-    parser.add_argument("--concurrency", nargs="+", type=parse_concurrency, metavar="TOTAL/PER_DOMAIN",
-                        help="CONCURRENT_REQUESTS/CONCURRENT_REQUESTS_PER_DOMAIN for every Scrapy variant; several "
-                             "values are crawled in turn (default: the project's settings)")  # fmt: skip
-    parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra Scrapy setting for every Scrapy variant (e.g. to measure one component)")  # fmt: skip
+    parser.add_argument(
+        "--concurrency",
+        nargs="+",
+        type=parse_concurrency,
+        metavar="TOTAL/PER_DOMAIN",
+        help="CONCURRENT_REQUESTS/CONCURRENT_REQUESTS_PER_DOMAIN for every Scrapy variant; several "
+        "values are crawled in turn (default: the project's settings)",
+    )
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra Scrapy setting for every Scrapy variant (e.g. to measure one component)",
+    )
     parser.add_argument("--section", help="name of the JSON section (default: the mode)")
     parser.add_argument("--output", type=Path, default=RESULTS / "crawl.json")
     args = parser.parse_args(argv)
@@ -399,9 +523,11 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         started = time.perf_counter()
         manifest: SiteManifest = build_site(work / "site", articles)
-        print(f"site: {manifest.pages} pages ({manifest.articles} articles of {manifest.article_bytes_min}-"
-              f"{manifest.article_bytes_max} B, {len(manifest.copies)} near-copies, {manifest.list_pages} list "
-              f"pages), {manifest.bytes / 1e6:.1f} MB, generated in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        print(
+            f"site: {manifest.pages} pages ({manifest.articles} articles of {manifest.article_bytes_min}-"
+            f"{manifest.article_bytes_max} B, {len(manifest.copies)} near-copies, {manifest.list_pages} list "
+            f"pages), {manifest.bytes / 1e6:.1f} MB, generated in {time.perf_counter() - started:.1f} s"
+        )
         if args.latency_ms:
             server: NginxServer | DelayServer = DelayServer(work / "site", args.latency_ms)
         else:
@@ -410,46 +536,61 @@ def main(argv: list[str] | None = None) -> int:
             server = NginxServer(work / "site")
         with server:
             profile = write_profile(work / "benchportal.toml", server.base_url)
-            context = Context(base_url=server.base_url, profile=profile, concurrency=specs[0],
-                              server_cpu=server.cpu_seconds, sample_memory=args.memory,
-                              extra_settings=tuple(args.settings))  # fmt: skip
-            print(f"server: {server.name} at {server.base_url}" +
-                  (f", {args.latency_ms:g} ms per response" if args.latency_ms else ""))  # fmt: skip
+            context = Context(
+                base_url=server.base_url,
+                profile=profile,
+                concurrency=specs[0],
+                server_cpu=server.cpu_seconds,
+                sample_memory=args.memory,
+                extra_settings=tuple(args.settings),
+            )
+            print(
+                f"server: {server.name} at {server.base_url}"
+                + (f", {args.latency_ms:g} ms per response" if args.latency_ms else "")
+            )
+            marks: tuple[int, ...] = ()
             if args.memory:
-                measured: list[Run] = []
-                for round_number in range(args.runs):
-                    out = Path(tempfile.mkdtemp(prefix="memory-", dir=work))
-                    run = VARIANTS[names[0]](context, out)
-                    measured.append(run)
-                    print(f"  round {round_number + 1}: {run.pages} pages {run.wall_s:.1f} s, "
-                          f"{len(run.rss_samples)} RSS samples", flush=True)  # fmt: skip
-                    shutil.rmtree(out, ignore_errors=True)
-                rows = [summarise(names[0], measured)]
                 end_mark = 20_000 if manifest.pages >= 20_000 else manifest.pages // 1000 * 1000
-                memory = memory_summary(measured, (5000, max(end_mark, 5000)))
-            else:
-                rows = run_variants(names, specs, context, args.runs, work)
-                memory = None
+                marks = (5000, max(end_mark, 5000))
+            rows = run_variants(names, specs, context, args.runs, work, marks)
 
-    title = (f"{manifest.pages} pages, median of {args.runs} runs, "
-             f"{'%g ms latency per response' % args.latency_ms if args.latency_ms else 'no added latency'}, "
-             f"{platform.machine()} x {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    title = (
+        f"{manifest.pages} pages, median of {args.runs} runs, "
+        f"{f'{args.latency_ms:g} ms latency per response' if args.latency_ms else 'no added latency'}, "
+        f"{platform.machine()} x {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    )
     print_table(title, rows)
-    if memory is not None:
-        print(f"\n{'pages crawled':>14} {'RSS MB (median)':>16}")
-        for mark, point in memory["marks"].items():
-            rss = point["rss_mb"]
-            print(f"{mark:14d} {rss if rss is None else round(rss, 1):>16}")
-        growth = memory["growth"]
-        print(f"growth: {growth * 100:+.1f} %" if growth is not None else "growth: not measured")
-    summary = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-               "site": {"pages": manifest.pages, "articles": manifest.articles, "list_pages": manifest.list_pages,
-                        "near_copies": len(manifest.copies), "bytes": manifest.bytes,
-                        "article_bytes": [manifest.article_bytes_min, manifest.article_bytes_max]},
-               "latency_ms": args.latency_ms, "runs": args.runs, "settings": args.settings,
-               "server": "delay (asyncio, in memory)" if args.latency_ms else "nginx", "rows": rows}  # fmt: skip
-    if memory is not None:
-        summary["memory"] = memory
+    if marks:
+        print("\nRSS (MB, median) of the crawling process by pages crawled, sampled at LogStats lines")
+        print(f"{'variant':44} " + " ".join(f"{mark:>9d}" for mark in marks) + f" {'growth':>8}")
+        for row in rows:
+            memory = row["memory"]
+            values = [memory["marks"][mark]["rss_mb"] for mark in marks]
+            growth = memory["growth"]
+            print(
+                f"{row.get('label', DESCRIPTIONS.get(row['variant'], row['variant'])):44} "
+                + " ".join(f"{v:9.1f}" if v is not None else f"{'-':>9}" for v in values)
+                + (f" {growth * 100:+7.1f}%" if growth is not None else f" {'-':>8}")
+            )
+    summary = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "site": {
+            "pages": manifest.pages,
+            "articles": manifest.articles,
+            "list_pages": manifest.list_pages,
+            "near_copies": len(manifest.copies),
+            "bytes": manifest.bytes,
+            "article_bytes": [manifest.article_bytes_min, manifest.article_bytes_max],
+        },
+        "latency_ms": args.latency_ms,
+        "runs": args.runs,
+        "settings": args.settings,
+        "server": "delay (asyncio, in memory)" if args.latency_ms else "nginx",
+        "rows": rows,
+    }
+    if marks:
+        summary["memory_marks"] = list(marks)
     save(section, summary, args.output)
     return 0
 

@@ -95,7 +95,8 @@ def _paragraphs(sentences: list[str], rng: random.Random) -> list[str]:
 def _article_html(article: Article, related: list[Article], rng: random.Random, list_pages: int) -> str:
     esc = html.escape
     nav = " ".join(
-        f'<a href="/list/{n}.html">{section}</a>' for n, section in zip(range(2, list_pages + 1), SECTIONS, strict=False)
+        f'<a href="/list/{n}.html">{section}</a>'
+        for n, section in zip(range(2, list_pages + 1), SECTIONS, strict=False)
     )
     body = []
     if article.intro:
@@ -112,7 +113,8 @@ def _article_html(article: Article, related: list[Article], rng: random.Random, 
         f'<div class="nav"><a href="/">首页</a> {nav}</div>\n'
         f'<div class="breadcrumb"><a href="/">{SITE_NAME}</a> &gt; 正文</div>\n'
         f'<h1 class="title">{esc(article.title)}</h1>\n'
-        f'<div class="meta"><span class="time">{stamp}</span> <span class="source">来源：{esc(article.source)}</span></div>\n'
+        f'<div class="meta"><span class="time">{stamp}</span> '
+        f'<span class="source">来源：{esc(article.source)}</span></div>\n'
         f'<div class="article-body">\n{chr(10).join(body)}\n</div>\n'
         f'<div class="related"><h3>相关新闻</h3><ul>{links}</ul></div>\n'
         f'<div class="footer">关于我们 | 联系方式 | 违法和不良信息举报 © 2024 {SITE_NAME}</div>\n'

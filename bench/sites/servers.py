@@ -25,12 +25,14 @@ import tempfile
 import time
 from email.utils import formatdate
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
-CONTENT_TYPES = {".html": b"text/html; charset=utf-8", ".txt": b"text/plain; charset=utf-8",
-                 ".json": b"application/json"}  # fmt: skip
+CONTENT_TYPES = {
+    ".html": b"text/html; charset=utf-8",
+    ".txt": b"text/plain; charset=utf-8",
+    ".json": b"application/json",
+}
 
 
 def free_port() -> int:
@@ -146,8 +148,11 @@ class NginxServer(_ChildServer):
             raise RuntimeError("nginx is not installed (apt-get install -y nginx)")
         conf = tmp / "nginx.conf"
         conf.write_text(NGINX_CONF.format(tmp=tmp, port=self.port, root=self.root))
-        return subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp), "-e", str(tmp / "error.log")],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        return subprocess.Popen(
+            [binary, "-c", str(conf), "-p", str(tmp), "-e", str(tmp / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 class DelayServer(_ChildServer):
@@ -161,8 +166,15 @@ class DelayServer(_ChildServer):
         self.latency_ms = latency_ms
 
     def _start(self, tmp: Path) -> subprocess.Popen[bytes]:
-        command = [sys.executable, __file__, str(self.root), "--port", str(self.port), "--latency-ms",
-                   str(self.latency_ms)]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            str(self.root),
+            "--port",
+            str(self.port),
+            "--latency-ms",
+            str(self.latency_ms),
+        ]
         return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
@@ -178,9 +190,15 @@ def load_site(root: Path) -> dict[bytes, bytes]:
             continue
         body = path.read_bytes()
         kind = CONTENT_TYPES.get(path.suffix, b"application/octet-stream")
-        head = (b"HTTP/1.1 200 OK\r\nServer: bench-delay\r\nContent-Type: " + kind
-                + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nLast-Modified: " + modified
-                + b"\r\nConnection: keep-alive\r\n\r\n")  # fmt: skip
+        head = (
+            b"HTTP/1.1 200 OK\r\nServer: bench-delay\r\nContent-Type: "
+            + kind
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nLast-Modified: "
+            + modified
+            + b"\r\nConnection: keep-alive\r\n\r\n"
+        )
         url_path = "/" + path.relative_to(root).as_posix()
         pages[url_path.encode()] = head + body
         if path.name == "index.html":
