@@ -70,10 +70,10 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 LIST_DEPTH_META = "list_depth"
 """Link hops from a start page (pagination hops not counted), bounded by ``links.max_depth``."""
 LIST_PAGE_META = "list_page"
-_RECENT_URLS = 10_000
+"""Position in a pagination chain (1 for a list reached by a plain link), bounded by ``links.max_pages``."""
+_RECENT_URLS = 4096
 """URLs remembered as requested (and canonical forms as computed): menus and related links repeat
 on every page, so a bounded memory of recent ones catches almost every repeat at a constant cost."""
-"""Position in a pagination chain (1 for a list reached by a plain link), bounded by ``links.max_pages``."""
 
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
