@@ -440,9 +440,9 @@ def run_variants(
 
 def memory_summary(run_rows: list[Run], marks: Sequence[int]) -> dict[str, Any]:
     """RSS at the first sample at or past each mark, per run, and the growth between the marks."""
-    per_run = []
+    per_run: list[dict[int, tuple[int, float] | None]] = []
     for run in run_rows:
-        points = {}
+        points: dict[int, tuple[int, float] | None] = {}
         for mark in marks:
             sample = next((s for s in run.rss_samples if s[0] >= mark), None)
             if sample is None and run.rss_samples and run.rss_samples[-1][0] >= 0.97 * mark:
@@ -451,13 +451,14 @@ def memory_summary(run_rows: list[Run], marks: Sequence[int]) -> dict[str, Any]:
         per_run.append(points)
     summary: dict[str, Any] = {"marks": {}}
     for mark in marks:
-        values = [p[mark][1] for p in per_run if p[mark] is not None]
+        taken = [point for points in per_run if (point := points[mark]) is not None]
         summary["marks"][mark] = {
-            "rss_mb": statistics.median(values) if values else None,
-            "pages_at_sample": [p[mark][0] if p[mark] else None for p in per_run],
+            "rss_mb": statistics.median(rss for _, rss in taken) if taken else None,
+            "pages_at_sample": [pages for pages, _ in taken],
         }
-    first, last = summary["marks"][marks[0]]["rss_mb"], summary["marks"][marks[-1]]["rss_mb"]
-    summary["growth"] = (last - first) / first if first and last else None
+    # From the first mark to the second (5,000 to 20,000 pages); later marks show where it levels off.
+    first, second = summary["marks"][marks[0]]["rss_mb"], summary["marks"][marks[1]]["rss_mb"]
+    summary["growth"] = (second - first) / first if first and second else None
     summary["samples"] = [run.rss_samples for run in run_rows]
     return summary
 
@@ -550,8 +551,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             marks: tuple[int, ...] = ()
             if args.memory:
-                end_mark = 20_000 if manifest.pages >= 20_000 else manifest.pages // 1000 * 1000
-                marks = (5000, max(end_mark, 5000))
+                # 5,000 and 20,000 pages, then every 20,000 on a larger site (--articles).
+                marks = (5000, *range(20_000, manifest.pages + 1, 20_000))
+                if len(marks) < 2:
+                    marks = (5000, max(manifest.pages // 1000 * 1000, 5000))
             rows = run_variants(names, specs, context, args.runs, work, marks)
 
     title = (
@@ -562,7 +565,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(title, rows)
     if marks:
         print("\nRSS (MB, median) of the crawling process by pages crawled, sampled at LogStats lines")
-        print(f"{'variant':44} " + " ".join(f"{mark:>9d}" for mark in marks) + f" {'growth':>8}")
+        growth_label = f"{marks[0] // 1000}k-{marks[1] // 1000}k"
+        print(f"{'variant':44} " + " ".join(f"{mark:>9d}" for mark in marks) + f" {growth_label:>9}")
         for row in rows:
             memory = row["memory"]
             values = [memory["marks"][mark]["rss_mb"] for mark in marks]
@@ -570,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{row.get('label', DESCRIPTIONS.get(row['variant'], row['variant'])):44} "
                 + " ".join(f"{v:9.1f}" if v is not None else f"{'-':>9}" for v in values)
-                + (f" {growth * 100:+7.1f}%" if growth is not None else f" {'-':>8}")
+                + (f" {growth * 100:+8.1f}%" if growth is not None else f" {'-':>9}")
             )
     summary = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -58,3 +58,16 @@ def lint_available() -> bool:
 def wget_available() -> bool:
     """Debian's wget is installed."""
     return shutil.which("wget") is not None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A private ``redis-server`` on 127.0.0.1 (free port, nothing saved), shared by the session.
+
+    Tests that need an empty store take their own logical database with ``redis_server.url_for(n)``
+    or flush the keys they use.
+    """
+    from tests.redis_server import RedisServer
+
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
