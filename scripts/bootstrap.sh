@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(chromium wget fonts-wqy-microhei)   # Chromium for scrapy-playwright; wget as a peer WARC writer; a CJK font so browser screenshots of archived pages are legible
+# redis-server: distributed crawling (portal_archive.distributed) and its tests. The tests start a
+# private instance of their own on a free port of 127.0.0.1 and never use 6379, so if installing the
+# package also started Debian's service, it is left as it is.
+APT_PACKAGES+=(redis-server)
 
 # npm fetches ReplayWeb.page below; most images ship Node.js, Debian's npm package covers the rest.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
@@ -26,21 +30,44 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv with $PYTHON" >&2
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.portal-archive-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: installing the project and its test tools into .venv" >&2
+# pip_install VENV ARGS...: each ARGS string is one `pip install` run; fail loudly with pip's output.
+pip_install() {
+  local venv=$1 args pip_log
+  shift
   pip_log=$(mktemp)
-  for args in "--upgrade pip" "-e .[test,bench]"; do
+  for args in "$@"; do
     # shellcheck disable=SC2086 # word splitting of the argument list is intended
-    if ! .venv/bin/python -m pip install -q $args >"$pip_log" 2>&1; then
+    if ! "$venv/bin/python" -m pip install -q $args >"$pip_log" 2>&1; then
       grep -v "^WARNING: Location" "$pip_log" >&2; rm -f "$pip_log"
-      echo "bootstrap: pip install $args failed" >&2; exit 1
+      echo "bootstrap: pip install $args failed in $venv" >&2; exit 1
     fi
   done
   rm -f "$pip_log"
-  .venv/bin/python -c "import portal_archive, scrapy, warcio, datasketch, scrapy_playwright, pywb" \
-    || { echo "bootstrap: installation incomplete" >&2; exit 1; }
+}
+
+stamp=.venv/.portal-archive-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "bootstrap: installing the project and its test tools into .venv" >&2
+  pip_install .venv "--upgrade pip" "-e .[test,bench,dist]"
+  .venv/bin/python -c "import portal_archive, scrapy, warcio, datasketch, scrapy_playwright, scrapy_redis, redis" \
+    || { echo "bootstrap: installation incomplete in .venv" >&2; exit 1; }
   touch "$stamp"
+fi
+
+# pywb in an environment of its own: it pins redis==2.10.6 and imports fakeredis<1.0, which break
+# with the redis>=4.2 that scrapy-redis needs (webrecorder/pywb#817, #903). pywb only ever runs in
+# child processes (it gevent-patches the interpreter); portal_archive.replay.pywbenv finds this one.
+if [ ! -x .venv-pywb/bin/python ]; then
+  echo "bootstrap: creating .venv-pywb with $PYTHON" >&2
+  "$PYTHON" -m venv .venv-pywb
+fi
+pywb_stamp=.venv-pywb/.portal-archive-installed
+if [ ! -f "$pywb_stamp" ] || [ pyproject.toml -nt "$pywb_stamp" ]; then
+  echo "bootstrap: installing pywb into .venv-pywb" >&2
+  pip_install .venv-pywb "--upgrade pip" "-e . --no-deps" "pywb>=2.10,<3"
+  .venv-pywb/bin/python -c "import pywb.apps.frontendapp, gevent, portal_archive.replay.pywb_app" \
+    || { echo "bootstrap: installation incomplete in .venv-pywb" >&2; exit 1; }
+  touch "$pywb_stamp"
 fi
 
 # ReplayWeb.page, the in-browser replay client for WACZ files (tests load it in Chromium). Pinned,

@@ -18,6 +18,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from portal_archive.demo_run import CrawlResult
+from portal_archive.replay.pywbenv import pywb_python
 from portal_archive.warc.check import check_files
 from tests.conftest import LINT_WARC, PROJECT_ROOT, lint_available
 
@@ -160,10 +161,21 @@ def fetch_live(url: str, accept_gzip: bool) -> bytes:
     return body
 
 
+def build_probe_index(directory: Path, index: Path) -> None:
+    """The byte-sorted CDXJ index of the folder's WARCs, as cdxj-indexer writes it, for the probe."""
+    from cdxj_indexer import CDXJIndexer
+
+    warcs = sorted(str(p) for p in directory.iterdir() if p.name.endswith((".warc.gz", ".warc")))
+    with index.open("w") as out:
+        CDXJIndexer(out, warcs, sort=True, filename=None).process_all()
+
+
 def replay(directory: Path, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = directory.parent / f"{directory.name}-replay.json"
+    index = directory.parent / f"{directory.name}-replay.cdxj"
+    build_probe_index(directory, index)
     result = subprocess.run(
-        [sys.executable, "-m", "tests.replay_probe", str(directory), str(out)],
+        [str(pywb_python()), "-m", "tests.replay_probe", str(directory), str(index), str(out)],
         input=json.dumps(requests),
         capture_output=True,
         text=True,

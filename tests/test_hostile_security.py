@@ -16,6 +16,7 @@ from scrapy.utils.project import get_project_settings
 from portal_archive.cli import build_parser, main
 from portal_archive.profiles import ProfileError, parse_profile
 from portal_archive.replay import launcher
+from portal_archive.replay.pywbenv import pywb_python
 from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import RotatingWarcWriter
 from tests.conftest import counting_ids, fixed_clock
@@ -45,7 +46,7 @@ def test_replay_listens_on_loopback_unless_told(archive: Path, monkeypatch: pyte
     (command,) = commands
     assert command[command.index("--host") + 1] == "127.0.0.1"
     server_help = subprocess.run(
-        [launcher.sys.executable, "-c", "from portal_archive.replay.server import main; main(['-h'])"],
+        [str(pywb_python()), "-c", "from portal_archive.replay.server import main; main(['-h'])"],
         capture_output=True, text=True, env=launcher.server_env(), check=False,
     )  # fmt: skip
     assert "--host" in server_help.stdout

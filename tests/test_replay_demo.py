@@ -31,6 +31,7 @@ from portal_archive.extraction import detect_charset
 from portal_archive.replay.index import default_index_path
 from portal_archive.replay.metadata import METADATA_URI_PREFIX, decode
 from portal_archive.replay.pywb_app import ReplayConfig
+from portal_archive.replay.pywbenv import pywb_bin, pywb_python
 from portal_archive.replay.wacz import write_wacz
 from tests.conftest import PROJECT_ROOT
 from tests.replay_samples import GBK_HTML, SHADOWED_URL, write_sample_archive
@@ -43,13 +44,14 @@ SCHEMA = json.loads((PROJECT_ROOT / "docs" / "article-metadata-1.schema.json").r
 FAR_FUTURE = "29991231235959"
 
 # Runs pywb's WSGI app on a list of jobs: {"cwd", "config" (None: pywb's defaults in cwd), "requests"}.
+# It runs under pywb's own Python (portal_archive.replay.pywbenv), which has no test tools: stdlib only.
 PROBE = r"""
 from gevent import monkey
 monkey.patch_all(thread=False)
 import base64, json, os, sys
 from pathlib import Path
-from webob import Request
 from pywb.apps.frontendapp import FrontEndApp
+from tests.wsgi_call import call_wsgi
 jobs = json.load(sys.stdin)
 results = []
 for job in jobs:
@@ -57,9 +59,8 @@ for job in jobs:
     app = FrontEndApp(config_file=job["config"])
     replies = []
     for item in job["requests"]:
-        response = Request.blank(item["path"], headers=item.get("headers", {})).get_response(app)
-        replies.append({"status": response.status_int, "headers": response.headerlist,
-                        "body": base64.b64encode(response.body).decode("ascii")})
+        status, headers, body = call_wsgi(app, item["path"], item.get("headers", {}))
+        replies.append({"status": status, "headers": headers, "body": base64.b64encode(body).decode("ascii")})
     app.warcserver_server.stop()
     results.append(replies)
 Path(sys.argv[1]).write_text(json.dumps(results))
@@ -141,7 +142,7 @@ def demo(demo_portal: Any, demo_archive: tuple[Path, list[CrawlResult]]) -> Demo
 def probe(jobs: list[dict[str, Any]], work: Path) -> list[list[dict[str, Any]]]:
     out = work / "probe.json"
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out)],
+        [str(pywb_python()), "-c", PROBE, str(out)],
         input=json.dumps(jobs),
         capture_output=True,
         text=True,
@@ -375,7 +376,7 @@ def test_wacz_validates_and_lists_the_articles(demo: DemoArchive, demo_wacz: Pat
 
 def test_wacz_imports_into_pywb_and_replays(demo: DemoArchive, demo_wacz: Path, tmp_path: Path) -> None:
     for command in (["init", "demo"], ["add", "demo", "--unpack-wacz", str(demo_wacz)]):
-        result = subprocess.run([str(BIN / "wb-manager"), *command], cwd=tmp_path, capture_output=True, text=True)
+        result = subprocess.run([str(pywb_bin("wb-manager")), *command], cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     articles = demo.articles("gbk")[:2] + demo.articles("utf-8")[:1]
     requests = []

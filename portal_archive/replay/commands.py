@@ -19,10 +19,11 @@ def expected_errors() -> tuple[type[Exception], ...]:
     """Failures that are about the input (exit 1), not bugs; imported late to keep ``--help`` fast."""
     from portal_archive.replay.index import ArchiveIndexError
     from portal_archive.replay.metadata import MetadataRecordError
+    from portal_archive.replay.pywbenv import PywbNotFound
     from portal_archive.replay.reader import RecordReadError
     from portal_archive.replay.show import NotArchivedError
 
-    return ArchiveFolderError, ArchiveIndexError, MetadataRecordError, RecordReadError, NotArchivedError
+    return ArchiveFolderError, ArchiveIndexError, MetadataRecordError, RecordReadError, NotArchivedError, PywbNotFound
 
 
 def default_archive_dir() -> Path:

@@ -1,7 +1,8 @@
 """``portal-archive replay``: check the folder, bring its index up to date, run pywb beside us.
 
 pywb runs in a child process (``portal_archive.replay.server``) because importing it patches the
-interpreter with gevent.
+interpreter with gevent, and under the Python ``portal_archive.replay.pywbenv`` picks (pywb's pinned
+redis cannot live beside scrapy-redis's).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import portal_archive
 from portal_archive.replay.folder import ArchiveFolderError, require_archive
 from portal_archive.replay.index import ensure_index
+from portal_archive.replay.pywbenv import pywb_python
 
 _COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -31,9 +33,13 @@ def is_loopback(host: str) -> bool:
 
 
 def server_command(directory: Path, index: Path, *, host: str, port: int, collection: str) -> list[str]:
-    """The child process's command line."""
+    """The child process's command line.
+
+    Raises:
+        PywbNotFound: no Python with a working pywb.
+    """
     return [
-        sys.executable, "-m", "portal_archive.replay.server", str(directory.resolve()),
+        str(pywb_python()), "-m", "portal_archive.replay.server", str(directory.resolve()),
         "--index", str(index.resolve()), "--host", host, "--port", str(port), "--collection", collection,
     ]  # fmt: skip
 
@@ -51,6 +57,7 @@ def run_replay(directory: Path, *, host: str, port: int, collection: str) -> int
 
     Raises:
         ArchiveFolderError: no WARC files there, or a collection name pywb cannot route.
+        PywbNotFound: no Python with a working pywb.
     """
     if not _COLLECTION_RE.match(collection):
         raise ArchiveFolderError(f"collection name {collection!r}: use letters, digits, '_' and '-'")
