@@ -17,13 +17,16 @@ Typical use::
 
 Modules, each owning one step: ``normalize`` (attribution lines, NFKC), ``shingles`` (n-gram
 hashes), ``minhash`` (batched datasketch-compatible signatures), ``lsh`` (band keys), ``sketch``
-(verification sketches), ``verify`` (the copy rule), ``index`` (SQLite), ``cluster`` (union-find),
+(verification sketches), ``verify`` (the copy rule), ``index`` (SQLite), ``redis_index`` and
+``redis_lua`` (Redis, for crawl workers on several machines), ``backend`` (the index surface and
+which one a configuration opens), ``cluster`` (union-find),
 ``canonical`` (the original and member roles), ``config`` (``DEDUP_*`` settings), ``engine``
 (the flow). The Scrapy pipeline is ``pipelines.dedup.NearDuplicatePipeline``.
 """
 
 from __future__ import annotations
 
+from portal_archive.dedup.backend import NearDuplicateIndex, open_index
 from portal_archive.dedup.canonical import (
     CanonicalPolicy,
     ClusterDecision,
@@ -39,6 +42,7 @@ from portal_archive.dedup.index import (
     DedupIndex,
     DedupIndexError,
     DedupIndexMismatch,
+    DedupIndexUnavailable,
     IndexParameters,
     NewDocument,
     StorageReport,
@@ -66,6 +70,7 @@ __all__ = [
     "DedupIndex",
     "DedupIndexError",
     "DedupIndexMismatch",
+    "DedupIndexUnavailable",
     "DedupSettingsError",
     "Document",
     "IndexParameters",
@@ -73,6 +78,7 @@ __all__ = [
     "Member",
     "MemberVerdict",
     "MinHasher",
+    "NearDuplicateIndex",
     "NewDocument",
     "PreparedText",
     "RemovedLine",
@@ -88,6 +94,7 @@ __all__ = [
     "make_sketch",
     "normalize_text",
     "normalized_codepoints",
+    "open_index",
     "prepare_text",
     "shingle_hash",
     "shingle_hashes",

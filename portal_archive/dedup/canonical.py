@@ -14,7 +14,9 @@ them apart, and every step that narrowed it is recorded:
    carrying the fewest added header/footer lines (byline, ``来源``, ``相关阅读``…) wins;
 6. **publisher over aggregator**: ``publisher_domains`` beat unknown sites, which beat
    ``aggregator_domains``;
-7. **tie-break**: a byline, then the longer text, then the first indexed.
+7. **tie-break**: a byline, then the longer text, then the smallest normalised URL (not the first
+   indexed: which copy a crawl indexes first depends on arrival order, and crawl workers on several
+   machines interleave differently, so the choice depends on the members alone).
 
 Each other member is then compared with the chosen original itself (transitive chains are not
 trusted): ``copy`` or ``excerpt`` when it passes the copy rule against it, ``related`` otherwise.
@@ -379,8 +381,8 @@ def _tie_break(state: _Narrowing) -> None:
     state.narrow("tie-break", with_byline, f"byline: {', '.join(m.label() for m in with_byline)}")
     longest = max(m.chars for m in state.candidates)
     state.narrow("tie-break", [m for m in state.candidates if m.chars == longest], f"longest text ({longest} chars)")
-    first = min(state.candidates, key=lambda m: m.id)
-    state.narrow("tie-break", [first], f"first indexed: {first.label()}")
+    first = min(state.candidates, key=lambda m: (normalize_url(m.url), m.url, m.id))
+    state.narrow("tie-break", [first], f"first in URL order: {first.label()}")
 
 
 def choose_canonical(

@@ -4,6 +4,9 @@ Defaults are the measured ones (notes/dedup.md and ``bench/dedup.py``): characte
 permutations, 32 bands of 3 rows, a 256-byte one-permutation sketch (1,024 bins of 2 bits) for
 verification and no stored signature (under 1 KB per document in the index), Jaccard 0.7 or
 containment 0.8 (from 300 characters), J 0.85 under 300 characters, nothing under 50.
+
+The index is a SQLite file (``DEDUP_INDEX_PATH``) unless ``DEDUP_INDEX_URL`` names a Redis server,
+or ``DISTRIBUTED_REDIS_URL`` does and ``DEDUP_INDEX_URL`` is empty (docs/dedup-redis.md).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Final, Self
+from urllib.parse import urlsplit
 
 from portal_archive.dedup.canonical import (
     DEFAULT_AGGREGATOR_DOMAINS,
@@ -29,7 +33,11 @@ from portal_archive.dedup.verify import CopyRule
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-__all__ = ["DedupConfig", "DedupSettingsError"]
+__all__ = ["INDEX_URL_SCHEMES", "REDIS_PREFIX", "DedupConfig", "DedupSettingsError", "redact_url"]
+
+INDEX_URL_SCHEMES: Final = ("redis", "rediss", "unix")
+"""``DEDUP_INDEX_URL`` schemes, all served by the Redis index (TCP, TLS, a local socket)."""
+REDIS_PREFIX: Final = "portal-archive:dedup:"
 
 
 class DedupSettingsError(ValueError):
@@ -42,6 +50,33 @@ def _domains(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple | set | frozenset):
         raise DedupSettingsError(f"{key} must be a list of domains or a comma-separated string, got {value!r}")
     return tuple(str(part).strip().lower().removeprefix("www.") for part in value if str(part).strip())
+
+
+def redact_url(url: str) -> str:
+    """An index URL fit for logs and messages: any password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def _index_url(value: Any, key: str) -> str:
+    """``""`` or a URL whose scheme the Redis index serves; anything else names ``key``."""
+    url = str(value or "").strip()
+    if not url:
+        return ""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in INDEX_URL_SCHEMES:
+        raise DedupSettingsError(
+            f"{key} must be empty (the SQLite index at DEDUP_INDEX_PATH) or a redis://, rediss:// or unix:// URL, "
+            f"got {redact_url(url)!r}"
+        )
+    return url
 
 
 def _mapping(value: Any, key: str) -> Mapping[str, str]:
@@ -65,6 +100,15 @@ class DedupConfig:
 
     enabled: bool = True
     index_path: Path = Path("archive/dedup.sqlite")
+    """The SQLite index, used when ``index_url`` is empty."""
+    index_url: str = ""
+    """A Redis index shared by crawl workers on several machines (``redis://``, ``rediss://``,
+    ``unix://``); empty uses the SQLite file at ``index_path``. From ``DEDUP_INDEX_URL``, else
+    ``DISTRIBUTED_REDIS_URL`` (the distributed crawl's server)."""
+    index_url_setting: str = "DEDUP_INDEX_URL"
+    """The setting ``index_url`` came from, named in error messages."""
+    redis_prefix: str = REDIS_PREFIX
+    """Prefix of every key of the Redis index, so that several indexes can share a server."""
     shingle_size: int = 5
     num_perm: int = 128
     seed: int = 1
@@ -107,8 +151,13 @@ class DedupConfig:
         """
         defaults = cls()
         try:
+            # A distributed crawl shares its Redis server with the index unless told otherwise.
+            url_setting = "DEDUP_INDEX_URL" if settings.get("DEDUP_INDEX_URL") else "DISTRIBUTED_REDIS_URL"
             values: dict[str, Any] = {
                 "enabled": settings.getbool("DEDUP_ENABLED", defaults.enabled),
+                "index_url": _index_url(settings.get(url_setting), url_setting),
+                "index_url_setting": url_setting,
+                "redis_prefix": str(settings.get("DEDUP_REDIS_PREFIX") or defaults.redis_prefix),
                 # Beside the WARC files unless told otherwise, so one archive folder holds one crawl's state.
                 "index_path": Path(
                     settings.get("DEDUP_INDEX_PATH") or Path(settings.get("WARC_DIR") or "archive") / "dedup.sqlite"
@@ -148,6 +197,9 @@ class DedupConfig:
 
     def validate(self) -> None:
         """Reject values the engine cannot work with, naming the setting."""
+        _index_url(self.index_url, self.index_url_setting)
+        if not self.redis_prefix or any(ch.isspace() for ch in self.redis_prefix):
+            raise DedupSettingsError(f"DEDUP_REDIS_PREFIX must be non-empty without spaces, got {self.redis_prefix!r}")
         positive = (
             "shingle_size",
             "num_perm",
@@ -182,6 +234,11 @@ class DedupConfig:
             raise DedupSettingsError(
                 f"DEDUP_SIGNATURE_BITS must be one of {', '.join(map(str, SIGNATURE_BITS))}, got {self.signature_bits}"
             )
+
+    @property
+    def index_location(self) -> str:
+        """Where the index is, for logs and messages (a Redis URL without its password, and the prefix)."""
+        return f"{redact_url(self.index_url)} {self.redis_prefix}" if self.index_url else str(self.index_path)
 
     def rule(self) -> CopyRule:
         """The copy rule these thresholds define."""

@@ -4,7 +4,8 @@ For each document: strip attribution lines and normalise (``normalize``), hash c
 (``shingles``), sign (``minhash``), look up candidates sharing a band (``lsh`` + ``index``), verify
 every candidate on the stored sketch against the copy rule (``sketch`` + ``verify``), store the
 document, join the cluster of its copies (``index``) and choose the cluster's original
-(``canonical``). Documents are streamed: only the current batch is in memory, the rest is in SQLite.
+(``canonical``). Documents are streamed: only the current batch is in memory, the rest is in the index
+(a SQLite file, or a Redis server shared by crawl workers).
 
 Results are approximate in two ways: LSH may miss a pair (with the default 32 x 3 bands, a pair at
 J = 0.4 is found with probability 0.88, at J = 0.5 with 0.986), and the default verification sketch
@@ -23,6 +24,7 @@ from typing import Any, Final, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
+from portal_archive.dedup.backend import NearDuplicateIndex, open_index
 from portal_archive.dedup.canonical import (
     CanonicalPolicy,
     ClusterDecision,
@@ -34,7 +36,7 @@ from portal_archive.dedup.canonical import (
 )
 from portal_archive.dedup.config import DedupConfig
 from portal_archive.dedup.document import Document
-from portal_archive.dedup.index import DedupIndex, DedupIndexMismatch, IndexParameters, NewDocument, StoredDocument
+from portal_archive.dedup.index import DedupIndexMismatch, IndexParameters, NewDocument, StoredDocument
 from portal_archive.dedup.lsh import band_keys
 from portal_archive.dedup.minhash import MinHasher
 from portal_archive.dedup.normalize import PreparedText, RemovedLine, prepare_text
@@ -156,7 +158,7 @@ class DedupEngine:
 
     def __init__(
         self,
-        index: DedupIndex,
+        index: NearDuplicateIndex,
         *,
         rule: CopyRule | None = None,
         policy: CanonicalPolicy | None = None,
@@ -167,10 +169,11 @@ class DedupEngine:
     ) -> None:
         parameters = index.parameters
         supported = IndexParameters()
+        remedy = index.mismatch_remedy
         for name in ("scheme", "shingle_hash", "normalization", "datasketch_major", "format"):
             if getattr(parameters, name) != getattr(supported, name):
                 raise DedupIndexMismatch(
-                    index.path, name, str(getattr(parameters, name)), str(getattr(supported, name))
+                    index.path, name, str(getattr(parameters, name)), str(getattr(supported, name)), remedy=remedy
                 )
         self.index = index
         stored_rule = CopyRule(
@@ -182,7 +185,9 @@ class DedupEngine:
         )
         for name in ("threshold", "containment", "containment_min_chars", "short_threshold", "min_chars"):
             if rule is not None and getattr(rule, name) != getattr(stored_rule, name):
-                raise DedupIndexMismatch(index.path, name, str(getattr(stored_rule, name)), str(getattr(rule, name)))
+                raise DedupIndexMismatch(
+                    index.path, name, str(getattr(stored_rule, name)), str(getattr(rule, name)), remedy=remedy
+                )
         self.rule = rule or stored_rule
         self.policy = policy or CanonicalPolicy(rule=self.rule)
         self.max_cluster_size = max_cluster_size
@@ -196,12 +201,15 @@ class DedupEngine:
 
     @classmethod
     def open(cls, config: DedupConfig) -> Self:
-        """Open (or create) the index at ``config.index_path`` and build an engine on it.
+        """Open (or create) the index ``config`` names and build an engine on it: the SQLite file
+        at ``config.index_path``, or the Redis index at ``config.index_url``.
 
         Raises:
             DedupIndexMismatch: The index was built with other parameters.
+            DedupIndexError: The index cannot be opened (a Redis server that cannot be reached
+                raises ``redis_index.DedupIndexUnavailable``, the cause chained).
         """
-        index = DedupIndex.open(config.index_path, config.index_parameters())
+        index = open_index(config, config.index_parameters())
         return cls(
             index,
             rule=config.rule(),
@@ -271,11 +279,10 @@ class DedupEngine:
         document, text = item.document, item.text
         loaded = item.sketch
         size = int(item.hashes.size)
-        # Look up before inserting, inside the write transaction: no crawl sharing the index can
-        # commit in between, and the document does not find itself (32 rows to group and skip).
-        self.index.begin()
-        candidates = self.index.candidates(keys, limit=self.max_candidates)
-        doc_id = self.index.insert(
+        # One step for the index: SQLite looks up, then inserts, in one write transaction; Redis
+        # stores and looks up in one script. Either way no other crawl writes in between, so of two
+        # copies added at the same time, the second finds the first.
+        added = self.index.add(
             NewDocument(
                 url=document.url,
                 record_id=document.record_id,
@@ -285,8 +292,10 @@ class DedupEngine:
                 band_keys=keys,
                 sketch=self.sketch.encode(loaded),
                 meta=_metadata(document, text),
-            )
+            ),
+            limit=self.max_candidates,
         )
+        doc_id, candidates = added.doc_id, added.candidates
         if doc_id is None:
             existing = self.index.find_url(document.url)
             if existing is None:  # pragma: no cover - the conflict says it exists
@@ -322,12 +331,12 @@ class DedupEngine:
         for match in matches:
             self.index.add_pair(doc_id, match.id, match.relation, match.jaccard, match.containment)
         joined = self.index.join(doc_id, [m.id for m in matches])
-        outcome = self._decide(joined.cluster_id, doc_id)
+        cluster_id, outcome = self._decide_current(joined.cluster_id, doc_id)
         return outcome.verdict(
             document.url,
             text,
             doc_id,
-            joined.cluster_id,
+            cluster_id,
             matches=tuple(matches),
             new_cluster=joined.created,
             merged=joined.merged,
@@ -346,9 +355,8 @@ class DedupEngine:
                 canonical_url=stored.url,
                 removed=text.removed,
             )
-        decision = self.decide(stored.cluster)
-        outcome = _Outcome.of(decision, decision.verdict(doc_id))
-        return outcome.verdict(stored.url, text, doc_id, stored.cluster, status="revisit")
+        cluster_id, outcome = self._decide_current(stored.cluster, doc_id)
+        return outcome.verdict(stored.url, text, doc_id, cluster_id, status="revisit")
 
     def _written(self) -> None:
         now = time.monotonic()
@@ -364,6 +372,22 @@ class DedupEngine:
         """End the open transaction: what was indexed becomes visible to other processes."""
         self.index.commit()
         self._uncommitted = 0
+
+    def _decide_current(self, cluster_id: int, newcomer: int) -> tuple[int, _Outcome]:
+        """``_decide`` on the newcomer's cluster, followed if another worker merged it meanwhile.
+
+        With a shared Redis index, a cluster can be merged into another between the join and the
+        decision; its members then answer under the new cluster id. SQLite never gets here twice.
+        """
+        for _attempt in range(8):
+            try:
+                return cluster_id, self._decide(cluster_id, newcomer)
+            except KeyError:
+                current = self.index.document(newcomer).cluster
+                if current is None or current == cluster_id:
+                    raise
+                cluster_id = current
+        return cluster_id, self._decide(cluster_id, newcomer)
 
     def _decide(self, cluster_id: int, newcomer: int) -> _Outcome:
         """The newcomer's verdict, re-choosing the cluster's original when that is affordable."""
@@ -399,9 +423,17 @@ class DedupEngine:
         return decision
 
     def decisions(self) -> Iterator[tuple[int, ClusterDecision]]:
-        """Every cluster with its original chosen now, in cluster id order (for reports)."""
+        """Every cluster with its original chosen now, in cluster id order (for reports).
+
+        A cluster merged into another while this runs (a crawl still writing to a shared index) is
+        skipped: its members are reported under the cluster they joined.
+        """
         for cluster_id in self.index.cluster_ids():
-            yield cluster_id, self.decide(cluster_id)
+            try:
+                decision = self.decide(cluster_id)
+            except KeyError:
+                continue
+            yield cluster_id, decision
 
     def _similarity(self, first: Member, second: Member) -> Similarity:
         sketches = {s.id: self.sketch.decode(s.sketch) for s in self.index.sketches([first.id, second.id])}

@@ -67,10 +67,12 @@ from portal_archive.dedup.shingles import HASH_NAME
 __all__ = [
     "FORMAT_VERSION",
     "SIGNATURE_BITS",
+    "Added",
     "ClusterRow",
     "DedupIndex",
     "DedupIndexError",
     "DedupIndexMismatch",
+    "DedupIndexUnavailable",
     "IndexParameters",
     "Joined",
     "NewDocument",
@@ -145,10 +147,14 @@ class DedupIndexError(Exception):
     """The index file cannot be used (missing, corrupt, or not a near-duplicate index)."""
 
 
+class DedupIndexUnavailable(DedupIndexError):
+    """The index's server cannot be reached, or stopped answering (Redis; the cause is chained)."""
+
+
 class DedupIndexMismatch(DedupIndexError):
     """The index was built with other parameters than the ones it is opened with."""
 
-    def __init__(self, path: str, name: str, stored: str, wanted: str) -> None:
+    def __init__(self, path: str, name: str, stored: str, wanted: str, *, remedy: str = "") -> None:
         self.path = path
         self.parameter = name
         self.stored = stored
@@ -158,9 +164,9 @@ class DedupIndexMismatch(DedupIndexError):
             if name == "format"
             else "Signatures, band keys and verified pairs depend on it"
         )
+        remedy = remedy or f"rebuild the index (delete {path} and re-index), or point DEDUP_INDEX_PATH at another file"
         super().__init__(
-            f"{path} was built with {name}={stored}, but this configuration has {name}={wanted}. "
-            f"{what}: rebuild the index (delete {path} and re-index), or point DEDUP_INDEX_PATH at another file."
+            f"{path} was built with {name}={stored}, but this configuration has {name}={wanted}. {what}: {remedy}."
         )
 
 
@@ -267,6 +273,16 @@ class StoredPair:
     relation: str
     jaccard: float
     containment: float
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """The outcome of ``add``: the new document's id and the documents it may be a copy of."""
+
+    doc_id: int | None
+    """None when the URL was already indexed (nothing was written)."""
+    candidates: list[int]
+    """Ids of documents sharing a band key with it (unverified), never its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +427,8 @@ class DedupIndex:
         self._db = connection
         self.parameters = parameters
         self.path = path
+        self.mismatch_remedy = ""
+        """Empty: ``DedupIndexMismatch`` says to rebuild the file or use another one."""
         bands = parameters.bands
         self._candidates_sql = _CANDIDATES_SQL.format(keys=",".join("?" * bands))
         self._insert_bands_sql = _INSERT_BANDS_SQL.format(values=",".join("(?,?)" for _ in range(bands)))
@@ -566,6 +584,16 @@ class DedupIndex:
         if limit is not None and len(rows) > limit:
             rows = sorted(rows, key=lambda row: (-row[1], row[0]))[:limit]
         return [doc for doc, _ in rows]
+
+    def add(self, document: NewDocument, *, limit: int | None = None) -> Added:
+        """Look up a document's candidates, then store it (``candidates``, then ``insert``).
+
+        Both run in one write transaction: no crawl sharing the file can commit in between, and
+        the document does not find itself.
+        """
+        self.begin()
+        candidates = self.candidates(document.band_keys, limit=limit)
+        return Added(self.insert(document), candidates)
 
     def insert(self, document: NewDocument) -> int | None:
         """Store a document, its sketch and its band keys.
