@@ -1,17 +1,24 @@
 """Near-duplicate item pipeline: annotate every article with its syndication verdict; never drop.
 
-Each item's body is indexed in the persistent near-duplicate index (``DEDUP_INDEX_PATH``) and the
-verdict is written to ``item.extra["dedup"]``: ``status`` (``indexed``, ``revisit``, ``too_short``,
-``error``), ``doc_id``, ``cluster_id``, ``role`` (``unique``, ``original``, ``copy``, ``excerpt``,
-``related``), ``canonical_url``, ``similarity`` and ``containment`` to the original, ``matches``,
-``evidence``, ``flags`` and the ``stripped`` attribution lines. Copies are kept: an archive wants
-both the original and where it was republished.
+Each item's body is indexed in the persistent near-duplicate index (the SQLite file
+``DEDUP_INDEX_PATH``, or the Redis server ``DEDUP_INDEX_URL`` shared by crawl workers on several
+machines, docs/dedup-redis.md) and the verdict is written to ``item.extra["dedup"]``: ``status``
+(``indexed``, ``revisit``, ``too_short``, ``error``), ``doc_id``, ``cluster_id``, ``role``
+(``unique``, ``original``, ``copy``, ``excerpt``, ``related``), ``canonical_url``, ``similarity``
+and ``containment`` to the original, ``matches``, ``evidence``, ``flags`` and the ``stripped``
+attribution lines. Copies are kept: an archive wants both the original and where it was
+republished.
 
 Settings: the ``DEDUP_*`` family (``portal_archive.dedup.config.DedupConfig``).
 Stats: ``dedup/indexed``, ``dedup/too_short``, ``dedup/revisits``, ``dedup/errors``, per role
 ``dedup/unique``, ``dedup/originals``, ``dedup/copies``, ``dedup/excerpts``, ``dedup/related``, and
 ``dedup/clusters`` (clusters formed), ``dedup/cluster_merges``, ``dedup/oversized``,
-``dedup/index_documents`` (index size at close).
+``dedup/index_documents`` (index size at close); with a Redis index, ``dedup/redis/round_trips``
+(requests this crawl sent) and ``dedup/redis/unavailable`` (items whose check failed because the
+server could not be reached; they are counted in ``dedup/errors`` too).
+
+An index that is configured but cannot be opened (a mismatch, an unreachable Redis server) stops
+the crawl at start-up with its message: it is never skipped silently.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from portal_archive.dedup import DedupConfig, DedupEngine, Document, Verdict
+from portal_archive.dedup import DedupConfig, DedupEngine, DedupIndexUnavailable, Document, Verdict
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -123,7 +130,7 @@ class NearDuplicatePipeline:
             self.engine = DedupEngine.open(self.config)
             logger.info(
                 "Near-duplicate index %(path)s: %(count)d documents",
-                {"path": self.config.index_path, "count": len(self.engine.index)},
+                {"path": self.config.index_location, "count": len(self.engine.index)},
             )
         return self.engine
 
@@ -134,9 +141,14 @@ class NearDuplicatePipeline:
             self._commit_timer = None
         if self.engine is None:
             return
-        self.stats.set_value("dedup/index_documents", len(self.engine.index))
-        self.engine.close()
-        self.engine = None
+        engine, self.engine = self.engine, None
+        try:
+            self.stats.set_value("dedup/index_documents", len(engine.index))
+        finally:
+            engine.close()
+            round_trips = getattr(engine.index, "round_trips", None)
+            if isinstance(round_trips, int):
+                self.stats.set_value("dedup/redis/round_trips", round_trips)
 
     def process_item(self, item: Any) -> Any:
         """Annotate ``item.extra["dedup"]`` and return the item (never dropped, even on error)."""
@@ -147,6 +159,8 @@ class NearDuplicatePipeline:
         except Exception as exc:  # an index failure must not lose the item: log, count, annotate
             logger.exception("Near-duplicate check failed for %(url)s", {"url": adapter.get("url")})
             self.stats.inc_value("dedup/errors")
+            if isinstance(exc, DedupIndexUnavailable):
+                self.stats.inc_value("dedup/redis/unavailable")
             self._annotate(adapter, {"status": "error", "error": f"{type(exc).__name__}: {exc}"})
             return item
         self._count(verdict)
