@@ -96,6 +96,8 @@ class Context:
     server_cpu: Callable[[], float]
     sample_memory: bool = False
     extra_settings: tuple[str, ...] = ()
+    profile_dir: Path | None = None
+    """With ``--py-spy DIR``: Scrapy variants run under ``py-spy record`` (collapsed stacks in DIR)."""
 
 
 def project_concurrency() -> tuple[int, int]:
@@ -248,6 +250,10 @@ def count_warc_responses(path: Path) -> int:
 
 
 def _scrapy_run(command: list[str], context: Context, out: Path, stats_file: Path, *, project: bool) -> Run:
+    if context.profile_dir is not None:
+        context.profile_dir.mkdir(parents=True, exist_ok=True)
+        stacks = context.profile_dir / f"{out.name.rsplit('-', 1)[0]}.txt"
+        command = [str(VENV_BIN / "py-spy"), "record", "-r", "250", "-f", "raw", "-o", str(stacks), "--", *command]
     run = run_child(
         command, cwd=ROOT if project else out, env=_scrapy_env(project), context=context, log=out / "crawl.log", out=out
     )
@@ -502,6 +508,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra Scrapy setting for every Scrapy variant (e.g. to measure one component)",
     )
+    parser.add_argument(
+        "--py-spy",
+        dest="py_spy",
+        type=Path,
+        metavar="DIR",
+        help="record each Scrapy variant with py-spy (collapsed stacks in DIR; CPU figures include py-spy)",
+    )
     parser.add_argument("--section", help="name of the JSON section (default: the mode)")
     parser.add_argument("--output", type=Path, default=RESULTS / "crawl.json")
     args = parser.parse_args(argv)
@@ -544,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
                 server_cpu=server.cpu_seconds,
                 sample_memory=args.memory,
                 extra_settings=tuple(args.settings),
+                profile_dir=args.py_spy.resolve() if args.py_spy else None,
             )
             print(
                 f"server: {server.name} at {server.base_url}"
