@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     add_replay_commands(sub)  # index, replay, wacz, show
-    from portal_archive.report.command import add_report_command
+    from portal_archive.report.command import add_export_command, add_report_command
 
     add_report_command(sub)  # dedup-report
+    add_export_command(sub)  # dedup-export
     from portal_archive.crawl_commands import add_crawl_commands
 
     add_crawl_commands(sub)  # crawl, recover

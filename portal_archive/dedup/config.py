@@ -33,7 +33,7 @@ from portal_archive.dedup.verify import CopyRule
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-__all__ = ["INDEX_URL_SCHEMES", "REDIS_PREFIX", "DedupConfig", "DedupSettingsError", "redact_url"]
+__all__ = ["INDEX_URL_SCHEMES", "REDIS_PREFIX", "DedupConfig", "DedupSettingsError", "is_index_url", "redact_url"]
 
 INDEX_URL_SCHEMES: Final = ("redis", "rediss", "unix")
 """``DEDUP_INDEX_URL`` schemes, all served by the Redis index (TCP, TLS, a local socket)."""
@@ -65,13 +65,18 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
+def is_index_url(text: str) -> bool:
+    """Whether ``text`` names a Redis index (``redis://``, ``rediss://``, ``unix://``) rather than a file."""
+    scheme, separator, _ = text.strip().partition("://")
+    return bool(separator) and scheme.lower() in INDEX_URL_SCHEMES
+
+
 def _index_url(value: Any, key: str) -> str:
     """``""`` or a URL whose scheme the Redis index serves; anything else names ``key``."""
     url = str(value or "").strip()
     if not url:
         return ""
-    scheme = url.partition("://")[0].lower() if "://" in url else ""
-    if scheme not in INDEX_URL_SCHEMES:
+    if not is_index_url(url):
         raise DedupSettingsError(
             f"{key} must be empty (the SQLite index at DEDUP_INDEX_PATH) or a redis://, rediss:// or unix:// URL, "
             f"got {redact_url(url)!r}"

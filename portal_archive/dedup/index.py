@@ -636,6 +636,40 @@ class DedupIndex:
         self._db.execute(self._insert_bands_sql, values)
         return doc_id
 
+    def restore(self, document: StoredDocument, sketch: bytes, signature: bytes | None = None) -> None:
+        """Store a document of another index under its own id and cluster (``dedup-export``).
+
+        Its band keys follow with ``restore_bands``; writes are grouped until ``commit``.
+        """
+        meta = dict(document.meta)
+        filename = meta.pop(_WARC_FILENAME, None)
+        offset = meta.pop(_WARC_OFFSET, None)
+        self.begin()
+        self._db.execute(
+            "INSERT INTO documents (id, url_key, url, record_id, chars, shingles, cluster, warc_file, warc_offset, "
+            "meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                document.id,
+                _url_key(document.url),
+                document.url,
+                _encode_record_id(document.record_id),
+                document.chars,
+                document.shingles,
+                document.cluster,
+                self._warc_file_id(str(filename)) if filename else None,
+                offset,
+                _encode_meta(meta),
+            ),
+        )
+        self._db.execute(
+            "INSERT INTO sketches (id, sketch, signature) VALUES (?, ?, ?)", (document.id, sketch, signature)
+        )
+
+    def restore_bands(self, rows: Sequence[tuple[int, int]]) -> None:
+        """Store ``(packed band key, document id)`` rows of another index (``dedup-export``)."""
+        self.begin()
+        self._db.executemany("INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", rows)
+
     def sketches(self, ids: Sequence[int]) -> list[StoredSketch]:
         """Verification data (URL, lengths, sketch blob) of documents, in the order of ``ids``.
 

@@ -6,7 +6,8 @@ path), and the report takes the engine's final decisions: an original that arriv
 copies is the original here, unlike in the crawl-time verdicts. Beside that index a small table
 keeps, per document, its capture time and where its text can be read again (for the HTML view).
 
-From an index, the decisions are taken again on the stored sketches without writing to the file.
+From an index (a ``dedup.sqlite`` file, or a Redis index given by its URL), the decisions are taken
+again on the stored sketches without writing to the index.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from portal_archive.dedup import (
     DedupIndexError,
     DedupIndexMismatch,
 )
+from portal_archive.dedup.backend import NearDuplicateIndex, open_index
 from portal_archive.dedup.canonical import domain_of
+from portal_archive.dedup.config import is_index_url
 from portal_archive.dedup.index import StoredDocument
 from portal_archive.replay.folder import ArchiveFolderError, inside
 from portal_archive.replay.index import default_index_path, lookup
@@ -411,7 +414,7 @@ def _ledger_text(ledger: _Ledger, member: MemberReport) -> TextLocation | None:
 
 
 def build_from_index(
-    path: Path,
+    path: Path | str,
     config: DedupConfig,
     options: ReportOptions,
     *,
@@ -421,18 +424,27 @@ def build_from_index(
     """The report of a crawl's persistent index, the originals chosen again, nothing written to it.
 
     Args:
-        path: The index (``dedup.sqlite``).
+        path: The index: a ``dedup.sqlite`` file, or the URL of a Redis index (``redis://…``; its
+            key prefix is ``config.redis_prefix``).
         config: ``DEDUP_*`` settings: the canonical policy (domains, tolerance) and cluster limits;
             the copy rule and the sketches come from the index itself.
         warc_dir: The folder the index's WARC file names are relative to (default: the index's
-            folder), for capture times, replay links and texts.
+            folder, or the current folder for a Redis index), for capture times, replay links and
+            texts.
 
     Raises:
-        ReportInputError: No index at ``path``, or not a near-duplicate index.
+        ReportInputError: No index at ``path``, not a near-duplicate index, or a Redis server that
+            cannot be reached.
     """
     hint = " Or report from the WARC files: --from warc."
+    remote = isinstance(path, str) and is_index_url(path)
+    index: NearDuplicateIndex
     try:
-        index = _ReportIndex.open(path, None)
+        if remote:
+            shared = dataclasses.replace(config, index_url=str(path), index_url_setting="--index")
+            index = open_index(shared, None, read_only=True)
+        else:
+            index = _ReportIndex.open(Path(path), None)
     except DedupIndexMismatch as exc:
         raise ReportInputError(f"{exc}{hint}") from exc
     except DedupIndexError as exc:
@@ -443,7 +455,7 @@ def build_from_index(
         index.close()
         raise ReportInputError(f"{exc}{hint}") from exc
     engine.policy = dataclasses.replace(config.canonical_policy(), rule=engine.rule)
-    folder = warc_dir if warc_dir is not None else path.parent
+    folder = warc_dir if warc_dir is not None else Path() if remote else Path(path).parent
     reader = reader or PageReader()
     captures = _CaptureIndex(folder)
     try:
@@ -474,7 +486,7 @@ def build_from_index(
             totals=Totals(pages_read=None, articles=total, indexed=total),
             counts=counts,
             clusters=clusters,
-            inputs=[InputReport(path=str(path), kind="index", articles=total)],
+            inputs=[InputReport(path=index.path if remote else str(path), kind="index", articles=total)],
             texts=texts,
         )
     finally:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from portal_archive.dedup import DedupConfig
     from portal_archive.report.model import Report
 
-__all__ = ["add_report_command", "run_report"]
+__all__ = ["add_export_command", "add_report_command", "run_export", "run_report"]
 
 FORMATS: Final = ("table", "json", "csv", "html")
 INDEX_NAME: Final = "dedup.sqlite"
@@ -50,7 +50,12 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         help="WARC files (.warc, .warc.gz) or folders of them (default: the project's WARC_DIR); a folder "
         "holding dedup.sqlite is reported from that index unless --from warc",
     )
-    report.add_argument("--index", metavar="PATH", help="report from this near-duplicate index (dedup.sqlite)")
+    report.add_argument(
+        "--index",
+        metavar="PATH|URL",
+        help="report from this near-duplicate index: a dedup.sqlite file, or a Redis index (redis://HOST:PORT/DB, "
+        "rediss://…, unix://…; keys under DEDUP_REDIS_PREFIX)",
+    )
     report.add_argument(
         "--from",
         dest="source",
@@ -77,10 +82,65 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     report.set_defaults(func=run_report)
 
 
+def add_export_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``dedup-export`` on the ``portal-archive`` parser."""
+    export = sub.add_parser(
+        "dedup-export",
+        help="copy a Redis near-duplicate index into a dedup.sqlite file, for archiving beside the WARCs",
+        description=(
+            "Copy every document, sketch, band key, verified pair, cluster and stored original of a Redis "
+            "near-duplicate index into a new SQLite index file that dedup-report --index and single-machine "
+            "crawls read. Copy an index no crawl is writing to."
+        ),
+    )
+    export.add_argument("--from", dest="source", required=True, metavar="URL", help="redis://, rediss:// or unix://")
+    export.add_argument("--to", dest="target", required=True, metavar="FILE", help="the SQLite file to create")
+    export.add_argument("--prefix", metavar="PREFIX", help="key prefix of the index (default: DEDUP_REDIS_PREFIX)")
+    export.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """The ``dedup-export`` handler: 0 ok, 1 the index cannot be read or the file written, 2 usage."""
+    import dataclasses
+
+    from portal_archive.dedup import DedupIndexError
+    from portal_archive.dedup.config import is_index_url
+
+    command = "portal-archive dedup-export"
+    if not is_index_url(args.source):
+        print(f"{command}: --from must be a redis://, rediss:// or unix:// URL", file=sys.stderr)
+        return 2
+    try:
+        config = _config(argparse.Namespace(threshold=None, min_chars=None))
+    except UsageError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
+    config = dataclasses.replace(
+        config, index_url=args.source, index_url_setting="--from", redis_prefix=args.prefix or config.redis_prefix
+    )
+    from portal_archive.dedup.export import export_to_sqlite
+    from portal_archive.dedup.redis_index import open_from_config
+
+    try:
+        with open_from_config(config, None, True) as index:
+            summary = export_to_sqlite(index, Path(args.target))
+    except (DedupIndexError, OSError) as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{summary.documents} documents, {summary.band_entries} band entries, {summary.pairs} pairs, "
+        f"{summary.clusters} clusters written to {summary.path}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 @dataclass
 class _Inputs:
     warcs: list[Path] = field(default_factory=list)
     index: Path | None = None
+    index_url: str | None = None
+    """A Redis index (``--index redis://…``)."""
     problems: list[tuple[str, str]] = field(default_factory=list)
     """``(path, what is wrong)`` of inputs that are not even files."""
     protected: list[Path] = field(default_factory=list)
@@ -125,6 +185,16 @@ def _resolve_inputs(args: argparse.Namespace) -> _Inputs:
             raise UsageError("--index and --from warc contradict each other")
         if given and args.inputs:
             raise UsageError("give either --index or WARC files/folders, not both")
+        from portal_archive.dedup.config import is_index_url
+
+        if is_index_url(args.index):
+            if _wants_warcs(args):
+                raise UsageError(
+                    "--threshold, --min-chars and --no-metadata need WARC input (a fresh index); "
+                    "an existing index keeps the thresholds it was built with: use --from warc"
+                )
+            found.index_url = args.index.strip()
+            return found
         found.index = Path(args.index)
     elif args.source == "index" or (
         args.source == "auto" and len(given) == 1 and folders_with_index == given and not _wants_warcs(args)
@@ -242,6 +312,10 @@ def _report(args: argparse.Namespace, inputs: _Inputs, config: DedupConfig) -> R
         replay_url=_replay_prefix(args.replay_url),
         texts=max(args.html_diffs, 0) if args.format == "html" else 0,
     )
+    if inputs.index_url is not None:
+        from portal_archive.replay.commands import default_archive_dir
+
+        return build_from_index(inputs.index_url, config, options, warc_dir=default_archive_dir())
     if inputs.index is not None:
         return build_from_index(inputs.index, config, options)
     total = sum(path.stat().st_size for path in inputs.warcs if path.is_file())
