@@ -394,3 +394,17 @@ def test_open_index_picks_the_backend_from_the_url(tmp_path: Path, redis_url: st
         assert isinstance(index, RedisDedupIndex)
     with open_index(config, None, read_only=True) as index, pytest.raises(DedupIndexError, match="read-only"):
         index.join(1, [2])
+
+
+def test_a_server_that_evicts_keys_is_warned_about(redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    client = redis.Redis.from_url(redis_url)
+    previous = client.config_get("maxmemory-policy")["maxmemory-policy"]
+    client.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        with caplog.at_level("WARNING"), RedisDedupIndex.open(redis_url, IndexParameters()):
+            pass
+    finally:
+        client.config_set("maxmemory-policy", previous)
+        client.close()
+    assert "maxmemory-policy allkeys-lru" in caplog.text
+    assert "noeviction" in caplog.text

@@ -21,6 +21,7 @@ time did.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import struct
 from collections import Counter
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from portal_archive.dedup.config import DedupConfig
 
 __all__ = ["REDIS_FORMAT", "DedupIndexUnavailable", "RedisDedupIndex", "open_from_config"]
+
+logger = logging.getLogger(__name__)
 
 REDIS_FORMAT: Final = 1
 """Version of the key layout, stored as ``redis_format`` and checked on open."""
@@ -282,6 +285,14 @@ class RedisDedupIndex:
             raise DedupIndexError(f"{setting}={redact_url(url)} is not a usable Redis URL: {exc}") from exc
         try:
             client.ping()
+            policy = str(client.info("memory").get("maxmemory_policy", "noeviction"))
+            if policy.startswith("allkeys"):
+                # Evicted band or record keys would make copies go unnoticed, silently.
+                logger.warning(
+                    "Redis near-duplicate index at %(index)s: the server evicts keys (maxmemory-policy %(policy)s); "
+                    "set maxmemory-policy noeviction, or copies can go unnoticed",
+                    {"index": shown, "policy": policy},
+                )
             wanted = parameters.stored() if parameters is not None else None
             fields: list[str | int | float | bytes] = [prefix]
             if wanted is not None and not read_only:
