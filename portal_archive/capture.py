@@ -125,6 +125,7 @@ class WarcCaptureExtension:
             gzip_level=config.gzip_level,
             warcinfo=warcinfo_fields(settings, config, spider_name),
             revisit_min_size=config.revisit_min_size,
+            host=config.host or None,
         )
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before extensions
         extension = cls(writer, crawler.stats)

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from portal_archive.crawl_commands import add_crawl_commands
 
     add_crawl_commands(sub)  # crawl, recover
+    from portal_archive.distributed.commands import add_dist_commands
+
+    add_dist_commands(sub)  # dist seed|worker|status
 
     extract = sub.add_parser("extract", help="extract the article from a saved HTML page: body text or JSON")
     extract.add_argument("file", help="HTML file, or - for standard input")

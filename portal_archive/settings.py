@@ -93,6 +93,13 @@ DEDUP_INDEX_PATH = ""  # empty: WARC_DIR/dedup.sqlite
 # DEDUP_COMMIT_INTERVAL=1.0, saves about 10 % of a crawl's CPU in bench/crawl.py.)
 DEDUP_COMMIT_EVERY = 1
 
+# --- DISTRIBUTED_*: workers sharing one frontier on Redis (portal_archive.distributed) -----------
+# Empty: one machine, Scrapy's own scheduler. A redis:// URL puts any portal spider on the shared
+# frontier (scrapy-redis with a queue that loses nothing when a worker dies; docs/distributed.md),
+# turns incremental crawling off, and shares the near-duplicate index there too.
+DISTRIBUTED_REDIS_URL = ""
+ADDONS = {"portal_archive.distributed.addon.DistributedAddon": 0}
+
 # --- Run summary (portal_archive.runstats) -------------------------------------------------------
 RUN_STATS_FILE = ""
 
@@ -104,6 +111,8 @@ INCREMENTAL_STATE_PATH = ""  # empty: WARC_DIR/crawlstate.sqlite
 SPIDER_MIDDLEWARES = {
     # Flags items of new and changed pages; skips items of known, unchanged ones.
     "portal_archive.incremental.IncrementalSpiderMiddleware": 950,
+    # Distributed crawls start from the shared frontier, not from each worker's start requests.
+    "portal_archive.distributed.start.DistributedStartMiddleware": 960,
 }
 # Orphan .open files of crawls that died are recovered when the next crawl opens.
 RECOVER_ENABLED = True

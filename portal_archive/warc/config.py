@@ -33,6 +33,9 @@ class WarcConfig:
     is_part_of: str = ""
     description: str = ""
     revisit_min_size: int = 1
+    host: str = ""
+    """The crawl-host part of file names (Annex C); empty: this machine's name. A distributed
+    crawl puts its worker id here (``DISTRIBUTED_WORKER_ID``), so every worker's files are its own."""
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -48,6 +51,7 @@ class WarcConfig:
             is_part_of=str(settings.get("WARC_IS_PART_OF") or defaults.is_part_of),
             description=str(settings.get("WARC_DESCRIPTION") or defaults.description),
             revisit_min_size=settings.getint("WARC_REVISIT_MIN_SIZE", defaults.revisit_min_size),
+            host=str(settings.get("WARC_HOST") or defaults.host),
         )
         config.validate()
         return config
@@ -61,6 +65,10 @@ class WarcConfig:
         if self.prefix and not _PREFIX_RE.match(self.prefix):
             raise WarcSettingsError(
                 f"WARC_PREFIX must be 1-64 characters of letters, digits, '.', '_' or '-', got {self.prefix!r}"
+            )
+        if self.host and not _PREFIX_RE.match(self.host):
+            raise WarcSettingsError(
+                f"WARC_HOST must be 1-64 characters of letters, digits, '.', '_' or '-', got {self.host!r}"
             )
         if self.revisit_min_size < 0:
             raise WarcSettingsError(f"WARC_REVISIT_MIN_SIZE must be >= 0, got {self.revisit_min_size}")

@@ -172,6 +172,11 @@ class RotatingWarcWriter:
         self.finished_files.append(final)
         return final
 
+    def flush(self) -> None:
+        """Hand every record written so far to the OS (no fsync): a killed process loses none of them."""
+        if self._file is not None:
+            self._file.flush()
+
     def _rotate_if_full(self) -> None:
         if self._file is not None and self._file.tell() >= self.max_size:
             self.close()
