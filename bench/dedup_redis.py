@@ -420,6 +420,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--joins", type=int, default=2000, help="cluster joins timed per method")
     parser.add_argument("--truth", action="store_true", help="compute the exact copy pairs for precision and recall")
     parser.add_argument("--redis-url", help="an empty Redis database to use (default: a private redis-server)")
+    parser.add_argument(
+        "--paths",
+        default="sqlite,redis,workers,datasketch,joins",
+        help="comma-separated subset of sqlite,redis,workers,datasketch,joins (the others need sqlite for "
+        "their same-as-SQLite check)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -441,27 +447,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             with DedupEngine.open(DedupConfig(index_url=url, redis_prefix="warmup:")) as engine:
                 engine.add_many(documents[:50])
             client.flushdb()
-            sqlite, verdicts, reference = run_sqlite(documents, args.batch, work)
-            print(_line(sqlite))
-            single = run_redis(documents, args.batch, client, url, reference, verdicts)
-            print(_line(single))
-            parallel = run_workers(documents, args.batch, args.workers, client, url, reference, work)
-            print(_line(parallel))
-            sample = documents[: args.datasketch_docs] if args.datasketch_docs else documents
-            if len(sample) == len(documents):
-                ds = run_datasketch(sample, args.batch, client, url, reference)
-            else:
-                ds = run_datasketch(sample, args.batch, client, url, (set(), {}))
-                ds.same_as_sqlite = None
-            print(_line(ds))
-            joins = time_joins(client, url, args.joins)
+            wanted = set(args.paths.split(","))
+            paths: list[PathResult] = []
+            verdicts: list[Any] = []
+            reference: tuple[Any, Any] = (None, None)
+            if "sqlite" in wanted:
+                sqlite, verdicts, reference = run_sqlite(documents, args.batch, work)
+                paths.append(sqlite)
+            if "redis" in wanted:
+                paths.append(run_redis(documents, args.batch, client, url, reference, verdicts))
+            if "workers" in wanted:
+                paths.append(run_workers(documents, args.batch, args.workers, client, url, reference, work))
+            if "datasketch" in wanted:
+                sample = documents[: args.datasketch_docs] if args.datasketch_docs else documents
+                paths.append(run_datasketch(sample, args.batch, client, url, reference))
+            for path in paths:
+                if reference == (None, None) or path.documents != len(documents):
+                    path.same_as_sqlite = None
+                print(_line(path))
+            joins = time_joins(client, url, args.joins) if "joins" in wanted else None
             client.flushdb()
         finally:
             client.close()
             if server is not None:
                 server.__exit__(None, None, None)
     quality = None
-    if args.truth:
+    if args.truth and reference[0] is not None:
         truth = dedup_bench.exact_truth([d.text for d in corpus.documents], DedupConfig().rule(), 5)
         position = {d.url: d.index for d in corpus.documents}
         found = {tuple(sorted((position[a], position[b]))) for a, b in reference[0]}
@@ -476,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load_average": os.getloadavg(),
         },
         "corpus": {"documents": len(documents), "articles": len(articles), "seed": args.seed, "batch": args.batch},
-        "paths": {p.name: p.figures() for p in (sqlite, single, parallel, ds)},
+        "paths": {p.name: p.figures() for p in paths},
         "joins": joins,
         "pairs_vs_exact_truth": quality,
     }
@@ -512,15 +523,18 @@ def _print(result: dict[str, Any]) -> None:
     families = ("bands", "urls", "records", "sketches", "clusters", "pairs")
     print(f"{'bytes per document':20s} " + " ".join(f"{f:>9s}" for f in families))
     for name in ("redis", "datasketch"):
-        parts = result["paths"][name]["bytes_per_doc_by_family"]
-        print(f"{name:20s} " + " ".join(f"{parts.get(f, 0):9.0f}" for f in families))
-    growth = ", ".join(f"{n}: {b:.0f}" for n, b in result["paths"]["redis"]["bytes_as_it_grows"])
-    print(f"redis bytes/doc as the index grows: {growth}")
+        if name in result["paths"]:
+            parts = result["paths"][name]["bytes_per_doc_by_family"]
+            print(f"{name:20s} " + " ".join(f"{parts.get(f, 0):9.0f}" for f in families))
+    if "redis" in result["paths"]:
+        growth = ", ".join(f"{n}: {b:.0f}" for n, b in result["paths"]["redis"]["bytes_as_it_grows"])
+        print(f"redis bytes/doc as the index grows: {growth}")
     joins = result["joins"]
-    print(
-        f"cluster join: Lua script {joins['lua_script_us_median']:.0f} µs, "
-        f"lock + read-modify-write {joins['locked_rmw_us_median']:.0f} µs (median of {joins['joins']})"
-    )
+    if joins:
+        print(
+            f"cluster join: Lua script {joins['lua_script_us_median']:.0f} µs, "
+            f"lock + read-modify-write {joins['locked_rmw_us_median']:.0f} µs (median of {joins['joins']})"
+        )
     if result["pairs_vs_exact_truth"]:
         q = result["pairs_vs_exact_truth"]
         print(f"pairs vs exact truth: P {q['precision']:.4f} R {q['recall']:.4f}")
