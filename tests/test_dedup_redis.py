@@ -408,3 +408,20 @@ def test_a_server_that_evicts_keys_is_warned_about(redis_url: str, caplog: pytes
         client.close()
     assert "maxmemory-policy allkeys-lru" in caplog.text
     assert "noeviction" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"verify": "exact"}, {"signature_bits": 16}, {"sketch_bins": 512, "sketch_bits": 4}], ids=str
+)
+def test_other_sketches_and_stored_signatures_match_sqlite(
+    tmp_path: Path, redis_url: str, overrides: dict[str, Any]
+) -> None:
+    results = []
+    for config in configs(tmp_path, redis_url, **overrides):
+        with DedupEngine.open(config) as engine:
+            verdicts = [verdict.as_dict() for verdict in engine.add_many(TEXTS)]
+            signatures = (
+                [engine.index.signature(doc_id).tolist() for doc_id in (1, 2, 3)] if config.signature_bits else []
+            )
+            results.append((verdicts, snapshot(engine), engine.index.sketches([1, 2, 3, 4]), signatures))
+    assert results[1] == results[0]
