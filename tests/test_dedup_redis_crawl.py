@@ -108,3 +108,17 @@ def test_the_redis_index_is_exported_into_a_file_that_reads_the_same(
         assert copy.sketches(list(range(1, len(copy) + 1))) == source.sketches(list(range(1, len(source) + 1)))
         band_rows = copy._db.execute("SELECT count(*) FROM bands").fetchone()[0]
         assert band_rows == len(copy) * copy.parameters.bands
+
+
+def test_a_crawl_whose_redis_index_cannot_be_reached_fails_at_start(tmp_path: Path) -> None:
+    from portal_archive.demo_run import run_crawls
+    from tests.redis_server import RedisServer
+
+    with RedisServer(tmp_path / "gone") as server:
+        port = server.port
+    url = f"redis://:s3cret@127.0.0.1:{port}/0"
+    (result,) = run_crawls({"infoq": "http://127.0.0.1:9/"}, tmp_path / "archive", "INFO", {"DEDUP_INDEX_URL": url})
+    assert result.returncode != 0
+    assert "DedupIndexUnavailable: cannot reach the Redis near-duplicate index" in result.log_tail
+    assert "s3cret" not in result.log_tail
+    assert not result.stats.get("downloader/request_count")
