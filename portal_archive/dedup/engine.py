@@ -355,7 +355,7 @@ class DedupEngine:
                 canonical_url=stored.url,
                 removed=text.removed,
             )
-        cluster_id, outcome = self._decide_current(stored.cluster, doc_id)
+        cluster_id, outcome = self._decide_current(stored.cluster, doc_id, full=True)
         return outcome.verdict(stored.url, text, doc_id, cluster_id, status="revisit")
 
     def _written(self) -> None:
@@ -373,14 +373,18 @@ class DedupEngine:
         self.index.commit()
         self._uncommitted = 0
 
-    def _decide_current(self, cluster_id: int, newcomer: int) -> tuple[int, _Outcome]:
-        """``_decide`` on the newcomer's cluster, followed if another worker merged it meanwhile.
+    def _decide_current(self, cluster_id: int, newcomer: int, *, full: bool = False) -> tuple[int, _Outcome]:
+        """``_decide`` (``decide`` when ``full``) on the newcomer's cluster, followed to the cluster
+        it is in now if another worker merged it meanwhile.
 
         With a shared Redis index, a cluster can be merged into another between the join and the
         decision; its members then answer under the new cluster id. SQLite never gets here twice.
         """
         for _attempt in range(8):
             try:
+                if full:
+                    decision = self.decide(cluster_id)
+                    return cluster_id, _Outcome.of(decision, decision.verdict(newcomer))
                 return cluster_id, self._decide(cluster_id, newcomer)
             except KeyError:
                 current = self.index.document(newcomer).cluster
