@@ -1,0 +1,18 @@
+"""An item pipeline for tests that holds each article a moment, like a slow database would.
+
+While it waits, the article's response is archived but the request is not done: a worker killed
+then must leave the request for another worker, which fetches it again as a revisit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+LINGER_SECONDS = 0.4
+
+
+class LingeringPipeline:
+    async def process_item(self, item: Any) -> Any:
+        await asyncio.sleep(LINGER_SECONDS)
+        return item
