@@ -80,7 +80,7 @@ class IncrementalConfig:
 
     enabled: bool = True
     state_path: Path = Path("archive") / DEFAULT_STATE_NAME
-    payload_cache: int = 10_000
+    payload_cache: int = 2_000
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
