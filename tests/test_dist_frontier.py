@@ -66,9 +66,9 @@ def test_a_popped_request_is_in_flight_until_acknowledged(client: Redis) -> None
     (entry,) = a.pop()
     assert client.hkeys(f"{BASE}:inflight:a") == [entry.id.encode()]
     assert a.pending().total == 1 and a.pending().in_flight == 1
-    assert a.ack([entry.id]) == 0
+    assert a.ack([entry]) == 0
     assert a.pending().total == 0
-    assert not client.exists(f"{BASE}:requests") and not client.exists(f"{BASE}:inflight:a")
+    assert not client.exists(f"{BASE}:queue") and not client.exists(f"{BASE}:inflight:a")
     assert client.hget(f"{BASE}:acked", "a") == b"1"
     assert client.sismember(f"{BASE}:seen", FP1)  # still seen: done means done
 
@@ -95,7 +95,7 @@ def test_an_ack_from_a_worker_taken_for_dead_removes_the_requeued_entry(client: 
     (entry,) = slow.pop()
     time.sleep(0.4)
     assert other.reclaim_dead() == (1, ["slow"])
-    assert slow.ack([entry.id]) == 1  # it was done after all: nobody fetches it again
+    assert slow.ack([entry]) == 1  # it was done after all: nobody fetches it again
     assert other.pop() == [] and other.pending().total == 0
 
 
@@ -112,7 +112,7 @@ def test_the_first_archived_record_is_kept_and_travels_with_the_entry(client: Re
     survivor.reclaim_dead()
     (again,) = survivor.pop()
     assert again.archived == first
-    survivor.ack([again.id])
+    survivor.ack([again])
     assert not client.exists(f"{BASE}:archived")
 
 
@@ -156,7 +156,7 @@ def test_a_start_url_is_filtered_once_and_stays_its_entrys(client: Redis) -> Non
     assert a.start_seen(first.id, FP1)
     assert a.start_seen(first.id, FP1)  # taken again after a crash: still new for this entry
     assert not a.start_seen(second.id, FP1)  # the same URL seeded twice
-    a.ack([first.id, second.id])
+    a.ack([first, second])
     assert not client.exists(f"{BASE}:startfp")
 
 
@@ -175,7 +175,7 @@ def test_status_and_frontier_names(client: Redis) -> None:
     a = worker(client, "a")
     a.push([(FP1, 0, b"1"), (FP2, 0, b"2")])
     (entry,) = a.pop()
-    a.ack([entry.id])
+    a.ack([entry])
     a.pop()
     Frontier(client, "portal-archive:crawl:infoq").push_start([b"http://infoq.test/"])
     status = a.status()

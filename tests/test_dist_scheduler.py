@@ -315,3 +315,13 @@ def test_scrapys_engine_still_has_what_the_hooks_use() -> None:
 
     assert "enqueue_scrape" in vars(Scraper)
     assert "nextcall" in inspect.signature(engine._Slot.__init__).parameters
+
+
+def test_requests_redis_holds_here_but_this_process_does_not_know_go_back(make: Any, client: Redis) -> None:
+    scheduler, crawler, _ = make()
+    scheduler.enqueue_request(Request("http://portal.test/"))
+    scheduler.frontier.pop()  # as a Redis restored from an older append-only file would have it
+    with pytest.raises(DontCloseSpider):
+        scheduler._spider_idle()  # the request is queued again, so there is work
+    assert crawler.stats.get_value("dist/requeued_orphans") == 1
+    assert in_flight(client) == 0 and client.zcard(f"{BASE}:queue") == 1

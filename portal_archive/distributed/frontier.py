@@ -19,9 +19,9 @@ Layout, for ``BASE = PREFIX:SPIDER`` (one frontier per spider):
 ====================== ======= ===================================================================
 key                    type    content
 ====================== ======= ===================================================================
-``BASE:queue``         zset    entry id, score ``-priority`` (ties: ids in order, FIFO)
-``BASE:requests``      hash    entry id -> serialized request (``codec``) or start-URL data
-``BASE:inflight:W``    hash    entry id -> score, for worker ``W``
+``BASE:queue``         zset    entry id (12 digits) + serialized request (``codec``) or start-URL
+                               data; score ``-priority`` (ties: in id order, FIFO)
+``BASE:inflight:W``    hash    entry id -> score, a space, and the queue member, for worker ``W``
 ``BASE:archived``      hash    entry id -> JSON of the WARC record already written for it
 ``BASE:startfp``       hash    entry id -> fingerprint, for start URLs (checked when popped)
 ``BASE:seen``          set     request fingerprints (20 bytes, Scrapy's fingerprinter)
@@ -57,8 +57,7 @@ for i = 2, #ARGV, 3 do
   local fp, score, payload = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if fp == '' or redis.call('SADD', base .. ':seen', fp) == 1 then
     local id = string.format('%012d', redis.call('INCR', base .. ':seq'))
-    redis.call('HSET', base .. ':requests', id, payload)
-    redis.call('ZADD', base .. ':queue', score, id)
+    redis.call('ZADD', base .. ':queue', score, id .. payload)
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
@@ -75,14 +74,12 @@ local out = {}
 for _ = 1, count do
   local popped = redis.call('ZPOPMIN', base .. ':queue')
   if #popped == 0 then break end
-  local id, score = popped[1], popped[2]
-  local payload = redis.call('HGET', base .. ':requests', id)
-  if payload then
-    redis.call('HSET', base .. ':inflight:' .. worker, id, score)
-    out[#out + 1] = id
-    out[#out + 1] = payload
-    out[#out + 1] = redis.call('HGET', base .. ':archived', id) or ''
-  end
+  local member, score = popped[1], popped[2]
+  local id = string.sub(member, 1, 12)
+  redis.call('HSET', base .. ':inflight:' .. worker, id, score .. ' ' .. member)
+  out[#out + 1] = id
+  out[#out + 1] = string.sub(member, 13)
+  out[#out + 1] = redis.call('HGET', base .. ':archived', id) or ''
 end
 return out
 """
@@ -91,13 +88,13 @@ _ACK: Final = """
 local base, worker = ARGV[1], ARGV[2]
 local lost = 0
 for i = 3, #ARGV do
-  local id = ARGV[i]
+  local member = ARGV[i]
+  local id = string.sub(member, 1, 12)
   if redis.call('HDEL', base .. ':inflight:' .. worker, id) == 0 then
     -- taken back while this worker looked dead: done now, so out of the queue again
     lost = lost + 1
-    redis.call('ZREM', base .. ':queue', id)
+    redis.call('ZREM', base .. ':queue', member)
   end
-  redis.call('HDEL', base .. ':requests', id)
   redis.call('HDEL', base .. ':archived', id)
   redis.call('HDEL', base .. ':startfp', id)
 end
@@ -123,8 +120,10 @@ _REQUEUE: Final = """
 local function requeue(base, worker)
   local key = base .. ':inflight:' .. worker
   local entries = redis.call('HGETALL', key)
-  for i = 1, #entries, 2 do
-    redis.call('ZADD', base .. ':queue', entries[i + 1], entries[i])
+  for i = 2, #entries, 2 do
+    local value = entries[i]
+    local space = string.find(value, ' ', 1, true)
+    redis.call('ZADD', base .. ':queue', string.sub(value, 1, space - 1), string.sub(value, space + 1))
   end
   redis.call('DEL', key)
   return #entries / 2
@@ -149,6 +148,13 @@ local moved = requeue(base, worker)
 redis.call('DEL', base .. ':alive:' .. worker)
 redis.call('HDEL', base .. ':workers', worker)
 return moved
+"""
+)
+
+_REQUEUE_OWN: Final = (
+    _REQUEUE
+    + """
+return requeue(ARGV[1], ARGV[2])
 """
 )
 
@@ -185,8 +191,7 @@ for _, item in ipairs(items) do
   local ok, data = pcall(cjson.decode, item)
   if ok and type(data) == 'table' and tonumber(data['priority']) then score = -tonumber(data['priority']) end
   local id = string.format('%012d', redis.call('INCR', base .. ':seq'))
-  redis.call('HSET', base .. ':requests', id, item)
-  redis.call('ZADD', base .. ':queue', score, id)
+  redis.call('ZADD', base .. ':queue', score, id .. item)
 end
 return #items
 """
@@ -213,6 +218,11 @@ class Entry:
     id: str
     payload: bytes
     archived: bytes = b""
+
+    @property
+    def member(self) -> bytes:
+        """The entry as the queue holds it: id, then payload."""
+        return self.id.encode("ascii") + self.payload
 
 
 @dataclass(frozen=True)
@@ -287,6 +297,7 @@ class Frontier:
         self._start_seen = register(_START_SEEN)
         self._claim = register(_CLAIM)
         self._leave = register(_LEAVE)
+        self._requeue_own = register(_REQUEUE_OWN)
         self._reclaim = register(_RECLAIM)
         self._heartbeat = register(_HEARTBEAT)
         self._adopt_start = register(_ADOPT_START)
@@ -317,12 +328,12 @@ class Frontier:
             Entry(_text(reply[i]), bytes(reply[i + 1]), bytes(reply[i + 2] or b"")) for i in range(0, len(reply), 3)
         ]
 
-    def ack(self, ids: Iterable[str]) -> int:
+    def ack(self, entries: Iterable[Entry]) -> int:
         """Forget handled requests; returns how many had been taken back meanwhile (this worker looked dead)."""
-        ids = list(ids)
-        if not ids:
+        members = [entry.member for entry in entries]
+        if not members:
             return 0
-        return int(self._ack(args=[self.base, self.worker, *ids]))
+        return int(self._ack(args=[self.base, self.worker, *members]))
 
     def mark_archived(self, entry_id: str, info: bytes) -> bool:
         """Remember the WARC record written for an in-flight request (the first one is kept)."""
@@ -368,6 +379,10 @@ class Frontier:
         """Queue again the in-flight requests of workers whose heartbeat expired: ``(requests, workers)``."""
         reply = self._reclaim(args=[self.base, self.worker])
         return int(reply[0]), [_text(worker) for worker in reply[1:]]
+
+    def requeue_own(self) -> int:
+        """Queue again every request this worker holds in flight; returns how many."""
+        return int(self._requeue_own(args=[self.base, self.worker]))
 
     def leave(self) -> int:
         """Unregister this worker, queueing its unfinished requests again; returns how many."""

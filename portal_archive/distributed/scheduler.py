@@ -19,7 +19,7 @@ The spider stays open while any work is left anywhere (queued, start URLs, in fl
 worker): another worker's page may still lead to more requests.
 
 Stats: ``dist/popped``, ``dist/enqueued``, ``dist/filtered``, ``dist/acked``,
-``dist/acked_after_reclaim``, ``dist/acked_at_idle``, ``dist/archived_marked``,
+``dist/acked_after_reclaim``, ``dist/acked_at_idle``, ``dist/requeued_orphans``, ``dist/archived_marked``,
 ``dist/refetched_archived``, ``dist/requeued``, ``dist/requeued_stale``,
 ``dist/reclaimed_from_dead_workers``, ``dist/dead_workers``, ``dist/start_urls_adopted``,
 ``dist/undecodable``, ``dist/unserializable``, ``dist/redis_errors``, ``dist/heartbeat_errors``.
@@ -77,6 +77,7 @@ def _json(data: bytes) -> Any:
 @dataclass
 class _InFlight:
     request: Request
+    entry: Entry
     scraping: bool = False
 
 
@@ -221,7 +222,7 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
             if request is None:
                 continue
             request.meta[ENTRY_META] = entry.id
-            self._in_flight[entry.id] = _InFlight(request)
+            self._in_flight[entry.id] = _InFlight(request, entry)
             self._entry_of[request] = entry.id
             if entry.archived:
                 # A dead worker archived this response but did not finish with it.
@@ -240,13 +241,13 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
         except Exception as exc:  # pickle, a missing spider method, bad start-URL data: the entry is unusable
             self.stats.inc_value("dist/undecodable")
             logger.error("Dropping frontier entry %(id)s: %(error)s", {"id": entry.id, "error": exc})
-            self._ack([entry.id])
+            self._ack([entry])
             return None
         # A start URL is filtered when taken; taken again after a crash, it is still this entry's.
         is_start = not codec.is_pickle(entry.payload) and not request.dont_filter
         if is_start and not self.frontier_or_fail().start_seen(entry.id, self.df.request_fingerprint(request)):
             self.stats.inc_value("dist/filtered")
-            self._ack([entry.id])
+            self._ack([entry])
             return None
         return request
 
@@ -308,18 +309,19 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
 
     def _done(self, entry_id: str) -> None:
         in_flight = self._in_flight.pop(entry_id, None)
-        if in_flight is not None:
-            self._entry_of.pop(in_flight.request, None)
+        if in_flight is None:
+            return
+        self._entry_of.pop(in_flight.request, None)
         self._flush_warc()
-        self._ack([entry_id])
+        self._ack([in_flight.entry])
 
-    def _ack(self, entry_ids: list[str]) -> None:
+    def _ack(self, entries: list[Entry]) -> None:
         try:
-            lost = self.frontier_or_fail().ack(entry_ids)
+            lost = self.frontier_or_fail().ack(entries)
         except RedisError as exc:
             self._redis_error("acknowledging a request", exc)
             return
-        self.stats.inc_value("dist/acked", len(entry_ids))
+        self.stats.inc_value("dist/acked", len(entries))
         if lost:
             self.stats.inc_value("dist/acked_after_reclaim", lost)
 
@@ -347,8 +349,14 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
             for entry_id in left:
                 self._done(entry_id)
         try:
+            frontier = self.frontier_or_fail()
+            if frontier.pending().in_flight and (orphans := frontier.requeue_own()):
+                # Held here in Redis but not in this process (a server restored from its append-only
+                # file holds an older state): nobody else would ever take them back.
+                self.stats.inc_value("dist/requeued_orphans", orphans)
+                logger.warning("Queued again %(n)d request(s) Redis had in flight here unknown", {"n": orphans})
             self._adopt_start()
-            pending = self.frontier_or_fail().pending()
+            pending = frontier.pending()
         except RedisError as exc:
             self._redis_error("checking for work left", exc)
             assert self._failing_since is not None  # noqa: S101 - set by _redis_error
