@@ -273,7 +273,7 @@ def test_a_killed_worker_loses_nothing(redis_server: Any, slow_portal: DemoPorta
         client.close()
 
     stats = survivor.stats
-    assert stats["dist/reclaimed_from_dead_workers"] >= 2  # the archived page and whatever else it held
+    assert stats["dist/reclaimed_from_dead_workers"] >= 1  # the archived page, and whatever else it held
     assert stats["dist/refetched_archived"] >= 1
     (orphan,) = archive.glob(f"*-{doomed.worker}.warc.gz.open")
     assert main(["recover", str(archive)]) == 0
