@@ -87,6 +87,10 @@ ITEM_PIPELINES = {
 # containment >= 0.8 for texts >= 300 chars, J >= 0.85 below that, minimum 50 chars).
 DEDUP_ENABLED = True
 DEDUP_INDEX_PATH = ""  # empty: WARC_DIR/dedup.sqlite
+# Empty: the SQLite file above. A redis://, rediss:// or unix:// URL: one index shared by crawl
+# workers on several machines (docs/dedup-redis.md); when empty, DISTRIBUTED_REDIS_URL's server is.
+DEDUP_INDEX_URL = ""
+DEDUP_REDIS_PREFIX = "portal-archive:dedup:"  # several indexes can share a server
 # One transaction per article: crawls running side by side share the index and see each other's
 # articles at once, and an article counts as known to the next run only once its transaction has
 # committed, so a killed crawl loses no indexed article. (Batching, DEDUP_COMMIT_EVERY=200 with
