@@ -21,6 +21,7 @@ def test_defaults_are_the_measured_ones() -> None:
     assert (config.short_threshold, config.min_chars) == (0.85, 50)
     assert (config.verify, config.sketch_bins, config.sketch_bits, config.signature_bits) == ("oph", 1024, 2, 0)
     assert (config.max_cluster_size, config.max_candidates) == (20, 1000)
+    assert config.cache_mib == 8
     assert config.source_domains["InfoQ"] == "infoq.cn"
     assert "bendi.news" in config.aggregator_domains
 
@@ -68,6 +69,8 @@ def test_values_are_read_converted_and_frozen() -> None:
     [
         ("DEDUP_NUM_PERM", "0"),
         ("DEDUP_NUM_PERM", "many"),
+        ("DEDUP_CACHE_MIB", "0"),
+        ("DEDUP_CACHE_MIB", "lots"),
         ("DEDUP_BANDS", "50"),
         ("DEDUP_THRESHOLD", "1.5"),
         ("DEDUP_CONTAINMENT", "0"),
@@ -82,3 +85,15 @@ def test_values_are_read_converted_and_frozen() -> None:
 def test_bad_values_name_the_key(key: str, value: object) -> None:
     with pytest.raises(DedupSettingsError, match=key):
         DedupConfig.from_settings(Settings({key: value}))
+
+
+def test_the_index_page_cache_is_the_configured_budget(tmp_path: Path) -> None:
+    """``DEDUP_CACHE_MIB`` bounds the memory SQLite keeps for the index (a crawl's RSS grows up to it)."""
+    from portal_archive.dedup.backend import open_index
+
+    config = DedupConfig.from_settings(Settings({"DEDUP_INDEX_PATH": str(tmp_path / "d.sqlite"), "DEDUP_CACHE_MIB": 3}))
+    index = open_index(config, config.index_parameters())
+    try:
+        assert index._db.execute("PRAGMA cache_size").fetchone()[0] == -3 * 1024  # type: ignore[attr-defined]
+    finally:
+        index.close()

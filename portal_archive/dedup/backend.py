@@ -123,7 +123,7 @@ def open_index(
         DedupIndexError: No index there (``parameters`` None), or the server cannot be reached.
     """
     if not config.index_url:
-        return DedupIndex.open(Path(config.index_path), parameters)
+        return DedupIndex.open(Path(config.index_path), parameters, cache_kib=config.cache_mib * 1024)
     scheme = config.index_url.partition("://")[0].lower()
     module_name, _, function = INDEX_BACKENDS[scheme].partition(":")
     opener: Opener = getattr(importlib.import_module(module_name), function)

@@ -88,9 +88,8 @@ default, binary record ids, compact metadata. Files of another version are refus
 SIGNATURE_BITS: Final = (0, 8, 16, 32)
 """Bits kept of each stored signature value: 0 stores no signature, 32 the whole of it."""
 _MAX_BAND_BITS: Final = 12
-_CACHE_KIB: Final = 8_192
-"""SQLite page cache per connection. A crawl's memory grows with it until it is full; 8 MiB ran
-10,000 documents (a 9 MB index) as fast as 64 MiB did, 2 MiB was 7 % slower (bench/dedup.py)."""
+DEFAULT_CACHE_KIB: Final = 8_192
+"""SQLite page cache per connection (``DEDUP_CACHE_MIB``): see ``DedupConfig.cache_mib``."""
 _WAL_CHECKPOINT_PAGES: Final = 10_000
 _WAL_LIMIT_BYTES: Final = 64 << 20
 _BUSY_TIMEOUT_S = 60.0
@@ -443,13 +442,16 @@ class DedupIndex:
         self._warc_file_names: dict[int, str] = {}
 
     @classmethod
-    def open(cls, path: str | Path, parameters: IndexParameters | None = None) -> Self:
+    def open(
+        cls, path: str | Path, parameters: IndexParameters | None = None, *, cache_kib: int = DEFAULT_CACHE_KIB
+    ) -> Self:
         """Open the index at ``path``, creating it when it does not exist yet.
 
         Args:
             path: The SQLite file (its folder is created), or ``":memory:"``.
             parameters: The parameters to build with, or to check a stored index against. None opens
                 an existing index with the parameters it was built with (for reports).
+            cache_kib: SQLite's page cache for this connection, in KiB.
 
         Raises:
             DedupIndexMismatch: The stored index was built with other ``parameters``, or in another
@@ -474,8 +476,8 @@ class DedupIndex:
                 connection.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
                 connection.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT_BYTES}")
             connection.execute("PRAGMA synchronous=NORMAL")
-            # Band lookups and inserts hit random pages: a 64 MiB cache halves their cost.
-            connection.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+            # Band lookups and inserts hit random pages: the cache decides how many reach the file.
+            connection.execute(f"PRAGMA cache_size = -{max(1, int(cache_kib))}")
             stored = (
                 dict(connection.execute("SELECT name, value FROM parameters").fetchall())
                 if _has_schema(connection)
