@@ -51,7 +51,6 @@ from portal_archive.extraction import Article, ParsedPage, extract_parsed, parse
 from portal_archive.faults import record_failure
 from portal_archive.items import ArticleItem
 from portal_archive.nuxt import ArticleState, read_article_state
-from portal_archive.offload import PageWorker
 from portal_archive.politeness import apply_crawl_pace
 from portal_archive.profiles import Profile, SourceDirectory, load_profile
 from portal_archive.urls import canonicalize_url
@@ -146,8 +145,6 @@ class PortalSpider(scrapy.Spider):
         self._requested: dict[str, None] = {}
         self._canonical_forms: dict[str, str] = {}
         self._callbacks: dict[Any, Any] = {}
-        self.page_worker = PageWorker(threaded=False)
-        """Where article pages are read; a worker thread once built by ``from_crawler``."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -158,7 +155,6 @@ class PortalSpider(scrapy.Spider):
         if not spider.profile.js:
             use_plain_handlers(crawler.settings)
         spider.reference_time = parse_reference_time(crawler.settings.get("DATES_NOW"))
-        spider.page_worker = PageWorker.from_crawler(crawler)
         return spider
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -171,8 +167,7 @@ class PortalSpider(scrapy.Spider):
         except RuntimeError:  # Crawler.stats before the crawl starts
             stats = None
         if stats is not None:
-            # Extraction counts from the page worker thread; the stats belong to the reactor thread.
-            self.page_worker.call_on_loop(stats.inc_value, key, amount)
+            stats.inc_value(key, amount)
 
     # -- routing -------------------------------------------------------------------------------
 
@@ -327,23 +322,20 @@ class PortalSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    async def parse(self, response: Response, **kwargs: Any) -> AsyncIterator[ArticleItem | scrapy.Request]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem | scrapy.Request]:
         """Home and list pages: follow pagination and every in-scope link.
 
         A link may redirect to an article, a feed or a sitemap; the final URL decides.
         """
         path = urlsplit(response.url).path
         if self.is_article(response.url):
-            async for result in self.parse_article(response):
-                yield result
+            yield from self.parse_article(response)
             return
         if path in self.profile.feeds:
-            for result in self.parse_feed(response):
-                yield result
+            yield from self.parse_feed(response)
             return
         if path in self.profile.sitemaps:
-            for result in self.parse_sitemap(response):
-                yield result
+            yield from self.parse_sitemap(response)
             return
         if not isinstance(response, TextResponse):
             self.count("extract/not_html")
@@ -352,10 +344,8 @@ class PortalSpider(scrapy.Spider):
         # A next-page link is pagination only: also taking it as a plain link would reset its
         # page count and let an endless list outrun links.max_pages.
         pages = self._pagination_urls(response)
-        for request in self._follow_pagination(response, pages):
-            yield request
-        for request in self._follow_links(response, skip=frozenset(self.canonical(url) for url in pages)):
-            yield request
+        yield from self._follow_pagination(response, pages)
+        yield from self._follow_links(response, skip=frozenset(self.canonical(url) for url in pages))
 
     # -- article pages -------------------------------------------------------------------------
 
@@ -366,11 +356,8 @@ class PortalSpider(scrapy.Spider):
             return declared.decode("latin-1") in HTML_TYPES
         return isinstance(response, HtmlResponse)
 
-    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | scrapy.Request]:
-        """Article pages: an item, or a browser rendering when the body needs script; then related links.
-
-        The page is read on the page worker thread (``portal_archive.offload``), so downloads go on.
-        """
+    def parse_article(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
+        """Article pages: an item, or a browser rendering when the body needs script; then related links."""
         if not isinstance(response, TextResponse) or not self.is_html(response):
             self.count("extract/not_html")
             logger.info(
@@ -378,7 +365,10 @@ class PortalSpider(scrapy.Spider):
                 {"url": response.url, "type": (response.headers.get(b"Content-Type") or b"untyped").decode("latin-1")},
             )
             return
-        item, hrefs = await self.page_worker.run(self.read_article, response)
+        # Parsed once: the links are read before extraction cleans the tree in place.
+        page = parse_page(response.body, content_type=response.headers.get(b"Content-Type"))
+        hrefs = page.hrefs() if page.root is not None else None
+        item = self.build_item(response, page)
         if not item.body_text and self.profile.js and not response.meta.get("playwright"):
             self.count("spider/render/requested")
             logger.info("Body missing from the HTML of %(url)s: rendering it", {"url": response.url})
@@ -386,14 +376,7 @@ class PortalSpider(scrapy.Spider):
         else:
             yield self.emit(item)
         if self.profile.links.from_articles:
-            for request in self._follow_links(response, hrefs=hrefs):
-                yield request
-
-    def read_article(self, response: TextResponse) -> tuple[ArticleItem, list[str] | None]:
-        """The item and the page's links, from one parse (links are read before extraction cleans the tree)."""
-        page = parse_page(response.body, content_type=response.headers.get(b"Content-Type"))
-        hrefs = page.hrefs() if page.root is not None else None
-        return self.build_item(response, page), hrefs
+            yield from self._follow_links(response, hrefs=hrefs)
 
     def render_request(self, response: TextResponse, unrendered: ArticleItem) -> scrapy.Request:
         """The same page again, through a browser that waits for the body to appear."""
@@ -410,12 +393,12 @@ class PortalSpider(scrapy.Spider):
             },
         )
 
-    async def parse_rendered(self, response: Response) -> AsyncIterator[ArticleItem]:
+    def parse_rendered(self, response: Response) -> Iterator[ArticleItem]:
         """A page as the browser rendered it: the article with its script-filled body."""
         if not isinstance(response, TextResponse):
             self.count("extract/not_html")
             return
-        item = await self.page_worker.run(self.build_item, response)
+        item = self.build_item(response)
         item.rendered = True
         item.warc_record_id = item.warc_record_id or str(response.meta.get("warc_refers_to") or "")
         if item.body_text:

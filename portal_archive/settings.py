@@ -69,11 +69,6 @@ WARC_CDXJ_ENABLED = True
 # One ``metadata`` record per article: extraction result + dedup verdict (pipelines.archive).
 WARC_METADATA_ENABLED = True
 
-# --- EXTRACT_*: article extraction (portal_archive.offload) --------------------------------------
-# Article pages are parsed and extracted on one worker thread, so the reactor keeps refilling the
-# download slots meanwhile; False reads them inline on the reactor thread.
-EXTRACT_THREAD = True
-
 # --- Item pipelines ------------------------------------------------------------------------------
 # The metadata record is written last, after the dedup verdict is known.
 ITEM_PIPELINES = {

@@ -27,7 +27,6 @@ from portal_archive.items import ArticleItem
 from portal_archive.politeness import apply_crawl_pace
 from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider
-from tests.callbacks import collect
 from tests.test_dedup_texts import ASTRONOMY, LIBRARY
 
 PAGE = """<html><head><meta charset="utf-8"><title>标题</title></head><body>
@@ -76,7 +75,7 @@ def test_an_article_page_is_parsed_once_and_its_links_still_followed(monkeypatch
         raise AssertionError("the article page was parsed a second time for its links")
 
     monkeypatch.setattr(HtmlResponse, "css", no_second_parse)
-    results = collect(spider.parse_article(article_response()))
+    results = list(spider.parse_article(article_response()))
     items = [r for r in results if isinstance(r, ArticleItem)]
     urls = {r.url for r in results if isinstance(r, Request)}
     assert len(items) == 1 and BODY in items[0].body_text
@@ -88,8 +87,8 @@ def test_an_article_page_is_parsed_once_and_its_links_still_followed(monkeypatch
 
 def test_a_link_already_requested_is_not_yielded_again() -> None:
     spider = bendi()
-    first = collect(spider.parse_article(article_response()))
-    again = collect(spider.parse_article(article_response("http://bendi.test/wxnews/c8888888888888888888888888")))
+    first = list(spider.parse_article(article_response()))
+    again = list(spider.parse_article(article_response("http://bendi.test/wxnews/c8888888888888888888888888")))
     assert [r for r in first if isinstance(r, Request)]
     assert not [r for r in again if isinstance(r, Request)]
     assert spider.route("http://bendi.test/category/tech#top") is None

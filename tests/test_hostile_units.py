@@ -30,7 +30,6 @@ from portal_archive.redirects import OffsiteRedirect, RedirectGuardMiddleware, R
 from portal_archive.retryafter import RetryAfterMiddleware, parse_retry_after
 from portal_archive.warc.records import HttpExchange, WarcRecordBuilder, http_request_block
 from spiders.portal import ProfileSpider
-from tests.callbacks import collect
 
 
 def failed(*reasons: BaseException) -> DownloadFailedError:
@@ -224,7 +223,7 @@ def test_pagination_stops_at_max_pages(spider: ProfileSpider) -> None:
 
 def test_next_links_are_not_also_followed_as_plain_links(spider: ProfileSpider) -> None:
     response = page("http://e.test/list?page=2", 1, 2, '<a class="next" href="/list?page=3">next</a>')
-    assert [r.url for r in collect(spider.parse(response)) if isinstance(r, Request)] == []
+    assert [r.url for r in spider.parse(response) if isinstance(r, Request)] == []
 
 
 def test_list_depth_stops_calendar_traps_but_not_articles(spider: ProfileSpider) -> None:
@@ -253,7 +252,7 @@ def test_idn_base_url_becomes_punycode() -> None:
 def test_pdf_at_an_article_url_is_not_extracted(spider: ProfileSpider) -> None:
     request = Request("http://e.test/a/report")
     response = Response(request.url, body=b"%PDF-1.4\n", headers={"Content-Type": "application/pdf"}, request=request)
-    assert collect(spider.parse_article(response)) == []
+    assert list(spider.parse_article(response)) == []
 
 
 def test_hostile_title_is_text_decoded_once() -> None:

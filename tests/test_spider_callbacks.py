@@ -22,7 +22,6 @@ from portal_archive.items import ArticleItem, BoilerplateBlock
 from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider
 from spiders.wechat import WechatSpider
-from tests.callbacks import collect
 
 RESOURCES = Path(__file__).resolve().parent / "resources" / "spiders"
 EXPECTED: dict[str, Any] = json.loads((RESOURCES / "expected.json").read_text(encoding="utf-8"))
@@ -67,7 +66,7 @@ def same_instant(iso: str | None, expected: str) -> bool:
 
 def test_bendi_list_page_follows_articles_pagination_and_sections() -> None:
     spider = make_spider(BendiSpider)
-    requests = requests_of(collect(spider.parse(page("bendi_list.html"))))
+    requests = requests_of(list(spider.parse(page("bendi_list.html"))))
     by_url = {request.url: request for request in requests}
     articles = [r for r in requests if "/wxnews/" in r.url]
     assert len({r.url for r in articles}) == 10
@@ -80,7 +79,7 @@ def test_bendi_list_page_follows_articles_pagination_and_sections() -> None:
 
 def test_bendi_home_follows_footer_and_hot_links_but_not_denied_paths() -> None:
     spider = make_spider(BendiSpider)
-    urls = {request.url for request in requests_of(collect(spider.parse(page("bendi_home.html"))))}
+    urls = {request.url for request in requests_of(list(spider.parse(page("bendi_home.html"))))}
     assert "http://bendi.test/api/broken" in urls
     assert any(url.startswith("http://bendi.test/article?id=") for url in urls)
     assert not any("/admin/" in url for url in urls)
@@ -88,7 +87,7 @@ def test_bendi_home_follows_footer_and_hot_links_but_not_denied_paths() -> None:
 
 def test_bendi_infoq_copy_item() -> None:
     spider = make_spider(BendiSpider)
-    results = collect(spider.parse_article(page("bendi_infoq_copy.html")))
+    results = list(spider.parse_article(page("bendi_infoq_copy.html")))
     (item,) = items_of(results)
     expected = truth("bendi_infoq_copy.html")
     assert item.url == EXPECTED["pages"]["bendi_infoq_copy.html"]["url"] == item.canonical_url
@@ -116,7 +115,7 @@ def test_bendi_infoq_copy_item() -> None:
 
 def test_bendi_wechat_copy_keeps_the_attribution_line_out_of_the_body() -> None:
     spider = make_spider(BendiSpider)
-    (item,) = items_of(collect(spider.parse_article(page("bendi_wechat_copy.html"))))
+    (item,) = items_of(list(spider.parse_article(page("bendi_wechat_copy.html"))))
     expected = truth("bendi_wechat_copy.html")
     assert norm(item.body_text) == norm(expected["body_text"])
     assert (item.source, item.source_domain) == (expected["source"], "mp.weixin.qq.com")
@@ -128,7 +127,7 @@ def test_bendi_wechat_copy_keeps_the_attribution_line_out_of_the_body() -> None:
 
 def test_bendi_gbk_page_declared_only_in_meta() -> None:
     spider = make_spider(BendiSpider)
-    (item,) = items_of(collect(spider.parse_article(page("bendi_gbk_meta_charset.html"))))
+    (item,) = items_of(list(spider.parse_article(page("bendi_gbk_meta_charset.html"))))
     expected = truth("bendi_gbk_meta_charset.html")
     assert (item.title, norm(item.body_text)) == (expected["title"], norm(expected["body_text"]))
     assert item.source == expected["source"] and item.source_domain == ""
@@ -136,12 +135,12 @@ def test_bendi_gbk_page_declared_only_in_meta() -> None:
 
 def test_redirect_to_an_article_is_parsed_as_an_article() -> None:
     spider = make_spider(BendiSpider)
-    assert len(items_of(collect(spider.parse(page("bendi_infoq_copy.html"))))) == 1
+    assert len(items_of(list(spider.parse(page("bendi_infoq_copy.html"))))) == 1
 
 
 def test_infoq_article_reads_the_nuxt_payload() -> None:
     spider = make_spider(InfoqSpider)
-    (item,) = items_of(collect(spider.parse_article(page("infoq_article.html"))))
+    (item,) = items_of(list(spider.parse_article(page("infoq_article.html"))))
     expected = truth("infoq_article.html")
     assert item.title == expected["title"]
     assert item.authors == expected["authors"]
@@ -155,7 +154,7 @@ def test_infoq_article_reads_the_nuxt_payload() -> None:
 
 def test_infoq_article_without_body_asks_for_a_browser_rendering() -> None:
     spider = make_spider(InfoqSpider)
-    results = collect(spider.parse_article(page("infoq_js_only.html")))
+    results = list(spider.parse_article(page("infoq_js_only.html")))
     assert items_of(results) == []
     (render,) = [r for r in requests_of(results) if r.meta.get("playwright")]
     assert render.url == EXPECTED["pages"]["infoq_js_only.html"]["url"]
@@ -171,19 +170,19 @@ def test_infoq_article_without_body_asks_for_a_browser_rendering() -> None:
 def test_infoq_rendered_page_gives_the_body() -> None:
     spider = make_spider(InfoqSpider)
     response = page("infoq_js_only_rendered.html", playwright=True, warc_refers_to=WARC_META["warc_record_id"])
-    results = collect(spider.parse_rendered(response))
+    results = list(spider.parse_rendered(response))
     (item,) = items_of(results)
     expected = truth("infoq_js_only_rendered.html")
     assert item.rendered and norm(item.body_text) == norm(expected["body_text"])
     assert item.title == expected["title"] and same_instant(item.published_at, expected["published"])
     # A rendered page is never sent to the browser again.
-    assert not [r for r in requests_of(collect(spider.parse_article(response))) if r.meta.get("playwright")]
+    assert not [r for r in requests_of(list(spider.parse_article(response))) if r.meta.get("playwright")]
 
 
 def test_failed_rendering_keeps_the_metadata() -> None:
     spider = make_spider(InfoqSpider)
     (render,) = [
-        r for r in requests_of(collect(spider.parse_article(page("infoq_js_only.html")))) if r.meta.get("playwright")
+        r for r in requests_of(list(spider.parse_article(page("infoq_js_only.html")))) if r.meta.get("playwright")
     ]
     failure = Failure(TimeoutError("no browser"))  # type: ignore[no-untyped-call]  # Twisted ships no annotation
     failure.request = render  # type: ignore[attr-defined]
@@ -206,7 +205,7 @@ def test_infoq_feed_and_sitemap_index() -> None:
 
 def test_wechat_article_and_profile() -> None:
     spider = make_spider(WechatSpider)
-    results = collect(spider.parse_article(page("wechat_article.html")))
+    results = list(spider.parse_article(page("wechat_article.html")))
     (item,) = items_of(results)
     expected = truth("wechat_article.html")
     assert (item.title, norm(item.body_text)) == (expected["title"], norm(expected["body_text"]))
@@ -215,7 +214,7 @@ def test_wechat_article_and_profile() -> None:
     assert same_instant(item.published_at, expected["published"])
     assert any(block.kind == "share" for block in item.boilerplate)
     assert requests_of(results) == []  # profile has from_articles = false; 阅读原文 is offsite anyway
-    listed = requests_of(collect(spider.parse(page("wechat_profile.html"))))
+    listed = requests_of(list(spider.parse(page("wechat_profile.html"))))
     assert listed and all(r.callback == spider.parse_article for r in listed if "/s/" in r.url)
 
 
@@ -230,7 +229,7 @@ def test_links_are_canonicalised_and_scoped() -> None:
 
 def test_items_export_as_json_lines_with_nested_blocks() -> None:
     spider = make_spider(BendiSpider)
-    (item,) = items_of(collect(spider.parse_article(page("bendi_infoq_copy.html"))))
+    (item,) = items_of(list(spider.parse_article(page("bendi_infoq_copy.html"))))
     assert isinstance(item.boilerplate[0], BoilerplateBlock)
     buffer = io.BytesIO()
     exporter = JsonLinesItemExporter(buffer, encoding="utf-8", ensure_ascii=False)
