@@ -171,3 +171,13 @@ def test_seed_page_loses_its_portal_boilerplate() -> None:
     assert "今日好文推荐" not in prepared.body and "相关新闻" not in prepared.body
     assert "Bendi.news刊载任何文章" not in prepared.body
     assert prepared.body.rstrip().endswith("我们期待着一位救世骑士的出现。”")
+
+
+def test_fast_path_equals_reference_for_every_single_character() -> None:
+    """The lookup table (built block by block) agrees with the reference on each code point alone."""
+    wrong = [
+        cp
+        for cp in range(1, 0x30000)
+        if not 0xD800 <= cp <= 0xDFFF and as_text(normalized_codepoints(chr(cp))) != normalize_text(chr(cp))
+    ]
+    assert wrong == []

@@ -330,6 +330,10 @@ _CONTEXTUAL: Final = 1 << 31
 """Flag of a table entry: the character's normalisation depends on its neighbours."""
 
 
+_TABLE_BLOCK: Final = 4096
+"""Code points normalised per pass while the tables are built."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Tables:
     mapped: npt.NDArray[np.uint32]
@@ -358,25 +362,30 @@ def _tables() -> _Tables:
     those, the context-sensitive capital sigma, surrogates and code points from U+30000 are marked
     ``_CONTEXTUAL`` and sent to the reference implementation.
     """
-    codepoints = np.arange(1, _TABLE_LIMIT, dtype=np.uint32)
-    codepoints = codepoints[(codepoints < 0xD800) | (codepoints > 0xDFFF)]
-    chars = codepoints.astype("<u4").tobytes().decode("utf-32-le")
-    # NUL is a starter that composes with nothing, so it keeps each character's normalisation apart.
-    nfkc = unicodedata.normalize("NFKC", "\x00".join(chars)).split("\x00")
-    nfkd_first = [part[:1] for part in unicodedata.normalize("NFKD", "\x00".join(chars)).split("\x00")]
-    filtered = re.sub(r"[^\w\x00]|_", "", "\x00".join(nfkc).lower()).split("\x00")
     seconds = _composition_seconds()
     mapped = np.full(0x110000, _CONTEXTUAL, dtype=np.uint32)
     mapped[0] = 0  # NUL is dropped like any control character
     expansions: dict[int, npt.NDArray[np.uint32]] = {}
-    for cp, normalized, result, first in zip(codepoints.tolist(), nfkc, filtered, nfkd_first, strict=True):
-        if "\u03a3" in normalized or (first and (unicodedata.combining(first) or ord(first) in seconds)):
+    # Block by block: the whole range at once held ~20 MB of short strings that the allocator kept
+    # as resident memory for the rest of the crawl.
+    for start in range(1, _TABLE_LIMIT, _TABLE_BLOCK):
+        codepoints = np.arange(start, min(start + _TABLE_BLOCK, _TABLE_LIMIT), dtype=np.uint32)
+        codepoints = codepoints[(codepoints < 0xD800) | (codepoints > 0xDFFF)]
+        if codepoints.size == 0:
             continue
-        if len(result) <= 1:
-            mapped[cp] = ord(result) if result else 0
-        else:
-            mapped[cp] = _EXPANDS
-            expansions[cp] = np.frombuffer(result.encode("utf-32-le"), dtype=np.uint32).copy()
+        chars = codepoints.astype("<u4").tobytes().decode("utf-32-le")
+        # NUL is a starter that composes with nothing, so it keeps each character's normalisation apart.
+        nfkc = unicodedata.normalize("NFKC", "\x00".join(chars)).split("\x00")
+        nfkd_first = [part[:1] for part in unicodedata.normalize("NFKD", "\x00".join(chars)).split("\x00")]
+        filtered = re.sub(r"[^\w\x00]|_", "", "\x00".join(nfkc).lower()).split("\x00")
+        for cp, normalized, result, first in zip(codepoints.tolist(), nfkc, filtered, nfkd_first, strict=True):
+            if "\u03a3" in normalized or (first and (unicodedata.combining(first) or ord(first) in seconds)):
+                continue
+            if len(result) <= 1:
+                mapped[cp] = ord(result) if result else 0
+            else:
+                mapped[cp] = _EXPANDS
+                expansions[cp] = np.frombuffer(result.encode("utf-32-le"), dtype=np.uint32).copy()
     return _Tables(mapped=mapped, expansions=expansions)
 
 
