@@ -97,3 +97,19 @@ def test_estimate_is_close_to_exact_jaccard() -> None:
 def test_num_perm_must_be_positive() -> None:
     with pytest.raises(ValueError, match="num_perm"):
         MinHasher(num_perm=0)
+
+
+def test_a_narrow_signature_is_the_first_columns_of_the_full_one() -> None:
+    """The engine computes only the banded values; they must equal the full signature's."""
+    hasher = MinHasher(num_perm=128, seed=1)
+    rng = np.random.default_rng(3)
+    small = [np.unique(rng.integers(0, 2**32, size=n, dtype=np.uint32)) for n in (0, 1, 7, 300)]
+    large = [np.unique(rng.integers(0, 2**32, size=40_000, dtype=np.uint32)) for _ in range(3)]
+    for sets in (small, large, small + large):
+        full = hasher.signatures(sets)
+        for width in (1, 5, 96, 128):
+            assert np.array_equal(hasher.signatures(sets, width), full[:, :width])
+    with pytest.raises(ValueError, match="width"):
+        hasher.signatures(small, 0)
+    with pytest.raises(ValueError, match="width"):
+        hasher.signatures(small, 129)

@@ -124,17 +124,25 @@ class MinHasher:
         self.seed = seed
         self._a, self._b = affine32_permutations(num_perm, seed)
 
-    def signatures(self, hash_sets: Sequence[npt.NDArray[np.uint32]]) -> npt.NDArray[np.uint32]:
+    def signatures(
+        self, hash_sets: Sequence[npt.NDArray[np.uint32]], width: int | None = None
+    ) -> npt.NDArray[np.uint32]:
         """Signatures of many shingle-hash sets, one row each.
 
         Args:
             hash_sets: ``uint32`` shingle hashes per document (``shingle_hashes``); repeats are
                 allowed, an empty set gives an all-``0xFFFFFFFF`` row as in datasketch.
+            width: Compute only the first ``width`` values (default all ``num_perm``): LSH bands
+                read ``bands * rows`` of them, and each value costs as much as any other.
 
         Returns:
-            A ``(len(hash_sets), num_perm)`` ``uint32`` array.
+            A ``(len(hash_sets), width or num_perm)`` ``uint32`` array, equal to the first columns
+            of the full signatures.
         """
-        result = np.full((len(hash_sets), self.num_perm), EMPTY_VALUE, dtype=np.uint32)
+        columns = self.num_perm if width is None else width
+        if not 1 <= columns <= self.num_perm:
+            raise ValueError(f"width must be in 1..{self.num_perm}, got {width}")
+        result = np.full((len(hash_sets), columns), EMPTY_VALUE, dtype=np.uint32)
         chunk: list[int] = []
         chunk_size = 0
         for row, hashes in enumerate(hash_sets):
@@ -156,20 +164,22 @@ class MinHasher:
         mixed = fmix32(np.concatenate(parts).astype(np.uint32, copy=False))
         starts = np.zeros(len(parts), dtype=np.intp)
         np.cumsum([part.size for part in parts[:-1]], out=starts[1:])
-        block = np.empty((len(parts), self.num_perm), dtype=np.uint32)
+        columns = result.shape[1]
+        block = np.empty((len(parts), columns), dtype=np.uint32)
         if mixed.size <= _SMALL_CHUNK:
             width = _PERMUTATIONS_PER_PASS
             column = mixed[:, np.newaxis]
-            for k in range(0, self.num_perm, width):
-                wide = np.multiply(column, self._a[k : k + width])
-                np.add(wide, self._b[k : k + width], out=wide)
-                block[:, k : k + width] = np.minimum.reduceat(wide, starts, axis=0)
+            for k in range(0, columns, width):
+                end = min(k + width, columns)
+                wide = np.multiply(column, self._a[k:end])
+                np.add(wide, self._b[k:end], out=wide)
+                block[:, k:end] = np.minimum.reduceat(wide, starts, axis=0)
             result[rows] = block
             return
         permuted = np.empty_like(mixed)
         # One permutation at a time over the whole chunk: measured 2-4x faster than a 2-D
         # broadcast, whose (hashes x num_perm) temporary does not fit in cache.
-        for k in range(self.num_perm):
+        for k in range(columns):
             np.multiply(mixed, self._a[k], out=permuted)
             np.add(permuted, self._b[k], out=permuted)
             block[:, k] = np.minimum.reduceat(permuted, starts)
