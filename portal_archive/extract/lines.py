@@ -46,7 +46,7 @@ def line_kind(block: Block) -> str | None:
         return SHARE
     if _is_disclaimer(block):
         return DISCLAIMER
-    if FOOTER_RE.search(text) and (block.chars <= _FOOTER_MAX_CHARS or block.link_density > 0.5):
+    if (block.chars <= _FOOTER_MAX_CHARS or block.link_density > 0.5) and FOOTER_RE.search(text):
         return FOOTER
     if (
         block.chars <= _META_LINE_MAX_CHARS

@@ -10,6 +10,7 @@ say "comment", "sidebar", "related" … turn prose under them into a cost, as in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -205,6 +206,12 @@ def _hint(el: etree._Element) -> int:
     names = f"{el.get('class', '')} {el.get('id', '')}"
     if len(names) <= 1:
         return 0
+    return _name_hint(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_hint(names: str) -> int:
+    """``_hint`` of a ``class`` + ``id`` string: pages repeat a few names on many elements."""
     words = _CAMEL_RE.sub(" ", names).lower()
     return int(_POSITIVE_RE.search(words) is not None) - int(_NEGATIVE_RE.search(words) is not None)
 
