@@ -24,7 +24,7 @@ from typing import Final
 from .articles import Article
 from .assembly import AssembledWorld
 from .corpus_loader import CorpusError, parse_corpus_file
-from .identifiers import make_cuid, make_infoq_id, make_wechat_id
+from .identifiers import make_infoq_id, make_wechat_id
 from .manifest import Manifest, ManifestChanges
 from .seed_page import PACKAGE_CORPUS_DIR, SEED_SLUG
 from .sites import SiteBuild, build_bendi_site, build_infoq_site, build_wechat_site
@@ -40,6 +40,7 @@ from .world import (
     _aggregator_only_story,  # one definition of how a draft story looks, shared with state 1
     _copy_story,
     derive_rng,
+    place_stories,
 )
 
 NEXT_DAY_DIR: Final = "nextday"
@@ -151,14 +152,9 @@ def plan_next_day(day1: World, articles: tuple[Article, ...], seed: int) -> Next
     fingerprint = day1.stories[0].cuid[13:17]
     taken = {story.cuid for story in day1.stories} | {day1.missing_cuid}
     counter = rng.randint(3000, 4000)
-    added_stories: list[Story] = []
-    for draft in sorted(drafts, key=lambda story: (story.ingest, story.article.slug)):
-        cuid = make_cuid(draft.ingest, counter, fingerprint, rng)
-        while cuid in taken:
-            cuid = make_cuid(draft.ingest, counter, fingerprint, rng)
-        taken.add(cuid)
-        counter += rng.randint(1, 40)
-        added_stories.append(replace(draft, cuid=cuid, url=f"{day1.urls.bendi}/wxnews/{cuid}"))
+    added_stories = place_stories(
+        drafts, day1.urls.bendi, counter=counter, fingerprint=fingerprint, taken=taken, rng=rng
+    )
     all_stories = list(day1.stories) + added_stories
     linked = []
     for story in added_stories:

@@ -297,11 +297,13 @@ def _plan_stories(
     return _assign_cuids_and_links(drafts, rng, base)
 
 
-def _assign_cuids_and_links(drafts: list[Story], rng: random.Random, base: str) -> list[Story]:
-    """CUIDs in ingest order (the counter only grows), then the meta-only GBK page and related links."""
-    fingerprint = make_cuid_fingerprint(rng)
-    counter = rng.randint(0, 2000)
-    taken: set[str] = set()
+def place_stories(
+    drafts: list[Story], base: str, *, counter: int, fingerprint: str, taken: set[str], rng: random.Random
+) -> list[Story]:
+    """Give drafts their CUIDs and aggregator URLs in ingest order (the counter only grows).
+
+    ``taken`` holds CUIDs already in use and receives the new ones.
+    """
     stories: list[Story] = []
     for draft in sorted(drafts, key=lambda story: (story.ingest, story.article.slug)):
         cuid = make_cuid(draft.ingest, counter, fingerprint, rng)
@@ -310,6 +312,14 @@ def _assign_cuids_and_links(drafts: list[Story], rng: random.Random, base: str) 
         taken.add(cuid)
         counter += rng.randint(1, 40)
         stories.append(replace(draft, cuid=cuid, url=f"{base}/wxnews/{cuid}"))
+    return stories
+
+
+def _assign_cuids_and_links(drafts: list[Story], rng: random.Random, base: str) -> list[Story]:
+    """CUIDs in ingest order (the counter only grows), then the meta-only GBK page and related links."""
+    fingerprint = make_cuid_fingerprint(rng)
+    counter = rng.randint(0, 2000)
+    stories = place_stories(drafts, base, counter=counter, fingerprint=fingerprint, taken=set(), rng=rng)
     meta_only_candidates = [
         index
         for index, story in enumerate(stories)
