@@ -11,9 +11,14 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -45,6 +50,19 @@ class RedisServer:
     def url_for(self, db: int) -> str:
         """Another logical database of the same server (tests that must not share keys)."""
         return f"redis://127.0.0.1:{self.port}/{db}"
+
+    @contextmanager
+    def empty_db(self, db: int) -> Iterator[Redis]:
+        """A client on logical database ``db``, emptied before and after: a test module's own keys."""
+        from redis import Redis
+
+        client = Redis.from_url(self.url_for(db))
+        client.flushdb()
+        try:
+            yield client
+        finally:
+            client.flushdb()
+            client.close()
 
     def __enter__(self) -> Self:
         if not Path(REDIS_SERVER).is_file():

@@ -55,12 +55,8 @@ DB = 41
 
 @pytest.fixture
 def redis_url(redis_server: Any) -> Iterator[str]:
-    url = str(redis_server.url_for(DB))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    with redis_server.empty_db(DB):
+        yield str(redis_server.url_for(DB))
 
 
 def configs(tmp_path: Path, redis_url: str, **overrides: Any) -> tuple[DedupConfig, DedupConfig]:

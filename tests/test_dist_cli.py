@@ -25,12 +25,8 @@ BIN = Path(sys.executable).parent / "portal-archive"
 @pytest.fixture
 def url(redis_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv(REDIS_URL_ENV, raising=False)
-    address = str(redis_server.url_for(DB))
-    client = Redis.from_url(address)
-    client.flushdb()
-    yield address
-    client.flushdb()
-    client.close()
+    with redis_server.empty_db(DB):
+        yield str(redis_server.url_for(DB))
 
 
 def test_seed_queues_the_spiders_start_requests(url: str, capsys: pytest.CaptureFixture[str]) -> None:

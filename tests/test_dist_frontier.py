@@ -21,11 +21,8 @@ FP1, FP2 = b"\x01" * 20, b"\x02" * 20
 
 @pytest.fixture
 def client(redis_server: Any) -> Iterator[Redis]:
-    redis = Redis.from_url(redis_server.url_for(DB))
-    redis.flushdb()
-    yield redis
-    redis.flushdb()
-    redis.close()
+    with redis_server.empty_db(DB) as redis:
+        yield redis
 
 
 def worker(client: Redis, name: str, ttl: float = 30.0) -> Frontier:

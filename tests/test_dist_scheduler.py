@@ -66,11 +66,8 @@ class FakeLoop:
 
 @pytest.fixture
 def client(redis_server: Any) -> Iterator[Redis]:
-    redis = Redis.from_url(redis_server.url_for(DB))
-    redis.flushdb()
-    yield redis
-    redis.flushdb()
-    redis.close()
+    with redis_server.empty_db(DB) as redis:
+        yield redis
 
 
 @pytest.fixture
