@@ -362,9 +362,7 @@ def _our_ingest(texts: Sequence[str], urls: Sequence[str], config: DedupConfig, 
             prepared = [prepare_text(text) for text in texts[start : start + batch]]
             hashes = [shingle_hashes(p.codepoints, parameters.shingle_size) for p in prepared]
             loaded = [sketch.load(h) for h in hashes]
-            # As the engine does: only the banded values when no signature is stored.
-            width = parameters.bands * parameters.rows if parameters.signature_bits == 0 else None
-            signatures = hasher.signatures(hashes, width)
+            signatures = hasher.signatures(hashes, parameters.signature_width)  # as the engine signs
             keys = band_keys(signatures, parameters.bands, parameters.rows)
             for offset, text in enumerate(prepared):
                 index.insert(

@@ -251,10 +251,8 @@ class DedupEngine:
         """
         prepared = [self._prepare(document) for document in documents]
         signable = [p for p in prepared if self.rule.indexable(p.text.length)]
-        parameters = self.index.parameters
         # Without stored signatures only the banded values are ever read (96 of 128 by default).
-        width = parameters.bands * parameters.rows if parameters.signature_bits == 0 else None
-        signatures = self.hasher.signatures([p.hashes for p in signable], width)
+        signatures = self.hasher.signatures([p.hashes for p in signable], self.index.parameters.signature_width)
         keys = band_keys(signatures, self.index.parameters.bands, self.index.parameters.rows)
         row = {id(p): position for position, p in enumerate(signable)}
         verdicts = []

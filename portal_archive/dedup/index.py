@@ -207,6 +207,11 @@ class IndexParameters:
         if self.signature_bits not in SIGNATURE_BITS:
             raise ValueError(f"signature_bits must be one of {SIGNATURE_BITS}, got {self.signature_bits}")
 
+    @property
+    def signature_width(self) -> int | None:
+        """MinHash values each document needs: only the banded ones unless signatures are stored (None: all)."""
+        return None if self.signature_bits else self.bands * self.rows
+
     def stored(self) -> dict[str, str]:
         """The parameters as the text stored in the ``parameters`` table."""
         return {name: repr(value) if isinstance(value, float) else str(value) for name, value in asdict(self).items()}
