@@ -64,10 +64,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from sites.portal import build_site, write_profile  # noqa: E402
 from sites.servers import DelayServer, NginxServer  # noqa: E402
 
+from portal_archive.crawl.runner import crawl_env  # noqa: E402
 from portal_archive.distributed import codec  # noqa: E402
 from portal_archive.distributed.frontier import Frontier  # noqa: E402
 from portal_archive.distributed.queue import request_to_dict  # noqa: E402
-from portal_archive.runner import crawl_env  # noqa: E402
 from spiders.portal import ProfileSpider  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 

@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from portal_archive import __version__
+from portal_archive.archive.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
+from portal_archive.archive.pages import PageReader
+from portal_archive.archive.sources import WarcSource
 from portal_archive.dedup import DedupConfig
 from portal_archive.items import ArticleItem
-from portal_archive.replay.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
 from portal_archive.report.build import ReportOptions, build_from_warcs
-from portal_archive.report.pages import PageReader
-from portal_archive.report.sources import WarcSource
 from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import RotatingWarcWriter
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
-from portal_archive.capture import WarcCaptureExtension
+from portal_archive.archive.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
+from portal_archive.capture.extension import WarcCaptureExtension
 from portal_archive.items import ArticleItem
-from portal_archive.replay.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from portal_archive import __version__
-from portal_archive.offline import use_bundled_public_suffix_list
+from portal_archive.crawl.offline import use_bundled_public_suffix_list
 
 # Scrapy's cookie middleware would fetch the public suffix list over the network on first use: an
 # archiving crawler must not depend on a third-party download, so the list shipped with tldextract
@@ -39,7 +39,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 3.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-# robots.txt Crawl-delay (portal_archive.politeness.CrawlDelayExtension); Scrapy alone ignores it.
+# robots.txt Crawl-delay (portal_archive.crawl.politeness.CrawlDelayExtension); Scrapy alone ignores it.
 CRAWL_DELAY_ENABLED = True
 CRAWL_DELAY_MAX = 60.0
 
@@ -48,23 +48,23 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 EXTENSIONS = {
-    "portal_archive.capture.WarcCaptureExtension": 0,
-    "portal_archive.runstats.RunStatsExtension": 10,
-    "portal_archive.fetchguard.ResponseSizeGuard": 5,
-    "portal_archive.politeness.CrawlDelayExtension": 500,
+    "portal_archive.capture.extension.WarcCaptureExtension": 0,
+    "portal_archive.crawl.runstats.RunStatsExtension": 10,
+    "portal_archive.crawl.fetchguard.ResponseSizeGuard": 5,
+    "portal_archive.crawl.politeness.CrawlDelayExtension": 500,
     # After capture has closed the WARC files: rebuilds WARC_DIR/indexes/index.cdxj at engine_stopped.
-    "portal_archive.replay.index.CdxjIndexExtension": 20,
-    # When the spider opens: closes .open files of dead crawls in WARC_DIR (portal_archive.recover).
-    "portal_archive.recover.OrphanRecoveryExtension": 1,
+    "portal_archive.archive.cdxj.CdxjIndexExtension": 20,
+    # When the spider opens: closes .open files of dead crawls in WARC_DIR (portal_archive.capture.recover).
+    "portal_archive.capture.recover.OrphanRecoveryExtension": 1,
 }
 
-# --- WARC_*: capture (portal_archive.warc.config.WarcConfig) -----------------------------------
+# --- WARC_*: capture (portal_archive.capture.config.WarcConfig) -----------------------------------
 WARC_ENABLED = True
 WARC_DIR = "archive"
 WARC_MAX_SIZE = 1_000_000_000
 WARC_GZIP_LEVEL = 6
 WARC_OPERATOR = os.environ.get("PORTAL_ARCHIVE_OPERATOR", "")
-# Sorted CDXJ index of WARC_DIR at the end of every crawl (portal_archive.replay.index).
+# Sorted CDXJ index of WARC_DIR at the end of every crawl (portal_archive.archive.cdxj).
 WARC_CDXJ_ENABLED = True
 # One ``metadata`` record per article: extraction result + dedup verdict (pipelines.archive).
 WARC_METADATA_ENABLED = True
@@ -102,17 +102,17 @@ DEDUP_CACHE_MIB = 8
 DISTRIBUTED_REDIS_URL = ""
 ADDONS = {"portal_archive.distributed.addon.DistributedAddon": 0}
 
-# --- Run summary (portal_archive.runstats) -------------------------------------------------------
+# --- Run summary (portal_archive.crawl.runstats) -------------------------------------------------------
 RUN_STATS_FILE = ""
 
-# --- INCREMENTAL_*: scheduled re-crawls (portal_archive.incremental, docs/scheduling.md) ----------
+# --- INCREMENTAL_*: scheduled re-crawls (portal_archive.crawl.incremental, docs/scheduling.md) ----------
 # Known articles are revalidated (If-None-Match / If-Modified-Since); a 304 becomes a
 # server-not-modified revisit, an identical payload an identical-payload revisit, across runs.
 INCREMENTAL_ENABLED = True
 INCREMENTAL_STATE_PATH = ""  # empty: WARC_DIR/crawlstate.sqlite
 SPIDER_MIDDLEWARES = {
     # Flags items of new and changed pages; skips items of known, unchanged ones.
-    "portal_archive.incremental.IncrementalSpiderMiddleware": 950,
+    "portal_archive.crawl.incremental.IncrementalSpiderMiddleware": 950,
     # Distributed crawls start from the shared frontier, not from each worker's start requests.
     "portal_archive.distributed.start.DistributedStartMiddleware": 960,
 }
@@ -123,13 +123,13 @@ RECOVER_ENABLED = True
 # Each expected fault of a hostile site becomes one WARNING/INFO line and a fetch/* stat.
 DOWNLOADER_MIDDLEWARES = {
     # Before RedirectMiddleware (600): stops offsite (any port), circular and endless redirects.
-    "portal_archive.redirects.RedirectGuardMiddleware": 610,
+    "portal_archive.crawl.redirects.RedirectGuardMiddleware": 610,
     # Before RetryMiddleware (550): a 429/503 with Retry-After waits that long before the retry.
-    "portal_archive.retryafter.RetryAfterMiddleware": 560,
+    "portal_archive.crawl.retryafter.RetryAfterMiddleware": 560,
     # After RetryMiddleware gave up: a download failure becomes a counted FetchFault.
-    "portal_archive.faults.FetchFaultMiddleware": 540,
+    "portal_archive.crawl.faults.FetchFaultMiddleware": 540,
     # Conditional requests for known articles; a 304 ends there (docs/scheduling.md).
-    "portal_archive.incremental.IncrementalDownloaderMiddleware": 580,
+    "portal_archive.crawl.incremental.IncrementalDownloaderMiddleware": 580,
 }
 RETRY_AFTER_MAX = 60.0
 
@@ -141,7 +141,7 @@ RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 # --- Partial downloads ---------------------------------------------------------------------------
 # A body cut short by the server is still what was received: hand it on (flagged "dataloss") so it
 # is archived with WARC-Truncated instead of being dropped. Oversized bodies are cut at
-# DOWNLOAD_MAXSIZE by portal_archive.fetchguard and archived the same way.
+# DOWNLOAD_MAXSIZE by portal_archive.crawl.fetchguard and archived the same way.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 
@@ -167,9 +167,9 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
-PLAYWRIGHT_ABORT_REQUEST = "portal_archive.crawling.should_abort_request"
+PLAYWRIGHT_ABORT_REQUEST = "portal_archive.crawl.spider.should_abort_request"
 
-# --- Dates (portal_archive.dates) ----------------------------------------------------------------
+# --- Dates (portal_archive.extract.dates) ----------------------------------------------------------------
 # Relative dates ("3天前") are resolved against the fetch time; an ISO instant here replaces it,
 # for re-parsing archived pages (use their WARC-Date) or a portal served with a fixed clock.
 DATES_NOW = ""

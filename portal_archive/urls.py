@@ -132,8 +132,9 @@ def canonicalize_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
     query = "&".join(
         segment for segment in segments if not is_tracking_param(unquote_plus(segment.split("=", 1)[0]), extra)
     )
-    return urlunsplit((scheme, escape_uri_component(netloc), escape_uri_component(parts.path or "/"),
-                       escape_uri_component(query), ""))
+    return urlunsplit(
+        (scheme, escape_uri_component(netloc), escape_uri_component(parts.path or "/"), escape_uri_component(query), "")
+    )
 
 
 def hostname_of(url: str) -> str:

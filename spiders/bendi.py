@@ -1,11 +1,11 @@
 """Bendi News (bendi.news): an aggregator; articles at ``/wxnews/<25-char CUID>``.
 
-Everything portal-specific is in ``portal_archive/portals/bendi.toml``.
+Everything portal-specific is in ``portal_archive/profiles/portals/bendi.toml``.
 """
 
 from __future__ import annotations
 
-from portal_archive.crawling import PortalSpider
+from portal_archive.crawl.spider import PortalSpider
 
 
 class BendiSpider(PortalSpider):

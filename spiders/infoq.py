@@ -1,11 +1,11 @@
 """InfoQ China (infoq.cn): articles at ``/article/<id>``, found through the RSS feed, sitemaps and links.
 
-Everything portal-specific is in ``portal_archive/portals/infoq.toml``.
+Everything portal-specific is in ``portal_archive/profiles/portals/infoq.toml``.
 """
 
 from __future__ import annotations
 
-from portal_archive.crawling import PortalSpider
+from portal_archive.crawl.spider import PortalSpider
 
 
 class InfoqSpider(PortalSpider):

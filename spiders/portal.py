@@ -1,6 +1,6 @@
 """Any portal described by a profile: ``scrapy crawl portal -a profile=NAME_OR_PATH [-a base_url=…]``.
 
-``NAME`` is a bundled profile (``portal_archive/portals/NAME.toml``); a path names any TOML file
+``NAME`` is a bundled profile (``portal_archive/profiles/portals/NAME.toml``); a path names any TOML file
 with the same schema (see ``portal_archive.profiles``).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal_archive.crawling import PortalSpider
+from portal_archive.crawl.spider import PortalSpider
 from portal_archive.profiles import ProfileError
 
 

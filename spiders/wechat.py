@@ -1,11 +1,11 @@
 """WeChat public-account pages (``/s/<id>``), reached from account profile pages.
 
-Everything portal-specific is in ``portal_archive/portals/wechat.toml``.
+Everything portal-specific is in ``portal_archive/profiles/portals/wechat.toml``.
 """
 
 from __future__ import annotations
 
-from portal_archive.crawling import PortalSpider
+from portal_archive.crawl.spider import PortalSpider
 
 
 class WechatSpider(PortalSpider):

@@ -31,7 +31,7 @@ def demo_archive(demo_portal: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
     Returns the WARC folder and the per-spider ``CrawlResult`` list. Tests must not write into it.
     """
-    from portal_archive.demo_run import SITE_URL_ATTR, run_crawls
+    from portal_archive.demo.run import SITE_URL_ATTR, run_crawls
 
     directory = tmp_path_factory.mktemp("demo-crawl") / "archive"
     jobs = {name: getattr(demo_portal, attr) for name, attr in SITE_URL_ATTR.items()}

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from portal_archive.archive.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
 from portal_archive.items import ArticleItem, BoilerplateBlock
-from portal_archive.replay.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
 from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import RotatingWarcWriter
 from tests.conftest import counting_ids

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.demo_run import crawl_env
+from portal_archive.demo.run import crawl_env
 from portal_archive.warc.check import check_files
 from tests.conftest import LINT_WARC, PROJECT_ROOT, lint_available
 

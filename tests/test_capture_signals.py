@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from portal_archive.demo_run import crawl_env
+from portal_archive.demo.run import crawl_env
 from portal_archive.warc.check import check_files
 from tests.conftest import PROJECT_ROOT
 

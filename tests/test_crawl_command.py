@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from portal_archive.cli import main
+from portal_archive.crawl.runner import EXIT_BUSY, EXIT_USAGE, ArchiveBusy, CrawlResult, archive_lock, resolve_targets
 from portal_archive.demo import DemoPortal
-from portal_archive.runner import EXIT_BUSY, EXIT_USAGE, ArchiveBusy, CrawlResult, archive_lock, resolve_targets
 
 
 def closed_port() -> int:

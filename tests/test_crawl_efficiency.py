@@ -18,13 +18,13 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from pipelines.dedup import NearDuplicatePipeline
-from portal_archive.crawling import PLAIN_HANDLER, PLAYWRIGHT_HANDLER, use_plain_handlers
+from portal_archive.crawl.politeness import apply_crawl_pace
+from portal_archive.crawl.spider import PLAIN_HANDLER, PLAYWRIGHT_HANDLER, use_plain_handlers
 from portal_archive.dedup import DedupConfig, DedupEngine, Document
 from portal_archive.dedup.config import DedupSettingsError
 from portal_archive.dedup.minhash import MinHasher, affine32_permutations
-from portal_archive.extraction import article_to_dict, extract_article, extract_parsed, parse_page
+from portal_archive.extract import article_to_dict, extract_article, extract_parsed, parse_page
 from portal_archive.items import ArticleItem
-from portal_archive.politeness import apply_crawl_pace
 from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider
 from tests.test_dedup_texts import ASTRONOMY, LIBRARY

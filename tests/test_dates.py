@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal_archive.dates import (
+from portal_archive.demo import relative_date_text
+from portal_archive.extract.dates import (
     SHANGHAI,
     DateWindow,
     cuid_timestamp,
@@ -17,7 +18,6 @@ from portal_archive.dates import (
     resolve_date,
     to_utc_iso,
 )
-from portal_archive.demo import relative_date_text
 
 NOW = datetime(2024, 10, 18, 7, 42, 30, tzinfo=UTC)
 

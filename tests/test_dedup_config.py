@@ -89,7 +89,7 @@ def test_bad_values_name_the_key(key: str, value: object) -> None:
 
 def test_the_index_page_cache_is_the_configured_budget(tmp_path: Path) -> None:
     """``DEDUP_CACHE_MIB`` bounds the memory SQLite keeps for the index (a crawl's RSS grows up to it)."""
-    from portal_archive.dedup.backend import open_index
+    from portal_archive.dedup.index import open_index
 
     config = DedupConfig.from_settings(Settings({"DEDUP_INDEX_PATH": str(tmp_path / "d.sqlite"), "DEDUP_CACHE_MIB": 3}))
     index = open_index(config, config.index_parameters())

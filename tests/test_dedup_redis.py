@@ -30,7 +30,7 @@ from portal_archive.dedup import (
     NewDocument,
     open_index,
 )
-from portal_archive.dedup.redis_index import RedisDedupIndex
+from portal_archive.dedup.index.redis import RedisDedupIndex
 from tests.conftest import PROJECT_ROOT
 from tests.dedup_redis_corpus import as_json, corpus
 from tests.redis_server import RedisServer
@@ -204,14 +204,14 @@ def test_a_write_sent_again_after_a_lost_reply_is_answered_as_the_first_time(
 
     with RedisDedupIndex.open(redis_url, IndexParameters()) as index:
         first = index.add(new("https://a.example/1", list(range(32))))
-        monkeypatch.setattr("portal_archive.dedup.redis_index.os.urandom", lambda size: b"same")
+        monkeypatch.setattr("portal_archive.dedup.index.redis.os.urandom", lambda size: b"same")
         document = new("https://b.example/2", [*range(16), *range(100, 116)])
         sent = index.add(document)
         again = index.add(document)  # the client's retry of a script that did run
         assert first.doc_id == 1
         assert sent.doc_id == again.doc_id == 2
         assert sent.candidates == again.candidates == [1]
-        monkeypatch.setattr("portal_archive.dedup.redis_index.os.urandom", lambda size: b"othr")
+        monkeypatch.setattr("portal_archive.dedup.index.redis.os.urandom", lambda size: b"othr")
         assert index.add(document).doc_id is None  # the same URL from another crawl: a revisit
         assert len(index) == 2
 

@@ -13,7 +13,7 @@ import redis
 
 from portal_archive.cli import main
 from portal_archive.dedup import DedupConfig, DedupEngine, DedupIndex
-from portal_archive.dedup.redis_index import RedisDedupIndex
+from portal_archive.dedup.index.redis import RedisDedupIndex
 from portal_archive.report.build import ReportOptions, build_from_index
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def redis_crawl(
     redis_server: Any, demo_portal: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path, list[Any]]]:
     """The demo portal crawled by the three portal spiders into a Redis index."""
-    from portal_archive.demo_run import SITE_URL_ATTR, run_crawls
+    from portal_archive.demo.run import SITE_URL_ATTR, run_crawls
 
     url = str(redis_server.url_for(DB))
     client = redis.Redis.from_url(url)
@@ -111,7 +111,7 @@ def test_the_redis_index_is_exported_into_a_file_that_reads_the_same(
 
 
 def test_a_crawl_whose_redis_index_cannot_be_reached_fails_at_start(tmp_path: Path) -> None:
-    from portal_archive.demo_run import run_crawls
+    from portal_archive.demo.run import run_crawls
     from tests.redis_server import RedisServer
 
     with RedisServer(tmp_path / "gone") as server:

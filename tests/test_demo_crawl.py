@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.demo_run import CrawlResult
+from portal_archive.demo.run import CrawlResult
 from portal_archive.replay.pywbenv import pywb_python
 from portal_archive.warc.check import check_files
 from tests.conftest import LINT_WARC, PROJECT_ROOT, lint_available

@@ -13,9 +13,9 @@ import pytest
 from redis import Redis
 
 from portal_archive.cli import main
-from portal_archive.distributed.commands import REDIS_URL_ENV
+from portal_archive.cli.dist import REDIS_URL_ENV
+from portal_archive.crawl.runner import PROJECT_ROOT, crawl_env
 from portal_archive.distributed.frontier import Frontier
-from portal_archive.runner import PROJECT_ROOT, crawl_env
 
 DB = 14
 BASE = "portal-archive:crawl:bendi"

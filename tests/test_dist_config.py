@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
+from portal_archive.capture.config import WarcConfig, WarcSettingsError
 from portal_archive.distributed.addon import DistributedAddon
 from portal_archive.distributed.config import (
     DistributedConfig,
@@ -21,7 +22,6 @@ from portal_archive.distributed.config import (
     frontier_name,
     redact_url,
 )
-from portal_archive.warc.config import WarcConfig, WarcSettingsError
 from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import RotatingWarcWriter
 from tests.conftest import PROJECT_ROOT
@@ -186,7 +186,7 @@ NO_REDIS = textwrap.dedent(
 
     sys.meta_path.insert(0, NoRedis())
     NEED_REDIS = {
-        "portal_archive.dedup.redis_index",
+        "portal_archive.dedup.index.redis",
         "portal_archive.distributed.dupefilter",
         "portal_archive.distributed.queue",
         "portal_archive.distributed.scheduler",

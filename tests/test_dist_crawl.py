@@ -23,11 +23,11 @@ import pytest
 from redis import Redis
 from warcio.archiveiterator import ArchiveIterator
 
+from portal_archive.archive.cdxj import default_index_path
 from portal_archive.cli import main
+from portal_archive.crawl.runner import PROJECT_ROOT, crawl_env
 from portal_archive.demo import DemoPortal
-from portal_archive.demo_run import DEMO_SPIDERS, SITE_URL_ATTR
-from portal_archive.replay.index import default_index_path
-from portal_archive.runner import PROJECT_ROOT, crawl_env
+from portal_archive.demo.run import DEMO_SPIDERS, SITE_URL_ATTR
 
 pytestmark = pytest.mark.slow
 

@@ -199,7 +199,9 @@ def test_a_dead_workers_archived_page_is_fetched_again_as_a_revisit(
     scheduler, crawler, spider = make()
     payloads: dict[str, Any] = {}
     capture = SimpleNamespace(writer=SimpleNamespace(payloads=payloads, flush=lambda: None))
-    monkeypatch.setattr("portal_archive.capture.WarcCaptureExtension.of", classmethod(lambda cls, crawler: capture))
+    monkeypatch.setattr(
+        "portal_archive.capture.extension.WarcCaptureExtension.of", classmethod(lambda cls, crawler: capture)
+    )
     dead = Frontier(client, BASE, "dead", ttl=0.2)
     dead.claim_worker()
     scheduler.queue.push(Request("http://portal.test/page", callback=spider.other))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from portal_archive.extraction import (
+from portal_archive.extract import (
     Article,
     ArticleSelectors,
     article_to_dict,

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from portal_archive.extraction import decode_html, detect_charset, extract_article
+from portal_archive.extract import decode_html, detect_charset, extract_article
 
 PARAGRAPHS = (
     "镕基同志当年主持的改革，为后来的发展打下了基础，这是许多经济学家的共同看法。",

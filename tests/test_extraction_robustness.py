@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from portal_archive.cli import main
-from portal_archive.extraction import Article, decode_html, extract_article
+from portal_archive.extract import Article, decode_html, extract_article
 
 RESOURCES = Path(__file__).resolve().parent / "resources" / "extraction"
 PARAGRAPH = "市政府今天召开新闻发布会，介绍了今年冬季供暖的准备情况，并回答了记者的提问。"

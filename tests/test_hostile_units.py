@@ -21,13 +21,13 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from portal_archive import faults
-from portal_archive.crawling import LIST_DEPTH_META, LIST_PAGE_META
-from portal_archive.extraction import extract_article
-from portal_archive.faults import FetchFault, FetchFaultMiddleware, classify, record_failure
+from portal_archive.crawl import faults
+from portal_archive.crawl.faults import FetchFault, FetchFaultMiddleware, classify, record_failure
+from portal_archive.crawl.redirects import OffsiteRedirect, RedirectGuardMiddleware, RedirectLoop, same_site
+from portal_archive.crawl.retryafter import RetryAfterMiddleware, parse_retry_after
+from portal_archive.crawl.spider import LIST_DEPTH_META, LIST_PAGE_META
+from portal_archive.extract import extract_article
 from portal_archive.profiles import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES, ProfileError, parse_profile
-from portal_archive.redirects import OffsiteRedirect, RedirectGuardMiddleware, RedirectLoop, same_site
-from portal_archive.retryafter import RetryAfterMiddleware, parse_retry_after
 from portal_archive.warc.records import HttpExchange, WarcRecordBuilder, http_request_block
 from spiders.portal import ProfileSpider
 
@@ -240,7 +240,9 @@ def test_unicode_links_are_one_ascii_request(spider: ProfileSpider) -> None:
     ]
     # The first spelling is requested in ASCII; the other two are the same URL, requested already.
     assert [r.url if r is not None else None for r in routed] == [
-        "http://e.test/%E6%96%B0%E9%97%BB/%E4%B8%80", None, None
+        "http://e.test/%E6%96%B0%E9%97%BB/%E4%B8%80",
+        None,
+        None,
     ]
 
 

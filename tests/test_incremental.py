@@ -16,8 +16,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.crawlstate import CrawlState, CrawlStateError, StoredPayloads
-from portal_archive.incremental import (
+from portal_archive.crawl.incremental import (
     NOT_MODIFIED_META,
     STATUS_META,
     IncrementalConfig,
@@ -26,6 +25,7 @@ from portal_archive.incremental import (
     NotModified,
     takes_part,
 )
+from portal_archive.crawl.state import CrawlState, CrawlStateError, StoredPayloads
 from portal_archive.items import ArticleItem
 from portal_archive.warc.check import check_files
 from portal_archive.warc.records import REVISIT_IDENTICAL_PAYLOAD, REVISIT_SERVER_NOT_MODIFIED, HttpExchange
@@ -191,7 +191,7 @@ class ArticleSpider(Spider):
 def _crawler(tmp_path: Path) -> Any:
     crawler = get_crawler(
         ArticleSpider,
-        {"WARC_DIR": str(tmp_path), "EXTENSIONS": {"portal_archive.capture.WarcCaptureExtension": 0}},
+        {"WARC_DIR": str(tmp_path), "EXTENSIONS": {"portal_archive.capture.extension.WarcCaptureExtension": 0}},
     )
     crawler.spider = ArticleSpider()
     return crawler

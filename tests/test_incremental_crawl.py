@@ -24,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from portal_archive.dedup.config import DedupConfig
 from portal_archive.dedup.engine import DedupEngine
 from portal_archive.demo import preview_manifest
-from portal_archive.demo_run import SITE_URL_ATTR, CrawlResult, run_crawls
+from portal_archive.demo.run import SITE_URL_ATTR, CrawlResult, run_crawls
 from portal_archive.warc.check import check_files
 from portal_archive.warc.records import REVISIT_SERVER_NOT_MODIFIED
 from tests.conftest import LINT_WARC, lint_available

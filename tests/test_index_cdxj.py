@@ -13,9 +13,7 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from portal_archive.cli import main
-from portal_archive.replay.folder import ArchiveFolderError, inside, warc_files
-from portal_archive.replay.index import (
+from portal_archive.archive.cdxj import (
     ArchiveIndexError,
     CdxjEntry,
     CdxjIndexExtension,
@@ -27,7 +25,9 @@ from portal_archive.replay.index import (
     private_index_root,
     url_key,
 )
-from portal_archive.replay.metadata import metadata_uri
+from portal_archive.archive.folder import ArchiveFolderError, inside, warc_files
+from portal_archive.archive.metadata import metadata_uri
+from portal_archive.cli import main
 from tests.replay_samples import FLAKY_URL, GBK_URL, GZIP_URL, LIST_URL, REDIRECT_URL, write_sample_archive
 
 

@@ -16,9 +16,7 @@ from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.archive import ArticleRecordPipeline
-from portal_archive.capture import WarcCaptureExtension
-from portal_archive.items import ArticleItem
-from portal_archive.replay.metadata import (
+from portal_archive.archive.metadata import (
     SCHEMA,
     MetadataRecordError,
     article_metadata,
@@ -26,12 +24,14 @@ from portal_archive.replay.metadata import (
     encode,
     metadata_uri,
 )
+from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.items import ArticleItem
 from portal_archive.warc.records import HttpExchange
 from tests.conftest import PROJECT_ROOT
 from tests.replay_samples import GBK_HTML, GBK_URL, gbk_article_item
 
 SCHEMA_FILE = PROJECT_ROOT / "docs" / "article-metadata-1.schema.json"
-CAPTURE = {"portal_archive.capture.WarcCaptureExtension": 0}
+CAPTURE = {"portal_archive.capture.extension.WarcCaptureExtension": 0}
 
 
 def validate(document: dict[str, Any]) -> None:
@@ -67,7 +67,7 @@ def test_pipeline_is_registered_after_dedup_and_the_index_extension_is_enabled()
     from portal_archive import settings
 
     assert settings.ITEM_PIPELINES["pipelines.archive.ArticleRecordPipeline"] == 300
-    assert settings.EXTENSIONS["portal_archive.replay.index.CdxjIndexExtension"] > 0
+    assert settings.EXTENSIONS["portal_archive.archive.cdxj.CdxjIndexExtension"] > 0
     assert settings.WARC_METADATA_ENABLED is True
     assert settings.WARC_CDXJ_ENABLED is True
 
@@ -77,7 +77,7 @@ def test_pipeline_is_registered_after_dedup_and_the_index_extension_is_enabled()
     [
         ({"WARC_ENABLED": False}, "WARC_ENABLED"),
         ({"WARC_METADATA_ENABLED": False, "EXTENSIONS": CAPTURE}, "WARC_METADATA_ENABLED"),
-        ({"EXTENSIONS": {"portal_archive.capture.WarcCaptureExtension": None}}, "capture extension"),
+        ({"EXTENSIONS": {"portal_archive.capture.extension.WarcCaptureExtension": None}}, "capture extension"),
     ],
 )
 def test_not_configured_without_capture(tmp_path: Path, settings: dict[str, Any], reason: str) -> None:

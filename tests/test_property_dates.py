@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal_archive.dates import (
+from portal_archive.extract.dates import (
     cuid_timestamp,
     from_epoch_millis,
     is_impossible_date,

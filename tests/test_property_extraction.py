@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal_archive.extraction import Article, ArticleSelectors, extract_article, extract_from_text
+from portal_archive.extract import Article, ArticleSelectors, extract_article, extract_from_text
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 URL = "http://hostile.test/a/1"

@@ -17,8 +17,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from portal_archive.cli import main
+from portal_archive.crawl.runner import crawl_env
 from portal_archive.demo import DemoPortal
-from portal_archive.runner import crawl_env
 from portal_archive.warc.check import check_files
 
 pytestmark = pytest.mark.slow

@@ -26,10 +26,10 @@ import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.demo_run import CrawlResult
-from portal_archive.extraction import detect_charset
-from portal_archive.replay.index import default_index_path
-from portal_archive.replay.metadata import METADATA_URI_PREFIX, decode
+from portal_archive.archive.cdxj import default_index_path
+from portal_archive.archive.metadata import METADATA_URI_PREFIX, decode
+from portal_archive.demo.run import CrawlResult
+from portal_archive.extract import detect_charset
 from portal_archive.replay.pywb_app import ReplayConfig
 from portal_archive.replay.pywbenv import pywb_bin, pywb_python
 from portal_archive.replay.wacz import write_wacz
@@ -277,7 +277,7 @@ def test_pywb_replays_the_folder_through_our_index_and_config(demo: DemoArchive,
 
 def test_a_metadata_record_under_the_page_url_would_shadow_the_page(tmp_path: Path) -> None:
     """The control for the test above: why the records are filed under ``urn:article:``."""
-    from portal_archive.replay.index import build_index
+    from portal_archive.archive.cdxj import build_index
 
     sample = write_sample_archive(tmp_path / "archive", shadowing_control=True)
     build_index(sample.directory)

@@ -107,7 +107,7 @@ def test_deploy_schedule_and_find_the_warc(scrapyd: tuple[str, Path], tmp_path: 
     (egg,) = (home / "eggs" / "portal_archive").glob("*.egg")
     names = zipfile.ZipFile(egg).namelist()
     assert {name.split("/")[0] for name in names} == {"EGG-INFO", "portal_archive", "spiders", "pipelines"}
-    for data in ("portal_archive/portals/bendi.toml", "portal_archive/demo/corpus/infoq.json"):
+    for data in ("portal_archive/profiles/portals/bendi.toml", "portal_archive/demo/corpus/infoq.json"):
         assert data in names
     assert "settings = portal_archive.settings" in zipfile.ZipFile(egg).read("EGG-INFO/entry_points.txt").decode()
 

@@ -9,8 +9,8 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from portal_archive.capture import WarcCaptureExtension
-from portal_archive.warc.config import WarcConfig, WarcSettingsError
+from portal_archive.capture.config import WarcConfig, WarcSettingsError
+from portal_archive.capture.extension import WarcCaptureExtension
 
 
 def test_defaults() -> None:

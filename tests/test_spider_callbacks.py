@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from portal_archive.crawling import PortalSpider, should_abort_request
+from portal_archive.crawl.spider import PortalSpider, should_abort_request
 from portal_archive.items import ArticleItem, BoilerplateBlock
 from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from portal_archive.demo import DemoPortal, ManifestEntry
-from portal_archive.demo_run import crawl_env
+from portal_archive.demo.run import crawl_env
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

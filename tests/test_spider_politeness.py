@@ -12,7 +12,7 @@ from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from portal_archive.politeness import CrawlDelayExtension, apply_crawl_pace, is_loopback
+from portal_archive.crawl.politeness import CrawlDelayExtension, apply_crawl_pace, is_loopback
 
 UA = "portal-archive/0.1.0 (+https://example.org/contact)"
 

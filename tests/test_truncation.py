@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.demo_run import crawl_env
+from portal_archive.demo.run import crawl_env
 from portal_archive.warc.check import check_files
 from tests.conftest import LINT_WARC, PROJECT_ROOT, lint_available
 
@@ -73,8 +73,21 @@ def cut_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     out = tmp_path_factory.mktemp("cut")
-    command = [sys.executable, "-m", "scrapy", "crawl", "bendi", "-a", f"base_url={base}",
-               "-s", f"WARC_DIR={out}", "-s", f"RUN_STATS_FILE={out / 'stats.json'}", "-s", "DOWNLOAD_MAXSIZE=50000"]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "bendi",
+        "-a",
+        f"base_url={base}",
+        "-s",
+        f"WARC_DIR={out}",
+        "-s",
+        f"RUN_STATS_FILE={out / 'stats.json'}",
+        "-s",
+        "DOWNLOAD_MAXSIZE=50000",
+    ]
     result = subprocess.run(command, env=crawl_env(), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     server.shutdown()
     server.server_close()

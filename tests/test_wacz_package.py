@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from portal_archive.archive.cdxj import default_index_path
 from portal_archive.cli import main
-from portal_archive.replay.index import default_index_path
 from portal_archive.replay.wacz import write_wacz
 from tests.replay_samples import GBK_PARAGRAPHS, GBK_TITLE, GBK_URL, GZIP_TITLE, GZIP_URL, write_sample_archive
 

@@ -26,7 +26,6 @@ which one a configuration opens), ``cluster`` (union-find),
 
 from __future__ import annotations
 
-from portal_archive.dedup.backend import NearDuplicateIndex, open_index
 from portal_archive.dedup.canonical import (
     CanonicalPolicy,
     ClusterDecision,
@@ -38,7 +37,8 @@ from portal_archive.dedup.cluster import UnionFind, connected_components
 from portal_archive.dedup.config import DedupConfig, DedupSettingsError
 from portal_archive.dedup.document import Document
 from portal_archive.dedup.engine import DedupEngine, Match, Verdict
-from portal_archive.dedup.index import (
+from portal_archive.dedup.index import NearDuplicateIndex, open_index
+from portal_archive.dedup.index.sqlite import (
     DedupIndex,
     DedupIndexError,
     DedupIndexMismatch,

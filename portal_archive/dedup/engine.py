@@ -24,7 +24,6 @@ from typing import Any, Final, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
-from portal_archive.dedup.backend import NearDuplicateIndex, open_index
 from portal_archive.dedup.canonical import (
     CanonicalPolicy,
     ClusterDecision,
@@ -36,7 +35,8 @@ from portal_archive.dedup.canonical import (
 )
 from portal_archive.dedup.config import DedupConfig
 from portal_archive.dedup.document import Document
-from portal_archive.dedup.index import DedupIndexMismatch, IndexParameters, NewDocument, StoredDocument
+from portal_archive.dedup.index import NearDuplicateIndex, open_index
+from portal_archive.dedup.index.sqlite import DedupIndexMismatch, IndexParameters, NewDocument, StoredDocument
 from portal_archive.dedup.lsh import band_keys
 from portal_archive.dedup.minhash import MinHasher
 from portal_archive.dedup.normalize import PreparedText, RemovedLine, prepare_text

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from portal_archive.dedup.index import DedupIndex, DedupIndexError, StoredDocument
+from portal_archive.dedup.index.sqlite import DedupIndex, DedupIndexError, StoredDocument
 
 if TYPE_CHECKING:
-    from portal_archive.dedup.redis_index import RedisDedupIndex
+    from portal_archive.dedup.index.redis import RedisDedupIndex
 
 __all__ = ["ExportSummary", "export_to_sqlite"]
 

@@ -1,7 +1,7 @@
 """Nuxt 3 `__NUXT_DATA__` payloads: devalue's flat, index-referencing JSON array.
 
 InfoQ pages carry their article data this way. The encoder that produces the demo pages lives
-here; the decoder crawlers use lives in `portal_archive.nuxt` and is re-exported for the demo.
+here; the decoder crawlers use lives in `portal_archive.extract.nuxt` and is re-exported for the demo.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from portal_archive.nuxt import NOT_A_NUMBER, Tagged, decode_nuxt_data, find_nuxt_article
+from portal_archive.extract.nuxt import NOT_A_NUMBER, Tagged, decode_nuxt_data, find_nuxt_article
 
 __all__ = ["Tagged", "decode_nuxt_data", "encode_nuxt_data", "find_nuxt_article"]
 

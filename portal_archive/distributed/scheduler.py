@@ -255,7 +255,7 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
         """Make the writer take ``info``'s record as the origin of its payload: an identical answer to
         this request (a dead worker's page fetched again, the retry of a page another worker
         archived) is then written as a revisit of that record instead of a second full copy."""
-        from portal_archive.capture import WarcCaptureExtension
+        from portal_archive.capture.extension import WarcCaptureExtension
         from portal_archive.warc.writer import PayloadOrigin
 
         capture = WarcCaptureExtension.of(self.crawler)
@@ -332,7 +332,7 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
             writer.flush()
 
     def _warc_writer(self) -> RotatingWarcWriter | None:
-        from portal_archive.capture import WarcCaptureExtension
+        from portal_archive.capture.extension import WarcCaptureExtension
 
         capture = WarcCaptureExtension.of(self.crawler)
         return capture.writer if capture is not None else None

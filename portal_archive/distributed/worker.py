@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portal_archive.crawl.runner import CrawlResult, CrawlTarget
 from portal_archive.distributed.config import redact_url
-from portal_archive.runner import CrawlResult, CrawlTarget
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""The parts of article extraction, one concern per module.
+"""Extract: from an article page's bytes to its body text, metadata and labelled boilerplate.
 
-``portal_archive.extraction`` is the public entry point; these modules are its parts:
+The public API (``extract_article``, ``Article``, ``ParsedPage`` …) is re-exported here from
+``extractor``; the other modules are its parts, one concern each:
 
+- ``extractor``: the generic algorithm and its result, ``Article`` (JSON form: docs/extract-json.md);
 - ``charset``: bytes to text (header, ``<meta>``, BOM, detection, mojibake repair);
 - ``dom``: parse, drop scripts and hidden elements, cut the page into text blocks;
 - ``text``: punctuation and script counts of a block's text;
@@ -10,5 +12,48 @@
 - ``scoring``: block values and the choice of the article container;
 - ``boilerplate``: every block's role (body, a labelled boilerplate kind, a metadata line);
 - ``metadata``: title, canonical URL and machine-readable dates from ``<head>``;
-- ``dates``: absolute dates read as Asia/Shanghai time.
+- ``dates``: publication dates as pages print them (absolute, relative, CUID-assisted), in UTC;
+- ``nuxt``: the ``__NUXT_DATA__`` state of Nuxt 3 pages (InfoQ's title, authors, publish time).
 """
+
+from __future__ import annotations
+
+from portal_archive.extract.extractor import (
+    JSON_FORMAT_VERSION,
+    SHANGHAI,
+    Article,
+    ArticleSelectors,
+    PageLayout,
+    ParsedPage,
+    analyse,
+    article_to_dict,
+    article_to_json,
+    decode_html,
+    detect_charset,
+    extract_article,
+    extract_from_text,
+    extract_parsed,
+    parse_absolute_date,
+    parse_page,
+    parse_text,
+)
+
+__all__ = [
+    "JSON_FORMAT_VERSION",
+    "SHANGHAI",
+    "Article",
+    "ArticleSelectors",
+    "PageLayout",
+    "ParsedPage",
+    "analyse",
+    "article_to_dict",
+    "article_to_json",
+    "decode_html",
+    "detect_charset",
+    "extract_article",
+    "extract_from_text",
+    "extract_parsed",
+    "parse_absolute_date",
+    "parse_page",
+    "parse_text",
+]

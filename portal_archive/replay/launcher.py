@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import portal_archive
-from portal_archive.replay.folder import ArchiveFolderError, require_archive
-from portal_archive.replay.index import ensure_index
+from portal_archive.archive.cdxj import ensure_index
+from portal_archive.archive.folder import ArchiveFolderError, require_archive
 from portal_archive.replay.pywbenv import pywb_python
 
 _COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

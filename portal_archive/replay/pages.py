@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from portal_archive.extraction import extract_article
-from portal_archive.replay.index import CdxjEntry, lookup
-from portal_archive.replay.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
-from portal_archive.replay.reader import RecordReadError, load_capture, read_block, read_payload
+from portal_archive.archive.cdxj import CdxjEntry, lookup
+from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
+from portal_archive.archive.records import RecordReadError, load_capture, read_block, read_payload
+from portal_archive.extract import extract_article
 
 logger = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from portal_archive.extraction import extract_article
-from portal_archive.replay.index import CdxjEntry, ensure_index, lookup
-from portal_archive.replay.metadata import decode
-from portal_archive.replay.reader import Capture, copy_payload, load_capture, metadata_for, read_payload
+from portal_archive.archive.cdxj import CdxjEntry, ensure_index, lookup
+from portal_archive.archive.metadata import decode
+from portal_archive.archive.records import Capture, copy_payload, load_capture, metadata_for, read_payload
+from portal_archive.extract import extract_article
 
 View = Literal["captures", "raw", "headers", "text", "json"]
 _COMPACT_RE = re.compile(r"^\d{4,14}$")

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from portal_archive import __version__
-from portal_archive.replay.folder import require_archive
-from portal_archive.replay.index import ensure_index
+from portal_archive.archive.cdxj import ensure_index
+from portal_archive.archive.folder import require_archive
 from portal_archive.replay.pages import Page, article_pages
 
 WACZ_VERSION = "1.1.1"

@@ -23,6 +23,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from portal_archive import __version__
+from portal_archive.archive.cdxj import default_index_path, lookup
+from portal_archive.archive.folder import ArchiveFolderError, inside
+from portal_archive.archive.metadata import metadata_uri
+from portal_archive.archive.pages import PageReader
+from portal_archive.archive.sources import SourcedDocument, TextLocation, WarcSource
 from portal_archive.dedup import (
     ClusterDecision,
     DedupConfig,
@@ -31,13 +36,10 @@ from portal_archive.dedup import (
     DedupIndexError,
     DedupIndexMismatch,
 )
-from portal_archive.dedup.backend import NearDuplicateIndex, open_index
 from portal_archive.dedup.canonical import domain_of
 from portal_archive.dedup.config import is_index_url
-from portal_archive.dedup.index import StoredDocument
-from portal_archive.replay.folder import ArchiveFolderError, inside
-from portal_archive.replay.index import default_index_path, lookup
-from portal_archive.replay.metadata import metadata_uri
+from portal_archive.dedup.index import NearDuplicateIndex, open_index
+from portal_archive.dedup.index.sqlite import StoredDocument
 from portal_archive.report.model import (
     ROLE_ORDER,
     ClusterReport,
@@ -48,8 +50,6 @@ from portal_archive.report.model import (
     Totals,
     WarcLocation,
 )
-from portal_archive.report.pages import PageReader
-from portal_archive.report.sources import SourcedDocument, TextLocation, WarcSource
 from portal_archive.report.texts import TextLoader
 
 __all__ = ["ReportInputError", "ReportOptions", "build_from_index", "build_from_warcs", "replay_link"]

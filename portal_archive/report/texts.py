@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from portal_archive.replay.metadata import MetadataRecordError, decode
+from portal_archive.archive.metadata import MetadataRecordError, decode
+from portal_archive.archive.pages import Location, PageReader, parse_warc_date
+from portal_archive.archive.sources import DOM_URI_PREFIX, MAX_METADATA_BYTES, MAX_PAGE_BYTES, TextLocation
 from portal_archive.report.model import ClusterReport, MemberReport
-from portal_archive.report.pages import Location, PageReader, parse_warc_date
-from portal_archive.report.sources import DOM_URI_PREFIX, MAX_METADATA_BYTES, MAX_PAGE_BYTES, TextLocation
-from portal_archive.report.warcs import PayloadError, WarcFileError, record_at
+from portal_archive.warc.reader import PayloadError, WarcFileError, record_at
 
 __all__ = ["TextLoader"]
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.demo_run import crawl_env
+from portal_archive.demo.run import crawl_env
 from tests.hostile.server import Hit
 from tests.hostile.site import HostileSite
 

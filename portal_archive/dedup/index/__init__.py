@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final, Protocol, Self
 import numpy as np
 import numpy.typing as npt
 
-from portal_archive.dedup.index import (
+from portal_archive.dedup.index.sqlite import (
     Added,
     ClusterRow,
     DedupIndex,
@@ -98,9 +98,9 @@ Opener = Callable[["DedupConfig", "IndexParameters | None", bool], NearDuplicate
 
 INDEX_BACKENDS: Final = MappingProxyType(
     {
-        "redis": "portal_archive.dedup.redis_index:open_from_config",
-        "rediss": "portal_archive.dedup.redis_index:open_from_config",
-        "unix": "portal_archive.dedup.redis_index:open_from_config",
+        "redis": "portal_archive.dedup.index.redis:open_from_config",
+        "rediss": "portal_archive.dedup.index.redis:open_from_config",
+        "unix": "portal_archive.dedup.index.redis:open_from_config",
     }
 )
 """URL scheme → opener (``module:function``), imported on first use; no URL is the SQLite file."""

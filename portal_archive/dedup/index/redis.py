@@ -35,10 +35,10 @@ import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
-from portal_archive.dedup import redis_lua
 from portal_archive.dedup.cluster import UnionFind
 from portal_archive.dedup.config import REDIS_PREFIX, redact_url
-from portal_archive.dedup.index import (
+from portal_archive.dedup.index import lua as redis_lua
+from portal_archive.dedup.index.sqlite import (
     Added,
     ClusterRow,
     DedupIndexError,

@@ -7,12 +7,12 @@ One SQLite file beside the WARC files (``WARC_DIR/crawlstate.sqlite`` by default
   file). ``done`` says the page's item went through the pipelines: only then is the page
   "known", so a crawl killed between archiving a page and indexing its article fetches the page
   again instead of skipping it. Incremental crawls send conditional requests for known pages
-  (``portal_archive.incremental``).
+  (``portal_archive.crawl.incremental``).
 - ``payloads``: per payload digest, the first record that stored it. The WARC writer's payload
   map is backed by it (``StoredPayloads``), so an identical payload becomes a ``revisit`` across
   files and runs, with only a bounded cache in memory.
 
-Rows name the file their record is in, so a recovered file (``portal_archive.recover``) can drop
+Rows name the file their record is in, so a recovered file (``portal_archive.capture.recover``) can drop
 the rows of records its torn tail lost. The WARC files are the truth; this store only remembers
 where things are, and crawls running side by side share it (WAL mode, busy timeout).
 """

@@ -1,6 +1,6 @@
 """The ``crawl`` and ``recover`` subcommands of ``portal-archive``: scheduled crawls of a folder.
 
-Handlers are thin; the work is in ``portal_archive.runner`` and ``portal_archive.recover``.
+Handlers are thin; the work is in ``portal_archive.crawl.runner`` and ``portal_archive.capture.recover``.
 Exit codes: 0 ok, 1 a crawl failed (or recovery hit an error), 2 usage, 75 the folder is busy
 with another run (``crawl`` without ``--wait``). Documentation: ``docs/scheduling.md``.
 """
@@ -19,13 +19,13 @@ def _archive(value: str | None, settings: list[tuple[str, str]]) -> Path:
     configured = dict(settings).get("WARC_DIR")
     if configured:
         return Path(configured).resolve()
-    from portal_archive.replay.commands import default_archive_dir
+    from portal_archive.cli.replay import default_archive_dir
 
     return default_archive_dir().resolve()
 
 
 def _cmd_crawl(args: argparse.Namespace) -> int:
-    from portal_archive.runner import EXIT_USAGE, RunOptions, UsageError, parse_pairs, resolve_targets, run_crawl
+    from portal_archive.crawl.runner import EXIT_USAGE, RunOptions, UsageError, parse_pairs, resolve_targets, run_crawl
 
     try:
         settings = parse_pairs(args.set or [], "-s")
@@ -50,7 +50,7 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def _cmd_recover(args: argparse.Namespace) -> int:
-    from portal_archive.recover import recover_directory
+    from portal_archive.capture.recover import recover_directory
 
     directory = _archive(args.dir, [])
     report = recover_directory(directory, Path(args.state) if args.state else None)
@@ -76,8 +76,8 @@ def _cmd_recover(args: argparse.Namespace) -> int:
 
 def _reindex(directory: Path) -> None:
     """Bring the folder's CDXJ index up to date with the recovered files (best effort)."""
-    from portal_archive.replay.folder import ArchiveFolderError
-    from portal_archive.replay.index import ArchiveIndexError, build_index
+    from portal_archive.archive.cdxj import ArchiveIndexError, build_index
+    from portal_archive.archive.folder import ArchiveFolderError
 
     try:
         build_index(directory)

@@ -32,8 +32,8 @@ import surt
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from portal_archive.replay.folder import ArchiveFolderError, require_archive
-from portal_archive.warc.config import WarcConfig
+from portal_archive.archive.folder import ArchiveFolderError, require_archive
+from portal_archive.capture.config import WarcConfig
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

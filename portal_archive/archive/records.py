@@ -16,8 +16,8 @@ from typing import IO, Any, BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 
-from portal_archive.replay.folder import inside
-from portal_archive.replay.index import CdxjEntry, lookup
+from portal_archive.archive.cdxj import CdxjEntry, lookup
+from portal_archive.archive.folder import inside
 
 READ_SIZE = 64 * 1024
 MAX_HEADER_BYTES = 256 * 1024
@@ -211,7 +211,7 @@ def read_payload(directory: Path, capture: Capture, *, decode: bool = True, limi
 
 def metadata_for(directory: Path, index: Path, capture: Capture) -> tuple[RecordHeaders, bytes] | None:
     """The article metadata record written about ``capture`` (joined on ``WARC-Refers-To``), if any."""
-    from portal_archive.replay.metadata import metadata_uri
+    from portal_archive.archive.metadata import metadata_uri
 
     for entry in lookup(index, metadata_uri(capture.entry.url)):
         if entry.url != metadata_uri(capture.entry.url):

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from redis import Redis
 
+    from portal_archive.crawl.runner import CrawlTarget
     from portal_archive.distributed.config import DistributedConfig
     from portal_archive.distributed.frontier import FrontierStatus
-    from portal_archive.runner import CrawlTarget
 
 REDIS_URL_ENV: Final = "PORTAL_ARCHIVE_REDIS_URL"
 EXIT_OK: Final = 0
@@ -59,7 +59,7 @@ def _client(config: DistributedConfig) -> Redis:
 
 
 def _target(portal: str) -> CrawlTarget:
-    from portal_archive.runner import UsageError, resolve_targets
+    from portal_archive.crawl.runner import UsageError, resolve_targets
 
     try:
         (target,) = resolve_targets([portal], False)
@@ -69,7 +69,7 @@ def _target(portal: str) -> CrawlTarget:
 
 
 def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
-    from portal_archive.runner import UsageError, parse_pairs
+    from portal_archive.crawl.runner import UsageError, parse_pairs
 
     try:
         return parse_pairs(values or [], option)
@@ -99,7 +99,7 @@ def _reporting(handler: Any) -> Any:
 
 def _archive_dir(value: str | None, settings: list[tuple[str, str]]) -> Path:
     """``--archive``, else ``-s WARC_DIR``, else the project's ``WARC_DIR``."""
-    from portal_archive.replay.commands import default_archive_dir
+    from portal_archive.cli.replay import default_archive_dir
 
     chosen = value or dict(settings).get("WARC_DIR")
     return Path(chosen).resolve() if chosen else default_archive_dir().resolve()
@@ -107,10 +107,10 @@ def _archive_dir(value: str | None, settings: list[tuple[str, str]]) -> Path:
 
 @_reporting
 def _cmd_seed(args: argparse.Namespace) -> int:
+    from portal_archive.crawl.runner import project_spiders
     from portal_archive.distributed.config import frontier_name, redact_url
     from portal_archive.distributed.frontier import Frontier
     from portal_archive.distributed.seeding import build_spider, seed, start_requests
-    from portal_archive.runner import project_spiders
 
     target = _target(args.portal)
     config = _config(args)
@@ -162,10 +162,10 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 @_reporting
 def _cmd_status(args: argparse.Namespace) -> int:
+    from portal_archive.crawl.runner import project_spiders
     from portal_archive.distributed.config import frontier_name
     from portal_archive.distributed.frontier import Frontier, spiders_with_frontiers
     from portal_archive.distributed.seeding import build_spider
-    from portal_archive.runner import project_spiders
 
     config = _config(args)
     client = _client(config)

@@ -19,10 +19,9 @@ from typing import Any, Final
 from lxml import etree
 from lxml.cssselect import CSSSelector, SelectorError
 
-from portal_archive.dates import SHANGHAI
 from portal_archive.extract.boilerplate import Label, Role, label_blocks
 from portal_archive.extract.charset import decode_html, detect_charset
-from portal_archive.extract.dates import parse_absolute_date
+from portal_archive.extract.dates import SHANGHAI, parse_absolute_date
 from portal_archive.extract.dom import HEADING_TAGS, Block, blocks_of, clean, parse, text_of
 from portal_archive.extract.lexicon import BYLINE_RE, ENGLISH_BYLINE_RE, SOURCE_IN_LINE_RE, SOURCE_RE
 from portal_archive.extract.metadata import read_metadata, split_authors

@@ -3,13 +3,13 @@
 ``PortalSpider`` reads a ``portal_archive.profiles.Profile`` and turns it into requests: it stays
 on the portal's own origin (scheme, host and port: Scrapy's offsite filter ignores ports),
 canonicalises every URL, follows list pages and pagination, reads sitemaps and RSS/Atom feeds,
-and hands article pages to ``portal_archive.extraction``. Around extraction it adds what only a
+and hands article pages to ``portal_archive.extract``. Around extraction it adds what only a
 crawler knows: the fetch time (to resolve "7月前"), the CUID ingest time in aggregator URLs, the
 Nuxt payload of SSR sites, the profile's source aliases, and a browser rendering for pages whose
 body only appears after script runs.
 
 Hostile pages never break a crawl (``docs/faults.md``): a failed request is counted and logged
-once by its errback (``portal_archive.faults``); a page that is not HTML is archived but not
+once by its errback (``portal_archive.crawl.faults``); a page that is not HTML is archived but not
 extracted; a page without a body still gives an item, with ``extra["empty_reason"]`` saying why;
 a body cut short gives an item from what arrived, with ``extra["truncated"]``; endless pagination
 and calendar pages stop at the profile's ``max_pages`` and ``max_depth``.
@@ -37,8 +37,12 @@ from lxml import etree
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
-from portal_archive.capture import truncation_reason
-from portal_archive.dates import (
+from portal_archive.capture.extension import truncation_reason
+from portal_archive.crawl.faults import record_failure
+from portal_archive.crawl.politeness import apply_crawl_pace
+from portal_archive.extract import Article, ParsedPage, extract_parsed, parse_page
+from portal_archive.extract.charset import declared_charset
+from portal_archive.extract.dates import (
     ResolvedDate,
     cuid_timestamp,
     from_epoch_millis,
@@ -46,12 +50,8 @@ from portal_archive.dates import (
     resolve_date,
     to_utc_iso,
 )
-from portal_archive.extract.charset import declared_charset
-from portal_archive.extraction import Article, ParsedPage, extract_parsed, parse_page
-from portal_archive.faults import record_failure
+from portal_archive.extract.nuxt import ArticleState, read_article_state
 from portal_archive.items import ArticleItem
-from portal_archive.nuxt import ArticleState, read_article_state
-from portal_archive.politeness import apply_crawl_pace
 from portal_archive.profiles import Profile, SourceDirectory, load_profile
 from portal_archive.urls import canonicalize_url
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from portal_archive import __version__
-from portal_archive.replay.commands import add_replay_commands
+from portal_archive.cli.replay import add_replay_commands
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -28,7 +28,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from portal_archive.demo_run import run_demo
+    from portal_archive.demo.run import run_demo
 
     return run_demo(
         output=Path(args.output),
@@ -57,14 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     add_replay_commands(sub)  # index, replay, wacz, show
-    from portal_archive.report.command import add_export_command, add_report_command
+    from portal_archive.cli.report import add_export_command, add_report_command
 
     add_report_command(sub)  # dedup-report
     add_export_command(sub)  # dedup-export
-    from portal_archive.crawl_commands import add_crawl_commands
+    from portal_archive.cli.crawl import add_crawl_commands
 
     add_crawl_commands(sub)  # crawl, recover
-    from portal_archive.distributed.commands import add_dist_commands
+    from portal_archive.cli.dist import add_dist_commands
 
     add_dist_commands(sub)  # dist seed|worker|status
 
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from portal_archive.extraction import article_to_json, extract_article
+    from portal_archive.extract import article_to_json, extract_article
 
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()

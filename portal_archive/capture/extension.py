@@ -10,8 +10,8 @@ finish (every sub-request; the page document too unless a plain fetch already ar
 by ``meta["warc_refers_to"]``), and the rendered DOM as a ``resource`` record whose target is
 ``urn:dom:<page URL>``, so replay tools never mistake it for the server's response.
 
-Settings: the ``WARC_*`` family (see ``portal_archive.warc.config``).
-A response cut short (by the server, or at ``DOWNLOAD_MAXSIZE`` by ``portal_archive.fetchguard``)
+Settings: the ``WARC_*`` family (see ``portal_archive.capture.config``).
+A response cut short (by the server, or at ``DOWNLOAD_MAXSIZE`` by ``portal_archive.crawl.fetchguard``)
 is archived as received with ``WARC-Truncated``; header bytes are never decoded, so a GBK header
 value is archived as sent.
 
@@ -33,7 +33,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.defer import Deferred
 
 from portal_archive import __version__
-from portal_archive.warc.config import WarcConfig
+from portal_archive.capture.config import WarcConfig
 from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import PayloadOrigin, RotatingWarcWriter, WrittenExchange, WrittenRecord
 
@@ -209,7 +209,7 @@ class WarcCaptureExtension:
         request.meta["warc_record_id"] = written.record_id
         request.meta["warc_filename"] = written.filename
         request.meta["warc_offset"] = written.offset
-        # What incremental crawling (portal_archive.incremental) remembers about the capture.
+        # What incremental crawling (portal_archive.crawl.incremental) remembers about the capture.
         request.meta["warc_type"] = written.warc_type
         request.meta["warc_date"] = written.date
         request.meta["warc_payload_digest"] = written.payload_digest

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from portal_archive.replay.folder import ArchiveFolderError, inside
+from portal_archive.archive.folder import ArchiveFolderError, inside
 
 
 def expected_errors() -> tuple[type[Exception], ...]:
     """Failures that are about the input (exit 1), not bugs; imported late to keep ``--help`` fast."""
-    from portal_archive.replay.index import ArchiveIndexError
-    from portal_archive.replay.metadata import MetadataRecordError
+    from portal_archive.archive.cdxj import ArchiveIndexError
+    from portal_archive.archive.metadata import MetadataRecordError
+    from portal_archive.archive.records import RecordReadError
     from portal_archive.replay.pywbenv import PywbNotFound
-    from portal_archive.replay.reader import RecordReadError
     from portal_archive.replay.show import NotArchivedError
 
     return ArchiveFolderError, ArchiveIndexError, MetadataRecordError, RecordReadError, NotArchivedError, PywbNotFound
@@ -52,7 +52,7 @@ def _reporting(handler: Callable[[argparse.Namespace], int]) -> Callable[[argpar
 
 @_reporting
 def _cmd_index(args: argparse.Namespace) -> int:
-    from portal_archive.replay.index import build_index
+    from portal_archive.archive.cdxj import build_index
 
     directory = _archive_dir(args.dir)
     output = None

@@ -4,7 +4,7 @@ Made to be started by cron or a systemd timer (``docs/scheduling.md``):
 
 - one run per archive folder at a time: an exclusive ``flock`` on ``DIR/.crawl.lock``; a second
   run exits with ``EXIT_BUSY`` (75, "try again later") naming the holder, or queues with ``--wait``;
-- orphan ``.open`` files of a crawl that died are recovered first (``portal_archive.recover``);
+- orphan ``.open`` files of a crawl that died are recovered first (``portal_archive.capture.recover``);
 - each portal spider runs in its own ``scrapy crawl`` subprocess (a fresh reactor, the real CLI),
   one after another, with ``WARC_DIR`` set to the folder; its log goes to ``DIR/runs/``;
 - ``DIR/runs/<UTC timestamp>.json`` summarises the run: per spider the exit status, problems,
@@ -168,7 +168,7 @@ def project_spiders() -> dict[str, type]:
 
 def needs_profile(spider: type) -> bool:
     """The generic ``portal`` spider crawls nothing without ``-a profile=``."""
-    from portal_archive.crawling import PortalSpider
+    from portal_archive.crawl.spider import PortalSpider
 
     return issubclass(spider, PortalSpider) and not spider.profile_name
 
@@ -334,7 +334,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 def recover_orphans(options: RunOptions) -> dict[str, Any]:
     """Recover ``.open`` files of dead crawls before anything else writes into the folder."""
-    from portal_archive.recover import recover_directory
+    from portal_archive.capture.recover import recover_directory
 
     state_path = dict(options.settings).get("INCREMENTAL_STATE_PATH")
     report = recover_directory(options.archive, Path(state_path) if state_path else None)

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from portal_archive.runner import PROJECT_ROOT, CrawlResult, crawl_env
+from portal_archive.crawl.runner import PROJECT_ROOT, CrawlResult, crawl_env
 
 __all__ = ["DEMO_SPIDERS", "SITE_URL_ATTR", "CrawlResult", "crawl_env", "run_crawls", "run_demo"]
 
@@ -98,7 +98,7 @@ def format_clusters(index_path: Path) -> str:
     """Which stories are copies of which original, from the crawl's near-duplicate index."""
     from portal_archive.dedup.config import DedupConfig
     from portal_archive.dedup.engine import DedupEngine
-    from portal_archive.dedup.index import DedupIndexError
+    from portal_archive.dedup.index.sqlite import DedupIndexError
 
     if not index_path.exists():
         return "no near-duplicate index written (DEDUP_ENABLED is off?)"

@@ -21,10 +21,10 @@ from itemadapter import ItemAdapter
 from scrapy.http import HtmlResponse, Request
 
 from pipelines.dedup import document_from_item
-from portal_archive.crawling import PortalSpider
-from portal_archive.dates import resolve_date, to_utc_iso
+from portal_archive.crawl.spider import PortalSpider
 from portal_archive.dedup import Document
-from portal_archive.extraction import extract_article
+from portal_archive.extract import extract_article
+from portal_archive.extract.dates import resolve_date, to_utc_iso
 from portal_archive.profiles import Profile, SourceDirectory, load_bundled_profiles
 from portal_archive.urls import hostname_of, site_domain
 

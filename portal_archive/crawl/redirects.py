@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy.exceptions import NotConfigured
 from w3lib.url import safe_url_string
 
-from portal_archive.faults import OFFSITE, REDIRECT_LOOP, FetchFault, account
+from portal_archive.crawl.faults import OFFSITE, REDIRECT_LOOP, FetchFault, account
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -4,7 +4,7 @@ A profile names a portal's entry points (start paths, sitemaps, feeds), which li
 lists and pagination, the CSS selectors of its article pages, whether pages need a browser, how
 fast to crawl it, and which source names stand for which domain. Adding a portal means adding a
 profile: ``scrapy crawl portal -a profile=NAME_OR_PATH``. Bundled profiles live in
-``portal_archive/portals/*.toml``.
+``portal_archive/profiles/portals/*.toml``.
 
 Profiles are data only: no expressions are evaluated and nothing is imported from them. Every
 key is checked (type, allowed values, regex and CSS syntax) and unknown keys are refused, so a
@@ -66,7 +66,7 @@ from urllib.parse import urlsplit
 from cssselect import GenericTranslator
 from cssselect import SelectorError as CssSelectorError
 
-from portal_archive.extraction import ArticleSelectors
+from portal_archive.extract import ArticleSelectors
 from portal_archive.urls import hostname_of, site_domain
 
 Role = Literal["aggregator", "publisher"]
@@ -397,8 +397,8 @@ def read_profile_file(path: Path) -> Profile:
 
 
 def bundled_profile_names() -> list[str]:
-    """Names of the profiles shipped in ``portal_archive/portals``."""
-    folder = resources.files("portal_archive") / PROFILE_DIR
+    """Names of the profiles shipped in ``portal_archive/profiles/portals``."""
+    folder = resources.files("portal_archive.profiles") / PROFILE_DIR
     return sorted(entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml"))
 
 
@@ -416,7 +416,7 @@ def load_profile(name_or_path: str) -> Profile:
     if not _NAME_RE.match(text) or text not in bundled_profile_names():
         known = ", ".join(bundled_profile_names())
         raise ProfileError(text, "", f"no such bundled profile (bundled: {known}); or pass a path to a .toml file")
-    resource = resources.files("portal_archive") / PROFILE_DIR / f"{text}.toml"
+    resource = resources.files("portal_archive.profiles") / PROFILE_DIR / f"{text}.toml"
     with resources.as_file(resource) as path:
         return read_profile_file(path)
 

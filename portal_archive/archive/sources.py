@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
+from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
+from portal_archive.archive.pages import Location, PageReader, fetched_iso, is_html, parse_warc_date
 from portal_archive.dedup import Document
-from portal_archive.replay.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
-from portal_archive.report.pages import Location, PageReader, fetched_iso, is_html, parse_warc_date
-from portal_archive.report.warcs import ArchivedRecord, PayloadError, WarcFileError, read_records, record_at
+from portal_archive.warc.reader import ArchivedRecord, PayloadError, WarcFileError, read_records, record_at
 
 __all__ = ["DOM_URI_PREFIX", "InputSummary", "SourcedDocument", "TextLocation", "WarcSource"]
 

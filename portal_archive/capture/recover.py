@@ -12,7 +12,7 @@ block and payload digests matching. A ``response`` or ``revisit`` at the very en
 exchange can be half written). The file is truncated there, synced and renamed to its final name;
 a file with nothing but its ``warcinfo`` left is deleted.
 
-The crawl state (``portal_archive.crawlstate``) is brought in line with what survived: rows of
+The crawl state (``portal_archive.crawl.state``) is brought in line with what survived: rows of
 records the tail lost are dropped, and pages and payloads whose records survived but were never
 remembered are adopted, so the next crawl neither refers to a lost record nor fetches a page it
 has in full again. A page counts as finished only if its ``metadata`` record survived too.
@@ -41,9 +41,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.crawlstate import DEFAULT_STATE_NAME, CrawlState, CrawlStateError
+from portal_archive.capture.config import WarcConfig
+from portal_archive.crawl.state import DEFAULT_STATE_NAME, CrawlState, CrawlStateError
 from portal_archive.warc.check import dechunk, digest_matches
-from portal_archive.warc.config import WarcConfig
 from portal_archive.warc.openlock import folder_lock, try_lock
 from portal_archive.warc.writer import OPEN_SUFFIX, PayloadOrigin
 

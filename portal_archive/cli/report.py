@@ -119,7 +119,7 @@ def run_export(args: argparse.Namespace) -> int:
         config, index_url=args.source, index_url_setting="--from", redis_prefix=args.prefix or config.redis_prefix
     )
     from portal_archive.dedup.export import export_to_sqlite
-    from portal_archive.dedup.redis_index import open_from_config
+    from portal_archive.dedup.index.redis import open_from_config
 
     try:
         with open_from_config(config, None, True) as index:
@@ -171,12 +171,12 @@ def _wants_warcs(args: argparse.Namespace) -> bool:
 
 
 def _resolve_inputs(args: argparse.Namespace) -> _Inputs:
-    from portal_archive.replay.folder import warc_files
+    from portal_archive.archive.folder import warc_files
 
     found = _Inputs()
     given = [Path(p) for p in args.inputs]
     if not given and not args.index:
-        from portal_archive.replay.commands import default_archive_dir
+        from portal_archive.cli.replay import default_archive_dir
 
         given = [default_archive_dir()]
     folders_with_index = [p for p in given if p.is_dir() and (p / INDEX_NAME).is_file()]
@@ -313,7 +313,7 @@ def _report(args: argparse.Namespace, inputs: _Inputs, config: DedupConfig) -> R
         texts=max(args.html_diffs, 0) if args.format == "html" else 0,
     )
     if inputs.index_url is not None:
-        from portal_archive.replay.commands import default_archive_dir
+        from portal_archive.cli.replay import default_archive_dir
 
         return build_from_index(inputs.index_url, config, options, warc_dir=default_archive_dir())
     if inputs.index is not None:

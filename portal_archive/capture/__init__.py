@@ -1,0 +1,8 @@
+"""Capture: every HTTP exchange of a crawl archived to WARC files as it happens.
+
+- ``extension``: the Scrapy extension that writes each exchange at ``response_downloaded``;
+- ``config``: the ``WARC_*`` settings, parsed once into ``WarcConfig``;
+- ``recover``: closing the ``.open`` files of a crawl that died.
+
+The file format itself (records, writer, reader, checker) is the ``warc`` package.
+"""
