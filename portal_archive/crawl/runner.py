@@ -36,7 +36,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Final
 
-PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
+"""The checkout (``scrapy.cfg``, ``spiders/``): crawls run there, whatever the caller's directory."""
 LOCK_NAME: Final = ".crawl.lock"
 RUNS_DIR: Final = "runs"
 EXIT_OK: Final = 0
