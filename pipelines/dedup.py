@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from portal_archive.dedup import DedupConfig, DedupEngine, DedupIndexUnavailable, Document, Verdict
+from portal_archive.dedup import DedupConfig, DedupEngine, DedupIndexUnavailable, Verdict, document_from_item
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -45,35 +45,6 @@ ROLE_STATS: Final = {
     "excerpt": "dedup/excerpts",
     "related": "dedup/related",
 }
-
-
-def _text(adapter: ItemAdapter, name: str) -> str:
-    value = adapter.get(name)
-    return value if isinstance(value, str) else ""
-
-
-def document_from_item(adapter: ItemAdapter) -> Document:
-    """The engine's view of an article item (``ArticleItem`` or any item with the same fields)."""
-    extra = adapter.get("extra")
-    extra = extra if isinstance(extra, dict) else {}
-    offset = adapter.get("warc_offset")
-    published = adapter.get("published_at")
-    return Document(
-        url=_text(adapter, "url"),
-        text=_text(adapter, "body_text"),
-        title=_text(adapter, "title"),
-        site=_text(adapter, "site"),
-        site_domain=_text(adapter, "site_domain"),
-        published_at=published if isinstance(published, str) and published else None,
-        canonical_url=_text(adapter, "canonical_url"),
-        source=_text(adapter, "source"),
-        source_domain=_text(adapter, "source_domain"),
-        read_original_url=str(extra.get("read_original_url") or ""),
-        byline=_text(adapter, "byline"),
-        record_id=_text(adapter, "warc_record_id"),
-        warc_filename=_text(adapter, "warc_filename"),
-        warc_offset=offset if isinstance(offset, int) else None,
-    )
 
 
 class NearDuplicatePipeline:

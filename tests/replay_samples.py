@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from portal_archive import __version__
 from portal_archive.archive.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
 from portal_archive.items import ArticleItem, BoilerplateBlock
 from portal_archive.warc.records import HttpExchange
@@ -53,6 +54,8 @@ GZIP_WIRE = gzip.compress(GZIP_PLAIN, mtime=0)
 LIST_HTML = "<html><head><title>首页</title></head><body><a href='/gbk/1.html'>驿站</a></body></html>".encode()
 FLAKY_HTML = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
 START = datetime(2024, 4, 1, 2, 30, 0, tzinfo=UTC)
+WARCINFO = (("software", f"portal-archive/{__version__}"), ("format", "WARC File Format 1.1"))
+"""What the crawl's capture writes first in its files: readers tell our archives by it."""
 
 
 def minute_clock(start: datetime = START) -> Callable[[], datetime]:
@@ -121,7 +124,9 @@ def write_sample_archive(directory: Path, *, metadata: bool = True, shadowing_co
         sample.record_ids.setdefault(url, []).append(written_id)
         sample.dates.setdefault(url, []).append(date)
 
-    first = RotatingWarcWriter(directory=directory, prefix="sample-a", host="testhost", clock=clock, new_id=ids)
+    first = RotatingWarcWriter(
+        directory=directory, prefix="sample-a", host="testhost", clock=clock, new_id=ids, warcinfo=WARCINFO
+    )
     gbk = first.write_exchange(
         _exchange(
             GBK_URL, 200, [(b"Content-Type", b"text/html; charset=GBK"), (b"X-Editor", "编辑".encode("gbk"))], GBK_HTML
@@ -147,7 +152,9 @@ def write_sample_archive(directory: Path, *, metadata: bool = True, shadowing_co
         )
     sample.files.append(first.close() or directory)
 
-    second = RotatingWarcWriter(directory=directory, prefix="sample-b", host="testhost", clock=clock, new_id=ids)
+    second = RotatingWarcWriter(
+        directory=directory, prefix="sample-b", host="testhost", clock=clock, new_id=ids, warcinfo=WARCINFO
+    )
     listing = second.write_exchange(
         _exchange(LIST_URL, 200, [(b"Content-Type", b"text/html; charset=utf-8")], LIST_HTML)
     )

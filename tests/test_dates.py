@@ -16,8 +16,8 @@ from portal_archive.extract.dates import (
     parse_absolute,
     relative_window,
     resolve_date,
-    to_utc_iso,
 )
+from portal_archive.timestamps import to_iso
 
 NOW = datetime(2024, 10, 18, 7, 42, 30, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ NOW = datetime(2024, 10, 18, 7, 42, 30, tzinfo=UTC)
 def test_cuid_of_the_seed_page_decodes_to_its_ingest_time() -> None:
     moment = cuid_timestamp("cls46zk260023lpnyhyekusue")
     assert moment is not None
-    assert to_utc_iso(moment) == "2024-02-02T05:15:52+00:00"
+    assert to_iso(moment) == "2024-02-02T05:15:52+00:00"
 
 
 @pytest.mark.parametrize(
@@ -130,6 +130,6 @@ def test_relative_dates_resolve_within_the_day_against_the_demo_wording() -> Non
 def test_epoch_millis_and_iso_output() -> None:
     moment = from_epoch_millis(1707183000000)
     assert moment == datetime(2024, 2, 6, 1, 30, tzinfo=UTC)
-    assert to_utc_iso(datetime(2024, 4, 1, 10, 30, 0, 500000, tzinfo=SHANGHAI)) == "2024-04-01T02:30:00+00:00"
+    assert to_iso(datetime(2024, 4, 1, 10, 30, 0, 500000, tzinfo=SHANGHAI)) == "2024-04-01T02:30:00+00:00"
     for bad in (None, True, "soon", float("nan"), 1e30, -1):
         assert from_epoch_millis(bad) is None

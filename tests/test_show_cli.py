@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from portal_archive.cli import main
-from portal_archive.replay.show import parse_timestamp
+from portal_archive.timestamps import parse_timestamp_prefix
 from tests.replay_samples import (
     FLAKY_HTML,
     FLAKY_URL,
@@ -132,10 +132,10 @@ def test_url_variants_fall_back_to_the_canonical_key(sample: Any, capsysbinary: 
     ],
 )
 def test_timestamps(text: str, expected: str) -> None:
-    assert parse_timestamp(text) == expected
+    assert parse_timestamp_prefix(text) == expected
 
 
 @pytest.mark.parametrize("text", ["20241", "2024-02-30", "yesterday", "202404010230001"])
 def test_bad_timestamps(text: str) -> None:
     with pytest.raises(ValueError, match="not a timestamp"):
-        parse_timestamp(text)
+        parse_timestamp_prefix(text)

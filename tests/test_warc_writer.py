@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from portal_archive.timestamps import warc_date
 from portal_archive.warc.check import WarcChecker
 from portal_archive.warc.records import (
     HttpExchange,
     WarcRecordBuilder,
     consistent_response_headers,
-    format_warc_date,
     http_request_block,
     sha1_digest,
 )
@@ -65,7 +65,7 @@ def test_golden_response_record_is_byte_identical() -> None:
     record = builder.response(
         exchange,
         record_id="<urn:uuid:00000000-0000-4000-8000-000000000001>",
-        date=format_warc_date(fixed_clock()()),
+        date=warc_date(fixed_clock()()),
         payload_digest=sha1_digest(exchange.body),
     )
     assert record.to_bytes() == (RESOURCES / "golden_response.warc").read_bytes()

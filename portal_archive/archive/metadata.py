@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from portal_archive import __version__
-from portal_archive.items import ArticleItem
+from portal_archive.items import ArticleItem, BoilerplateBlock
 
 SCHEMA = "portal-archive/article-metadata/1"
 SCHEMA_FAMILY = "portal-archive/article-metadata/"
@@ -93,6 +93,68 @@ def article_metadata(item: ArticleItem) -> dict[str, Any]:
         "dedup": dedup_section(item.extra.get("dedup")),
         "producer": f"portal-archive/{__version__}",
     }
+
+
+def _text(section: Mapping[str, Any], key: str) -> str:
+    value = section.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _texts(section: Mapping[str, Any], key: str) -> list[str]:
+    values = section.get(key)
+    return [value for value in values if isinstance(value, str)] if isinstance(values, list) else []
+
+
+def _section(document: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = document.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def item_from_metadata(document: Mapping[str, Any]) -> ArticleItem:
+    """The article item a metadata record describes (``decode``'s result): what the crawl extracted.
+
+    The inverse of ``article_metadata`` for every field the record keeps; ``site_domain`` and
+    ``body_html`` are not in the record, and ``extra`` holds the crawl's dedup verdict only.
+    """
+    capture = _section(document, "capture")
+    article = _section(document, "article")
+    offset = capture.get("warc_offset")
+    published = article.get("published_at")
+    boilerplate = [
+        BoilerplateBlock(
+            kind=_text(block, "kind"),
+            text=_text(block, "text"),
+            links=[
+                {"title": _text(link, "title"), "url": _text(link, "url")}
+                for link in block.get("links") or ()
+                if isinstance(link, Mapping)
+            ],
+        )
+        for block in document.get("boilerplate") or ()
+        if isinstance(block, Mapping)
+    ]
+    verdict = document.get("dedup")
+    return ArticleItem(
+        url=_text(document, "url"),
+        canonical_url=_text(document, "canonical_url"),
+        site=_text(document, "site"),
+        language=_text(document, "language") or ArticleItem.language,
+        title=_text(article, "title"),
+        byline=_text(article, "byline"),
+        authors=_texts(article, "authors"),
+        published_at=published if isinstance(published, str) and published else None,
+        published_text=_text(article, "published_text"),
+        source=_text(article, "source"),
+        source_domain=_text(article, "source_domain"),
+        references=_texts(article, "references"),
+        body_text=_text(article, "body_text"),
+        boilerplate=boilerplate,
+        fetched_at=_text(capture, "fetched_at"),
+        warc_record_id=_text(capture, "record_id"),
+        warc_filename=_text(capture, "warc_filename"),
+        warc_offset=offset if isinstance(offset, int) and not isinstance(offset, bool) else None,
+        extra={"dedup": dict(verdict)} if isinstance(verdict, Mapping) else {},
+    )
 
 
 def encode(document: Mapping[str, Any]) -> bytes:

@@ -19,16 +19,17 @@ from pathlib import Path
 from typing import Final, Literal
 
 from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
-from portal_archive.archive.pages import Location, PageReader, fetched_iso, is_html, parse_warc_date
+from portal_archive.archive.pages import Location, PageReader
+from portal_archive.capture.extension import DOM_URI_PREFIX
 from portal_archive.dedup import Document
+from portal_archive.extract import is_html
+from portal_archive.timestamps import parse_iso, to_iso
 from portal_archive.warc.reader import ArchivedRecord, PayloadError, WarcFileError, read_records, record_at
 
 __all__ = ["DOM_URI_PREFIX", "InputSummary", "SourcedDocument", "TextLocation", "WarcSource"]
 
 logger = logging.getLogger(__name__)
 
-DOM_URI_PREFIX: Final = "urn:dom:"
-"""Target URI prefix of the rendered-DOM ``resource`` records our browser captures write."""
 MAX_PAGE_BYTES: Final = 20 * 1024 * 1024
 """Extraction reads at most this much of a page (as ``extract_article`` does)."""
 MAX_METADATA_BYTES: Final = 64 * 1024 * 1024
@@ -53,6 +54,8 @@ class SourcedDocument:
     document: Document
     fetched_at: str | None
     text: TextLocation | None
+    origin: TextKind
+    """``metadata``: what the crawl recorded; ``page``: the page extracted again here."""
     crawl_role: str | None = None
     """The role the crawl gave it (metadata records only): a snapshot, shown next to the final one."""
 
@@ -175,8 +178,8 @@ class WarcSource:
         response = state.pending.pop(record.refers_to, None)
         if response is not None:
             location = Location(str(record.path), response.offset, response.record_id)
-            fetched = parse_warc_date(response.date)
-            fetched_at = fetched_iso(fetched) or _str(capture.get("fetched_at"))
+            fetched = parse_iso(response.date)
+            fetched_at = (to_iso(fetched) if fetched is not None else None) or _str(capture.get("fetched_at"))
         else:
             filename = _str(capture.get("warc_filename"))
             offset = capture.get("warc_offset")
@@ -198,6 +201,7 @@ class WarcSource:
             document=document,
             fetched_at=fetched_at,
             text=_text_at(record, "metadata"),
+            origin="metadata",
             crawl_role=role if isinstance(role, str) else None,
         )
 
@@ -218,7 +222,7 @@ class WarcSource:
             return None
         if count_page:
             summary.pages += 1
-        fetched = parse_warc_date(record.date)
+        fetched = parse_iso(record.date)
         location = Location(str(record.path), record.offset, record.record_id)
         try:
             document = self.reader.read_page(page_url.url, body, record.content_type, fetched, location)
@@ -229,7 +233,12 @@ class WarcSource:
             return None
         summary.articles += 1
         summary.reextracted += 1
-        return SourcedDocument(document=document, fetched_at=fetched_iso(fetched), text=_text_at(record, "page"))
+        return SourcedDocument(
+            document=document,
+            fetched_at=to_iso(fetched) if fetched is not None else None,
+            text=_text_at(record, "page"),
+            origin="page",
+        )
 
     def _extraction_failed(self, url: str, exc: Exception) -> None:
         """The first failure of each kind with its traceback; repeats of it at INFO, counted."""

@@ -105,10 +105,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _timestamp(value: str) -> str:
-    from portal_archive.replay.show import parse_timestamp
+    from portal_archive.timestamps import parse_timestamp_prefix
 
     try:
-        return parse_timestamp(value)
+        return parse_timestamp_prefix(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 

@@ -13,9 +13,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
+
+from portal_archive.timestamps import parse_iso
 
 if TYPE_CHECKING:
     from portal_archive.dedup import DedupConfig
@@ -150,11 +152,10 @@ class _Inputs:
 def _parse_since(text: str | None) -> datetime | None:
     if not text:
         return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise UsageError(f"--since {text!r}: expected a date (2024-06-01) or an ISO 8601 time") from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    moment = parse_iso(text)
+    if moment is None:
+        raise UsageError(f"--since {text!r}: expected a date (2024-06-01) or an ISO 8601 time")
+    return moment
 
 
 def _replay_prefix(text: str | None) -> str | None:

@@ -36,6 +36,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Final
 
+from portal_archive.timestamps import to_iso, utc_now
+
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 """The checkout (``scrapy.cfg``, ``spiders/``): crawls run there, whatever the caller's directory."""
 LOCK_NAME: Final = ".crawl.lock"
@@ -276,14 +278,10 @@ def _warc_files(directory: Path) -> set[str]:
     return {path.name for path in directory.iterdir() if path.name.endswith(WARC_SUFFIXES)}
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def run_one(target: CrawlTarget, options: RunOptions, log_path: Path, stopper: _Stopper) -> dict[str, Any]:
     """Crawl one target in a subprocess; its summary entry."""
     before = _warc_files(options.archive)
-    started, clock = _now(), time.monotonic()
+    started, clock = to_iso(utc_now()), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="portal-archive-crawl-") as tmp, log_path.open("w+b") as log:
         stats_file = Path(tmp) / "stats.json"
         process = subprocess.Popen(
@@ -303,7 +301,7 @@ def run_one(target: CrawlTarget, options: RunOptions, log_path: Path, stopper: _
         "ok": not result.problems,
         "problems": result.problems,
         "started": started,
-        "finished": _now(),
+        "finished": to_iso(utc_now()),
         "seconds": round(time.monotonic() - clock, 1),
         "pages_fetched": stats.get("downloader/response_count", 0),
         "articles": stats.get("item_scraped_count", 0),
@@ -357,7 +355,7 @@ def run_crawl(options: RunOptions) -> int:
             runs = archive / RUNS_DIR
             runs.mkdir(parents=True, exist_ok=True)
             stamp = _run_stamp(runs)
-            summary: dict[str, Any] = {"started": _now(), "archive": str(archive), "portals": []}
+            summary: dict[str, Any] = {"started": to_iso(utc_now()), "archive": str(archive), "portals": []}
             summary_path = runs / f"{stamp}.json"
             summary["recovery"] = recover_orphans(options)
             with _Stopper() as stopper:
@@ -373,7 +371,7 @@ def run_crawl(options: RunOptions) -> int:
             failed = [e for e in summary["portals"] if not e["ok"]]
             ok = not failed and not interrupted and not summary["recovery"]["errors"]
             summary.update(
-                finished=_now(),
+                finished=to_iso(utc_now()),
                 interrupted=interrupted,
                 ok=ok,
                 exit_status=EXIT_OK if ok else EXIT_FAILED,

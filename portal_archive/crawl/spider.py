@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -40,19 +40,11 @@ from scrapy_playwright.page import PageMethod
 from portal_archive.capture.extension import truncation_reason
 from portal_archive.crawl.faults import record_failure
 from portal_archive.crawl.politeness import apply_crawl_pace
-from portal_archive.extract import Article, ParsedPage, extract_parsed, parse_page
-from portal_archive.extract.charset import declared_charset
-from portal_archive.extract.dates import (
-    ResolvedDate,
-    cuid_timestamp,
-    from_epoch_millis,
-    is_impossible_date,
-    resolve_date,
-    to_utc_iso,
-)
-from portal_archive.extract.nuxt import ArticleState, read_article_state
+from portal_archive.extract import ParsedPage, is_html, parse_page
+from portal_archive.extract.article import ArticleAssembler, FetchedPage
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory, load_profile
+from portal_archive.timestamps import parse_iso, utc_now
 from portal_archive.urls import canonicalize_url
 
 if TYPE_CHECKING:
@@ -65,8 +57,6 @@ logger = logging.getLogger(__name__)
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
 ABORTED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
 """What the browser never downloads when rendering: the text is all extraction needs."""
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-"""Content types extraction reads; a page declaring anything else is archived, not extracted."""
 LIST_DEPTH_META = "list_depth"
 """Link hops from a start page (pagination hops not counted), bounded by ``links.max_depth``."""
 LIST_PAGE_META = "list_page"
@@ -113,11 +103,10 @@ def parse_reference_time(value: object) -> datetime | None:
     """``DATES_NOW``: an ISO 8601 instant that replaces the fetch time when resolving "N天前"."""
     if not value:
         return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"DATES_NOW must be an ISO 8601 instant, got {value!r}") from exc
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    moment = parse_iso(str(value))
+    if moment is None:
+        raise ValueError(f"DATES_NOW must be an ISO 8601 instant, got {value!r}")
+    return moment
 
 
 class PortalSpider(scrapy.Spider):
@@ -139,6 +128,7 @@ class PortalSpider(scrapy.Spider):
         self.origin = origin_of(self.base_url)
         self.allowed_domains = [urlsplit(self.base_url).hostname or parts.hostname]
         self.sources = SourceDirectory.for_profile(self.profile)
+        self.assembler = ArticleAssembler(self.profile, sources=self.sources, count=self.count)
         self.reference_time: datetime | None = None
         self.loopback = False
         self._limits_logged: set[str] = set()
@@ -349,16 +339,16 @@ class PortalSpider(scrapy.Spider):
 
     # -- article pages -------------------------------------------------------------------------
 
-    def is_html(self, response: Response) -> bool:
+    def is_html_response(self, response: Response) -> bool:
         """HTML by its ``Content-Type``; without one, by Scrapy's sniffing of the body."""
-        declared = (response.headers.get(b"Content-Type") or b"").split(b";", 1)[0].strip().lower()
-        if declared:
-            return declared.decode("latin-1") in HTML_TYPES
+        declared = response.headers.get(b"Content-Type")
+        if declared and declared.split(b";", 1)[0].strip():
+            return is_html(declared)
         return isinstance(response, HtmlResponse)
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         """Article pages: an item, or a browser rendering when the body needs script; then related links."""
-        if not isinstance(response, TextResponse) or not self.is_html(response):
+        if not isinstance(response, TextResponse) or not self.is_html_response(response):
             self.count("extract/not_html")
             logger.info(
                 "Not extracted, archived only: %(url)s is %(type)s, not HTML",
@@ -433,102 +423,24 @@ class PortalSpider(scrapy.Spider):
             logger.info("No body extracted from %(url)s: %(reason)s", {"url": item.url, "reason": reason})
         return item
 
-    def ingest_time(self, url: str) -> datetime | None:
-        """When the page entered the portal, from a CUID in its URL (``ingest_id`` in the profile)."""
-        pattern = self.profile.ingest_id
-        match = pattern.search(urlsplit(url).path) if pattern is not None else None
-        return cuid_timestamp(match.group(1)) if match else None
-
-    def publication(
-        self, article: Article, state: ArticleState | None, url: str, fetched: datetime
-    ) -> tuple[str | None, str]:
-        """``(published_at, published_text)``: embedded state, then the shown date (with the CUID hint)."""
-        text = article.published_text
-        embedded = from_epoch_millis(state.publish_time) if state is not None else None
-        if embedded is not None:
-            self.count("dates/embedded")
-            return to_utc_iso(embedded), text
-        ingest = self.ingest_time(url)
-        resolved: ResolvedDate | None = resolve_date(text, self.reference_time or fetched, ingest) if text else None
-        if resolved is not None:
-            self.count(f"dates/{resolved.method}")
-            return to_utc_iso(resolved.moment), text
-        if article.published_at:
-            self.count("dates/extracted")
-            return article.published_at, text
-        if ingest is not None and not text:
-            self.count("dates/ingest_id")
-            return to_utc_iso(ingest), text
-        if not text:
-            self.count("dates/missing")
-            return None, text
-        if is_impossible_date(text):
-            self.count("dates/impossible")
-            logger.info("Impossible date %(text)r on %(url)s: published_at left empty", {"text": text, "url": url})
-            return None, text
-        self.count("dates/unresolved")
-        logger.info("Unresolved date %(text)r on %(url)s", {"text": text, "url": url})
-        return None, text
-
     def build_item(self, response: TextResponse, page: ParsedPage | None = None) -> ArticleItem:
         """Extract an ``ArticleItem`` from an article page, citing its WARC record.
 
         ``page`` is the page's bytes already parsed (``parse_page``); it is cleaned in place.
         """
-        fetched = datetime.now(UTC)
-        if page is None:
-            page = parse_page(response.body, content_type=response.headers.get(b"Content-Type"))
-        article = extract_parsed(page, url=response.url, selectors=self.profile.selectors)
-        state = read_article_state(response.text) if self.profile.embedded_state == "nuxt" else None
-        published_at, published_text = self.publication(article, state, response.url, fetched)
-        source = article.source or self.profile.source_name
-        source_domain = self.sources.resolve(source)
-        if source:
-            self.count("sources/resolved" if source_domain else "sources/unknown")
         meta = response.meta
-        extra: dict[str, Any] = {}
-        if article.empty_reason:
-            extra["empty_reason"] = article.empty_reason
-        truncated = truncation_reason(response.request, response) if response.request is not None else None
-        if truncated:
-            # What arrived is extracted; the item says it is partial, as the archive's WARC-Truncated does.
-            extra["truncated"] = truncated
-            self.count("extract/partial_body")
-            logger.info(
-                "Extracted %(url)s from a cut body (%(reason)s, %(size)d bytes)",
-                {"url": response.url, "reason": truncated, "size": len(response.body)},
-            )
-        declared = declared_charset(response.headers.get(b"Content-Type"), response.body)
-        if declared and article.encoding and declared != article.encoding:
-            self.count("extract/charset_mismatch")
-            logger.info(
-                "%(url)s declares %(declared)s but reads as %(actual)s: decoded as %(actual)s",
-                {"url": response.url, "declared": declared, "actual": article.encoding},
-            )
-        return ArticleItem(
+        fetched = FetchedPage(
             url=response.url,
-            site=self.profile.name,
-            site_domain=self.profile.domain,
-            canonical_url=self.canonical(article.canonical_url) if article.canonical_url else response.url,
-            title=(state.title if state is not None and state.title else article.title),
-            byline=article.byline,
-            authors=list(state.authors if state is not None and state.authors else article.authors),
-            published_at=published_at,
-            published_text=published_text,
-            source=source,
-            source_domain=source_domain,
-            references=list(article.references),
-            tags=list(state.tags) if state is not None else [],
-            body_text=article.body_text,
-            body_html=article.body_html,
-            boilerplate=list(article.boilerplate),
-            language=self.profile.language,
-            fetched_at=to_utc_iso(fetched),
+            body=response.body,
+            content_type=response.headers.get(b"Content-Type"),
+            fetched_at=utc_now(),
+            reference_time=self.reference_time,
+            truncated=truncation_reason(response.request, response) if response.request is not None else None,
             warc_record_id=str(meta.get("warc_record_id") or ""),
             warc_filename=str(meta.get("warc_filename") or ""),
             warc_offset=meta.get("warc_offset"),
-            extra=extra,
         )
+        return self.assembler.assemble(fetched, page)
 
     # -- sitemaps and feeds --------------------------------------------------------------------
 

@@ -23,10 +23,10 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Self
 
+from portal_archive.timestamps import to_iso, utc_now
 from portal_archive.warc.writer import PayloadOrigin
 
 DEFAULT_STATE_NAME: Final = "crawlstate.sqlite"
@@ -64,10 +64,6 @@ CREATE INDEX IF NOT EXISTS payloads_by_file ON payloads (filename);
 
 class CrawlStateError(RuntimeError):
     """The crawl-state file is unreadable or was written by an incompatible version."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -166,7 +162,7 @@ class CrawlState:
         new_version: bool = False,
     ) -> None:
         """Record a page fetched in full (new, or a new version when ``new_version``)."""
-        now = _now()
+        now = to_iso(utc_now())
         self._db.execute(
             "INSERT INTO pages (url, etag, last_modified, payload_digest, record_id, target_uri, warc_date, filename,"
             " done, versions, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
@@ -194,7 +190,7 @@ class CrawlState:
         self, url: str, *, etag: bytes | None, last_modified: bytes | None, origin: PayloadOrigin, filename: str
     ) -> bool:
         """Remember a page found in a recovered file unless the store already knows the URL."""
-        now = _now()
+        now = to_iso(utc_now())
         cursor = self._db.execute(
             "INSERT OR IGNORE INTO pages (url, etag, last_modified, payload_digest, record_id, target_uri, warc_date,"
             " filename, done, versions, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, ?, ?)",
@@ -208,7 +204,7 @@ class CrawlState:
         self._db.execute(
             "UPDATE pages SET last_seen = ?, etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)"
             " WHERE url = ?",
-            (_now(), etag, last_modified, url),
+            (to_iso(utc_now()), etag, last_modified, url),
         )
 
     def confirm(self, url: str) -> None:

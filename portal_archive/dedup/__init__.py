@@ -35,7 +35,7 @@ from portal_archive.dedup.canonical import (
 )
 from portal_archive.dedup.cluster import UnionFind, connected_components
 from portal_archive.dedup.config import DedupConfig, DedupSettingsError
-from portal_archive.dedup.document import Document
+from portal_archive.dedup.document import Document, document_from_item
 from portal_archive.dedup.engine import DedupEngine, Match, Verdict
 from portal_archive.dedup.index import NearDuplicateIndex, open_index
 from portal_archive.dedup.index.sqlite import (
@@ -90,6 +90,7 @@ __all__ = [
     "candidate_probability",
     "choose_canonical",
     "connected_components",
+    "document_from_item",
     "estimate_jaccard",
     "make_sketch",
     "normalize_text",

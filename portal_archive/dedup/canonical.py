@@ -28,13 +28,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from types import MappingProxyType
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from portal_archive.dedup.verify import CopyRule, Similarity
+from portal_archive.timestamps import parse_iso
 
 __all__ = [
     "DEFAULT_AGGREGATOR_DOMAINS",
@@ -134,16 +135,6 @@ def _same_title(first: str, second: str) -> bool:
     a = _SPACE_OR_PUNCT.sub("", unicodedata.normalize("NFKC", first).lower())
     b = _SPACE_OR_PUNCT.sub("", unicodedata.normalize("NFKC", second).lower())
     return bool(a) and a == b
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -327,7 +318,7 @@ def _links(members: Sequence[Member], state: _Narrowing) -> None:
 
 
 def _earliest(policy: CanonicalPolicy, state: _Narrowing) -> None:
-    timed = [(moment, m) for m in state.candidates if (moment := _parse_time(m.published_at)) is not None]
+    timed = [(moment, m) for m in state.candidates if (moment := parse_iso(m.published_at)) is not None]
     if not timed:
         return
     first = min(moment for moment, _ in timed)

@@ -1,14 +1,18 @@
 """The engine's input record: an article's text and the metadata that can identify its original.
 
-Deliberately free of Scrapy and of ``ArticleItem``: the pipeline converts items, and benchmarks or a
-re-indexing command can build documents from anything else.
+The engine itself knows nothing of Scrapy: ``document_from_item`` is the one mapping from an
+article item (``ArticleItem``, or any item with its field names) to a ``Document``, used by the crawl's
+pipeline and by the report alike; benchmarks build documents from anything else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Document"]
+from itemadapter import ItemAdapter
+
+__all__ = ["Document", "document_from_item"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,3 +43,33 @@ class Document:
     """``WARC-Record-ID`` of the response the text was extracted from."""
     warc_filename: str = ""
     warc_offset: int | None = None
+
+
+def _text(adapter: ItemAdapter, name: str) -> str:
+    value = adapter.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def document_from_item(item: Any) -> Document:
+    """The engine's view of an article item (``ArticleItem`` or any item with the same fields)."""
+    adapter = item if isinstance(item, ItemAdapter) else ItemAdapter(item)
+    extra = adapter.get("extra")
+    extra = extra if isinstance(extra, dict) else {}
+    offset = adapter.get("warc_offset")
+    published = adapter.get("published_at")
+    return Document(
+        url=_text(adapter, "url"),
+        text=_text(adapter, "body_text"),
+        title=_text(adapter, "title"),
+        site=_text(adapter, "site"),
+        site_domain=_text(adapter, "site_domain"),
+        published_at=published if isinstance(published, str) and published else None,
+        canonical_url=_text(adapter, "canonical_url"),
+        source=_text(adapter, "source"),
+        source_domain=_text(adapter, "source_domain"),
+        read_original_url=str(extra.get("read_original_url") or ""),
+        byline=_text(adapter, "byline"),
+        record_id=_text(adapter, "warc_record_id"),
+        warc_filename=_text(adapter, "warc_filename"),
+        warc_offset=offset if isinstance(offset, int) else None,
+    )

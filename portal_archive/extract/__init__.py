@@ -19,6 +19,7 @@ The public API (``extract_article``, ``Article``, ``ParsedPage`` …) is re-expo
 from __future__ import annotations
 
 from portal_archive.extract.extractor import (
+    HTML_TYPES,
     JSON_FORMAT_VERSION,
     SHANGHAI,
     Article,
@@ -33,12 +34,14 @@ from portal_archive.extract.extractor import (
     extract_article,
     extract_from_text,
     extract_parsed,
+    is_html,
     parse_absolute_date,
     parse_page,
     parse_text,
 )
 
 __all__ = [
+    "HTML_TYPES",
     "JSON_FORMAT_VERSION",
     "SHANGHAI",
     "Article",
@@ -53,6 +56,7 @@ __all__ = [
     "extract_article",
     "extract_from_text",
     "extract_parsed",
+    "is_html",
     "parse_absolute_date",
     "parse_page",
     "parse_text",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
+from portal_archive.timestamps import as_utc, parse_iso
+
 SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 """China Standard Time has had no daylight saving since 1991, so a fixed offset is exact."""
 
@@ -72,15 +74,6 @@ class DateWindow:
         return self.start - slack <= moment <= self.end + slack
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def to_utc_iso(moment: datetime) -> str:
-    """ISO 8601 in UTC, whole seconds, as items carry times."""
-    return _aware(moment).astimezone(UTC).isoformat(timespec="seconds")
-
-
 def cuid_timestamp(cuid: str) -> datetime | None:
     """The UTC instant encoded in characters 2-9 of a CUID v1; ``None`` for anything else."""
     if not CUID_RE.fullmatch(cuid):
@@ -90,7 +83,7 @@ def cuid_timestamp(cuid: str) -> datetime | None:
 
 
 def _local_midnight(moment: datetime, days_back: int) -> datetime:
-    local = _aware(moment).astimezone(SHANGHAI)
+    local = as_utc(moment).astimezone(SHANGHAI)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_back)
     return midnight.astimezone(UTC)
 
@@ -102,7 +95,7 @@ def relative_window(text: str, now: datetime) -> DateWindow | None:
     both readings seen on portals: the calendar day in Beijing and 24-48 (48-72) hours ago.
     """
     cleaned = text.strip()
-    now = _aware(now).astimezone(UTC)
+    now = as_utc(now).astimezone(UTC)
     if cleaned in _JUST_NOW:
         return DateWindow(now - JUST_NOW_SPAN, now)
     match = _RELATIVE_RE.match(cleaned)
@@ -152,7 +145,7 @@ def parse_absolute(text: str, now: datetime | None = None) -> datetime | None:
         return None
     month, day = int(short.group(1)), int(short.group(2))
     hour, minute = (int(short.group(3)), int(short.group(4))) if short.group(3) else (0, 0)
-    local_now = _aware(now).astimezone(SHANGHAI)
+    local_now = as_utc(now).astimezone(SHANGHAI)
     for year in (local_now.year, local_now.year - 1):
         try:
             candidate = datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
@@ -190,8 +183,8 @@ def resolve_date(text: str, now: datetime, hint: datetime | None = None) -> Reso
     window = relative_window(text, now)
     if window is None:
         return None
-    if hint is not None and window.contains(_aware(hint)):
-        return ResolvedDate(_aware(hint).astimezone(UTC), "hint")
+    if hint is not None and window.contains(as_utc(hint)):
+        return ResolvedDate(as_utc(hint).astimezone(UTC), "hint")
     return ResolvedDate(window.start, "window_start")
 
 
@@ -255,13 +248,8 @@ def parse_machine_date(text: str) -> str | None:
     """An ISO 8601 stamp from a ``<meta>`` or ``<time>``; zone-less stamps are Shanghai time."""
     if not _ISO_RE.match(text):
         return parse_absolute_date(text)
-    try:
-        stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return parse_absolute_date(text)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=SHANGHAI)
-    return stamp.astimezone(UTC).isoformat()
+    stamp = parse_iso(text, naive_zone=SHANGHAI)
+    return stamp.isoformat() if stamp is not None else parse_absolute_date(text)
 
 
 def date_text(line: str) -> str:

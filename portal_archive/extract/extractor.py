@@ -28,8 +28,10 @@ from portal_archive.extract.metadata import read_metadata, split_authors
 from portal_archive.extract.scoring import BlockFeatures, boost_after_title, choose_container, features, mark_teasers
 from portal_archive.extract.text import squeeze
 from portal_archive.items import BoilerplateBlock
+from portal_archive.profiles import ArticleSelectors
 
 __all__ = [
+    "HTML_TYPES",
     "JSON_FORMAT_VERSION",
     "SHANGHAI",
     "Article",
@@ -44,6 +46,7 @@ __all__ = [
     "extract_article",
     "extract_from_text",
     "extract_parsed",
+    "is_html",
     "parse_absolute_date",
     "parse_page",
     "parse_text",
@@ -54,20 +57,6 @@ JSON_FORMAT_VERSION: Final = 1
 _MAX_BYTES: Final = 20 * 1024 * 1024
 _BINARY_SNIFF: Final = 1024
 _CONTROL_BYTES: Final = frozenset(range(0, 9)) | frozenset(range(14, 32)) - {27}
-
-
-@dataclass(frozen=True, kw_only=True)
-class ArticleSelectors:
-    """CSS selectors for one portal's article pages; empty means "use the generic algorithm"."""
-
-    title: str = "h1"
-    body: str = ""
-    byline: str = ""
-    date: str = ""
-    source: str = ""
-    references: str = ""
-    boilerplate: tuple[tuple[str, str], ...] = ()
-    """``(kind, selector)`` pairs removed from the page and kept as labelled blocks."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +95,21 @@ def article_to_dict(article: Article) -> dict[str, Any]:
 def article_to_json(article: Article, *, indent: int | None = 2) -> str:
     """``Article`` as JSON text: UTF-8 friendly (``ensure_ascii=False``), stable field order."""
     return json.dumps(article_to_dict(article), ensure_ascii=False, indent=indent)
+
+
+HTML_TYPES: Final = frozenset({"text/html", "application/xhtml+xml"})
+"""Content types extraction reads; a page declaring anything else is archived, not extracted."""
+_HTML_OPENINGS: Final = (b"<!doctype html", b"<html")
+
+
+def is_html(content_type: str | bytes | None, head: bytes = b"") -> bool:
+    """An HTML media type; with none declared, bytes that open like an HTML document."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media:
+        return media in HTML_TYPES
+    return head.lstrip()[:64].lower().startswith(_HTML_OPENINGS)
 
 
 def _looks_binary(data: bytes) -> bool:

@@ -12,8 +12,9 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
+
+from portal_archive.timestamps import parse_iso
 
 UNDEFINED: Final = -1
 HOLE: Final = -2
@@ -108,7 +109,10 @@ def _revive(form: list[Any], hydrate: Callable[[Any], Any]) -> Any:
         except (TypeError, json.JSONDecodeError):
             return raw
     if tag == "Date":
-        return datetime.fromisoformat(str(arguments[0]).replace("Z", "+00:00"))
+        moment = parse_iso(str(arguments[0]))
+        if moment is None:
+            raise ValueError(f"bad Date in payload: {arguments[0]!r}")
+        return moment
     if tag == "Set":
         return [hydrate(item) for item in arguments]
     if tag in ("Map", "null"):

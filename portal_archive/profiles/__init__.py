@@ -66,7 +66,6 @@ from urllib.parse import urlsplit
 from cssselect import GenericTranslator
 from cssselect import SelectorError as CssSelectorError
 
-from portal_archive.extract import ArticleSelectors
 from portal_archive.urls import hostname_of, site_domain
 
 Role = Literal["aggregator", "publisher"]
@@ -94,6 +93,20 @@ class ProfileError(ValueError):
         self.problem = problem
         where = f"{source}: {key}" if key else source
         super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleSelectors:
+    """CSS selectors for one portal's article pages; empty means "use the generic algorithm"."""
+
+    title: str = "h1"
+    body: str = ""
+    byline: str = ""
+    date: str = ""
+    source: str = ""
+    references: str = ""
+    boilerplate: tuple[tuple[str, str], ...] = ()
+    """``(kind, selector)`` pairs removed from the page and kept as labelled blocks."""
 
 
 @dataclass(frozen=True, kw_only=True)

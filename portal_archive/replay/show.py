@@ -12,9 +12,7 @@ Views of the capture closest to ``--at`` (the latest without it):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -22,43 +20,13 @@ from portal_archive.archive.cdxj import CdxjEntry, ensure_index, lookup
 from portal_archive.archive.metadata import decode
 from portal_archive.archive.records import Capture, copy_payload, load_capture, metadata_for, read_payload
 from portal_archive.extract import extract_article
+from portal_archive.timestamps import from_timestamp14
 
 View = Literal["captures", "raw", "headers", "text", "json"]
-_COMPACT_RE = re.compile(r"^\d{4,14}$")
-_ISO_RE = re.compile(
-    r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?)?)?)?(?:Z|[+-]00:?00)?$"
-)
 
 
 class NotArchivedError(LookupError):
     """The archive holds nothing (or not the asked-for view) for the URL."""
-
-
-def parse_timestamp(text: str) -> str:
-    """``2024``, ``20240401``, ``20240401023000`` or ISO 8601 UTC (``2024-04-01T02:30:00Z``) -> 14 digits.
-
-    Missing parts count from the start of the period (``2024`` is 2024-01-01 00:00:00).
-
-    Raises:
-        ValueError: anything else, with the accepted forms.
-    """
-    match = _ISO_RE.match(text)
-    if match:
-        digits = "".join(part for part in match.groups() if part)
-    elif _COMPACT_RE.match(text) and len(text) % 2 == 0:
-        digits = text
-    else:
-        raise ValueError(f"not a timestamp: {text!r} (use YYYY[MM[DD[hh[mm[ss]]]]] or YYYY-MM-DDThh:mm:ssZ)")
-    padded = digits + "0101000000"[len(digits) - 4 :]
-    try:
-        _moment(padded)
-    except ValueError as exc:
-        raise ValueError(f"not a timestamp: {text!r} ({exc})") from exc
-    return padded
-
-
-def _moment(timestamp: str) -> datetime:
-    return datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
 
 
 def captures_of(index: Path, url: str) -> list[CdxjEntry]:
@@ -72,8 +40,8 @@ def closest(entries: list[CdxjEntry], at: str | None) -> CdxjEntry:
     """The capture nearest to ``at`` (ties go to the later one); the latest when ``at`` is None."""
     if at is None:
         return entries[-1]
-    wanted = _moment(at)
-    return min(reversed(entries), key=lambda e: abs((_moment(e.timestamp) - wanted).total_seconds()))
+    wanted = from_timestamp14(at)
+    return min(reversed(entries), key=lambda e: abs((from_timestamp14(e.timestamp) - wanted).total_seconds()))
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ def write_wacz(directory: Path, output: Path, *, title: str = "", description: s
     """
     warcs = require_archive(directory)
     index = ensure_index(directory)
-    pages = article_pages(directory, index)
+    pages = article_pages(warcs)
     title = title or f"portal-archive: {directory.resolve().name}"
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
@@ -205,5 +205,5 @@ def write_wacz(directory: Path, output: Path, *, title: str = "", description: s
         path=output,
         warc_count=len(warcs),
         page_count=len(pages),
-        extracted_pages=sum(1 for p in pages if p.origin == "extracted"),
+        extracted_pages=sum(1 for p in pages if p.origin == "page"),
     )

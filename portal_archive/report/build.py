@@ -18,7 +18,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,6 +51,7 @@ from portal_archive.report.model import (
     WarcLocation,
 )
 from portal_archive.report.texts import TextLoader
+from portal_archive.timestamps import parse_iso, timestamp14_of, to_iso, utc_now
 
 __all__ = ["ReportInputError", "ReportOptions", "build_from_index", "build_from_warcs", "replay_link"]
 
@@ -159,27 +160,12 @@ def _filters(options: ReportOptions) -> dict[str, Any]:
     }
 
 
-def _timestamp14(moment: str | None) -> str:
-    digits = "".join(ch for ch in moment or "" if ch.isdigit())
-    return digits[:14] if len(digits) >= 14 else ""
-
-
 def replay_link(replay_url: str | None, fetched_at: str | None, url: str) -> str | None:
     """``{replay_url}{14-digit timestamp}/{url}``, None without a replay URL or a capture time."""
-    stamp = _timestamp14(fetched_at)
+    stamp = timestamp14_of(fetched_at)
     if not replay_url or not stamp:
         return None
     return f"{replay_url}{stamp}/{url}"
-
-
-def _moment(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _clip(value: float | None) -> float | None:
@@ -196,7 +182,7 @@ def _keep(cluster: ClusterReport, options: ReportOptions) -> bool:
         return False
     if options.since is not None:
         since = options.since
-        moments = [_moment(m.published_at) for m in cluster.members] + [_moment(m.fetched_at) for m in cluster.members]
+        moments = [parse_iso(when) for m in cluster.members for when in (m.published_at, m.fetched_at)]
         if not any(moment is not None and moment >= since for moment in moments):
             return False
     return True
@@ -304,7 +290,7 @@ def _finish(
     if texts is not None and options.texts:
         shown[: options.texts] = [texts.with_texts(cluster) for cluster in shown[: options.texts]]
     return Report(
-        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        generated_at=to_iso(utc_now()),
         producer=f"portal-archive/{__version__}",
         source=source,
         parameters=parameters,

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from portal_archive.archive.metadata import MetadataRecordError, decode
-from portal_archive.archive.pages import Location, PageReader, parse_warc_date
-from portal_archive.archive.sources import DOM_URI_PREFIX, MAX_METADATA_BYTES, MAX_PAGE_BYTES, TextLocation
+from portal_archive.archive.pages import Location, PageReader
+from portal_archive.archive.sources import MAX_METADATA_BYTES, MAX_PAGE_BYTES, TextLocation
+from portal_archive.capture.extension import DOM_URI_PREFIX
 from portal_archive.report.model import ClusterReport, MemberReport
+from portal_archive.timestamps import parse_iso
 from portal_archive.warc.reader import PayloadError, WarcFileError, record_at
 
 __all__ = ["TextLoader"]
@@ -51,7 +53,7 @@ class TextLoader:
                     url,
                     body_bytes,
                     record.content_type,
-                    parse_warc_date(record.date),
+                    parse_iso(record.date),
                     Location(location.path, location.offset, record.record_id),
                 )
                 return document.text if document is not None else None

@@ -14,7 +14,6 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -72,12 +71,6 @@ class WarcRecord:
 def sha1_digest(data: bytes) -> str:
     """The ``sha1:BASE32`` labelled digest that WARC readers (pywb, warcio) expect."""
     return "sha1:" + base64.b32encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode("ascii")
-
-
-def format_warc_date(moment: datetime) -> str:
-    """WARC/1.1 date: UTC, microsecond fraction (allowed by 1.1, not by 1.0)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
 
 
 def new_record_id() -> str:

@@ -13,12 +13,13 @@ import re
 import socket
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import deflate
 
+from portal_archive.timestamps import timestamp14, utc_now, warc_date
 from portal_archive.warc.openlock import create_locked
 from portal_archive.warc.records import (
     REVISIT_IDENTICAL_PAYLOAD,
@@ -26,7 +27,6 @@ from portal_archive.warc.records import (
     HttpExchange,
     WarcRecord,
     WarcRecordBuilder,
-    format_warc_date,
     new_record_id,
     sha1_digest,
 )
@@ -35,11 +35,6 @@ logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
 _HOST_RE = re.compile(r"[^A-Za-z0-9.-]+")
-
-
-def utc_now() -> datetime:
-    """The default clock."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -132,7 +127,7 @@ class RotatingWarcWriter:
         return self._path
 
     def _next_name(self, moment: datetime) -> str:
-        stamp = moment.strftime("%Y%m%d%H%M%S") + f"{moment.microsecond // 1000:03d}"
+        stamp = timestamp14(moment) + f"{moment.microsecond // 1000:03d}"
         while True:
             name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}{self.extension}"
             self._serial += 1
@@ -151,7 +146,7 @@ class RotatingWarcWriter:
         info_id = self.new_id()
         self._builder = WarcRecordBuilder(warcinfo_id=info_id)
         record = self._builder.warcinfo(
-            record_id=info_id, date=format_warc_date(moment), filename=name, info=self.warcinfo_fields
+            record_id=info_id, date=warc_date(moment), filename=name, info=self.warcinfo_fields
         )
         self._write_record(record)
         logger.info("Opened WARC file %(path)s", {"path": self._path})
@@ -210,7 +205,7 @@ class RotatingWarcWriter:
         """
         self._open()
         assert self._path is not None  # noqa: S101 - set by _open()
-        date = format_warc_date(self.clock())
+        date = warc_date(self.clock())
         payload_digest = sha1_digest(exchange.body)
         response_id = self.new_id()
         origin = self.payloads.get(payload_digest)
@@ -280,7 +275,7 @@ class RotatingWarcWriter:
         record = self._builder.metadata_like(
             warc_type,
             record_id=record_id,
-            date=format_warc_date(self.clock()),
+            date=warc_date(self.clock()),
             url=url,
             content_type=content_type,
             block=block,
