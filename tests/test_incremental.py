@@ -16,6 +16,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from portal_archive.capture.state import CrawlState, CrawlStateError, StoredPayloads
 from portal_archive.crawl.incremental import (
     NOT_MODIFIED_META,
     STATUS_META,
@@ -25,7 +26,6 @@ from portal_archive.crawl.incremental import (
     NotModified,
     takes_part,
 )
-from portal_archive.crawl.state import CrawlState, CrawlStateError, StoredPayloads
 from portal_archive.items import ArticleItem
 from portal_archive.warc.check import check_files
 from portal_archive.warc.records import REVISIT_IDENTICAL_PAYLOAD, REVISIT_SERVER_NOT_MODIFIED, HttpExchange

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from portal_archive.capture.recover import recover_directory
+from portal_archive.capture.state import CrawlState
 from portal_archive.cli import main
-from portal_archive.crawl.state import CrawlState
 from portal_archive.warc.check import check_files
 from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import OPEN_SUFFIX, PayloadOrigin, RotatingWarcWriter, WrittenExchange

@@ -12,7 +12,7 @@ block and payload digests matching. A ``response`` or ``revisit`` at the very en
 exchange can be half written). The file is truncated there, synced and renamed to its final name;
 a file with nothing but its ``warcinfo`` left is deleted.
 
-The crawl state (``portal_archive.crawl.state``) is brought in line with what survived: rows of
+The crawl state (``portal_archive.capture.state``) is brought in line with what survived: rows of
 records the tail lost are dropped, and pages and payloads whose records survived but were never
 remembered are adopted, so the next crawl neither refers to a lost record nor fetches a page it
 has in full again. A page counts as finished only if its ``metadata`` record survived too.
@@ -26,8 +26,6 @@ Stats: ``recover/files``, ``recover/records``, ``recover/bytes_cut``, ``recover/
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 import os
 import re
@@ -39,12 +37,12 @@ from typing import TYPE_CHECKING, BinaryIO, Final, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from warcio.archiveiterator import ArchiveIterator
 
 from portal_archive.capture.config import WarcConfig
-from portal_archive.crawl.state import DEFAULT_STATE_NAME, CrawlState, CrawlStateError
-from portal_archive.warc.check import dechunk, digest_matches
+from portal_archive.capture.state import DEFAULT_STATE_NAME, CrawlState, CrawlStateError
+from portal_archive.warc.check import digest_matches, payload_digest_matches
 from portal_archive.warc.openlock import folder_lock, try_lock
+from portal_archive.warc.reader import HttpHead, parse_raw_record, split_http
 from portal_archive.warc.writer import OPEN_SUFFIX, PayloadOrigin
 
 if TYPE_CHECKING:
@@ -170,20 +168,9 @@ def _plain_records(fh: BinaryIO) -> Iterator[tuple[int, int, bytes | None]]:
         offset += len(data)
 
 
-def _http_entity(block: bytes) -> tuple[int | None, dict[bytes, bytes], bytes]:
-    """Status, first value of each header (lower-cased names) and entity of an HTTP response block."""
-    end = block.find(b"\r\n\r\n")
-    if end < 0:
-        return None, {}, b""
-    lines = block[:end].split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-    headers: dict[bytes, bytes] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if sep:
-            headers.setdefault(name.strip().lower(), value.strip())
-    return status, headers, block[end + 4 :]
+def _first(http: HttpHead | None, name: bytes) -> bytes | None:
+    values = http.values(name) if http is not None else []
+    return values[0] if values else None
 
 
 def parse_record(data: bytes, offset: int, end: int) -> RecoveredRecord:
@@ -198,10 +185,10 @@ def parse_record(data: bytes, offset: int, end: int) -> RecoveredRecord:
     if head_end < 0:
         raise RecordDamaged("header block not terminated")
     try:
-        record = next(iter(ArchiveIterator(io.BytesIO(data), no_record_parse=True, check_digests=False)))
-    except Exception as exc:  # warcio raises assorted errors on damaged headers
+        record = parse_raw_record(data)
+    except ValueError as exc:
         raise RecordDamaged(f"unparsable header block: {exc}") from exc
-    get = record.rec_headers.get_header
+    get = record.headers.get
     declared = get("Content-Length")
     if declared is None or not declared.isdigit():
         raise RecordDamaged("no Content-Length")
@@ -214,19 +201,19 @@ def parse_record(data: bytes, offset: int, end: int) -> RecoveredRecord:
     block_digest = get("WARC-Block-Digest")
     if block_digest and digest_matches(block_digest, block) is False:
         raise RecordDamaged("WARC-Block-Digest does not match")
-    warc_type = record.rec_type or ""
+    warc_type = record.headers.warc_type
     uri = get("WARC-Target-URI") or ""
     payload_digest = get("WARC-Payload-Digest") or ""
-    status: int | None = None
-    headers: dict[bytes, bytes] = {}
+    http: HttpHead | None = None
     if warc_type in _EXCHANGE_TYPES and uri.startswith(("http:", "https:")):
-        status, headers, entity = _http_entity(block)
-        if warc_type == "response" and payload_digest:
-            if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-                # A chunked header over a de-chunked body: the digest covers the stored bytes.
-                with contextlib.suppress(ValueError):
-                    entity = dechunk(entity)
-            if digest_matches(payload_digest, entity) is False:
+        parsed = split_http(block)
+        if parsed is not None:
+            http, entity = parsed
+            if (
+                warc_type == "response"
+                and payload_digest
+                and payload_digest_matches(payload_digest, http, entity) is False
+            ):
                 raise RecordDamaged("WARC-Payload-Digest does not match")
     return RecoveredRecord(
         offset=offset,
@@ -238,9 +225,9 @@ def parse_record(data: bytes, offset: int, end: int) -> RecoveredRecord:
         payload_digest=payload_digest,
         refers_to=get("WARC-Refers-To") or "",
         concurrent_to=get("WARC-Concurrent-To") or "",
-        http_status=status,
-        etag=headers.get(b"etag"),
-        last_modified=headers.get(b"last-modified"),
+        http_status=http.status if http is not None else None,
+        etag=_first(http, b"ETag"),
+        last_modified=_first(http, b"Last-Modified"),
         truncated=bool(get("WARC-Truncated")),
     )
 

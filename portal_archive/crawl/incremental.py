@@ -3,7 +3,7 @@
 A scheduled re-crawl re-fetches list pages, feeds and sitemaps (that is how new articles are
 found) but asks the server whether each known article changed: ``If-None-Match`` with the
 remembered ``ETag`` and ``If-Modified-Since`` with the remembered ``Last-Modified``
-(``portal_archive.crawl.state``). Outcomes, each a stat:
+(``portal_archive.capture.state``). Outcomes, each a stat:
 
 - ``incremental/not_modified``: the server answered 304. The capture archives it as a
   ``server-not-modified`` revisit of the record holding the page (``WARC-Refers-To``), and the
@@ -47,8 +47,8 @@ from scrapy.exceptions import NotConfigured
 
 from portal_archive.capture.config import WarcConfig
 from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.capture.state import DEFAULT_STATE_NAME, CrawlState, PageState, StoredPayloads
 from portal_archive.crawl.faults import FaultKind, FetchFault
-from portal_archive.crawl.state import DEFAULT_STATE_NAME, CrawlState, PageState, StoredPayloads
 from portal_archive.warc.writer import OPEN_SUFFIX, PayloadOrigin, RotatingWarcWriter
 
 if TYPE_CHECKING:

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
+
+from portal_archive.warc.reader import HttpHead, RecordHeaders, iter_raw_records, split_http
 
 _DATE_RE = {
     "WARC/1.0": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
@@ -83,17 +84,17 @@ def dechunk(data: bytes) -> bytes:
         pos += size + 2
 
 
-def _split_http(block: bytes) -> tuple[bytes, dict[bytes, list[bytes]], bytes] | None:
-    end = block.find(b"\r\n\r\n")
-    if end < 0:
-        return None
-    lines = block[:end].split(b"\r\n")
-    headers: dict[bytes, list[bytes]] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if sep:
-            headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return lines[0], headers, block[end + 4 :]
+def payload_digest_matches(labelled: str, head: HttpHead, entity: bytes) -> bool | None:
+    """Compare a ``WARC-Payload-Digest`` with an entity as stored.
+
+    A chunked ``Transfer-Encoding`` header over chunk-framed bytes: the digest is over the de-chunked
+    payload (what our writer and warcio compute); a body that is not chunk-framed is compared as is
+    (the HTTP-layer check reports the framing).
+    """
+    if head.chunked:
+        with contextlib.suppress(ValueError):
+            entity = dechunk(entity)
+    return digest_matches(labelled, entity)
 
 
 def count_gzip_members(fh: BinaryIO) -> int | None:
@@ -162,43 +163,43 @@ class WarcChecker:
         responses: dict[str, str] = {}
         linked: set[str] = set()
         with self.path.open("rb") as fh:
-            for record in ArchiveIterator(fh, no_record_parse=True, check_digests=False):
+            for record in iter_raw_records(fh):
                 self.records += 1
-                headers = record.rec_headers
-                warc_type = record.rec_type or ""
-                uri = headers.get_header("WARC-Target-URI") or ""
+                headers = record.headers
+                warc_type = headers.warc_type
+                uri = headers.get("WARC-Target-URI") or ""
                 where = f"#{self.records} {warc_type} {uri}".rstrip()
-                block = record.raw_stream.read()
-                versions.add(headers.protocol)
+                block = record.block.read()
+                versions.add(headers.version)
                 for name in _MANDATORY:
-                    if not headers.get_header(name):
+                    if not headers.get(name):
                         self._problem(where, f"missing {name}")
-                record_id = headers.get_header("WARC-Record-ID") or ""
+                record_id = headers.get("WARC-Record-ID") or ""
                 if record_id in ids:
                     self._problem(where, f"duplicate WARC-Record-ID {record_id}")
                 ids.add(record_id)
                 if record_id and not _RECORD_ID_RE.match(record_id):
                     self._problem(where, f"WARC-Record-ID is not a <uri>: {record_id!r}")
-                date = headers.get_header("WARC-Date") or ""
-                pattern = _DATE_RE.get(headers.protocol)
+                date = headers.get("WARC-Date") or ""
+                pattern = _DATE_RE.get(headers.version)
                 if pattern is None:
-                    self._problem(where, f"unknown WARC version {headers.protocol!r}")
+                    self._problem(where, f"unknown WARC version {headers.version!r}")
                 elif date and not pattern.match(date):
-                    self._problem(where, f"WARC-Date {date!r} is not valid for {headers.protocol}")
+                    self._problem(where, f"WARC-Date {date!r} is not valid for {headers.version}")
                 if self.records == 1 and warc_type != "warcinfo":
                     self._problem(where, "first record is not warcinfo")
                 if uri.startswith("<"):
                     self._problem(where, "WARC-Target-URI wrapped in <>")
                 self._check_digests(where, headers, block, warc_type)
                 if warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:")):
-                    content_type = (headers.get_header("Content-Type") or "").replace(" ", "")
+                    content_type = (headers.get("Content-Type") or "").replace(" ", "")
                     if content_type != _HTTP_TYPES[warc_type]:
                         self._problem(where, f"Content-Type {content_type!r}, expected {_HTTP_TYPES[warc_type]!r}")
                     self._check_http(where, warc_type, headers, block)
                 if warc_type == "response":
                     responses[record_id] = where
                 self._has_requests |= warc_type == "request"
-                concurrent = headers.get_header("WARC-Concurrent-To")
+                concurrent = headers.get("WARC-Concurrent-To")
                 if concurrent:
                     linked.update((concurrent, record_id))
                 if warc_type == "revisit":
@@ -210,39 +211,33 @@ class WarcChecker:
             if record_id not in linked:
                 self._problem(where, "response has no request record linked by WARC-Concurrent-To")
 
-    def _check_digests(self, where: str, headers: object, block: bytes, warc_type: str) -> None:
-        get = headers.get_header  # type: ignore[attr-defined] # warcio StatusAndHeaders
-        block_digest = get("WARC-Block-Digest")
+    def _check_digests(self, where: str, headers: RecordHeaders, block: bytes, warc_type: str) -> None:
+        block_digest = headers.get("WARC-Block-Digest")
         if block_digest and digest_matches(block_digest, block) is False:
             self._problem(where, "WARC-Block-Digest does not match the block")
-        payload_digest = get("WARC-Payload-Digest")
+        payload_digest = headers.get("WARC-Payload-Digest")
         if warc_type == "response" and payload_digest:
-            parsed = _split_http(block) if (get("WARC-Target-URI") or "").startswith("http") else None
-            if parsed is not None:
-                _, http_headers, entity = parsed
-                if any(b"chunked" in v.lower() for v in http_headers.get(b"transfer-encoding", [])):
-                    # A body that is not chunk-framed is reported by the HTTP-layer check.
-                    with contextlib.suppress(ValueError):
-                        entity = dechunk(entity)
-                if digest_matches(payload_digest, entity) is False:
-                    self._problem(where, "WARC-Payload-Digest does not match the entity body")
+            parsed = split_http(block) if (headers.get("WARC-Target-URI") or "").startswith("http") else None
+            if parsed is not None and payload_digest_matches(payload_digest, *parsed) is False:
+                self._problem(where, "WARC-Payload-Digest does not match the entity body")
 
-    def _check_http(self, where: str, warc_type: str, headers: object, block: bytes) -> None:
-        parsed = _split_http(block)
+    def _check_http(self, where: str, warc_type: str, headers: RecordHeaders, block: bytes) -> None:
+        parsed = split_http(block)
         if parsed is None:
             self._problem(where, "HTTP header block not terminated by CRLF CRLF")
             return
-        first_line, http_headers, entity = parsed
+        http, entity = parsed
+        first_line = http.status_line
         if warc_type == "request":
-            if b"host" not in http_headers:
+            if not http.values(b"Host"):
                 self._problem(where, "request has no Host header")
             return
         if not _STATUS_RE.match(first_line):
             self._problem(where, f"HTTP status line without protocol, code and reason phrase: {first_line!r}")
         if warc_type == "revisit":
             return
-        transfer = b",".join(http_headers.get(b"transfer-encoding", [])).lower()
-        coding = b",".join(http_headers.get(b"content-encoding", [])).strip().lower()
+        transfer = b",".join(http.values(b"Transfer-Encoding")).lower()
+        coding = b",".join(http.values(b"Content-Encoding")).strip().lower()
         if b"chunked" in transfer:
             try:
                 entity = dechunk(entity)
@@ -258,20 +253,20 @@ class WarcChecker:
                     zlib.decompress(entity, -15)
                 except zlib.error:
                     self._problem(where, "Content-Encoding: deflate but the stored body does not inflate")
-        lengths = http_headers.get(b"content-length", [])
+        lengths = http.values(b"Content-Length")
         if len(set(lengths)) > 1:
             self._problem(
                 where, f"conflicting HTTP Content-Length values {sorted(v.decode('latin-1') for v in set(lengths))}"
             )
         elif lengths and b"chunked" not in transfer:
-            truncated = headers.get_header("WARC-Truncated")  # type: ignore[attr-defined]
+            truncated = headers.get("WARC-Truncated")
             if not lengths[0].isdigit():
                 self._problem(where, f"HTTP Content-Length {lengths[0]!r} is not a number")
             elif int(lengths[0]) != len(entity) and not truncated:
                 self._problem(where, f"HTTP Content-Length {int(lengths[0])} != stored entity length {len(entity)}")
 
-    def _check_revisit(self, where: str, headers: object) -> None:
-        get = headers.get_header  # type: ignore[attr-defined]
+    def _check_revisit(self, where: str, headers: RecordHeaders) -> None:
+        get = headers.get
         profile = get("WARC-Profile") or ""
         if not profile:
             self._problem(where, "revisit without WARC-Profile")

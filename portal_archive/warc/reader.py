@@ -1,10 +1,16 @@
-"""Streaming any WARC file record by record, and saying clearly what is wrong with a broken one.
+"""The one reader of archived records: any WARC file, streamed or at an offset, parsed or as stored.
 
 Reads ``.warc`` and ``.warc.gz`` files written by anyone (our writer, wget, Heritrix,
 Browsertrix, Common Crawl) through warcio, one record at a time: a file is never read whole. A
 file that cannot be read to its end (empty, not a WARC, truncated gzip stream, a record shorter
 than its ``Content-Length``) raises ``WarcFileError`` naming the file and the last good record,
 after every complete record before the damage was yielded, so the readable rest still counts.
+
+Two views of a record: ``ArchivedRecord`` (``read_records``, ``record_at``) with its HTTP status,
+type and decoded payload, for the report; ``RawRecord`` (``iter_raw_records``, ``raw_record_at``,
+``parse_raw_record``) with its WARC headers and block exactly as stored, for the checker, recovery
+and ``show``, whose HTTP layer ``read_http_head`` / ``split_http`` and ``entity_stream`` take apart
+by hand (header bytes that are not ASCII stay as archived).
 """
 
 from __future__ import annotations
@@ -14,17 +20,37 @@ import io
 import logging
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, cast
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 
-__all__ = ["ArchivedRecord", "PayloadError", "WarcFileError", "read_records", "record_at"]
+__all__ = [
+    "ArchivedRecord",
+    "HttpHead",
+    "HttpHeadError",
+    "PayloadError",
+    "RawRecord",
+    "RecordHeaders",
+    "WarcFileError",
+    "entity_stream",
+    "iter_raw_records",
+    "parse_raw_record",
+    "raw_record_at",
+    "read_http_head",
+    "read_records",
+    "record_at",
+    "split_http",
+]
 
 logger = logging.getLogger(__name__)
 
 READ_SIZE: Final = 64 * 1024
+MAX_HEADER_BYTES: Final = 256 * 1024
 GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
@@ -37,6 +63,10 @@ class WarcFileError(Exception):
         self.complete = complete
         """Records read completely before the problem."""
         super().__init__(f"{path}: {problem}")
+
+
+class HttpHeadError(ValueError):
+    """A record block whose HTTP layer cannot be read (no status line, oversized or undecodable)."""
 
 
 class PayloadError(Exception):
@@ -316,12 +346,8 @@ def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -
         raise WarcFileError(path, "no WARC records")
 
 
-def record_at(path: Path, offset: int) -> Iterator[ArchivedRecord]:
-    """The one record at ``offset`` of ``path`` (an iterator of zero or one record).
-
-    Raises:
-        WarcFileError: The file or the record cannot be read.
-    """
+def _first_record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[Any, IO[bytes]]]:
+    """The warcio record at ``offset`` of ``path`` (zero or one), with the open file it reads from."""
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -329,9 +355,192 @@ def record_at(path: Path, offset: int) -> Iterator[ArchivedRecord]:
     with fh:
         try:
             fh.seek(offset)
-            record = next(iter(ArchiveIterator(fh, check_digests=False)))
+            record = next(iter(ArchiveIterator(fh, no_record_parse=not parse_http, check_digests=False)))
         except StopIteration:
             return
         except Exception as exc:  # a wrong offset makes warcio fail in many ways
             raise WarcFileError(path, f"no readable record at offset {offset} ({type(exc).__name__})") from exc
+        yield record, fh
+
+
+def record_at(path: Path, offset: int) -> Iterator[ArchivedRecord]:
+    """The one record at ``offset`` of ``path`` (an iterator of zero or one record).
+
+    Raises:
+        WarcFileError: The file or the record cannot be read.
+    """
+    for record, _ in _first_record_at(path, offset, parse_http=True):
         yield ArchivedRecord(record, path, offset, [0])
+
+
+# -- records as stored: WARC headers and the block, bytes untouched -------------------------------
+
+
+@dataclass(frozen=True)
+class RecordHeaders:
+    """The WARC header fields of one record, as stored."""
+
+    version: str
+    """``WARC/1.1``, ``WARC/1.0`` (or whatever the version line says)."""
+    fields: tuple[tuple[str, str], ...]
+
+    def get(self, name: str) -> str | None:
+        """The first value of field ``name`` (case-insensitive), or ``None``."""
+        wanted = name.lower()
+        return next((value for key, value in self.fields if key.lower() == wanted), None)
+
+    @property
+    def warc_type(self) -> str:
+        return self.get("WARC-Type") or ""
+
+    @classmethod
+    def of(cls, record: Any) -> RecordHeaders:
+        """The headers of a warcio record."""
+        headers = record.rec_headers
+        return cls(str(headers.protocol or ""), tuple((str(k), str(v)) for k, v in headers.headers))
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record unparsed: its WARC headers and a stream over its block, as stored."""
+
+    headers: RecordHeaders
+    block: IO[bytes]
+    """Read it before the next record is asked for: the file moves on."""
+
+
+def iter_raw_records(fh: IO[bytes]) -> Iterator[RawRecord]:
+    """Every record of an open WARC file, unparsed (the checker holds the bytes to their headers).
+
+    warcio's errors on damaged input propagate: the caller says what they mean for its purpose.
+    """
+    for record in ArchiveIterator(fh, no_record_parse=True, check_digests=False):
+        yield RawRecord(RecordHeaders.of(record), record.raw_stream)
+
+
+def parse_raw_record(data: bytes) -> RawRecord:
+    """The one record that ``data`` holds (a gzip member's content, or one framed record).
+
+    Raises:
+        ValueError: the header block cannot be parsed, with warcio's words.
+    """
+    try:
+        record = next(iter(ArchiveIterator(io.BytesIO(data), no_record_parse=True, check_digests=False)))
+    except Exception as exc:  # warcio raises assorted errors on damaged headers
+        raise ValueError(str(exc) or type(exc).__name__) from exc
+    return RawRecord(RecordHeaders.of(record), record.raw_stream)
+
+
+@contextmanager
+def raw_record_at(path: Path, offset: int) -> Iterator[RawRecord]:
+    """The record at ``offset`` of ``path``, unparsed.
+
+    Raises:
+        WarcFileError: no readable record there.
+    """
+    for record, _ in _first_record_at(path, offset, parse_http=False):
+        yield RawRecord(RecordHeaders.of(record), record.raw_stream)
+        return
+    raise WarcFileError(path, f"no record at offset {offset}")
+
+
+# -- the HTTP layer of a block --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpHead:
+    """The HTTP status (or request) line and headers of a record block, as stored."""
+
+    raw: bytes
+    """Status line, header lines and the blank line, byte for byte."""
+    status_line: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
+
+    @classmethod
+    def from_lines(cls, raw: bytes, lines: list[bytes]) -> HttpHead:
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(b":")
+            if sep:
+                headers.append((name.strip(), value.strip()))
+        return cls(raw, lines[0] if lines else b"", tuple(headers))
+
+    def values(self, name: bytes) -> list[bytes]:
+        """Every value of header ``name`` (case-insensitive), in order."""
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    def get(self, name: bytes) -> bytes | None:
+        """The last value of header ``name`` (case-insensitive), or ``None``."""
+        found = self.values(name)
+        return found[-1] if found else None
+
+    @property
+    def status(self) -> int | None:
+        """The status code of a response line, None when there is none."""
+        parts = self.status_line.split(b" ", 2)
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+    @property
+    def chunked(self) -> bool:
+        """Whether a ``Transfer-Encoding`` header names chunked coding."""
+        return b"chunked" in b",".join(self.values(b"Transfer-Encoding")).lower()
+
+    @property
+    def content_type(self) -> str:
+        value = self.get(b"Content-Type")
+        return value.decode("latin-1") if value else ""
+
+
+def read_http_head(stream: IO[bytes]) -> HttpHead:
+    """Consume the HTTP header part of a record block, leaving ``stream`` at the entity body.
+
+    Raises:
+        HttpHeadError: no status line, or headers beyond ``MAX_HEADER_BYTES``.
+    """
+    lines: list[bytes] = []
+    size = 0
+    while True:
+        line = stream.readline()
+        size += len(line)
+        if size > MAX_HEADER_BYTES:
+            raise HttpHeadError(f"HTTP headers longer than {MAX_HEADER_BYTES} bytes")
+        if not line:
+            break
+        lines.append(line)
+        if line in (b"\r\n", b"\n"):
+            break
+    if not lines:
+        raise HttpHeadError("record has no HTTP status line")
+    return HttpHead.from_lines(b"".join(lines), [line.rstrip(b"\r\n") for line in lines])
+
+
+def split_http(block: bytes) -> tuple[HttpHead, bytes] | None:
+    """The HTTP head of a whole block and the entity after it; None without a CRLF CRLF."""
+    end = block.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    return HttpHead.from_lines(block[: end + 4], block[:end].split(b"\r\n")), block[end + 4 :]
+
+
+def _content_coding(http: HttpHead) -> str | None:
+    value = http.get(b"Content-Encoding")
+    coding = value.decode("latin-1").strip().lower() if value else ""
+    return coding if coding and coding != "identity" else None
+
+
+def entity_stream(stream: IO[bytes], http: HttpHead, *, decode: bool) -> IO[bytes]:
+    """The entity of a block whose head has been read: de-chunked, and content-decoded if ``decode``.
+
+    Raises:
+        HttpHeadError: a content coding this reader cannot decode.
+    """
+    chunked = (http.get(b"Transfer-Encoding") or b"").strip().lower() == b"chunked"
+    coding = _content_coding(http) if decode else None
+    if coding and coding not in BufferedReader.get_supported_decompressors():
+        raise HttpHeadError(f"cannot decode content coding {coding!r}")
+    if chunked:
+        return cast(IO[bytes], ChunkedDataReader(stream, decomp_type=coding))
+    if coding:
+        return cast(IO[bytes], BufferedReader(stream, decomp_type=coding))
+    return stream

@@ -78,7 +78,7 @@ class RotatingWarcWriter:
 
     ``clock`` and ``new_id`` are seams: tests pin them to compare output byte for byte.
     ``payloads`` maps payload digests to where they were first archived; a persistent mapping
-    (``portal_archive.crawl.state``) makes revisits span files and runs. The default is this
+    (``portal_archive.capture.state``) makes revisits span files and runs. The default is this
     writer's own dict.
     """
 
