@@ -1,6 +1,7 @@
-"""The ``crawl`` and ``recover`` subcommands of ``portal-archive``: scheduled crawls of a folder.
+"""The ``crawl``, ``recover`` and ``demo`` subcommands of ``portal-archive``: crawls of a folder.
 
-Handlers are thin; the work is in ``portal_archive.crawl.runner`` and ``portal_archive.capture.recover``.
+Handlers are thin; the work is in ``portal_archive.crawl.runner``, ``portal_archive.capture.recover``
+and ``portal_archive.demo.run``.
 Exit codes: 0 ok, 1 a crawl failed (or recovery hit an error), 2 usage, 75 the folder is busy
 with another run (``crawl`` without ``--wait``). Documentation: ``docs/scheduling.md``.
 """
@@ -19,7 +20,7 @@ def _archive(value: str | None, settings: list[tuple[str, str]]) -> Path:
     configured = dict(settings).get("WARC_DIR")
     if configured:
         return Path(configured).resolve()
-    from portal_archive.cli.replay import default_archive_dir
+    from portal_archive.cli.archive import default_archive_dir
 
     return default_archive_dir().resolve()
 
@@ -85,8 +86,19 @@ def _reindex(directory: Path) -> None:
         print(f"index not updated: {exc}", file=sys.stderr)
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from portal_archive.demo.run import run_demo
+
+    return run_demo(
+        output=Path(args.output),
+        seed=args.seed,
+        spiders=tuple(args.spider) if args.spider else None,
+        log_level=args.log_level,
+    )
+
+
 def add_crawl_commands(sub: Any) -> None:
-    """Register ``crawl`` and ``recover`` on the ``portal-archive`` subparsers."""
+    """Register ``crawl``, ``recover`` and ``demo`` on the ``portal-archive`` subparsers."""
     crawl = sub.add_parser(
         "crawl",
         help="crawl portals into an archive folder, one after another, for cron or systemd timers",
@@ -110,3 +122,10 @@ def add_crawl_commands(sub: Any) -> None:
     recover.add_argument("dir", nargs="?", help="archive folder (default: WARC_DIR, i.e. archive)")
     recover.add_argument("--state", help="crawl-state file to resync (default: DIR/crawlstate.sqlite)")
     recover.set_defaults(func=_cmd_recover)
+
+    demo = sub.add_parser("demo", help="serve the bundled demo portal on 127.0.0.1 and crawl it into WARCs")
+    demo.add_argument("-o", "--output", default="archive", help="folder for WARC files (default: archive)")
+    demo.add_argument("--seed", type=int, default=20240401, help="demo world seed (default: 20240401)")
+    demo.add_argument("--spider", action="append", help="crawl only this spider (repeatable)")
+    demo.add_argument("--log-level", default="WARNING", help="Scrapy log level for the crawls (default: WARNING)")
+    demo.set_defaults(func=_cmd_demo)

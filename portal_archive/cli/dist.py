@@ -99,7 +99,7 @@ def _reporting(handler: Any) -> Any:
 
 def _archive_dir(value: str | None, settings: list[tuple[str, str]]) -> Path:
     """``--archive``, else ``-s WARC_DIR``, else the project's ``WARC_DIR``."""
-    from portal_archive.cli.replay import default_archive_dir
+    from portal_archive.cli.archive import default_archive_dir
 
     chosen = value or dict(settings).get("WARC_DIR")
     return Path(chosen).resolve() if chosen else default_archive_dir().resolve()

@@ -177,7 +177,7 @@ def _resolve_inputs(args: argparse.Namespace) -> _Inputs:
     found = _Inputs()
     given = [Path(p) for p in args.inputs]
     if not given and not args.index:
-        from portal_archive.cli.replay import default_archive_dir
+        from portal_archive.cli.archive import default_archive_dir
 
         given = [default_archive_dir()]
     folders_with_index = [p for p in given if p.is_dir() and (p / INDEX_NAME).is_file()]
@@ -314,7 +314,7 @@ def _report(args: argparse.Namespace, inputs: _Inputs, config: DedupConfig) -> R
         texts=max(args.html_diffs, 0) if args.format == "html" else 0,
     )
     if inputs.index_url is not None:
-        from portal_archive.cli.replay import default_archive_dir
+        from portal_archive.cli.archive import default_archive_dir
 
         return build_from_index(inputs.index_url, config, options, warc_dir=default_archive_dir())
     if inputs.index is not None:

@@ -1,7 +1,8 @@
-"""The ``index``, ``replay``, ``wacz`` and ``show`` subcommands of ``portal-archive``.
+"""The subcommands of ``portal-archive`` that read WARC files: ``check``, ``index``, ``show``, ``wacz``, ``replay``.
 
-Handlers are thin: the work is in this package's modules. Exit codes: 0 ok, 1 bad input or not
-archived, 2 usage (argparse). The archive folder defaults to the crawl's ``WARC_DIR``.
+Handlers are thin: the work is in ``portal_archive.warc``, ``portal_archive.archive`` and
+``portal_archive.replay``. Exit codes: 0 ok, 1 bad input or not archived (``check``: a problem
+found), 2 usage (argparse). The archive folder defaults to the crawl's ``WARC_DIR``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ def _reporting(handler: Callable[[argparse.Namespace], int]) -> Callable[[argpar
             return 1
 
     return run
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from portal_archive.warc.check import check_files
+
+    checked, problems = check_files([Path(p) for p in args.files])
+    for problem in problems:
+        print(problem)
+    if not args.quiet:
+        print(f"{checked} file(s) checked, {len(problems)} problem(s)", file=sys.stderr)
+    return 1 if problems or checked == 0 else 0
 
 
 @_reporting
@@ -113,9 +125,14 @@ def _timestamp(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def add_replay_commands(sub: Any) -> None:
+def add_archive_commands(sub: Any) -> None:
     """Register the subcommands on ``portal-archive``'s subparsers."""
     dir_help = "archive folder holding the WARC files (default: the WARC_DIR setting, 'archive')"
+
+    check = sub.add_parser("check", help="verify WARC files: digests, HTTP layer, revisits, structure")
+    check.add_argument("files", nargs="+", help="WARC files or folders of them")
+    check.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    check.set_defaults(func=_cmd_check)
 
     index = sub.add_parser("index", help="write the archive folder's byte-sorted CDXJ index (DIR/indexes/index.cdxj)")
     index.add_argument("dir", nargs="?", help=dir_help)

@@ -1,0 +1,9 @@
+"""``python -m portal_archive.cli``: the ``portal-archive`` command without the console script."""
+
+from __future__ import annotations
+
+import sys
+
+from portal_archive.cli import main
+
+sys.exit(main())
