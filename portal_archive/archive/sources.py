@@ -26,7 +26,7 @@ from portal_archive.extract import is_html
 from portal_archive.timestamps import parse_iso, to_iso
 from portal_archive.warc.reader import ArchivedRecord, PayloadError, WarcFileError, read_records, record_at
 
-__all__ = ["DOM_URI_PREFIX", "InputSummary", "SourcedDocument", "TextLocation", "WarcSource"]
+__all__ = ["InputSummary", "SourcedDocument", "TextLocation", "WarcSource", "document_at"]
 
 logger = logging.getLogger(__name__)
 
@@ -297,3 +297,22 @@ def _successful(record: ArchivedRecord) -> bool:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def document_at(location: TextLocation, reader: PageReader) -> Document | None:
+    """The document whose text is at ``location``: its metadata record, or its page assembled again.
+
+    Raises:
+        WarcFileError: The record cannot be read there.
+        PayloadError: Its content coding is broken.
+        MetadataRecordError: A metadata record this version cannot read.
+    """
+    path = Path(location.path)
+    for record in record_at(path, location.offset):
+        where = Location(location.path, location.offset, record.record_id)
+        if location.kind == "metadata":
+            return reader.read_metadata(decode(record.payload(MAX_METADATA_BYTES)), where)
+        body = record.payload(MAX_PAGE_BYTES)
+        url = record.target_uri.removeprefix(DOM_URI_PREFIX)
+        return reader.read_page(url, body, record.content_type, parse_iso(record.date), where)
+    return None
