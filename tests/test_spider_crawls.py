@@ -97,7 +97,10 @@ class Crawls:
     polite_hits: list[tuple[float, str]]
 
     def articles(self, site: str) -> dict[str, ManifestEntry]:
-        return {e.url: e for e in self.manifest if e.site == site and e.kind == "article"}
+        """The site's manifest articles; never empty, so no per-article check can pass on nothing."""
+        found = {e.url: e for e in self.manifest if e.site == site and e.kind == "article"}
+        assert found, f"the manifest lists no article of {site}"
+        return found
 
     def items(self, run: str) -> dict[str, dict[str, Any]]:
         return {item["url"]: item for item in self.runs[run].items}
