@@ -8,10 +8,10 @@ manifest) without touching the network.
 from __future__ import annotations
 
 from .articles import Article
-from .assembly import preview_manifest
 from .corpus_loader import CorpusError, load_corpus
 from .identifiers import cuid_timestamp
 from .manifest import Manifest, ManifestEntry
+from .nextday import preview_manifest
 from .nuxt import decode_nuxt_data, find_nuxt_article
 from .portal import DemoPortal, RequestRecord
 from .reldate import relative_date_text

@@ -46,15 +46,3 @@ def assemble_world(
     sites = {"bendi": build_bendi_site(world), "infoq": build_infoq_site(world), "wechat": build_wechat_site(world)}
     entries = tuple(entry for build in sites.values() for entry in build.entries)
     return AssembledWorld(world, sites, Manifest(entries))
-
-
-def preview_manifest(
-    seed: int = DEFAULT_SEED, corpus_dir: Path | None = None, urls: SiteUrls = PREVIEW_URLS, state: int = 1
-) -> Manifest:
-    """The manifest a portal with this seed would serve in ``state`` (1, or 2: the next day)."""
-    assembled = assemble_world(seed, urls, corpus_dir=corpus_dir)
-    if state == 1:
-        return assembled.manifest
-    from .nextday import assemble_next_day  # state 2 is built on state 1
-
-    return assemble_next_day(assembled, seed, corpus_dir).manifest

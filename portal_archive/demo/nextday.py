@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from .articles import Article
-from .assembly import AssembledWorld
+from .assembly import DEFAULT_SEED, PREVIEW_URLS, AssembledWorld, assemble_world
 from .corpus_loader import CorpusError, parse_corpus_file
 from .identifiers import make_infoq_id, make_wechat_id
 from .manifest import Manifest, ManifestChanges
@@ -34,6 +34,7 @@ from .world import (
     ACCOUNT_SLUGS,
     RELATED_COUNT,
     InfoqPost,
+    SiteUrls,
     Story,
     WechatPost,
     World,
@@ -203,3 +204,13 @@ def assemble_next_day(day1: AssembledWorld, seed: int, corpus_dir: Path | None =
         changed=(plan.edited_url,),
     )
     return AssembledWorld(world, sites, Manifest(entries, changes))
+
+
+def preview_manifest(
+    seed: int = DEFAULT_SEED, corpus_dir: Path | None = None, urls: SiteUrls = PREVIEW_URLS, state: int = 1
+) -> Manifest:
+    """The manifest a portal with this seed would serve in ``state`` (1, or 2: the next day)."""
+    assembled = assemble_world(seed, urls, corpus_dir=corpus_dir)
+    if state == 1:
+        return assembled.manifest
+    return assemble_next_day(assembled, seed, corpus_dir).manifest
