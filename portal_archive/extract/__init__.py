@@ -18,27 +18,25 @@ The public API (``extract_article``, ``Article``, ``ParsedPage`` …) is re-expo
 
 from __future__ import annotations
 
+from portal_archive.extract.charset import decode_html, detect_charset
+from portal_archive.extract.dates import SHANGHAI, parse_absolute_date
 from portal_archive.extract.extractor import (
     HTML_TYPES,
     JSON_FORMAT_VERSION,
-    SHANGHAI,
     Article,
-    ArticleSelectors,
     PageLayout,
     ParsedPage,
     analyse,
     article_to_dict,
     article_to_json,
-    decode_html,
-    detect_charset,
     extract_article,
     extract_from_text,
     extract_parsed,
     is_html,
-    parse_absolute_date,
     parse_page,
     parse_text,
 )
+from portal_archive.profiles import ArticleSelectors
 
 __all__ = [
     "HTML_TYPES",

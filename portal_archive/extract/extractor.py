@@ -20,8 +20,8 @@ from lxml import etree
 from lxml.cssselect import CSSSelector, SelectorError
 
 from portal_archive.extract.boilerplate import Label, Role, label_blocks
-from portal_archive.extract.charset import decode_html, detect_charset
-from portal_archive.extract.dates import SHANGHAI, parse_absolute_date
+from portal_archive.extract.charset import decode_html
+from portal_archive.extract.dates import parse_absolute_date
 from portal_archive.extract.dom import HEADING_TAGS, Block, blocks_of, clean, parse, text_of
 from portal_archive.extract.lexicon import BYLINE_RE, ENGLISH_BYLINE_RE, SOURCE_IN_LINE_RE, SOURCE_RE
 from portal_archive.extract.metadata import read_metadata, split_authors
@@ -29,28 +29,6 @@ from portal_archive.extract.scoring import BlockFeatures, boost_after_title, cho
 from portal_archive.extract.text import squeeze
 from portal_archive.items import BoilerplateBlock
 from portal_archive.profiles import ArticleSelectors
-
-__all__ = [
-    "HTML_TYPES",
-    "JSON_FORMAT_VERSION",
-    "SHANGHAI",
-    "Article",
-    "ArticleSelectors",
-    "PageLayout",
-    "ParsedPage",
-    "analyse",
-    "article_to_dict",
-    "article_to_json",
-    "decode_html",
-    "detect_charset",
-    "extract_article",
-    "extract_from_text",
-    "extract_parsed",
-    "is_html",
-    "parse_absolute_date",
-    "parse_page",
-    "parse_text",
-]
 
 JSON_FORMAT_VERSION: Final = 1
 """Bumped when a field of the JSON form changes meaning or disappears (docs/extract-json.md)."""
