@@ -18,6 +18,8 @@ from typing import Final
 __all__ = [
     "as_utc",
     "from_timestamp14",
+    "iso_basic",
+    "iso_z",
     "parse_iso",
     "parse_timestamp_prefix",
     "timestamp14",
@@ -63,6 +65,16 @@ def parse_iso(text: object, naive_zone: tzinfo = UTC) -> datetime | None:
 def to_iso(moment: datetime) -> str:
     """ISO 8601 in UTC, whole seconds, as items and records carry times (naive means UTC)."""
     return as_utc(moment).isoformat(timespec="seconds")
+
+
+def iso_z(moment: datetime) -> str:
+    """ISO 8601 in UTC with ``Z``, whole seconds (``2024-04-01T02:30:00Z``), as WACZ files date things."""
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_basic(moment: datetime) -> str:
+    """ISO 8601 basic format in UTC (``20240401T023000Z``): sortable, and safe in file names."""
+    return as_utc(moment).strftime("%Y%m%dT%H%M%SZ")
 
 
 def warc_date(moment: datetime) -> str:

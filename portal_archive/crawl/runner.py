@@ -31,12 +31,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Final
 
-from portal_archive.timestamps import to_iso, utc_now
+from portal_archive.timestamps import iso_basic, to_iso, utc_now
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 """The checkout (``scrapy.cfg``, ``spiders/``): crawls run there, whatever the caller's directory."""
@@ -130,7 +129,7 @@ def archive_lock(directory: Path, *, wait: bool) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         lock.seek(0)
         lock.truncate()
-        lock.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        lock.write(f"pid {os.getpid()} since {to_iso(utc_now())}\n")
         lock.flush()
         try:
             yield
@@ -317,7 +316,7 @@ def run_one(target: CrawlTarget, options: RunOptions, log_path: Path, stopper: _
 
 
 def _run_stamp(runs: Path) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = iso_basic(utc_now())
     candidate, serial = stamp, 1
     while (runs / f"{candidate}.json").exists():
         serial += 1

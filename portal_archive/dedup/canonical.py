@@ -35,7 +35,7 @@ from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from portal_archive.dedup.verify import CopyRule, Similarity
-from portal_archive.timestamps import parse_iso
+from portal_archive.timestamps import parse_iso, to_iso
 
 __all__ = [
     "DEFAULT_AGGREGATOR_DOMAINS",
@@ -324,7 +324,7 @@ def _earliest(policy: CanonicalPolicy, state: _Narrowing) -> None:
     first = min(moment for moment, _ in timed)
     earliest = [m for moment, m in timed if moment - first <= policy.time_tolerance]
     missing = len(state.candidates) - len(timed)
-    detail = f"published {first.isoformat()}: {', '.join(m.label() for m in earliest)}"
+    detail = f"published {to_iso(first)}: {', '.join(m.label() for m in earliest)}"
     if missing:
         detail += f" ({missing} without a time)"
     state.narrow("earliest publication", earliest, detail)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
-from portal_archive.timestamps import as_utc, parse_iso
+from portal_archive.timestamps import as_utc, parse_iso, to_iso
 
 SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 """China Standard Time has had no daylight saving since 1991, so a fixed offset is exact."""
@@ -241,7 +241,7 @@ DATE_LIKE_RE: Final = re.compile(
 def parse_absolute_date(text: str) -> str | None:
     """``2024-03-12 09:30`` style dates, read as Asia/Shanghai time, returned as ISO UTC."""
     moment = parse_absolute(text)
-    return moment.isoformat() if moment is not None else None
+    return to_iso(moment) if moment is not None else None
 
 
 def parse_machine_date(text: str) -> str | None:
@@ -249,7 +249,7 @@ def parse_machine_date(text: str) -> str | None:
     if not _ISO_RE.match(text):
         return parse_absolute_date(text)
     stamp = parse_iso(text, naive_zone=SHANGHAI)
-    return stamp.isoformat() if stamp is not None else parse_absolute_date(text)
+    return to_iso(stamp) if stamp is not None else parse_absolute_date(text)
 
 
 def date_text(line: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from portal_archive.archive.pages import PageReader
 from portal_archive.archive.sources import TextKind, WarcSource
-from portal_archive.timestamps import from_timestamp14, timestamp14_of
+from portal_archive.timestamps import from_timestamp14, iso_z, timestamp14_of
 
 MIN_EXTRACTED_TEXT_CHARS = 200
 """A page extracted again is listed from this many characters of body: list and home pages of sites
@@ -37,7 +37,7 @@ class Page:
 
     @property
     def iso_date(self) -> str:
-        return from_timestamp14(self.timestamp).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_z(from_timestamp14(self.timestamp))
 
     def to_json(self) -> dict[str, Any]:
         """The WACZ ``json-pages-1.0`` fields, with a stable id (same page, same id)."""

@@ -24,7 +24,6 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +31,7 @@ from portal_archive import __version__
 from portal_archive.archive.cdxj import ensure_index
 from portal_archive.archive.folder import require_archive
 from portal_archive.replay.pages import Page, article_pages
+from portal_archive.timestamps import iso_z, utc_now
 
 WACZ_VERSION = "1.1.1"
 BLOCK_LINES = 1024
@@ -84,7 +84,7 @@ class _HashingWriter:
 
 
 def _zip_info(name: str, *, deflate: bool, size: int = 0) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
+    info = zipfile.ZipInfo(name, date_time=utc_now().timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
     info.file_size = size
@@ -186,7 +186,7 @@ def write_wacz(directory: Path, output: Path, *, title: str = "", description: s
                 "resources": [r.to_json() for r in resources],
                 "wacz_version": WACZ_VERSION,
                 "title": title,
-                "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "created": iso_z(utc_now()),
                 "software": f"portal-archive/{__version__}",
             }
             if description:

@@ -156,7 +156,7 @@ def _parameters(config: DedupConfig, **extra: Any) -> dict[str, Any]:
 def _filters(options: ReportOptions) -> dict[str, Any]:
     return {
         "site": options.site,
-        "since": options.since.isoformat() if options.since is not None else None,
+        "since": to_iso(options.since) if options.since is not None else None,
     }
 
 
