@@ -1,7 +1,9 @@
 """Scrapy settings for portal-archive: every setting the project reads, with its default, by owner.
 
-Importing it has no side effects: what a crawl must set up at run time is done by the add-ons in
-``ADDONS``.
+This module is the one place defaults live. Each component parses its own family once into a frozen
+config (``WarcConfig.from_settings`` …) whose field defaults are read from here, so a config built
+from bare ``Settings()`` still gets the project's defaults. Importing it has no side effects: what a
+crawl must set up at run time is done by the add-ons in ``ADDONS``.
 
 Scrapy's own settings appear here when the project reads them or changes their value; the others
 keep Scrapy's defaults.

@@ -91,7 +91,8 @@ def test_default_worker_id_fits_file_names_and_keys() -> None:
         ({"DISTRIBUTED_HEARTBEAT_TTL": "1.5"}, "DISTRIBUTED_HEARTBEAT_TTL"),
         ({"DISTRIBUTED_SEED_TIMEOUT": "-1"}, "DISTRIBUTED_SEED_TIMEOUT"),
         ({"DISTRIBUTED_START_BATCH": "0"}, "DISTRIBUTED_START_BATCH"),
-        ({"DISTRIBUTED_HEARTBEAT_TTL": "soon"}, "DISTRIBUTED_"),
+        ({"DISTRIBUTED_HEARTBEAT_TTL": "soon"}, "DISTRIBUTED_HEARTBEAT_TTL must be a number"),
+        ({"DISTRIBUTED_START_BATCH": "a few"}, "DISTRIBUTED_START_BATCH must be an integer"),
     ],
 )
 def test_bad_values_name_their_setting(settings: dict[str, str], message: str) -> None:

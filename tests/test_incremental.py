@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -12,10 +13,12 @@ from typing import Any
 import pytest
 from scrapy import Request, Spider
 from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from portal_archive.config import SettingsError
 from portal_archive.crawl.incremental import (
     NOT_MODIFIED_META,
     STATUS_META,
@@ -108,6 +111,33 @@ def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
 def test_config_defaults_to_the_warc_folder(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"WARC_DIR": str(tmp_path)})
     assert IncrementalConfig.from_settings(crawler.settings).state_path == tmp_path / "crawlstate.sqlite"
+
+
+def test_config_defaults_values_and_frozen(tmp_path: Path) -> None:
+    assert IncrementalConfig.from_settings(Settings()) == IncrementalConfig()
+    config = IncrementalConfig()
+    assert (config.enabled, config.state_path, config.payload_cache) == (True, Path("archive/crawlstate.sqlite"), 2000)
+    config = IncrementalConfig.from_settings(
+        Settings(
+            {
+                "INCREMENTAL_ENABLED": "false",
+                "INCREMENTAL_STATE_PATH": str(tmp_path / "state.sqlite"),
+                "INCREMENTAL_PAYLOAD_CACHE": "10",
+            }
+        )
+    )
+    assert (config.enabled, config.state_path, config.payload_cache) == (False, tmp_path / "state.sqlite", 10)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.payload_cache = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("INCREMENTAL_ENABLED", "perhaps"), ("INCREMENTAL_PAYLOAD_CACHE", "many"), ("INCREMENTAL_PAYLOAD_CACHE", "-1")],
+)
+def test_bad_values_name_the_key(key: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=key):
+        IncrementalConfig.from_settings(Settings({key: value}))
 
 
 # -- the writer: revisits across runs and 304s --------------------------------------------------

@@ -23,7 +23,7 @@ before that fetches the page again, in full if the archive lost it.
 
 Settings: ``INCREMENTAL_ENABLED`` (default True), ``INCREMENTAL_STATE_PATH`` (default
 ``WARC_DIR/crawlstate.sqlite``), ``INCREMENTAL_PAYLOAD_CACHE`` (payload digests kept in memory,
-default 10000). Needs the WARC capture extension.
+default 2000). Needs the WARC capture extension.
 Stats: ``incremental/conditional``, ``incremental/not_modified``, ``incremental/unchanged``,
 ``incremental/changed``, ``incremental/new``, ``incremental/unconfirmed`` (known but never
 finished: fetched without validators), ``incremental/items/new``, ``incremental/items/changed``,
@@ -45,8 +45,10 @@ from itemadapter import ItemAdapter, is_item
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
+from portal_archive import settings as project
 from portal_archive.capture.config import WarcConfig
 from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.config import SettingsError, read_bool, read_int
 from portal_archive.crawl.faults import FaultKind, FetchFault
 from portal_archive.crawl.state import DEFAULT_STATE_NAME, CrawlState, PageState, StoredPayloads
 from portal_archive.warc.writer import OPEN_SUFFIX, PayloadOrigin, RotatingWarcWriter
@@ -76,23 +78,26 @@ class NotModified(FetchFault):
 
 @dataclass(frozen=True, kw_only=True)
 class IncrementalConfig:
-    """``INCREMENTAL_*`` settings."""
+    """``INCREMENTAL_*`` settings (defaults: ``portal_archive.settings``)."""
 
-    enabled: bool = True
-    state_path: Path = Path("archive") / DEFAULT_STATE_NAME
-    payload_cache: int = 2_000
+    enabled: bool = project.INCREMENTAL_ENABLED
+    state_path: Path = Path(project.INCREMENTAL_STATE_PATH or Path(project.WARC_DIR) / DEFAULT_STATE_NAME)
+    """The crawl state; ``INCREMENTAL_STATE_PATH``, or ``crawlstate.sqlite`` beside the WARC files."""
+    payload_cache: int = project.INCREMENTAL_PAYLOAD_CACHE
+    """Payload digests kept in memory; a miss costs one indexed lookup in the crawl state."""
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read and validate the ``INCREMENTAL_*`` family; raise ``SettingsError`` naming the key."""
         configured = settings.get("INCREMENTAL_STATE_PATH")
         path = Path(configured) if configured else WarcConfig.from_settings(settings).directory / DEFAULT_STATE_NAME
         config = cls(
-            enabled=settings.getbool("INCREMENTAL_ENABLED", cls.enabled),
+            enabled=read_bool(settings, "INCREMENTAL_ENABLED", cls.enabled),
             state_path=path,
-            payload_cache=settings.getint("INCREMENTAL_PAYLOAD_CACHE", cls.payload_cache),
+            payload_cache=read_int(settings, "INCREMENTAL_PAYLOAD_CACHE", cls.payload_cache),
         )
         if config.payload_cache < 0:
-            raise ValueError(f"INCREMENTAL_PAYLOAD_CACHE must be >= 0, got {config.payload_cache}")
+            raise SettingsError(f"INCREMENTAL_PAYLOAD_CACHE must be >= 0, got {config.payload_cache}")
         return config
 
 
