@@ -114,9 +114,9 @@ class WarcCaptureExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED", True):
-            raise NotConfigured("WARC_ENABLED is False")
         config = WarcConfig.from_settings(settings)
+        if not config.enabled:
+            raise NotConfigured("WARC_ENABLED is False")
         spider_name = crawler.spidercls.name or "crawl"
         writer = RotatingWarcWriter(
             directory=config.directory,
