@@ -79,8 +79,8 @@ WARC_DESCRIPTION = ""  # ``description`` field of warcinfo; empty: none
 WARC_REVISIT_MIN_SIZE = 1  # smallest payload (bytes) recorded as a revisit of an identical one
 WARC_HOST = ""  # crawl-host part of file names; empty: this machine's name (a distributed worker's id)
 
-# Sorted CDXJ index of WARC_DIR at the end of every crawl (portal_archive.archive.cdxj).
-WARC_CDXJ_ENABLED = True
+# --- CDXJ_*: index of the archive folder (portal_archive.archive.cdxj.CdxjIndexConfig) ------------
+CDXJ_ENABLED = True  # rebuild WARC_DIR/indexes/index.cdxj when a crawl ends (was WARC_CDXJ_ENABLED)
 
 # --- Item pipelines ------------------------------------------------------------------------------
 # The metadata record is written last, after the dedup verdict is known.
@@ -90,8 +90,8 @@ ITEM_PIPELINES = {
     "pipelines.archive.ArticleRecordPipeline": 300,
 }
 
-# One ``metadata`` record per article: extraction result + dedup verdict (pipelines.archive).
-WARC_METADATA_ENABLED = True
+# --- ARCHIVE_METADATA_*: one metadata record per article (pipelines.archive.ArchiveMetadataConfig) -
+ARCHIVE_METADATA_ENABLED = True  # extraction result + dedup verdict as a WARC record (was WARC_METADATA_ENABLED)
 
 # --- DEDUP_*: near-duplicate index (portal_archive.dedup.config.DedupConfig) ---------------------
 # The measured defaults: 5-gram shingles, 128 permutations, seed 1, 32x3 bands, J >= 0.7 or
