@@ -17,6 +17,7 @@ from portal_archive import settings as project
 from portal_archive.archive.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
 from portal_archive.capture.config import WarcConfig
 from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.capture.meta import METADATA_RECORD_ID_EXTRA
 from portal_archive.config import read_bool, renamed_setting
 from portal_archive.items import ArticleItem
 
@@ -72,7 +73,7 @@ class ArticleRecordPipeline:
         return cls(capture, crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        """Archive the record and return the item unchanged but for ``extra["warc_metadata_record_id"]``."""
+        """Archive the record and return the item unchanged but for ``extra[METADATA_RECORD_ID_EXTRA]``."""
         if not isinstance(item, ArticleItem):
             return item
         if not item.warc_record_id:
@@ -92,5 +93,5 @@ class ArticleRecordPipeline:
             logger.exception("Could not archive the metadata record of %(url)s", {"url": item.url})
             return item
         self.stats.inc_value("warc/metadata/written")
-        item.extra["warc_metadata_record_id"] = written.record_id
+        item.extra[METADATA_RECORD_ID_EXTRA] = written.record_id
         return item

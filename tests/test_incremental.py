@@ -18,9 +18,16 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from portal_archive.capture.meta import (
+    DATE_META,
+    FILENAME_META,
+    NOT_MODIFIED_META,
+    PAYLOAD_DIGEST_META,
+    RECORD_ID_META,
+    TYPE_META,
+)
 from portal_archive.config import SettingsError
 from portal_archive.crawl.incremental import (
-    NOT_MODIFIED_META,
     STATUS_META,
     IncrementalConfig,
     IncrementalDownloaderMiddleware,
@@ -229,11 +236,13 @@ def _crawler(tmp_path: Path) -> Any:
 
 def _archived(request: Request, status: int = 200, body: bytes = b"<p>x</p>", etag: bytes = b'W/"1"') -> HtmlResponse:
     request.meta.update(
-        warc_type="response",
-        warc_record_id="<urn:uuid:rec>",
-        warc_date="2024-04-01T00:00:00Z",
-        warc_filename="a.warc.gz",
-        warc_payload_digest="sha1:" + body.hex(),
+        {
+            TYPE_META: "response",
+            RECORD_ID_META: "<urn:uuid:rec>",
+            DATE_META: "2024-04-01T00:00:00Z",
+            FILENAME_META: "a.warc.gz",
+            PAYLOAD_DIGEST_META: "sha1:" + body.hex(),
+        }
     )
     return HtmlResponse(request.url, status=status, body=body, headers={"ETag": etag}, request=request)
 

@@ -27,6 +27,7 @@ from portal_archive.archive.metadata import (
     metadata_uri,
 )
 from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.capture.meta import METADATA_RECORD_ID_EXTRA
 from portal_archive.config import SettingsError
 from portal_archive.items import ArticleItem
 from portal_archive.warc.records import HttpExchange
@@ -146,7 +147,7 @@ def test_metadata_record_refers_to_the_response_and_holds_the_document(crawler: 
     assert headers.get_header("WARC-Refers-To") == record_id
     assert headers.get_header("WARC-Concurrent-To") == record_id
     assert headers.get_header("Content-Type") == "application/json"
-    assert item.extra["warc_metadata_record_id"] == headers.get_header("WARC-Record-ID")
+    assert item.extra[METADATA_RECORD_ID_EXTRA] == headers.get_header("WARC-Record-ID")
     assert "城中村".encode() in block  # UTF-8, no \uXXXX escapes
     document = decode(block)
     validate(document)

@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured, StopDownload
 
 from portal_archive import settings as project
+from portal_archive.capture.meta import TRUNCATED_META
 from portal_archive.config import SettingsError, read_bool, read_int
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-TRUNCATED_META = "warc_truncated"
 
 
 @dataclass(frozen=True, kw_only=True)

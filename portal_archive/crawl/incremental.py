@@ -48,6 +48,14 @@ from scrapy.exceptions import NotConfigured
 from portal_archive import settings as project
 from portal_archive.capture.config import WarcConfig
 from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.capture.meta import (
+    DATE_META,
+    FILENAME_META,
+    NOT_MODIFIED_META,
+    PAYLOAD_DIGEST_META,
+    RECORD_ID_META,
+    TYPE_META,
+)
 from portal_archive.config import SettingsError, read_bool, read_int
 from portal_archive.crawl.faults import FaultKind, FetchFault
 from portal_archive.crawl.state import DEFAULT_STATE_NAME, CrawlState, PageState, StoredPayloads
@@ -63,8 +71,6 @@ logger = logging.getLogger(__name__)
 
 STATUS_META: Final = "incremental_status"
 """``request.meta`` key: what the crawl state said about the response (a JSON-ready dict)."""
-NOT_MODIFIED_META: Final = "warc_not_modified"
-"""``request.meta`` key the capture reads: the record a 304 answer refers to."""
 OPT_IN_META: Final = "incremental"
 
 NOT_MODIFIED: Final = FaultKind("incremental/not_modified", logging.DEBUG, "known page unchanged (304 Not Modified)")
@@ -192,11 +198,11 @@ class IncrementalDownloaderMiddleware:
     def _archived_origin(self, request: Request, response: Response) -> tuple[PayloadOrigin, str] | None:
         """The record that holds this response's payload, and its file (``None``: not archived)."""
         meta = request.meta
-        digest = str(meta.get("warc_payload_digest") or "")
-        if meta.get("warc_type") == "response" and meta.get("warc_record_id"):
-            origin = PayloadOrigin(str(meta["warc_record_id"]), response.url, str(meta.get("warc_date") or ""), digest)
-            return origin, str(meta.get("warc_filename") or "")
-        if meta.get("warc_type") == "revisit" and digest:
+        digest = str(meta.get(PAYLOAD_DIGEST_META) or "")
+        if meta.get(TYPE_META) == "response" and meta.get(RECORD_ID_META):
+            origin = PayloadOrigin(str(meta[RECORD_ID_META]), response.url, str(meta.get(DATE_META) or ""), digest)
+            return origin, str(meta.get(FILENAME_META) or "")
+        if meta.get(TYPE_META) == "revisit" and digest:
             stored = self.state.payload(digest)
             if stored is not None:
                 self.stats.inc_value("incremental/payload_hits")
