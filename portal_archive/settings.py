@@ -3,7 +3,8 @@
 This module is the one place defaults live. Each component parses its own family once into a frozen
 config (``WarcConfig.from_settings`` …) whose field defaults are read from here, so a config built
 from bare ``Settings()`` still gets the project's defaults. Importing it has no side effects: what a
-crawl must set up at run time is done by the add-ons in ``ADDONS``.
+crawl must set up at run time is done by the add-ons in ``ADDONS``. The README's "Settings" section
+documents every setting below that the project reads (``tests/test_settings_catalogue.py``).
 
 Scrapy's own settings appear here when the project reads them or changes their value; the others
 keep Scrapy's defaults.
