@@ -62,6 +62,9 @@ from tests.redis_server import RedisServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "dedup_redis.json"
 PREFIX = "bench:"
+ENGINE_COMMIT_EVERY = 200
+"""Documents per index transaction in these runs: the batch the published figures were measured with
+(a crawl commits every article, ``DEDUP_COMMIT_EVERY``)."""
 FAMILIES = {
     "b": "bands",
     "bo": "bands",
@@ -151,7 +154,7 @@ def _clusters(engine: DedupEngine) -> dict[frozenset[str], str]:
 def run_sqlite(documents: Sequence[Document], batch: int, work: Path) -> tuple[PathResult, list[Any], Any]:
     path = work / "dedup.sqlite"
     wall, cpu = time.perf_counter(), time.process_time()
-    with DedupEngine.open(DedupConfig(index_path=path)) as engine:
+    with DedupEngine.open(DedupConfig(index_path=path, commit_every=ENGINE_COMMIT_EVERY)) as engine:
         verdicts = [v.as_dict() for chunk in _batches(documents, batch) for v in engine.add_many(chunk)]
         engine.commit()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -179,7 +182,7 @@ def run_redis(
     documents: Sequence[Document], batch: int, client: Any, url: str, reference: tuple[Any, Any], verdicts: list[Any]
 ) -> PathResult:
     client.flushdb()
-    config = DedupConfig(index_url=url, redis_prefix=PREFIX)
+    config = DedupConfig(index_url=url, redis_prefix=PREFIX, commit_every=ENGINE_COMMIT_EVERY)
     before, server = _used_memory(client), _server_cpu(client)
     grows: list[tuple[int, float]] = []
     found: list[Any] = []
@@ -225,7 +228,7 @@ from portal_archive.dedup import DedupConfig, DedupEngine, Document
 rows = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
 url, part, parts, start = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5])
 mine = [Document(**row) for row in rows[part::parts]]
-with DedupEngine.open(DedupConfig(index_url=url, redis_prefix="bench:")) as engine:
+with DedupEngine.open(DedupConfig(index_url=url, redis_prefix="bench:", commit_every=int(sys.argv[8]))) as engine:
     while not start.exists():
         time.sleep(0.001)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -253,7 +256,19 @@ def run_workers(
     before = _used_memory(client)
     running = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(rows), url, str(part), str(workers), str(start), str(ROOT), str(batch)],
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                str(rows),
+                url,
+                str(part),
+                str(workers),
+                str(start),
+                str(ROOT),
+                str(batch),
+                str(ENGINE_COMMIT_EVERY),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -270,7 +285,7 @@ def run_workers(
         reports.append(json.loads(out))
     wall = time.perf_counter() - began
     server = _server_cpu(client) - server
-    with DedupEngine.open(DedupConfig(index_url=url, redis_prefix=PREFIX)) as engine:
+    with DedupEngine.open(DedupConfig(index_url=url, redis_prefix=PREFIX, commit_every=ENGINE_COMMIT_EVERY)) as engine:
         same = (_pairs(engine), _clusters(engine)) == reference
     return PathResult(
         name=f"redis x{workers}",
@@ -444,7 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             version = client.info("server")["redis_version"]
             # Warm-up: numpy, normalisation tables, script loading.
-            with DedupEngine.open(DedupConfig(index_url=url, redis_prefix="warmup:")) as engine:
+            warmup = DedupConfig(index_url=url, redis_prefix="warmup:", commit_every=ENGINE_COMMIT_EVERY)
+            with DedupEngine.open(warmup) as engine:
                 engine.add_many(documents[:50])
             client.flushdb()
             wanted = set(args.paths.split(","))

@@ -8,26 +8,49 @@ the bytes it was concluded from. Schema: ``docs/metadata-record.md``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
+from portal_archive import settings as project
 from portal_archive.archive.metadata import CONTENT_TYPE, article_metadata, encode, metadata_uri
+from portal_archive.capture.config import WarcConfig
 from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.capture.meta import METADATA_RECORD_ID_EXTRA
+from portal_archive.config import read_bool, renamed_setting
 from portal_archive.items import ArticleItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchiveMetadataConfig:
+    """``ARCHIVE_METADATA_*`` settings (defaults: ``portal_archive.settings``).
+
+    ``WARC_METADATA_ENABLED``, the setting's name before the pipeline had settings of its own, is
+    still read when set above ``ARCHIVE_METADATA_ENABLED`` (a WARNING names the replacement).
+    """
+
+    enabled: bool = project.ARCHIVE_METADATA_ENABLED
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read ``ARCHIVE_METADATA_ENABLED`` (or the old name); a non-boolean raises ``SettingsError``."""
+        key = renamed_setting(settings, "ARCHIVE_METADATA_ENABLED", "WARC_METADATA_ENABLED")
+        return cls(enabled=read_bool(settings, key, cls.enabled))
 
 
 class ArticleRecordPipeline:
     """Writes one ``metadata`` record per article item; never drops an item.
 
     Runs after the dedup pipeline, whose verdict (``item.extra["dedup"]``) goes into the record.
-    Settings: ``WARC_METADATA_ENABLED`` (default True), ``WARC_ENABLED``.
+    Settings: ``ARCHIVE_METADATA_ENABLED`` (default True), ``WARC_ENABLED``.
     Stats: ``warc/metadata/written``, ``warc/metadata/skipped`` (item cites no archived response),
     ``warc/metadata/errors``.
     """
@@ -39,10 +62,10 @@ class ArticleRecordPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED", True):
+        if not WarcConfig.from_settings(settings).enabled:
             raise NotConfigured("WARC_ENABLED is False")
-        if not settings.getbool("WARC_METADATA_ENABLED", True):
-            raise NotConfigured("WARC_METADATA_ENABLED is False")
+        if not ArchiveMetadataConfig.from_settings(settings).enabled:
+            raise NotConfigured("ARCHIVE_METADATA_ENABLED is False")
         capture = WarcCaptureExtension.of(crawler)
         if capture is None:
             raise NotConfigured("the WARC capture extension is not enabled")
@@ -50,7 +73,7 @@ class ArticleRecordPipeline:
         return cls(capture, crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        """Archive the record and return the item unchanged but for ``extra["warc_metadata_record_id"]``."""
+        """Archive the record and return the item unchanged but for ``extra[METADATA_RECORD_ID_EXTRA]``."""
         if not isinstance(item, ArticleItem):
             return item
         if not item.warc_record_id:
@@ -70,5 +93,5 @@ class ArticleRecordPipeline:
             logger.exception("Could not archive the metadata record of %(url)s", {"url": item.url})
             return item
         self.stats.inc_value("warc/metadata/written")
-        item.extra["warc_metadata_record_id"] = written.record_id
+        item.extra[METADATA_RECORD_ID_EXTRA] = written.record_id
         return item

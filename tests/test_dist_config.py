@@ -91,7 +91,8 @@ def test_default_worker_id_fits_file_names_and_keys() -> None:
         ({"DISTRIBUTED_HEARTBEAT_TTL": "1.5"}, "DISTRIBUTED_HEARTBEAT_TTL"),
         ({"DISTRIBUTED_SEED_TIMEOUT": "-1"}, "DISTRIBUTED_SEED_TIMEOUT"),
         ({"DISTRIBUTED_START_BATCH": "0"}, "DISTRIBUTED_START_BATCH"),
-        ({"DISTRIBUTED_HEARTBEAT_TTL": "soon"}, "DISTRIBUTED_"),
+        ({"DISTRIBUTED_HEARTBEAT_TTL": "soon"}, "DISTRIBUTED_HEARTBEAT_TTL must be a number"),
+        ({"DISTRIBUTED_START_BATCH": "a few"}, "DISTRIBUTED_START_BATCH must be an integer"),
     ],
 )
 def test_bad_values_name_their_setting(settings: dict[str, str], message: str) -> None:
@@ -144,6 +145,18 @@ def test_the_addon_gives_every_component_one_worker_id_and_lets_the_command_line
     assert settings["DISTRIBUTED_WORKER_ID"] == default_worker_id()
     assert settings["WARC_HOST"] == "shared-name"
     assert settings["SCHEDULER"] == "my.Scheduler"
+
+
+def test_the_addon_fills_in_the_empty_defaults_of_the_settings_module() -> None:
+    """The settings module spells out WARC_HOST and DISTRIBUTED_WORKER_ID empty, above add-on priority."""
+    settings = project_settings(DISTRIBUTED_REDIS_URL=URL)
+    assert settings["WARC_HOST"] == "" and settings["DISTRIBUTED_WORKER_ID"] == ""
+    DistributedAddon().update_settings(settings)
+    assert settings["DISTRIBUTED_WORKER_ID"] == default_worker_id()
+    assert settings["WARC_HOST"] == default_worker_id()
+    named = project_settings(DISTRIBUTED_REDIS_URL=URL, DISTRIBUTED_WORKER_ID="crawler-b")
+    DistributedAddon().update_settings(named)
+    assert (named["DISTRIBUTED_WORKER_ID"], named["WARC_HOST"]) == ("crawler-b", "crawler-b")
 
 
 def test_incremental_crawling_cannot_be_asked_for_in_a_distributed_crawl() -> None:

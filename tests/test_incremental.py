@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -12,13 +13,22 @@ from typing import Any
 import pytest
 from scrapy import Request, Spider
 from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from portal_archive.capture.state import CrawlState, CrawlStateError, StoredPayloads
-from portal_archive.crawl.incremental import (
+from portal_archive.capture.meta import (
+    DATE_META,
+    FILENAME_META,
     NOT_MODIFIED_META,
+    PAYLOAD_DIGEST_META,
+    RECORD_ID_META,
+    TYPE_META,
+)
+from portal_archive.capture.state import CrawlState, CrawlStateError, StoredPayloads
+from portal_archive.config import SettingsError
+from portal_archive.crawl.incremental import (
     STATUS_META,
     IncrementalConfig,
     IncrementalDownloaderMiddleware,
@@ -110,6 +120,33 @@ def test_config_defaults_to_the_warc_folder(tmp_path: Path) -> None:
     assert IncrementalConfig.from_settings(crawler.settings).state_path == tmp_path / "crawlstate.sqlite"
 
 
+def test_config_defaults_values_and_frozen(tmp_path: Path) -> None:
+    assert IncrementalConfig.from_settings(Settings()) == IncrementalConfig()
+    config = IncrementalConfig()
+    assert (config.enabled, config.state_path, config.payload_cache) == (True, Path("archive/crawlstate.sqlite"), 2000)
+    config = IncrementalConfig.from_settings(
+        Settings(
+            {
+                "INCREMENTAL_ENABLED": "false",
+                "INCREMENTAL_STATE_PATH": str(tmp_path / "state.sqlite"),
+                "INCREMENTAL_PAYLOAD_CACHE": "10",
+            }
+        )
+    )
+    assert (config.enabled, config.state_path, config.payload_cache) == (False, tmp_path / "state.sqlite", 10)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.payload_cache = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("INCREMENTAL_ENABLED", "perhaps"), ("INCREMENTAL_PAYLOAD_CACHE", "many"), ("INCREMENTAL_PAYLOAD_CACHE", "-1")],
+)
+def test_bad_values_name_the_key(key: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=key):
+        IncrementalConfig.from_settings(Settings({key: value}))
+
+
 # -- the writer: revisits across runs and 304s --------------------------------------------------
 
 
@@ -199,11 +236,13 @@ def _crawler(tmp_path: Path) -> Any:
 
 def _archived(request: Request, status: int = 200, body: bytes = b"<p>x</p>", etag: bytes = b'W/"1"') -> HtmlResponse:
     request.meta.update(
-        warc_type="response",
-        warc_record_id="<urn:uuid:rec>",
-        warc_date="2024-04-01T00:00:00Z",
-        warc_filename="a.warc.gz",
-        warc_payload_digest="sha1:" + body.hex(),
+        {
+            TYPE_META: "response",
+            RECORD_ID_META: "<urn:uuid:rec>",
+            DATE_META: "2024-04-01T00:00:00Z",
+            FILENAME_META: "a.warc.gz",
+            PAYLOAD_DIGEST_META: "sha1:" + body.hex(),
+        }
     )
     return HtmlResponse(request.url, status=status, body=body, headers={"ETag": etag}, request=request)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -11,11 +12,13 @@ from typing import Any
 
 import pytest
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from portal_archive.archive.cdxj import (
     ArchiveIndexError,
     CdxjEntry,
+    CdxjIndexConfig,
     CdxjIndexExtension,
     build_index,
     default_index_path,
@@ -28,6 +31,7 @@ from portal_archive.archive.cdxj import (
 from portal_archive.archive.folder import ArchiveFolderError, inside, warc_files
 from portal_archive.archive.metadata import metadata_uri
 from portal_archive.cli import main
+from portal_archive.config import SettingsError
 from tests.replay_samples import FLAKY_URL, GBK_URL, GZIP_URL, LIST_URL, REDIRECT_URL, write_sample_archive
 
 
@@ -130,10 +134,61 @@ def test_extension_indexes_when_the_engine_stops(sample: Any, caplog: pytest.Log
     assert [r.levelno for r in caplog.records] == [logging.INFO]
 
 
-@pytest.mark.parametrize("key", ["WARC_CDXJ_ENABLED", "WARC_ENABLED"])
+@pytest.mark.parametrize("key", ["CDXJ_ENABLED", "WARC_ENABLED"])
 def test_extension_can_be_switched_off(key: str) -> None:
     with pytest.raises(NotConfigured, match=key):
         CdxjIndexExtension.from_crawler(get_crawler(settings_dict={key: False}))
+
+
+def test_config_defaults_values_and_frozen() -> None:
+    assert CdxjIndexConfig.from_settings(Settings()).enabled is True
+    assert CdxjIndexConfig().enabled is True
+    config = CdxjIndexConfig.from_settings(Settings({"CDXJ_ENABLED": "false"}))
+    assert config.enabled is False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.enabled = True  # type: ignore[misc]
+
+
+def test_a_bad_value_names_the_key() -> None:
+    with pytest.raises(SettingsError, match="CDXJ_ENABLED"):
+        CdxjIndexConfig.from_settings(Settings({"CDXJ_ENABLED": "sometimes"}))
+
+
+def test_the_old_name_still_switches_the_index_off_and_says_what_replaces_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="portal_archive.config"):
+        config = CdxjIndexConfig.from_settings(Settings({"WARC_CDXJ_ENABLED": False}))
+    assert config.enabled is False
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "WARC_CDXJ_ENABLED" in record.getMessage() and "CDXJ_ENABLED instead" in record.getMessage()
+    with pytest.raises(NotConfigured, match="CDXJ_ENABLED"):
+        CdxjIndexExtension.from_crawler(get_crawler(settings_dict={"WARC_CDXJ_ENABLED": False}))
+
+
+def test_the_old_name_on_the_command_line_wins_over_the_project_default(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings({"CDXJ_ENABLED": True}, priority="project")
+    settings.set("WARC_CDXJ_ENABLED", False, priority="cmdline")
+    with caplog.at_level(logging.WARNING, logger="portal_archive.config"):
+        assert CdxjIndexConfig.from_settings(settings).enabled is False
+    assert len(caplog.records) == 1
+
+
+def test_the_new_name_set_as_high_as_the_old_one_wins_and_the_old_one_is_reported_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings({"CDXJ_ENABLED": True, "WARC_CDXJ_ENABLED": False}, priority="cmdline")
+    with caplog.at_level(logging.WARNING, logger="portal_archive.config"):
+        assert CdxjIndexConfig.from_settings(settings).enabled is True
+    (record,) = caplog.records
+    assert "WARC_CDXJ_ENABLED" in record.getMessage() and "ignored" in record.getMessage()
+
+
+def test_no_warning_without_the_old_name(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="portal_archive.config"):
+        CdxjIndexConfig.from_settings(Settings({"CDXJ_ENABLED": False}))
+    assert caplog.records == []
 
 
 def test_index_command(sample: Any, capsys: pytest.CaptureFixture[str]) -> None:

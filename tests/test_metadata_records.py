@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -11,11 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.archive import ArticleRecordPipeline
+from pipelines.archive import ArchiveMetadataConfig, ArticleRecordPipeline
 from portal_archive.archive.metadata import (
     SCHEMA,
     MetadataRecordError,
@@ -25,6 +27,8 @@ from portal_archive.archive.metadata import (
     metadata_uri,
 )
 from portal_archive.capture.extension import WarcCaptureExtension
+from portal_archive.capture.meta import METADATA_RECORD_ID_EXTRA
+from portal_archive.config import SettingsError
 from portal_archive.items import ArticleItem
 from portal_archive.warc.records import HttpExchange
 from tests.conftest import PROJECT_ROOT
@@ -68,15 +72,17 @@ def test_pipeline_is_registered_after_dedup_and_the_index_extension_is_enabled()
 
     assert settings.ITEM_PIPELINES["pipelines.archive.ArticleRecordPipeline"] == 300
     assert settings.EXTENSIONS["portal_archive.archive.cdxj.CdxjIndexExtension"] > 0
-    assert settings.WARC_METADATA_ENABLED is True
-    assert settings.WARC_CDXJ_ENABLED is True
+    assert settings.ARCHIVE_METADATA_ENABLED is True
+    assert settings.CDXJ_ENABLED is True
+    assert not hasattr(settings, "WARC_METADATA_ENABLED") and not hasattr(settings, "WARC_CDXJ_ENABLED")
 
 
 @pytest.mark.parametrize(
     ("settings", "reason"),
     [
         ({"WARC_ENABLED": False}, "WARC_ENABLED"),
-        ({"WARC_METADATA_ENABLED": False, "EXTENSIONS": CAPTURE}, "WARC_METADATA_ENABLED"),
+        ({"ARCHIVE_METADATA_ENABLED": False, "EXTENSIONS": CAPTURE}, "ARCHIVE_METADATA_ENABLED"),
+        ({"WARC_METADATA_ENABLED": False, "EXTENSIONS": CAPTURE}, "ARCHIVE_METADATA_ENABLED"),
         ({"EXTENSIONS": {"portal_archive.capture.extension.WarcCaptureExtension": None}}, "capture extension"),
     ],
 )
@@ -84,6 +90,46 @@ def test_not_configured_without_capture(tmp_path: Path, settings: dict[str, Any]
     crawler = get_crawler(settings_dict={"WARC_DIR": str(tmp_path), **settings})
     with pytest.raises(NotConfigured, match=reason):
         build_from_crawler(ArticleRecordPipeline, crawler)
+
+
+def test_config_defaults_values_and_frozen() -> None:
+    assert ArchiveMetadataConfig.from_settings(Settings()).enabled is True
+    assert ArchiveMetadataConfig().enabled is True
+    config = ArchiveMetadataConfig.from_settings(Settings({"ARCHIVE_METADATA_ENABLED": "0"}))
+    assert config.enabled is False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.enabled = True  # type: ignore[misc]
+
+
+def test_a_bad_value_names_the_key() -> None:
+    with pytest.raises(SettingsError, match="ARCHIVE_METADATA_ENABLED"):
+        ArchiveMetadataConfig.from_settings(Settings({"ARCHIVE_METADATA_ENABLED": "rarely"}))
+
+
+def test_the_old_name_still_switches_the_records_off_and_says_what_replaces_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="portal_archive.config"):
+        config = ArchiveMetadataConfig.from_settings(Settings({"WARC_METADATA_ENABLED": "False"}))
+    assert config.enabled is False
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "WARC_METADATA_ENABLED" in record.getMessage()
+    assert "ARCHIVE_METADATA_ENABLED instead" in record.getMessage()
+
+
+def test_the_old_name_on_the_command_line_wins_over_the_project_default(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings({"ARCHIVE_METADATA_ENABLED": True}, priority="project")
+    settings.set("WARC_METADATA_ENABLED", False, priority="cmdline")
+    with caplog.at_level(logging.WARNING, logger="portal_archive.config"):
+        assert ArchiveMetadataConfig.from_settings(settings).enabled is False
+    assert len(caplog.records) == 1
+    settings.set("ARCHIVE_METADATA_ENABLED", True, priority="cmdline")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="portal_archive.config"):
+        assert ArchiveMetadataConfig.from_settings(settings).enabled is True
+    (record,) = caplog.records
+    assert "ignored" in record.getMessage()
 
 
 def test_metadata_record_refers_to_the_response_and_holds_the_document(crawler: Any, tmp_path: Path) -> None:
@@ -101,7 +147,7 @@ def test_metadata_record_refers_to_the_response_and_holds_the_document(crawler: 
     assert headers.get_header("WARC-Refers-To") == record_id
     assert headers.get_header("WARC-Concurrent-To") == record_id
     assert headers.get_header("Content-Type") == "application/json"
-    assert item.extra["warc_metadata_record_id"] == headers.get_header("WARC-Record-ID")
+    assert item.extra[METADATA_RECORD_ID_EXTRA] == headers.get_header("WARC-Record-ID")
     assert "城中村".encode() in block  # UTF-8, no \uXXXX escapes
     document = decode(block)
     validate(document)

@@ -374,7 +374,7 @@ def test_progress_is_silent_without_a_terminal(tmp_path: Path) -> None:
 
 
 def test_our_warc_without_metadata_records_is_extracted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A crawl with ``WARC_METADATA_ENABLED`` off: its pages are re-read by offset and extracted."""
+    """A crawl with ``ARCHIVE_METADATA_ENABLED`` off: its pages are re-read by offset and extracted."""
     from portal_archive.warc.records import HttpExchange
     from portal_archive.warc.writer import RotatingWarcWriter
 

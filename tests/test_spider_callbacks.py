@@ -17,6 +17,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from portal_archive.capture.meta import FILENAME_META, RECORD_ID_META, REFERS_TO_META
 from portal_archive.crawl.spider import PortalSpider, should_abort_request
 from portal_archive.items import ArticleItem, BoilerplateBlock
 from spiders.bendi import BendiSpider
@@ -27,7 +28,7 @@ RESOURCES = Path(__file__).resolve().parent / "resources" / "spiders"
 EXPECTED: dict[str, Any] = json.loads((RESOURCES / "expected.json").read_text(encoding="utf-8"))
 NOW = EXPECTED["now"]
 BASES = {BendiSpider: "http://bendi.test", InfoqSpider: "http://infoq.test", WechatSpider: "http://wechat.test"}
-WARC_META = {"warc_record_id": "<urn:uuid:00000000-0000-4000-8000-000000000001>", "warc_filename": "x.warc.gz"}
+WARC_META = {RECORD_ID_META: "<urn:uuid:00000000-0000-4000-8000-000000000001>", FILENAME_META: "x.warc.gz"}
 
 
 def make_spider(spidercls: type[PortalSpider]) -> PortalSpider:
@@ -107,7 +108,7 @@ def test_bendi_infoq_copy_item() -> None:
     assert all(link["title"] and link["url"].startswith("/wxnews/") for link in related.links)
     recommendations = next(block for block in item.boilerplate if block.kind == "recommendations")
     assert "今日好文推荐" in recommendations.text
-    assert item.warc_record_id == WARC_META["warc_record_id"] and item.warc_filename == "x.warc.gz"
+    assert item.warc_record_id == WARC_META[RECORD_ID_META] and item.warc_filename == "x.warc.gz"
     assert item.fetched_at.endswith("+00:00")
     # Related stories are followed from article pages.
     assert len({r.url for r in requests_of(results) if "/wxnews/" in r.url}) >= 20
@@ -162,14 +163,14 @@ def test_infoq_article_without_body_asks_for_a_browser_rendering() -> None:
     assert render.dont_filter
     (method,) = render.meta["playwright_page_methods"]
     assert (method.method, method.args) == ("wait_for_selector", ("article .ProseMirror p",))
-    assert render.meta["warc_refers_to"] == WARC_META["warc_record_id"]
+    assert render.meta[REFERS_TO_META] == WARC_META[RECORD_ID_META]
     unrendered = render.meta["unrendered_item"]
     assert unrendered.title == truth("infoq_js_only.html")["title"] and unrendered.body_text == ""
 
 
 def test_infoq_rendered_page_gives_the_body() -> None:
     spider = make_spider(InfoqSpider)
-    response = page("infoq_js_only_rendered.html", playwright=True, warc_refers_to=WARC_META["warc_record_id"])
+    response = page("infoq_js_only_rendered.html", playwright=True, **{REFERS_TO_META: WARC_META[RECORD_ID_META]})
     results = list(spider.parse_rendered(response))
     (item,) = items_of(results)
     expected = truth("infoq_js_only_rendered.html")

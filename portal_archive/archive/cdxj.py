@@ -8,7 +8,8 @@ sorted as bytes (``LC_ALL=C sort`` order). Each WARC is indexed once into
 the new files. Request bodies are not appended (``--post-append`` crashes on non-UTF-8 bodies,
 cdxj-indexer #30; the crawls only GET).
 
-``CdxjIndexExtension`` rebuilds the index when a crawl's engine stops (``WARC_CDXJ_ENABLED``).
+``CdxjIndexExtension`` rebuilds the index when a crawl's engine stops (``CDXJ_ENABLED``, which
+replaces ``WARC_CDXJ_ENABLED``; ``CdxjIndexConfig``).
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ import surt
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from portal_archive import settings as project
 from portal_archive.archive.folder import ArchiveFolderError, require_archive
 from portal_archive.capture.config import WarcConfig
+from portal_archive.config import read_bool, renamed_setting
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -264,10 +268,27 @@ def lookup(index: Path, url: str) -> list[CdxjEntry]:
 # -- crawl integration ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class CdxjIndexConfig:
+    """``CDXJ_*`` settings (defaults: ``portal_archive.settings``).
+
+    ``WARC_CDXJ_ENABLED``, the setting's name before the index had settings of its own, is still
+    read when set above ``CDXJ_ENABLED`` (a WARNING names the replacement).
+    """
+
+    enabled: bool = project.CDXJ_ENABLED
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read ``CDXJ_ENABLED`` (or the old name); a value that is not a boolean raises ``SettingsError``."""
+        key = renamed_setting(settings, "CDXJ_ENABLED", "WARC_CDXJ_ENABLED")
+        return cls(enabled=read_bool(settings, key, cls.enabled))
+
+
 class CdxjIndexExtension:
     """Rebuilds ``WARC_DIR/indexes/index.cdxj`` when the engine stops, after the WARC files are closed.
 
-    Settings: ``WARC_CDXJ_ENABLED`` (default True), ``WARC_ENABLED``, ``WARC_DIR``.
+    Settings: ``CDXJ_ENABLED`` (default True), ``WARC_ENABLED``, ``WARC_DIR``.
     Stats: ``warc/cdxj/errors``.
     """
 
@@ -278,11 +299,12 @@ class CdxjIndexExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED", True):
+        capture = WarcConfig.from_settings(settings)
+        if not capture.enabled:
             raise NotConfigured("WARC_ENABLED is False")
-        if not settings.getbool("WARC_CDXJ_ENABLED", True):
-            raise NotConfigured("WARC_CDXJ_ENABLED is False")
-        extension = cls(WarcConfig.from_settings(settings).directory, crawler)
+        if not CdxjIndexConfig.from_settings(settings).enabled:
+            raise NotConfigured("CDXJ_ENABLED is False")
+        extension = cls(capture.directory, crawler)
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 

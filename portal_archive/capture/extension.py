@@ -7,10 +7,11 @@ pipeline would see a decoded body with a stale ``Content-Length`` and no redirec
 Requests rendered by a browser (``meta["playwright"]``) hand Scrapy the rendered DOM, not the bytes
 the server sent. For those the extension archives the browser's own network exchanges as they
 finish (every sub-request; the page document too unless a plain fetch already archived it, named
-by ``meta["warc_refers_to"]``), and the rendered DOM as a ``resource`` record whose target is
+by ``meta[REFERS_TO_META]``), and the rendered DOM as a ``resource`` record whose target is
 ``urn:dom:<page URL>``, so replay tools never mistake it for the server's response.
 
-Settings: the ``WARC_*`` family (see ``portal_archive.capture.config``).
+Settings: the ``WARC_*`` family (see ``portal_archive.capture.config``). What it leaves in
+``request.meta`` for the spider and others, and reads from there: ``portal_archive.capture.meta``.
 A response cut short (by the server, or at ``DOWNLOAD_MAXSIZE`` by ``portal_archive.crawl.fetchguard``)
 is archived as received with ``WARC-Truncated``; header bytes are never decoded, so a GBK header
 value is archived as sent.
@@ -34,6 +35,18 @@ from twisted.internet.defer import Deferred
 
 from portal_archive import __version__
 from portal_archive.capture.config import WarcConfig
+from portal_archive.capture.meta import (
+    DATE_META,
+    DOM_RECORD_ID_META,
+    FILENAME_META,
+    NOT_MODIFIED_META,
+    OFFSET_META,
+    PAYLOAD_DIGEST_META,
+    RECORD_ID_META,
+    REFERS_TO_META,
+    TRUNCATED_META,
+    TYPE_META,
+)
 from portal_archive.warc.records import HttpExchange
 from portal_archive.warc.writer import PayloadOrigin, RotatingWarcWriter, WrittenExchange, WrittenRecord
 
@@ -96,7 +109,7 @@ def truncation_reason(request: Request, response: Response) -> str | None:
     """``WARC-Truncated`` value for a response that did not arrive whole, else ``None``."""
     flags = response.flags or []
     if "download_stopped" in flags:
-        return str(request.meta.get("warc_truncated") or "unspecified")
+        return str(request.meta.get(TRUNCATED_META) or "unspecified")
     if "dataloss" in flags:
         return "disconnect"
     return None
@@ -114,9 +127,9 @@ class WarcCaptureExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED", True):
-            raise NotConfigured("WARC_ENABLED is False")
         config = WarcConfig.from_settings(settings)
+        if not config.enabled:
+            raise NotConfigured("WARC_ENABLED is False")
         spider_name = crawler.spidercls.name or "crawl"
         writer = RotatingWarcWriter(
             directory=config.directory,
@@ -147,7 +160,7 @@ class WarcCaptureExtension:
         handlers = dict(request.meta.get("playwright_page_event_handlers") or {})
         handlers["requestfinished"] = BROWSER_HANDLER_ATTRIBUTE
         request.meta["playwright_page_event_handlers"] = handlers
-        refers_to = request.meta.get("warc_refers_to")
+        refers_to = request.meta.get(REFERS_TO_META)
         if refers_to:
             self._documents_archived[request.url] = str(refers_to)
 
@@ -206,13 +219,13 @@ class WarcCaptureExtension:
             self.stats.inc_value("warc/errors")
             logger.exception("Could not archive %(url)s", {"url": response.url})
             return
-        request.meta["warc_record_id"] = written.record_id
-        request.meta["warc_filename"] = written.filename
-        request.meta["warc_offset"] = written.offset
+        request.meta[RECORD_ID_META] = written.record_id
+        request.meta[FILENAME_META] = written.filename
+        request.meta[OFFSET_META] = written.offset
         # What incremental crawling (portal_archive.crawl.incremental) remembers about the capture.
-        request.meta["warc_type"] = written.warc_type
-        request.meta["warc_date"] = written.date
-        request.meta["warc_payload_digest"] = written.payload_digest
+        request.meta[TYPE_META] = written.warc_type
+        request.meta[DATE_META] = written.date
+        request.meta[PAYLOAD_DIGEST_META] = written.payload_digest
         self._count_anomalies(request, response)
 
     def _count_anomalies(self, request: Request, response: Response) -> None:
@@ -231,7 +244,7 @@ class WarcCaptureExtension:
 
     def archive(self, request: Request, response: Response) -> WrittenExchange:
         """Write one exchange and count it; a 304 to a conditional request revisits the record it named."""
-        not_modified = request.meta.get("warc_not_modified") if response.status == 304 else None
+        not_modified = request.meta.get(NOT_MODIFIED_META) if response.status == 304 else None
         return self._write(exchange_from_scrapy(request, response), not_modified=not_modified)
 
     def _count_new_files(self, files_before: int, bytes_before: int) -> None:
@@ -257,7 +270,7 @@ class WarcCaptureExtension:
                 url=DOM_URI_PREFIX + response.url,
                 content_type="text/html; charset=utf-8",
                 block=response.text.encode("utf-8"),
-                refers_to=request.meta.get("warc_refers_to") or None,
+                refers_to=request.meta.get(REFERS_TO_META) or None,
             )
         except Exception:
             self.stats.inc_value("warc/errors")
@@ -265,8 +278,8 @@ class WarcCaptureExtension:
             return
         self._count_new_files(files_before, bytes_before)
         self.stats.inc_value("warc/records/resource")
-        request.meta["warc_dom_record_id"] = written.record_id
-        request.meta.setdefault("warc_record_id", request.meta.get("warc_refers_to") or written.record_id)
+        request.meta[DOM_RECORD_ID_META] = written.record_id
+        request.meta.setdefault(RECORD_ID_META, request.meta.get(REFERS_TO_META) or written.record_id)
 
     def write_metadata(self, *, url: str, refers_to: str, block: bytes, content_type: str) -> WrittenRecord:
         """Archive a ``metadata`` record about an archived response (used by item pipelines).

@@ -19,7 +19,8 @@ has in full again. A page counts as finished only if its ``metadata`` record sur
 
 ``OrphanRecoveryExtension`` runs this at the start of every crawl; ``portal-archive recover DIR``
 runs it by hand, and ``portal-archive crawl`` before its first spider.
-Settings: ``RECOVER_ENABLED`` (default True), ``WARC_DIR``, ``INCREMENTAL_STATE_PATH``.
+Settings: ``RECOVER_ENABLED`` (default True, ``RecoverConfig``), ``WARC_ENABLED``, ``WARC_DIR``,
+``INCREMENTAL_STATE_PATH``.
 Stats: ``recover/files``, ``recover/records``, ``recover/bytes_cut``, ``recover/removed``,
 ``recover/live_skipped``, ``recover/state_dropped``, ``recover/state_adopted``, ``recover/errors``.
 """
@@ -38,8 +39,10 @@ from typing import TYPE_CHECKING, BinaryIO, Final, Self
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from portal_archive import settings as project
 from portal_archive.capture.config import WarcConfig
-from portal_archive.capture.state import DEFAULT_STATE_NAME, CrawlState, CrawlStateError
+from portal_archive.capture.state import DEFAULT_STATE_NAME, CrawlState, CrawlStateError, configured_state_path
+from portal_archive.config import read_bool
 from portal_archive.warc.check import digest_matches, payload_digest_matches
 from portal_archive.warc.openlock import folder_lock, try_lock
 from portal_archive.warc.reader import HttpHead, parse_raw_record, split_http
@@ -47,6 +50,7 @@ from portal_archive.warc.writer import OPEN_SUFFIX, PayloadOrigin
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -350,10 +354,22 @@ def recover_directory(directory: Path, state_path: Path | None = None) -> Recove
     return report
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecoverConfig:
+    """``RECOVER_*`` settings (defaults: ``portal_archive.settings``)."""
+
+    enabled: bool = project.RECOVER_ENABLED
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read ``RECOVER_ENABLED``; a value that is not a boolean raises ``SettingsError`` naming it."""
+        return cls(enabled=read_bool(settings, "RECOVER_ENABLED", cls.enabled))
+
+
 class OrphanRecoveryExtension:
     """Recovers orphan ``.open`` files of ``WARC_DIR`` when a crawl opens, before it writes."""
 
-    def __init__(self, crawler: Crawler, directory: Path, state_path: Path | None) -> None:
+    def __init__(self, crawler: Crawler, directory: Path, state_path: Path) -> None:
         self.crawler = crawler
         self.directory = directory
         self.state_path = state_path
@@ -361,13 +377,14 @@ class OrphanRecoveryExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("RECOVER_ENABLED", True):
+        if not RecoverConfig.from_settings(settings).enabled:
             raise NotConfigured("RECOVER_ENABLED is False")
-        if not settings.getbool("WARC_ENABLED", True):
+        capture = WarcConfig.from_settings(settings)
+        if not capture.enabled:
             raise NotConfigured("WARC_ENABLED is False")
-        directory = WarcConfig.from_settings(settings).directory
-        configured = settings.get("INCREMENTAL_STATE_PATH")
-        extension = cls(crawler, directory, Path(configured) if configured else None)
+        # The crawl state the orphans' records are reconciled with: the one this crawl will use.
+        state_path = configured_state_path(settings)
+        extension = cls(crawler, capture.directory, state_path)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         return extension
 

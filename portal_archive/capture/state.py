@@ -24,12 +24,27 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Self
+from typing import TYPE_CHECKING, Final, Self
 
+from portal_archive.capture.config import WarcConfig
 from portal_archive.timestamps import to_iso, utc_now
 from portal_archive.warc.writer import PayloadOrigin
 
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
 DEFAULT_STATE_NAME: Final = "crawlstate.sqlite"
+
+
+def configured_state_path(settings: BaseSettings) -> Path:
+    """The crawl state a crawl with these settings uses: ``INCREMENTAL_STATE_PATH``, else beside the WARCs.
+
+    One answer for the incremental middlewares that fill it and the recovery that reconciles it.
+    """
+    configured = settings.get("INCREMENTAL_STATE_PATH")
+    return Path(configured) if configured else WarcConfig.from_settings(settings).directory / DEFAULT_STATE_NAME
+
+
 SCHEMA_VERSION: Final = 1
 BUSY_TIMEOUT_MS: Final = 30_000
 

@@ -31,7 +31,9 @@ def default_archive_dir() -> Path:
     """The project's ``WARC_DIR`` (``archive`` unless configured), so crawl and CLI agree."""
     from scrapy.utils.project import get_project_settings
 
-    return Path(get_project_settings().get("WARC_DIR") or "archive")
+    from portal_archive.capture.config import WarcConfig
+
+    return WarcConfig.from_settings(get_project_settings()).directory
 
 
 def _archive_dir(value: str | None) -> Path:

@@ -37,9 +37,13 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from portal_archive import settings as project
+from portal_archive.config import read_bool
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
     from twisted.python.failure import Failure
 
@@ -218,6 +222,18 @@ def record_failure(failure: Failure, stats: StatsCollector | None) -> FaultKind:
     return kind
 
 
+@dataclass(frozen=True, kw_only=True)
+class FetchFaultsConfig:
+    """``FETCH_FAULTS_*`` settings (defaults: ``portal_archive.settings``)."""
+
+    enabled: bool = project.FETCH_FAULTS_ENABLED
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read ``FETCH_FAULTS_ENABLED``; a value that is not a boolean raises ``SettingsError`` naming it."""
+        return cls(enabled=read_bool(settings, "FETCH_FAULTS_ENABLED", cls.enabled))
+
+
 class FetchFaultMiddleware:
     """Downloader middleware below ``RetryMiddleware``: an expected download failure that retries
     did not cure becomes one counted log line and a ``FetchFault`` instead of an ERROR traceback.
@@ -231,7 +247,7 @@ class FetchFaultMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("FETCH_FAULTS_ENABLED", True):
+        if not FetchFaultsConfig.from_settings(crawler.settings).enabled:
             raise NotConfigured("FETCH_FAULTS_ENABLED is False")
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before middlewares
         return cls(crawler.stats)

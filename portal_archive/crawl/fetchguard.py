@@ -5,26 +5,51 @@ lost, so the archive would hold nothing of the page. This extension stops the do
 (``StopDownload(fail=False)``) at the same limit: the response reaches the capture extension with
 what was received and is archived as a cut record (``WARC-Truncated: length``).
 
+Settings: ``FETCH_GUARD_ENABLED`` (default True), Scrapy's ``DOWNLOAD_MAXSIZE`` (0: unlimited, no guard).
 Stats: ``fetch/oversize``.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured, StopDownload
 
+from portal_archive import settings as project
+from portal_archive.capture.meta import TRUNCATED_META
+from portal_archive.config import SettingsError, read_bool, read_int
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Headers
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
-TRUNCATED_META = "warc_truncated"
+
+@dataclass(frozen=True, kw_only=True)
+class FetchGuardConfig:
+    """``FETCH_GUARD_*`` settings, and the limit the guard enforces (defaults: ``portal_archive.settings``)."""
+
+    enabled: bool = project.FETCH_GUARD_ENABLED
+    max_size: int = project.DOWNLOAD_MAXSIZE
+    """Scrapy's ``DOWNLOAD_MAXSIZE``: bytes of a body, at most (0: unlimited)."""
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read and validate; raise ``SettingsError`` naming the key."""
+        config = cls(
+            enabled=read_bool(settings, "FETCH_GUARD_ENABLED", cls.enabled),
+            max_size=read_int(settings, "DOWNLOAD_MAXSIZE", cls.max_size),
+        )
+        if config.max_size < 0:
+            raise SettingsError(f"DOWNLOAD_MAXSIZE must be >= 0 bytes (0: unlimited), got {config.max_size}")
+        return config
 
 
 class ResponseSizeGuard:
@@ -37,11 +62,13 @@ class ResponseSizeGuard:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        if not crawler.settings.getbool("FETCH_GUARD_ENABLED", True) or maxsize <= 0:
-            raise NotConfigured("FETCH_GUARD_ENABLED is False or DOWNLOAD_MAXSIZE is unlimited")
+        config = FetchGuardConfig.from_settings(crawler.settings)
+        if not config.enabled:
+            raise NotConfigured("FETCH_GUARD_ENABLED is False")
+        if not config.max_size:
+            raise NotConfigured("DOWNLOAD_MAXSIZE is 0: downloads are unlimited")
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before extensions
-        guard = cls(maxsize, crawler.stats)
+        guard = cls(config.max_size, crawler.stats)
         crawler.signals.connect(guard.headers_received, signal=signals.headers_received)
         crawler.signals.connect(guard.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(guard.request_left_downloader, signal=signals.request_left_downloader)

@@ -23,7 +23,7 @@ before that fetches the page again, in full if the archive lost it.
 
 Settings: ``INCREMENTAL_ENABLED`` (default True), ``INCREMENTAL_STATE_PATH`` (default
 ``WARC_DIR/crawlstate.sqlite``), ``INCREMENTAL_PAYLOAD_CACHE`` (payload digests kept in memory,
-default 10000). Needs the WARC capture extension.
+default 2000). Needs the WARC capture extension.
 Stats: ``incremental/conditional``, ``incremental/not_modified``, ``incremental/unchanged``,
 ``incremental/changed``, ``incremental/new``, ``incremental/unconfirmed`` (known but never
 finished: fetched without validators), ``incremental/items/new``, ``incremental/items/changed``,
@@ -45,9 +45,24 @@ from itemadapter import ItemAdapter, is_item
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
-from portal_archive.capture.config import WarcConfig
+from portal_archive import settings as project
 from portal_archive.capture.extension import WarcCaptureExtension
-from portal_archive.capture.state import DEFAULT_STATE_NAME, CrawlState, PageState, StoredPayloads
+from portal_archive.capture.meta import (
+    DATE_META,
+    FILENAME_META,
+    NOT_MODIFIED_META,
+    PAYLOAD_DIGEST_META,
+    RECORD_ID_META,
+    TYPE_META,
+)
+from portal_archive.capture.state import (
+    DEFAULT_STATE_NAME,
+    CrawlState,
+    PageState,
+    StoredPayloads,
+    configured_state_path,
+)
+from portal_archive.config import SettingsError, read_bool, read_int
 from portal_archive.crawl.faults import FaultKind, FetchFault
 from portal_archive.warc.writer import OPEN_SUFFIX, PayloadOrigin, RotatingWarcWriter
 
@@ -61,8 +76,6 @@ logger = logging.getLogger(__name__)
 
 STATUS_META: Final = "incremental_status"
 """``request.meta`` key: what the crawl state said about the response (a JSON-ready dict)."""
-NOT_MODIFIED_META: Final = "warc_not_modified"
-"""``request.meta`` key the capture reads: the record a 304 answer refers to."""
 OPT_IN_META: Final = "incremental"
 
 NOT_MODIFIED: Final = FaultKind("incremental/not_modified", logging.DEBUG, "known page unchanged (304 Not Modified)")
@@ -76,23 +89,24 @@ class NotModified(FetchFault):
 
 @dataclass(frozen=True, kw_only=True)
 class IncrementalConfig:
-    """``INCREMENTAL_*`` settings."""
+    """``INCREMENTAL_*`` settings (defaults: ``portal_archive.settings``)."""
 
-    enabled: bool = True
-    state_path: Path = Path("archive") / DEFAULT_STATE_NAME
-    payload_cache: int = 2_000
+    enabled: bool = project.INCREMENTAL_ENABLED
+    state_path: Path = Path(project.INCREMENTAL_STATE_PATH or Path(project.WARC_DIR) / DEFAULT_STATE_NAME)
+    """The crawl state; ``INCREMENTAL_STATE_PATH``, or ``crawlstate.sqlite`` beside the WARC files."""
+    payload_cache: int = project.INCREMENTAL_PAYLOAD_CACHE
+    """Payload digests kept in memory; a miss costs one indexed lookup in the crawl state."""
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
-        configured = settings.get("INCREMENTAL_STATE_PATH")
-        path = Path(configured) if configured else WarcConfig.from_settings(settings).directory / DEFAULT_STATE_NAME
+        """Read and validate the ``INCREMENTAL_*`` family; raise ``SettingsError`` naming the key."""
         config = cls(
-            enabled=settings.getbool("INCREMENTAL_ENABLED", cls.enabled),
-            state_path=path,
-            payload_cache=settings.getint("INCREMENTAL_PAYLOAD_CACHE", cls.payload_cache),
+            enabled=read_bool(settings, "INCREMENTAL_ENABLED", cls.enabled),
+            state_path=configured_state_path(settings),
+            payload_cache=read_int(settings, "INCREMENTAL_PAYLOAD_CACHE", cls.payload_cache),
         )
         if config.payload_cache < 0:
-            raise ValueError(f"INCREMENTAL_PAYLOAD_CACHE must be >= 0, got {config.payload_cache}")
+            raise SettingsError(f"INCREMENTAL_PAYLOAD_CACHE must be >= 0, got {config.payload_cache}")
         return config
 
 
@@ -187,11 +201,11 @@ class IncrementalDownloaderMiddleware:
     def _archived_origin(self, request: Request, response: Response) -> tuple[PayloadOrigin, str] | None:
         """The record that holds this response's payload, and its file (``None``: not archived)."""
         meta = request.meta
-        digest = str(meta.get("warc_payload_digest") or "")
-        if meta.get("warc_type") == "response" and meta.get("warc_record_id"):
-            origin = PayloadOrigin(str(meta["warc_record_id"]), response.url, str(meta.get("warc_date") or ""), digest)
-            return origin, str(meta.get("warc_filename") or "")
-        if meta.get("warc_type") == "revisit" and digest:
+        digest = str(meta.get(PAYLOAD_DIGEST_META) or "")
+        if meta.get(TYPE_META) == "response" and meta.get(RECORD_ID_META):
+            origin = PayloadOrigin(str(meta[RECORD_ID_META]), response.url, str(meta.get(DATE_META) or ""), digest)
+            return origin, str(meta.get(FILENAME_META) or "")
+        if meta.get(TYPE_META) == "revisit" and digest:
             stored = self.state.payload(digest)
             if stored is not None:
                 self.stats.inc_value("incremental/payload_hits")

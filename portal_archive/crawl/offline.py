@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tldextract import TLDExtract
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def use_bundled_public_suffix_list() -> None:
@@ -16,3 +21,15 @@ def use_bundled_public_suffix_list() -> None:
     cookies._split_domain = TLDExtract(  # replaced on purpose, see docstring
         suffix_list_urls=(), include_psl_private_domains=True
     )
+
+
+class OfflineAddon:
+    """Switches the cookie middleware to the bundled public suffix list at the start of every crawl.
+
+    A Scrapy add-on (``ADDONS`` in ``portal_archive.settings``): add-ons run in every process that
+    crawls, before any component is built, so the switch needs no side effect of importing settings.
+    """
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        """Settings stay as they are; the suffix list is switched to the bundled one."""
+        use_bundled_public_suffix_list()

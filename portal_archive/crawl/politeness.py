@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from portal_archive import settings as project
+from portal_archive.config import SettingsError, read_bool, read_float
 from portal_archive.urls import hostname_of
 
 if TYPE_CHECKING:
@@ -37,8 +40,36 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_CRAWL_DELAY = 60.0
 _SPIDER_PRIORITY = "spider"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrawlDelayConfig:
+    """``CRAWL_DELAY_*`` settings, and the robots.txt settings of Scrapy's they depend on.
+
+    Defaults: ``portal_archive.settings``.
+    """
+
+    enabled: bool = project.CRAWL_DELAY_ENABLED
+    max_delay: float = project.CRAWL_DELAY_MAX
+    """Seconds: a longer ``Crawl-delay`` is capped here (and the cap logged)."""
+    robots_obeyed: bool = project.ROBOTSTXT_OBEY
+    """Scrapy's ``ROBOTSTXT_OBEY``: without it robots.txt is never read, so there is no Crawl-delay."""
+    user_agent: str = project.ROBOTSTXT_USER_AGENT or project.USER_AGENT
+    """Whose ``Crawl-delay`` applies: Scrapy's ``ROBOTSTXT_USER_AGENT``, else ``USER_AGENT``."""
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read and validate; raise ``SettingsError`` naming the key."""
+        config = cls(
+            enabled=read_bool(settings, "CRAWL_DELAY_ENABLED", cls.enabled),
+            max_delay=read_float(settings, "CRAWL_DELAY_MAX", cls.max_delay),
+            robots_obeyed=read_bool(settings, "ROBOTSTXT_OBEY", cls.robots_obeyed),
+            user_agent=str(settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or ""),
+        )
+        if config.max_delay < 0:
+            raise SettingsError(f"CRAWL_DELAY_MAX must not be negative, got {config.max_delay}")
+        return config
 
 
 def is_loopback(url: str) -> bool:
@@ -81,26 +112,23 @@ def apply_crawl_pace(settings: BaseSettings, profile_delay: float, base_url: str
 class CrawlDelayExtension:
     """Honours robots.txt ``Crawl-delay`` for the crawl's user agent, per download slot."""
 
-    def __init__(self, crawler: Crawler, stats: StatsCollector, max_delay: float) -> None:
+    def __init__(self, crawler: Crawler, stats: StatsCollector, max_delay: float, user_agent: str) -> None:
         self.crawler = crawler
         self.stats = stats
         self.max_delay = max_delay
         self.floors: dict[str, float] = {}
         """Download slot key → the delay robots.txt asks for."""
-        self.user_agent = str(crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT") or "")
+        self.user_agent = user_agent
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        if not settings.getbool("CRAWL_DELAY_ENABLED", True):
+        config = CrawlDelayConfig.from_settings(crawler.settings)
+        if not config.enabled:
             raise NotConfigured("CRAWL_DELAY_ENABLED is False")
-        if not settings.getbool("ROBOTSTXT_OBEY"):
+        if not config.robots_obeyed:
             raise NotConfigured("ROBOTSTXT_OBEY is False: robots.txt is not read")
-        max_delay = settings.getfloat("CRAWL_DELAY_MAX", DEFAULT_MAX_CRAWL_DELAY)
-        if max_delay < 0:
-            raise NotConfigured(f"CRAWL_DELAY_MAX must not be negative, got {max_delay}")
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before extensions
-        extension = cls(crawler, crawler.stats, max_delay)
+        extension = cls(crawler, crawler.stats, config.max_delay, config.user_agent)
         crawler.signals.connect(extension.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(extension.request_reached_downloader, signal=signals.request_reached_downloader)
         # Connected after AutoThrottle's own handler (extensions are built in EXTENSIONS order and

@@ -17,22 +17,52 @@ Settings: ``REDIRECT_GUARD_ENABLED`` (default True), Scrapy's ``REDIRECT_ENABLED
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Self
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.exceptions import NotConfigured
 from w3lib.url import safe_url_string
 
+from portal_archive import settings as project
+from portal_archive.config import SettingsError, read_bool, read_int
 from portal_archive.crawl.faults import OFFSITE, REDIRECT_LOOP, FetchFault, account
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedirectGuardConfig:
+    """``REDIRECT_GUARD_*`` settings, and Scrapy's ``REDIRECT_*`` the guard mirrors.
+
+    Defaults: ``portal_archive.settings``.
+    """
+
+    enabled: bool = project.REDIRECT_GUARD_ENABLED
+    redirects_followed: bool = project.REDIRECT_ENABLED
+    """Scrapy's ``REDIRECT_ENABLED``: when nothing is followed there is nothing to guard."""
+    max_redirects: int = project.REDIRECT_MAX_TIMES
+    """Scrapy's ``REDIRECT_MAX_TIMES``: one hop past it is a ``fetch/redirect_loop``."""
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read and validate; raise ``SettingsError`` naming the key."""
+        config = cls(
+            enabled=read_bool(settings, "REDIRECT_GUARD_ENABLED", cls.enabled),
+            redirects_followed=read_bool(settings, "REDIRECT_ENABLED", cls.redirects_followed),
+            max_redirects=read_int(settings, "REDIRECT_MAX_TIMES", cls.max_redirects),
+        )
+        if config.max_redirects < 0:
+            raise SettingsError(f"REDIRECT_MAX_TIMES must not be negative, got {config.max_redirects}")
+        return config
 
 
 class OffsiteRedirect(FetchFault):
@@ -87,13 +117,13 @@ class RedirectGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        if not settings.getbool("REDIRECT_GUARD_ENABLED", True):
+        config = RedirectGuardConfig.from_settings(crawler.settings)
+        if not config.enabled:
             raise NotConfigured("REDIRECT_GUARD_ENABLED is False")
-        if not settings.getbool("REDIRECT_ENABLED", True):
+        if not config.redirects_followed:
             raise NotConfigured("REDIRECT_ENABLED is False: nothing is followed")
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before middlewares
-        return cls(crawler, crawler.stats, settings.getint("REDIRECT_MAX_TIMES"))
+        return cls(crawler, crawler.stats, config.max_redirects)
 
     def _followed_by_scrapy(self, request: Request, response: Response) -> bool:
         """The conditions under which ``RedirectMiddleware`` would act on this response."""

@@ -14,6 +14,7 @@ Stats: ``fetch/retry_after`` (retries made after waiting), ``fetch/retry_after_c
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Final, Self
@@ -23,16 +24,42 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from portal_archive import settings as project
+from portal_archive.config import SettingsError, read_bool, read_float
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_STATUSES: Final = frozenset({429, 503})
-DEFAULT_MAX_WAIT: Final = 60.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryAfterConfig:
+    """``RETRY_AFTER_*`` settings, and Scrapy's ``RETRY_ENABLED`` (defaults: ``portal_archive.settings``)."""
+
+    enabled: bool = project.RETRY_AFTER_ENABLED
+    max_wait: float = project.RETRY_AFTER_MAX
+    """Seconds: a longer ``Retry-After`` is capped here."""
+    retries_enabled: bool = project.RETRY_ENABLED
+    """Scrapy's ``RETRY_ENABLED``: without retries there is nothing to wait for."""
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read and validate; raise ``SettingsError`` naming the key."""
+        config = cls(
+            enabled=read_bool(settings, "RETRY_AFTER_ENABLED", cls.enabled),
+            max_wait=read_float(settings, "RETRY_AFTER_MAX", cls.max_wait),
+            retries_enabled=read_bool(settings, "RETRY_ENABLED", cls.retries_enabled),
+        )
+        if config.max_wait < 0:
+            raise SettingsError(f"RETRY_AFTER_MAX must not be negative, got {config.max_wait}")
+        return config
 
 
 def parse_retry_after(value: bytes | None, now: datetime) -> float | None:
@@ -70,16 +97,13 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        if not settings.getbool("RETRY_AFTER_ENABLED", True):
+        config = RetryAfterConfig.from_settings(crawler.settings)
+        if not config.enabled:
             raise NotConfigured("RETRY_AFTER_ENABLED is False")
-        if not settings.getbool("RETRY_ENABLED", True):
+        if not config.retries_enabled:
             raise NotConfigured("RETRY_ENABLED is False")
-        max_wait = settings.getfloat("RETRY_AFTER_MAX", DEFAULT_MAX_WAIT)
-        if max_wait < 0:
-            raise NotConfigured(f"RETRY_AFTER_MAX must not be negative, got {max_wait}")
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before middlewares
-        return cls(crawler, crawler.stats, max_wait)
+        return cls(crawler, crawler.stats, config.max_wait)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         """The retry request after the wait; the response itself when there is nothing to wait for."""

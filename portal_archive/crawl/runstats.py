@@ -1,22 +1,28 @@
 """Write the crawl's final stats as JSON, so a caller can judge a run: ``scrapy crawl`` exits 0
 even when every download failed.
 
-Settings: ``RUN_STATS_FILE`` (empty: disabled).
+Settings: ``RUN_STATS_FILE`` (empty: disabled), parsed by ``RunStatsConfig``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from portal_archive import settings as project
+from portal_archive.config import SettingsError
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -30,6 +36,24 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunStatsConfig:
+    """``RUN_STATS_*`` settings (defaults: ``portal_archive.settings``)."""
+
+    file: Path | None = Path(project.RUN_STATS_FILE) if project.RUN_STATS_FILE else None
+    """Where the final stats go; ``None`` (``RUN_STATS_FILE`` empty): nowhere, the extension is off."""
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Read ``RUN_STATS_FILE``; a value that is not a path raises ``SettingsError`` naming it."""
+        target = settings.get("RUN_STATS_FILE", project.RUN_STATS_FILE)
+        if not target:
+            return cls(file=None)
+        if not isinstance(target, str | PathLike):
+            raise SettingsError(f"RUN_STATS_FILE must be a file path or empty, got {target!r}")
+        return cls(file=Path(target))
+
+
 class RunStatsExtension:
     """Dumps ``crawler.stats`` plus the spider name and finish reason when the spider closes."""
 
@@ -40,11 +64,11 @@ class RunStatsExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        target = crawler.settings.get("RUN_STATS_FILE")
-        if not target:
+        config = RunStatsConfig.from_settings(crawler.settings)
+        if config.file is None:
             raise NotConfigured("RUN_STATS_FILE is empty")
         assert crawler.stats is not None  # noqa: S101 - Scrapy builds stats before extensions
-        extension = cls(Path(target), crawler.stats, crawler.spidercls.name or "")
+        extension = cls(config.file, crawler.stats, crawler.spidercls.name or "")
         # engine_stopped comes after spider_closed, when every other extension has added its stats.
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension

@@ -38,6 +38,8 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
 from portal_archive.capture.extension import truncation_reason
+from portal_archive.capture.meta import FILENAME_META, OFFSET_META, RECORD_ID_META, REFERS_TO_META
+from portal_archive.config import SettingsError
 from portal_archive.crawl.faults import record_failure
 from portal_archive.crawl.politeness import apply_crawl_pace
 from portal_archive.extract import ParsedPage, is_html, parse_page
@@ -105,7 +107,7 @@ def parse_reference_time(value: object) -> datetime | None:
         return None
     moment = parse_iso(str(value))
     if moment is None:
-        raise ValueError(f"DATES_NOW must be an ISO 8601 instant, got {value!r}")
+        raise SettingsError(f"DATES_NOW must be an ISO 8601 instant, got {value!r}")
     return moment
 
 
@@ -381,7 +383,7 @@ class PortalSpider(scrapy.Spider):
             meta={
                 "playwright": True,
                 "playwright_page_methods": [PageMethod("wait_for_selector", self.profile.js_wait_for)],
-                "warc_refers_to": response.meta.get("warc_record_id"),
+                REFERS_TO_META: response.meta.get(RECORD_ID_META),
                 "unrendered_item": unrendered,
             },
         )
@@ -393,7 +395,7 @@ class PortalSpider(scrapy.Spider):
             return
         item = self.build_item(response)
         item.rendered = True
-        item.warc_record_id = item.warc_record_id or str(response.meta.get("warc_refers_to") or "")
+        item.warc_record_id = item.warc_record_id or str(response.meta.get(REFERS_TO_META) or "")
         if item.body_text:
             self.count("spider/render/rendered")
         else:
@@ -436,9 +438,9 @@ class PortalSpider(scrapy.Spider):
             fetched_at=utc_now(),
             reference_time=self.reference_time,
             truncated=truncation_reason(response.request, response) if response.request is not None else None,
-            warc_record_id=str(meta.get("warc_record_id") or ""),
-            warc_filename=str(meta.get("warc_filename") or ""),
-            warc_offset=meta.get("warc_offset"),
+            warc_record_id=str(meta.get(RECORD_ID_META) or ""),
+            warc_filename=str(meta.get(FILENAME_META) or ""),
+            warc_offset=meta.get(OFFSET_META),
         )
         return self.assembler.assemble(fetched, page)
 

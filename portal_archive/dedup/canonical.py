@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
+from portal_archive import settings as project
 from portal_archive.dedup.verify import CopyRule, Similarity
 from portal_archive.timestamps import parse_iso, to_iso
 
@@ -81,27 +82,10 @@ DEFAULT_SOURCE_DOMAINS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 """Outlet names as they appear in attribution lines, and the domain each publishes on."""
-DEFAULT_PUBLISHER_DOMAINS: Final = (
-    "infoq.cn",
-    "36kr.com",
-    "xinhuanet.com",
-    "news.cn",
-    "thepaper.cn",
-    "caixin.com",
-    "people.com.cn",
-    "chinanews.com.cn",
-    "jiemian.com",
-    "huxiu.com",
-)
-DEFAULT_AGGREGATOR_DOMAINS: Final = (
-    "bendi.news",
-    "dy.163.com",
-    "sohu.com",
-    "baijiahao.baidu.com",
-    "toutiao.com",
-    "ifeng.com",
-    "qq.com",
-)
+DEFAULT_PUBLISHER_DOMAINS: Final = project.DEDUP_PUBLISHER_DOMAINS
+"""Domains that publish originals: the ``DEDUP_PUBLISHER_DOMAINS`` default."""
+DEFAULT_AGGREGATOR_DOMAINS: Final = project.DEDUP_AGGREGATOR_DOMAINS
+"""Domains that republish: the ``DEDUP_AGGREGATOR_DOMAINS`` default."""
 _SPACE_OR_PUNCT: Final = re.compile(r"[\W_]+")
 _DOMAIN_LIKE: Final = re.compile(r"^(?:https?://)?[\w-]+(?:\.[\w-]+)+(?:/|$)", re.ASCII)
 

@@ -1,9 +1,10 @@
 """``DEDUP_*`` settings, parsed once into a frozen value object.
 
-Defaults are the measured ones (notes/dedup.md and ``bench/dedup.py``): character 5-grams, 128
-permutations, 32 bands of 3 rows, a 256-byte one-permutation sketch (1,024 bins of 2 bits) for
-verification and no stored signature (under 1 KB per document in the index), Jaccard 0.7 or
-containment 0.8 (from 300 characters), J 0.85 under 300 characters, nothing under 50.
+Defaults live in ``portal_archive.settings`` and are the measured ones (notes/dedup.md and
+``bench/dedup.py``): character 5-grams, 128 permutations, 32 bands of 3 rows, a 256-byte
+one-permutation sketch (1,024 bins of 2 bits) for verification and no stored signature (under 1 KB
+per document in the index), Jaccard 0.7 or containment 0.8 (from 300 characters), J 0.85 under 300
+characters, nothing under 50.
 
 The index is a SQLite file (``DEDUP_INDEX_PATH``) unless ``DEDUP_INDEX_URL`` names a Redis server,
 or ``DISTRIBUTED_REDIS_URL`` does and ``DEDUP_INDEX_URL`` is empty (docs/dedup-redis.md).
@@ -20,6 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import urlsplit
 
+from portal_archive import settings as project
 from portal_archive.dedup.canonical import (
     DEFAULT_AGGREGATOR_DOMAINS,
     DEFAULT_PUBLISHER_DOMAINS,
@@ -37,7 +39,9 @@ __all__ = ["INDEX_URL_SCHEMES", "REDIS_PREFIX", "DedupConfig", "DedupSettingsErr
 
 INDEX_URL_SCHEMES: Final = ("redis", "rediss", "unix")
 """``DEDUP_INDEX_URL`` schemes, all served by the Redis index (TCP, TLS, a local socket)."""
-REDIS_PREFIX: Final = "portal-archive:dedup:"
+REDIS_PREFIX: Final = project.DEDUP_REDIS_PREFIX
+INDEX_FILE_NAME: Final = "dedup.sqlite"
+"""The SQLite index's name in ``WARC_DIR`` when ``DEDUP_INDEX_PATH`` is empty."""
 
 
 class DedupSettingsError(ValueError):
@@ -103,10 +107,10 @@ class DedupConfig:
     ``source_domains`` extends the built-in outlet table rather than replacing it.
     """
 
-    enabled: bool = True
-    index_path: Path = Path("archive/dedup.sqlite")
+    enabled: bool = project.DEDUP_ENABLED
+    index_path: Path = Path(project.WARC_DIR) / INDEX_FILE_NAME
     """The SQLite index, used when ``index_url`` is empty."""
-    index_url: str = ""
+    index_url: str = project.DEDUP_INDEX_URL
     """A Redis index shared by crawl workers on several machines (``redis://``, ``rediss://``,
     ``unix://``); empty uses the SQLite file at ``index_path``. From ``DEDUP_INDEX_URL``, else
     ``DISTRIBUTED_REDIS_URL`` (the distributed crawl's server)."""
@@ -114,37 +118,37 @@ class DedupConfig:
     """The setting ``index_url`` came from, named in error messages."""
     redis_prefix: str = REDIS_PREFIX
     """Prefix of every key of the Redis index, so that several indexes can share a server."""
-    shingle_size: int = 5
-    num_perm: int = 128
-    seed: int = 1
-    bands: int = 32
-    rows: int = 3
-    threshold: float = 0.7
-    containment: float = 0.8
-    containment_min_chars: int = 300
-    short_threshold: float = 0.85
-    min_chars: int = 50
-    verify: str = "oph"
-    sketch_bins: int = 1024
-    sketch_bits: int = 2
-    signature_bits: int = 0
+    shingle_size: int = project.DEDUP_SHINGLE_SIZE
+    num_perm: int = project.DEDUP_NUM_PERM
+    seed: int = project.DEDUP_SEED
+    bands: int = project.DEDUP_BANDS
+    rows: int = project.DEDUP_ROWS
+    threshold: float = project.DEDUP_THRESHOLD
+    containment: float = project.DEDUP_CONTAINMENT
+    containment_min_chars: int = project.DEDUP_CONTAINMENT_MIN_CHARS
+    short_threshold: float = project.DEDUP_SHORT_THRESHOLD
+    min_chars: int = project.DEDUP_MIN_CHARS
+    verify: str = project.DEDUP_VERIFY
+    sketch_bins: int = project.DEDUP_SKETCH_BINS
+    sketch_bits: int = project.DEDUP_SKETCH_BITS
+    signature_bits: int = project.DEDUP_SIGNATURE_BITS
     """Bits of each MinHash value stored per document (0, 8, 16 or 32): 0 stores none, which
     nothing needs once the band keys are written (``num_perm * bits / 8`` bytes per document)."""
-    max_cluster_size: int = 20
-    max_candidates: int = 1000
+    max_cluster_size: int = project.DEDUP_MAX_CLUSTER_SIZE
+    max_candidates: int = project.DEDUP_MAX_CANDIDATES
     """Candidates verified per document at most (a text repeated thousands of times reaches it)."""
-    time_tolerance: float = 300.0
+    time_tolerance: float = project.DEDUP_TIME_TOLERANCE
     """Seconds within which two publication times count as simultaneous."""
     source_domains: Mapping[str, str] = field(default_factory=lambda: DEFAULT_SOURCE_DOMAINS)
     publisher_domains: tuple[str, ...] = DEFAULT_PUBLISHER_DOMAINS
     aggregator_domains: tuple[str, ...] = DEFAULT_AGGREGATOR_DOMAINS
-    commit_every: int = 200
+    commit_every: int = project.DEDUP_COMMIT_EVERY
     """Documents per SQLite transaction: the most a crash can lose."""
-    cache_mib: int = 8
+    cache_mib: int = project.DEDUP_CACHE_MIB
     """SQLite page cache of the index, in MiB. A crawl's memory grows with it until it is full. On
     ``bench/dedup.py``'s corpus 8 MiB ran 10,000 documents (a 9 MB index) as fast as 64 MiB and
     2 MiB 7 % slower; at 100,000 documents (96 MB) 64 MiB was 10 % faster than 8."""
-    commit_interval: float = 0.0
+    commit_interval: float = project.DEDUP_COMMIT_INTERVAL
     """Seconds a transaction may stay open (0: no limit). Crawls sharing one index see each other's
     documents, and get the write lock, at least this often; a crawl commits when it idles, too."""
 
@@ -169,7 +173,8 @@ class DedupConfig:
                 "redis_prefix": str(settings.get("DEDUP_REDIS_PREFIX") or defaults.redis_prefix),
                 # Beside the WARC files unless told otherwise, so one archive folder holds one crawl's state.
                 "index_path": Path(
-                    settings.get("DEDUP_INDEX_PATH") or Path(settings.get("WARC_DIR") or "archive") / "dedup.sqlite"
+                    settings.get("DEDUP_INDEX_PATH")
+                    or Path(settings.get("WARC_DIR") or project.WARC_DIR) / INDEX_FILE_NAME
                 ),
                 "verify": str(settings.get("DEDUP_VERIFY") or defaults.verify),
                 "source_domains": MappingProxyType(

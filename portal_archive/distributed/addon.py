@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final
 
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from portal_archive.capture.config import WarcConfig
 from portal_archive.distributed.config import DistributedConfig, DistributedSettingsError
 
 if TYPE_CHECKING:
@@ -35,6 +36,16 @@ COMPONENTS: Final = {
     "DUPEFILTER_CLASS": "portal_archive.distributed.dupefilter.RedisDupeFilter",
     "SCHEDULER_SERIALIZER": "portal_archive.distributed.codec",
 }
+
+
+def _fill_in(settings: BaseSettings, name: str, value: str) -> None:
+    """Replace an empty default with ``value``.
+
+    At add-on priority, or at the priority the empty value was set with when that is higher: the
+    project's settings module spells out every default, and add-on priority is below it.
+    """
+    priority = max(SETTINGS_PRIORITIES[PRIORITY], settings.getpriority(name) or 0)
+    settings.set(name, value, priority=priority)
 
 
 class DistributedAddon:
@@ -59,9 +70,9 @@ class DistributedAddon:
             settings.set(name, path, priority=PRIORITY)
         settings.set("SCHEDULER_PERSIST", True, priority=PRIORITY)
         # One id for every component of this process (the default one is computed once, here).
-        settings.set("DISTRIBUTED_WORKER_ID", config.worker_id, priority=PRIORITY)
-        if not settings.get("WARC_HOST"):
-            settings.set("WARC_HOST", config.worker_id, priority=PRIORITY)
+        _fill_in(settings, "DISTRIBUTED_WORKER_ID", config.worker_id)
+        if not WarcConfig.from_settings(settings).host:
+            _fill_in(settings, "WARC_HOST", config.worker_id)
         explicit = (settings.getpriority("INCREMENTAL_ENABLED") or 0) >= SETTINGS_PRIORITIES["cmdline"]
         if explicit and settings.getbool("INCREMENTAL_ENABLED"):
             raise DistributedSettingsError(

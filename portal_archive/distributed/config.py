@@ -1,5 +1,7 @@
 """``DISTRIBUTED_*`` settings, parsed once into a frozen value object (no redis import here).
 
+Defaults live in ``portal_archive.settings``.
+
 ``DISTRIBUTED_REDIS_URL`` is the switch: empty (the default) keeps a crawl on one machine with
 Scrapy's own scheduler. See ``docs/distributed.md``.
 """
@@ -12,6 +14,9 @@ import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import urlsplit
+
+from portal_archive import settings as project
+from portal_archive.config import SettingsError, read_float, read_int
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -32,7 +37,7 @@ _NOT_IN_ID_RE: Final = re.compile(r"[^A-Za-z0-9.-]+")
 _PREFIX_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$")
 
 
-class DistributedSettingsError(ValueError):
+class DistributedSettingsError(SettingsError):
     """A ``DISTRIBUTED_*`` setting has a value the distributed crawl cannot use; names the setting."""
 
 
@@ -83,20 +88,20 @@ def _redis_url(value: Any) -> str:
 class DistributedConfig:
     """Where the shared frontier lives and how workers keep track of each other."""
 
-    redis_url: str = ""
+    redis_url: str = project.DISTRIBUTED_REDIS_URL
     """The Redis server of the frontier; empty turns distributed crawling off."""
-    worker_id: str = ""
+    worker_id: str = project.DISTRIBUTED_WORKER_ID
     """This worker's name: in its WARC file names and its Redis keys. Default ``HOSTNAME-PID``."""
-    key_prefix: str = "portal-archive:crawl"
+    key_prefix: str = project.DISTRIBUTED_KEY_PREFIX
     """Every key is ``PREFIX:SPIDER:…``, so several crawls (and the dedup index) share a server."""
-    heartbeat_interval: float = 1.0
+    heartbeat_interval: float = project.DISTRIBUTED_HEARTBEAT_INTERVAL
     """Seconds between heartbeats; each also reclaims dead workers' requests and reads start URLs."""
-    heartbeat_ttl: float = 30.0
+    heartbeat_ttl: float = project.DISTRIBUTED_HEARTBEAT_TTL
     """A worker whose heartbeat is older than this is dead: its requests in flight are queued again."""
-    seed_timeout: float = 0.0
+    seed_timeout: float = project.DISTRIBUTED_SEED_TIMEOUT
     """Seconds a worker waits for start URLs on a frontier that never had any (0: it closes at once).
     Once a frontier has had work, workers close as soon as nothing is left anywhere."""
-    start_batch: int = 64
+    start_batch: int = project.DISTRIBUTED_START_BATCH
     """Start URLs moved from the start list into the frontier per read."""
 
     @property
@@ -114,21 +119,20 @@ class DistributedConfig:
         Raises:
             DistributedSettingsError: a value is unusable; the message names the setting.
         """
-        defaults = cls()
         try:
             config = cls(
-                redis_url=_redis_url(settings.get("DISTRIBUTED_REDIS_URL")),
-                worker_id=str(settings.get("DISTRIBUTED_WORKER_ID") or "").strip() or default_worker_id(),
-                key_prefix=str(settings.get("DISTRIBUTED_KEY_PREFIX") or defaults.key_prefix),
-                heartbeat_interval=settings.getfloat("DISTRIBUTED_HEARTBEAT_INTERVAL", defaults.heartbeat_interval),
-                heartbeat_ttl=settings.getfloat("DISTRIBUTED_HEARTBEAT_TTL", defaults.heartbeat_ttl),
-                seed_timeout=settings.getfloat("DISTRIBUTED_SEED_TIMEOUT", defaults.seed_timeout),
-                start_batch=settings.getint("DISTRIBUTED_START_BATCH", defaults.start_batch),
+                redis_url=_redis_url(settings.get("DISTRIBUTED_REDIS_URL") or cls.redis_url),
+                worker_id=str(settings.get("DISTRIBUTED_WORKER_ID") or cls.worker_id).strip() or default_worker_id(),
+                key_prefix=str(settings.get("DISTRIBUTED_KEY_PREFIX") or cls.key_prefix),
+                heartbeat_interval=read_float(settings, "DISTRIBUTED_HEARTBEAT_INTERVAL", cls.heartbeat_interval),
+                heartbeat_ttl=read_float(settings, "DISTRIBUTED_HEARTBEAT_TTL", cls.heartbeat_ttl),
+                seed_timeout=read_float(settings, "DISTRIBUTED_SEED_TIMEOUT", cls.seed_timeout),
+                start_batch=read_int(settings, "DISTRIBUTED_START_BATCH", cls.start_batch),
             )
-        except ValueError as exc:
+        except SettingsError as exc:
             if isinstance(exc, DistributedSettingsError):
                 raise
-            raise DistributedSettingsError(f"DISTRIBUTED_* settings: {exc}") from exc
+            raise DistributedSettingsError(str(exc)) from exc
         config.validate()
         return config
 

@@ -40,7 +40,9 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
+from portal_archive.capture.meta import DATE_META, PAYLOAD_DIGEST_META, RECORD_ID_META, TYPE_META
 from portal_archive.distributed import codec, hooks
+from portal_archive.distributed.addon import COMPONENTS
 from portal_archive.distributed.config import DistributedConfig, DistributedSettingsError, frontier_name, redact_url
 from portal_archive.distributed.connection import check_reachable, redis_client
 from portal_archive.distributed.dupefilter import RedisDupeFilter
@@ -94,8 +96,8 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
         super().__init__(
             server,
             persist=True,  # the frontier belongs to the crawl, not to this worker
-            queue_cls=settings.get("SCHEDULER_QUEUE_CLASS") or "portal_archive.distributed.queue.ReliableQueue",
-            dupefilter_cls=settings.get("DUPEFILTER_CLASS") or "portal_archive.distributed.dupefilter.RedisDupeFilter",
+            queue_cls=settings.get("SCHEDULER_QUEUE_CLASS") or COMPONENTS["SCHEDULER_QUEUE_CLASS"],
+            dupefilter_cls=settings.get("DUPEFILTER_CLASS") or COMPONENTS["DUPEFILTER_CLASS"],
             serializer=codec,
         )
         self.crawler = crawler
@@ -292,13 +294,13 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
         """``response_downloaded``, after the capture extension: note the full record written for it."""
         entry_id = self._entry_of.get(request)
         meta = request.meta
-        if entry_id is None or meta.get("warc_type") != "response" or not meta.get("warc_record_id"):
+        if entry_id is None or meta.get(TYPE_META) != "response" or not meta.get(RECORD_ID_META):
             return
         info = {
-            "record_id": meta["warc_record_id"],
+            "record_id": meta[RECORD_ID_META],
             "uri": response.url,
-            "date": meta.get("warc_date", ""),
-            "digest": meta.get("warc_payload_digest", ""),
+            "date": meta.get(DATE_META, ""),
+            "digest": meta.get(PAYLOAD_DIGEST_META, ""),
         }
         request.meta[ARCHIVED_META] = info  # travels with the request's retries and redirects
         try:
