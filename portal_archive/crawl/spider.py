@@ -3,10 +3,10 @@
 ``PortalSpider`` reads a ``portal_archive.profiles.Profile`` and turns it into requests: it stays
 on the portal's own origin (scheme, host and port: Scrapy's offsite filter ignores ports),
 canonicalises every URL, follows list pages and pagination, reads sitemaps and RSS/Atom feeds,
-and hands article pages to ``portal_archive.extract``. Around extraction it adds what only a
-crawler knows: the fetch time (to resolve "7月前"), the CUID ingest time in aggregator URLs, the
-Nuxt payload of SSR sites, the profile's source aliases, and a browser rendering for pages whose
-body only appears after script runs.
+and hands article pages to ``portal_archive.extract.article.ArticleAssembler`` (the same assembly
+the report and replay run on archived pages) with what only a crawler knows: the fetch time (to
+resolve "7月前"), ``DATES_NOW``, a cut body, and where the response was archived. Pages whose body
+only appears after script runs are rendered in a browser.
 
 Hostile pages never break a crawl (``docs/faults.md``): a failed request is counted and logged
 once by its errback (``portal_archive.crawl.faults``); a page that is not HTML is archived but not
