@@ -56,8 +56,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import dedup as dedup_bench  # noqa: E402  (bench/dedup.py: the corpus and the exact truth)
 
 from portal_archive.dedup import DedupConfig, DedupEngine, Document, IndexParameters, NewDocument  # noqa: E402
+from portal_archive.dedup.index import Added  # noqa: E402
 from portal_archive.dedup.index.redis import RedisDedupIndex  # noqa: E402
-from portal_archive.dedup.index.sqlite import Added  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "dedup_redis.json"

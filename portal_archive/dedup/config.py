@@ -26,7 +26,7 @@ from portal_archive.dedup.canonical import (
     DEFAULT_SOURCE_DOMAINS,
     CanonicalPolicy,
 )
-from portal_archive.dedup.index.sqlite import SIGNATURE_BITS, IndexParameters
+from portal_archive.dedup.index.base import SIGNATURE_BITS, IndexParameters
 from portal_archive.dedup.sketch import SKETCHES
 from portal_archive.dedup.verify import CopyRule
 

@@ -35,8 +35,14 @@ from portal_archive.dedup.canonical import (
 )
 from portal_archive.dedup.config import DedupConfig
 from portal_archive.dedup.document import Document
-from portal_archive.dedup.index import NearDuplicateIndex, open_index
-from portal_archive.dedup.index.sqlite import DedupIndexMismatch, IndexParameters, NewDocument, StoredDocument
+from portal_archive.dedup.index import (
+    DedupIndexMismatch,
+    IndexParameters,
+    NearDuplicateIndex,
+    NewDocument,
+    StoredDocument,
+    open_index,
+)
 from portal_archive.dedup.lsh import band_keys
 from portal_archive.dedup.minhash import MinHasher
 from portal_archive.dedup.normalize import PreparedText, RemovedLine, prepare_text
@@ -207,7 +213,7 @@ class DedupEngine:
         Raises:
             DedupIndexMismatch: The index was built with other parameters.
             DedupIndexError: The index cannot be opened (a Redis server that cannot be reached
-                raises ``redis_index.DedupIndexUnavailable``, the cause chained).
+                raises ``DedupIndexUnavailable``, the cause chained).
         """
         index = open_index(config, config.index_parameters())
         return cls(

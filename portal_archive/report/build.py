@@ -38,8 +38,7 @@ from portal_archive.dedup import (
 )
 from portal_archive.dedup.canonical import domain_of
 from portal_archive.dedup.config import is_index_url
-from portal_archive.dedup.index import NearDuplicateIndex, open_index
-from portal_archive.dedup.index.sqlite import StoredDocument
+from portal_archive.dedup.index import NearDuplicateIndex, StoredDocument, open_index
 from portal_archive.report.model import (
     ROLE_ORDER,
     ClusterReport,
