@@ -415,7 +415,8 @@ class DedupEngine:
         return _Outcome.of(decision, decision.verdict(newcomer))
 
     def decide(self, cluster_id: int) -> ClusterDecision:
-        """Choose the original of a cluster now, store it, and return the full decision.
+        """Choose the original of a cluster now, store it (unless the index was opened read-only, as
+        a report opens it), and return the full decision.
 
         Raises:
             KeyError: No document belongs to ``cluster_id``.
@@ -430,7 +431,10 @@ class DedupEngine:
             return Similarity.from_intersection(shared, first.shingles, second.shingles, exact=self.sketch.exact)
 
         decision = choose_canonical(members, similarity, self.policy, max_size=self.max_cluster_size)
-        self.index.save_cluster(cluster_id, decision.canonical.id, len(members), decision.decided_by, decision.flags)
+        if not self.index.read_only:
+            self.index.save_cluster(
+                cluster_id, decision.canonical.id, len(members), decision.decided_by, decision.flags
+            )
         return decision
 
     def decisions(self) -> Iterator[tuple[int, ClusterDecision]]:
