@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -38,6 +38,7 @@ __all__ = ["INDEX_URL_SCHEMES", "REDIS_PREFIX", "DedupConfig", "DedupSettingsErr
 INDEX_URL_SCHEMES: Final = ("redis", "rediss", "unix")
 """``DEDUP_INDEX_URL`` schemes, all served by the Redis index (TCP, TLS, a local socket)."""
 REDIS_PREFIX: Final = "portal-archive:dedup:"
+_INDEX: Final = IndexParameters()
 
 
 class DedupSettingsError(ValueError):
@@ -114,20 +115,20 @@ class DedupConfig:
     """The setting ``index_url`` came from, named in error messages."""
     redis_prefix: str = REDIS_PREFIX
     """Prefix of every key of the Redis index, so that several indexes can share a server."""
-    shingle_size: int = 5
-    num_perm: int = 128
-    seed: int = 1
-    bands: int = 32
-    rows: int = 3
-    threshold: float = 0.7
-    containment: float = 0.8
-    containment_min_chars: int = 300
-    short_threshold: float = 0.85
-    min_chars: int = 50
-    verify: str = "oph"
-    sketch_bins: int = 1024
-    sketch_bits: int = 2
-    signature_bits: int = 0
+    shingle_size: int = _INDEX.shingle_size
+    num_perm: int = _INDEX.num_perm
+    seed: int = _INDEX.seed
+    bands: int = _INDEX.bands
+    rows: int = _INDEX.rows
+    threshold: float = _INDEX.threshold
+    containment: float = _INDEX.containment
+    containment_min_chars: int = _INDEX.containment_min_chars
+    short_threshold: float = _INDEX.short_threshold
+    min_chars: int = _INDEX.min_chars
+    verify: str = _INDEX.verify
+    sketch_bins: int = _INDEX.sketch_bins
+    sketch_bits: int = _INDEX.sketch_bits
+    signature_bits: int = _INDEX.signature_bits
     """Bits of each MinHash value stored per document (0, 8, 16 or 32): 0 stores none, which
     nothing needs once the band keys are written (``num_perm * bits / 8`` bytes per document)."""
     max_cluster_size: int = 20
@@ -253,32 +254,12 @@ class DedupConfig:
 
     def rule(self) -> CopyRule:
         """The copy rule these thresholds define."""
-        return CopyRule(
-            threshold=self.threshold,
-            containment=self.containment,
-            containment_min_chars=self.containment_min_chars,
-            short_threshold=self.short_threshold,
-            min_chars=self.min_chars,
-        )
+        return CopyRule(**{spec.name: getattr(self, spec.name) for spec in fields(CopyRule)})
 
     def index_parameters(self) -> IndexParameters:
-        """The parameters stored with, and checked against, the index."""
-        return IndexParameters(
-            shingle_size=self.shingle_size,
-            num_perm=self.num_perm,
-            seed=self.seed,
-            bands=self.bands,
-            rows=self.rows,
-            verify=self.verify,
-            sketch_bins=self.sketch_bins,
-            sketch_bits=self.sketch_bits,
-            signature_bits=self.signature_bits,
-            threshold=self.threshold,
-            containment=self.containment,
-            containment_min_chars=self.containment_min_chars,
-            short_threshold=self.short_threshold,
-            min_chars=self.min_chars,
-        )
+        """The parameters stored with, and checked against, the index: every one this configuration
+        sets; the others (scheme, shingle hash, text preparation, format) are this code's."""
+        return IndexParameters(**{name: getattr(self, name) for name in _INDEX_SETTINGS})
 
     def canonical_policy(self) -> CanonicalPolicy:
         """How the original of a cluster is chosen."""
@@ -289,6 +270,12 @@ class DedupConfig:
             time_tolerance=timedelta(seconds=self.time_tolerance),
             rule=self.rule(),
         )
+
+
+_INDEX_SETTINGS: Final = tuple(
+    spec.name for spec in fields(IndexParameters) if spec.name in {setting.name for setting in fields(DedupConfig)}
+)
+"""The index parameters a ``DEDUP_*`` setting gives."""
 
 
 def _read(settings: BaseSettings, name: str, getter: Any, default: Any) -> Any:

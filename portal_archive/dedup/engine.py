@@ -325,16 +325,7 @@ class DedupEngine:
                 )
         self._written()
         if not matches:
-            return Verdict(
-                url=document.url,
-                status="indexed",
-                chars=text.length,
-                doc_id=doc_id,
-                role="unique",
-                canonical_id=doc_id,
-                canonical_url=document.url,
-                removed=text.removed,
-            )
+            return _unique(document.url, "indexed", text.length, doc_id, text)
         for match in matches:
             self.index.add_pair(doc_id, match.id, match.relation, match.jaccard, match.containment)
         joined = self.index.join(doc_id, [m.id for m in matches])
@@ -352,16 +343,7 @@ class DedupEngine:
     def _revisit(self, doc_id: int, text: PreparedText) -> Verdict:
         stored = self.index.document(doc_id)
         if stored.cluster is None:
-            return Verdict(
-                url=stored.url,
-                status="revisit",
-                chars=stored.chars,
-                doc_id=doc_id,
-                role="unique",
-                canonical_id=doc_id,
-                canonical_url=stored.url,
-                removed=text.removed,
-            )
+            return _unique(stored.url, "revisit", stored.chars, doc_id, text)
         cluster_id, outcome = self._decide_current(stored.cluster, doc_id, full=True)
         return outcome.verdict(stored.url, text, doc_id, cluster_id, status="revisit")
 
@@ -464,6 +446,20 @@ class DedupEngine:
             KeyError: One of the ids is not in the index.
         """
         return self._similarity(_member(self.index.document(first_id)), _member(self.index.document(second_id)))
+
+
+def _unique(url: str, status: VerdictStatus, chars: int, doc_id: int, text: PreparedText) -> Verdict:
+    """The verdict of a document in no cluster: its own original."""
+    return Verdict(
+        url=url,
+        status=status,
+        chars=chars,
+        doc_id=doc_id,
+        role="unique",
+        canonical_id=doc_id,
+        canonical_url=url,
+        removed=text.removed,
+    )
 
 
 def _metadata(document: Document, text: PreparedText) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from portal_archive.dedup.lsh import check_banding
 from portal_archive.dedup.minhash import DATASKETCH_MAJOR, SCHEME
 from portal_archive.dedup.normalize import NORMALIZATION
 from portal_archive.dedup.shingles import HASH_NAME
+from portal_archive.dedup.verify import CopyRule
 
 __all__ = [
     "FORMAT_VERSION",
@@ -66,6 +67,7 @@ by default, binary record ids, compact metadata. Files of another version are re
 SIGNATURE_BITS: Final = (0, 8, 16, 32)
 """Bits kept of each stored signature value: 0 stores no signature, 32 the whole of it."""
 _MAX_BAND_BITS: Final = 12
+_RULE: Final = CopyRule()
 WARC_FILENAME: Final = "warc_filename"
 WARC_OFFSET: Final = "warc_offset"
 """Metadata names of a document's WARC location, which both backends store apart from the rest."""
@@ -118,11 +120,11 @@ class IndexParameters:
     sketch_bins: int = 1024
     sketch_bits: int = 2
     signature_bits: int = 0
-    threshold: float = 0.7
-    containment: float = 0.8
-    containment_min_chars: int = 300
-    short_threshold: float = 0.85
-    min_chars: int = 50
+    threshold: float = _RULE.threshold
+    containment: float = _RULE.containment
+    containment_min_chars: int = _RULE.containment_min_chars
+    short_threshold: float = _RULE.short_threshold
+    min_chars: int = _RULE.min_chars
     scheme: str = SCHEME
     shingle_hash: str = HASH_NAME
     normalization: str = NORMALIZATION
