@@ -301,6 +301,8 @@ class DatasketchBandsIndex(RedisDedupIndex):
             params=(self.parameters.bands, self.parameters.rows),
             storage_config={"type": "redis", "basename": basename, "redis": parsed},
         )
+        packer = self._band_keys  # documents come without band keys: they are in datasketch's storage
+        self._band_keys = lambda band_keys: [] if band_keys.size == 0 else packer(band_keys)
 
     def add(self, document: NewDocument, *, limit: int | None = None) -> Added:
         empty = np.zeros(0, dtype=np.int32)
@@ -311,9 +313,6 @@ class DatasketchBandsIndex(RedisDedupIndex):
             return added
         self.lsh.insert(added.doc_id, minhash, check_duplication=False)
         return Added(added.doc_id, found[:limit] if limit is not None else found)
-
-    def _unsigned_band_keys(self, band_keys: Any) -> list[int]:
-        return [] if band_keys.size == 0 else super()._unsigned_band_keys(band_keys)
 
 
 def _without_bands(document: NewDocument, empty: Any) -> NewDocument:
