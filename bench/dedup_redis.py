@@ -56,8 +56,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import dedup as dedup_bench  # noqa: E402  (bench/dedup.py: the corpus and the exact truth)
 
 from portal_archive.dedup import DedupConfig, DedupEngine, Document, IndexParameters, NewDocument  # noqa: E402
+from portal_archive.dedup.index import Added  # noqa: E402
 from portal_archive.dedup.index.redis import RedisDedupIndex  # noqa: E402
-from portal_archive.dedup.index.sqlite import Added  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "dedup_redis.json"
@@ -316,6 +316,8 @@ class DatasketchBandsIndex(RedisDedupIndex):
             params=(self.parameters.bands, self.parameters.rows),
             storage_config={"type": "redis", "basename": basename, "redis": parsed},
         )
+        packer = self._band_keys  # documents come without band keys: they are in datasketch's storage
+        self._band_keys = lambda band_keys: [] if band_keys.size == 0 else packer(band_keys)
 
     def add(self, document: NewDocument, *, limit: int | None = None) -> Added:
         empty = np.zeros(0, dtype=np.int32)
@@ -326,9 +328,6 @@ class DatasketchBandsIndex(RedisDedupIndex):
             return added
         self.lsh.insert(added.doc_id, minhash, check_duplication=False)
         return Added(added.doc_id, found[:limit] if limit is not None else found)
-
-    def _unsigned_band_keys(self, band_keys: Any) -> list[int]:
-        return [] if band_keys.size == 0 else super()._unsigned_band_keys(band_keys)
 
 
 def _without_bands(document: NewDocument, empty: Any) -> NewDocument:

@@ -1,30 +1,45 @@
-"""The SQLite index persists documents, bands, pairs and clusters, and refuses other parameters."""
+"""The index contract, held against every backend (SQLite and Redis): documents, bands, pairs and
+clusters persist, other parameters are refused, joins follow ``merge_clusters``, and an index opened
+read-only refuses every write. What one backend alone does (file format, Redis layout, lost
+replies) is tested in tests/test_dedup_sqlite.py and tests/test_dedup_redis.py."""
 
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from portal_archive.dedup import (
-    DedupIndex,
+    DedupConfig,
+    DedupEngine,
     DedupIndexError,
     DedupIndexMismatch,
     IndexParameters,
     MinHasher,
+    NearDuplicateIndex,
     NewDocument,
     band_keys,
     estimate_jaccard,
     make_sketch,
+    open_index,
     prepare_text,
     shingle_hashes,
 )
-from tests.test_dedup_texts import ASTRONOMY, LIBRARY, library_copy
+from portal_archive.dedup.index import merge_clusters
+from tests.dedup_redis_corpus import corpus
+from tests.test_dedup_texts import ASTRONOMY, LIBRARY, SOURCE_DOMAINS, library_copy
 
 PARAMETERS = IndexParameters()
+DB = 43
+"""The Redis backend's logical database on the session's server (40-60 are this family's)."""
 
 
 def new_document(url: str, text: str, parameters: IndexParameters = PARAMETERS) -> NewDocument:
@@ -44,25 +59,77 @@ def new_document(url: str, text: str, parameters: IndexParameters = PARAMETERS) 
     )
 
 
-def test_index_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "archive" / "dedup.sqlite"
+def synthetic_document(doc: int) -> NewDocument:
+    """A document sharing no band key with another, for cluster tests (no text to sign)."""
+    return NewDocument(
+        url=f"https://a.example/{doc}",
+        record_id="",
+        chars=400,
+        shingles=396,
+        signature=np.zeros(PARAMETERS.num_perm, dtype=np.uint32),
+        band_keys=np.arange(PARAMETERS.bands, dtype=np.int32) + np.int32(doc << 16),
+        sketch=bytes(PARAMETERS.sketch_bins * PARAMETERS.sketch_bits // 8),
+    )
+
+
+@dataclass
+class Backend:
+    """Where one backend's index lives in a test, and what its messages say."""
+
+    name: str
+    config: DedupConfig
+    remedy: tuple[str, ...]
+    """Words every ``DedupIndexMismatch`` message of this backend carries."""
+    fresh_count: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
+
+    def open(self, parameters: IndexParameters | None = PARAMETERS, *, read_only: bool = False) -> NearDuplicateIndex:
+        return open_index(self.config, parameters, read_only=read_only)
+
+    def elsewhere(self) -> DedupConfig:
+        """A place of the same kind that holds no index."""
+        if self.name == "sqlite":
+            return dataclasses.replace(self.config, index_path=self.config.index_path.with_name("absent.sqlite"))
+        return dataclasses.replace(self.config, redis_prefix="elsewhere:")
+
+    def fresh(self) -> NearDuplicateIndex:
+        """A new, empty index beside the others (a file, or a key prefix of its own)."""
+        n = next(self.fresh_count)
+        if self.name == "sqlite":
+            config = dataclasses.replace(self.config, index_path=self.config.index_path.with_name(f"fresh-{n}.sqlite"))
+        else:
+            config = dataclasses.replace(self.config, redis_prefix=f"fresh-{n}:")
+        return open_index(config, PARAMETERS)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    domains = {**DedupConfig().source_domains, **SOURCE_DOMAINS}
+    if request.param == "sqlite":
+        config = DedupConfig(index_path=tmp_path / "archive" / "dedup.sqlite", source_domains=domains)
+        yield Backend("sqlite", config, ("rebuild the index", "DEDUP_INDEX_PATH"))
+        return
+    server: Any = request.getfixturevalue("redis_server")
+    with server.empty_db(DB):
+        config = DedupConfig(index_url=server.url_for(DB), source_domains=domains)
+        yield Backend("redis", config, ("DEDUP_REDIS_PREFIX",))
+
+
+def test_index_survives_reopening(backend: Backend) -> None:
     original = new_document("https://citydaily.example.cn/news/1", LIBRARY)
-    with DedupIndex.open(path, PARAMETERS) as index:
-        first = index.insert(original)
-        second = index.insert(new_document("https://bendi.news/wxnews/c1", library_copy()))
-        third = index.insert(new_document("https://citydaily.example.cn/news/2", ASTRONOMY))
+    with backend.open() as index:
+        assert len(index) == 0
+        first = index.add(original).doc_id
+        second = index.add(new_document("https://bendi.news/wxnews/c1", library_copy())).doc_id
+        third = index.add(new_document("https://citydaily.example.cn/news/2", ASTRONOMY)).doc_id
         assert first is not None and second is not None and third is not None
         index.add_pair(second, first, "copy", 0.9, 0.95)
         joined = index.join(second, [first])
         index.save_cluster(joined.cluster_id, first, 2, "attribution", ["oversized"])
-    assert path.is_file()
 
-    with DedupIndex.open(path, PARAMETERS) as reopened:
+    with backend.open() as reopened:
         assert len(reopened) == 3
         assert reopened.find_url("http://www.citydaily.example.cn/news/1#comments") == first
         assert reopened.find_url("https://citydaily.example.cn/news/404") is None
-        assert first in reopened.candidates(original.band_keys)
-        assert reopened.candidates(original.band_keys, exclude=first).count(first) == 0
         stored = reopened.document(second)
         assert (stored.url, stored.cluster, stored.meta["title"]) == (
             "https://bendi.news/wxnews/c1",
@@ -78,14 +145,15 @@ def test_index_survives_reopening(tmp_path: Path) -> None:
         assert (cluster.canonical, cluster.decided_by, cluster.flags) == (first, "attribution", ("oversized",))
         assert reopened.document(third).cluster is None
         assert [d.id for d in reopened.documents()] == [first, second, third]
+        again = reopened.add(dataclasses.replace(original, url="https://citydaily.example.cn/news/3"))
+        assert again.doc_id == 4 and first in again.candidates and third not in again.candidates
 
 
-def test_report_can_open_with_the_stored_parameters(tmp_path: Path) -> None:
-    path = tmp_path / "dedup.sqlite"
+def test_a_report_can_open_with_the_stored_parameters(backend: Backend) -> None:
     custom = IndexParameters(num_perm=64, bands=16, rows=4, seed=9)
-    with DedupIndex.open(path, custom) as index:
-        index.insert(new_document("https://a.example/1", LIBRARY, custom))
-    with DedupIndex.open(path) as report:
+    with backend.open(custom) as index:
+        index.add(new_document("https://a.example/1", LIBRARY, custom))
+    with backend.open(None) as report:
         assert report.parameters == custom
         assert len(report) == 1
 
@@ -105,42 +173,45 @@ def test_report_can_open_with_the_stored_parameters(tmp_path: Path) -> None:
         (IndexParameters(datasketch_major=1), "datasketch_major"),
     ],
 )
-def test_other_parameters_are_refused_with_a_clear_message(tmp_path: Path, changed: IndexParameters, name: str) -> None:
-    path = tmp_path / "dedup.sqlite"
-    DedupIndex.open(path, PARAMETERS).close()
-    with pytest.raises(DedupIndexMismatch) as caught:
-        DedupIndex.open(path, changed)
-    message = str(caught.value)
-    assert caught.value.parameter == name
-    assert f"{name}=" in message
-    assert "rebuild the index" in message and "DEDUP_INDEX_PATH" in message
-    assert str(path) in message
+def test_other_parameters_are_refused_with_a_clear_message(
+    backend: Backend, changed: IndexParameters, name: str
+) -> None:
+    with backend.open() as index:
+        location = index.path
+    for read_only in (False, True):
+        with pytest.raises(DedupIndexMismatch) as caught:
+            backend.open(changed, read_only=read_only)
+        message = str(caught.value)
+        assert caught.value.parameter == name
+        assert f"built with {name}=" in message
+        assert all(words in message for words in backend.remedy)
+        assert location in message
 
 
-def test_missing_or_foreign_files_are_errors(tmp_path: Path) -> None:
+def test_a_missing_index_is_an_error_and_is_not_created_read_only(backend: Backend) -> None:
+    elsewhere = backend.elsewhere()
     with pytest.raises(DedupIndexError, match="no near-duplicate index"):
-        DedupIndex.open(tmp_path / "absent.sqlite")
-    foreign = tmp_path / "other.sqlite"
-    with sqlite3.connect(foreign) as connection:
-        connection.execute("CREATE TABLE t (x)")
-    with pytest.raises(DedupIndexError, match="holds no near-duplicate index"):
-        DedupIndex.open(foreign)
-    garbage = tmp_path / "garbage.sqlite"
-    garbage.write_bytes(b"not a database at all" * 100)
-    with pytest.raises(DedupIndexError, match="not a near-duplicate index"):
-        DedupIndex.open(garbage, PARAMETERS)
+        open_index(elsewhere, None)
+    with pytest.raises(DedupIndexError, match="no near-duplicate index"):
+        open_index(elsewhere, PARAMETERS, read_only=True)
+    with pytest.raises(DedupIndexError, match="no near-duplicate index"):  # nothing was created
+        open_index(elsewhere, None)
 
 
-def test_same_url_is_stored_once(tmp_path: Path) -> None:
-    with DedupIndex.open(tmp_path / "dedup.sqlite", PARAMETERS) as index:
-        assert index.insert(new_document("https://a.example/1", LIBRARY)) == 1
-        assert index.insert(new_document("http://www.a.example/1/", ASTRONOMY)) is None
+def test_same_url_is_stored_once(backend: Backend) -> None:
+    with backend.open() as index:
+        assert index.add(new_document("https://a.example/1", LIBRARY)).doc_id == 1
+        assert index.add(new_document("http://www.a.example/1/", ASTRONOMY)).doc_id is None
         assert len(index) == 1
+        revisit = index.add(new_document("https://a.example/1#top", LIBRARY))
+        assert (revisit.doc_id, revisit.candidates) == (None, [])  # nothing written, nothing to verify
+        assert index.add(new_document("https://a.example/2", LIBRARY)).candidates == [1]
+        assert len(index) == 2
 
 
-def test_joining_merges_clusters_under_the_smallest_id(tmp_path: Path) -> None:
-    with DedupIndex.open(":memory:", PARAMETERS) as index:
-        ids = [index.insert(new_document(f"https://a.example/{n}", LIBRARY)) for n in range(5)]
+def test_joining_merges_clusters_under_the_smallest_id(backend: Backend) -> None:
+    with backend.open() as index:
+        ids = [index.add(synthetic_document(n)).doc_id for n in range(5)]
         a, b, c, d, e = (i for i in ids if i is not None)
         assert index.join(b, [a]).created
         assert index.join(d, [c]).created
@@ -150,20 +221,71 @@ def test_joining_merges_clusters_under_the_smallest_id(tmp_path: Path) -> None:
         assert [m.id for m in index.cluster_members(a)] == [a, b, c, d, e]
         assert index.cluster(c) is None
         assert index.cluster_size(a) == 5
+        assert (index.cluster_members(c), index.cluster_size(c)) == ([], 0)
+        index.save_cluster(c, c, 2, "tie-break", [])  # a worker that lost the race with the merge
+        assert index.cluster(c) is None
+        assert index.cluster_ids() == [a]
 
 
-def test_storage_is_reported_per_object(tmp_path: Path) -> None:
-    with DedupIndex.open(tmp_path / "dedup.sqlite", PARAMETERS) as index:
-        for n in range(20):
-            index.insert(new_document(f"https://a.example/{n}", LIBRARY + str(n)))
-        report = index.storage()
-    assert report.documents == 20
-    assert {"documents", "bands", "documents_url_key"} <= set(report.by_object)
-    assert report.bytes_per_document == report.file_bytes / 20
+_JOINS = st.lists(
+    st.tuples(st.integers(1, 9), st.lists(st.integers(1, 9), min_size=1, max_size=4)), min_size=1, max_size=8
+)
 
 
-def test_metadata_record_ids_and_warc_locations_round_trip(tmp_path: Path) -> None:
-    path = tmp_path / "dedup.sqlite"
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(documents=st.integers(2, 9), joins=_JOINS)
+@example(documents=6, joins=[(2, [1]), (4, [3]), (6, [5]), (5, [2, 4, 6])])  # three clusters into one
+@example(documents=5, joins=[(2, [1]), (4, [3]), (1, [3, 2, 4, 5])])  # members of one cluster twice, a tie
+@example(documents=4, joins=[(3, [4]), (2, [4, 3]), (1, [2])])  # a smaller id takes an existing cluster over
+def test_every_join_follows_the_merge_rule(
+    backend: Backend, documents: int, joins: list[tuple[int, list[int]]]
+) -> None:
+    with backend.fresh() as index:
+        labels: dict[int, int | None] = {}
+        for doc in range(1, documents + 1):
+            assert index.add(synthetic_document(doc)).doc_id == doc
+            labels[doc] = None
+        originals: dict[int, int] = {}
+        for drawn, drawn_others in joins:
+            doc, others = 1 + (drawn - 1) % documents, [1 + (other - 1) % documents for other in drawn_others]
+            rule = merge_clusters({joined: labels[joined] for joined in [doc, *others]})
+            assert index.join(doc, others) == rule.joined
+            labels = {member: rule.label_after(member, label) for member, label in labels.items()}
+            for merged in rule.merged:
+                originals.pop(merged, None)
+            assert {member: index.document(member).cluster for member in labels} == labels
+            clusters = sorted({label for label in labels.values() if label is not None})
+            assert index.cluster_ids() == clusters
+            for cluster in clusters:
+                members = [member for member, label in labels.items() if label == cluster]
+                assert [m.id for m in index.cluster_members(cluster)] == members
+                assert index.cluster_size(cluster) == len(members)
+            assert {row.id: row.canonical for row in index.clusters()} == originals
+            index.save_cluster(rule.cluster_id, doc, index.cluster_size(rule.cluster_id), "tie-break", [])
+            originals[rule.cluster_id] = doc
+
+
+def test_the_merge_rule_names_the_smallest_id_and_relabels_whole_clusters() -> None:
+    rule = merge_clusters({9: None, 7: 3, 5: 5, 4: 3, 8: None})
+    assert (rule.cluster_id, rule.merged, rule.unclustered, rule.created) == (3, (5,), (8, 9), False)
+    assert [rule.label_after(doc, label) for doc, label in [(6, 5), (4, 3), (2, None), (8, None), (1, 1)]] == [
+        3,
+        3,
+        None,
+        3,
+        1,
+    ]
+    fresh = merge_clusters({12: None, 10: None})
+    assert (fresh.cluster_id, fresh.merged, fresh.unclustered, fresh.created) == (10, (), (10, 12), True)
+    taken_over = merge_clusters({2: None, 5: 5})
+    assert (taken_over.cluster_id, taken_over.merged, taken_over.unclustered) == (2, (5,), (2,))
+
+
+def test_metadata_record_ids_and_warc_locations_round_trip(backend: Backend) -> None:
     meta = {
         "title": "图书馆夜间开放",
         "site": "citydaily",
@@ -177,14 +299,14 @@ def test_metadata_record_ids_and_warc_locations_round_trip(tmp_path: Path) -> No
         "extra": {"nested": [1, 2]},
     }
     records = ["<urn:uuid:72cacac1-a568-4865-bfe1-63d9c7afdc74>", "<urn:uuid:72CACAC1-A568-4865-BFE1-63D9C7AFDC74>", ""]
-    with DedupIndex.open(path, PARAMETERS) as index:
+    with backend.open() as index:
         ids = []
         for n, record_id in enumerate(records):
             document = new_document(f"https://a.example/{n}", LIBRARY + str(n))
-            ids.append(index.insert(dataclasses.replace(document, record_id=record_id, meta=meta)))
-        plain = index.insert(new_document("https://a.example/plain", ASTRONOMY))
+            ids.append(index.add(dataclasses.replace(document, record_id=record_id, meta=meta)).doc_id)
+        plain = index.add(new_document("https://a.example/plain", ASTRONOMY)).doc_id
         index.join(ids[1] or 0, [ids[0] or 0])
-    with DedupIndex.open(path) as reopened:
+    with backend.open(None) as reopened:
         for doc_id, record_id in zip(ids, records, strict=True):
             assert doc_id is not None
             stored = reopened.document(doc_id)
@@ -194,23 +316,36 @@ def test_metadata_record_ids_and_warc_locations_round_trip(tmp_path: Path) -> No
         assert [(m.record_id, m.meta) for m in reopened.cluster_members(ids[0] or 0)] == [
             (r, meta) for r in records[:2]
         ]
-    with sqlite3.connect(path) as connection:
-        stored_meta, file_id, offset = connection.execute(
-            "SELECT meta, warc_file, warc_offset FROM documents WHERE id = ?", (ids[0],)
-        ).fetchone()
-        assert connection.execute("SELECT count(*) FROM warc_files").fetchone()[0] == 1
-        assert connection.execute("SELECT length(record_id) FROM documents WHERE id = ?", (ids[0],)).fetchone()[0] == 16
-    assert '"title"' not in stored_meta and "warc" not in stored_meta
-    assert (file_id, offset) == (1, 7817)
+        assert [d.meta for d in reopened.documents()] == [meta, meta, meta, {"title": "图书馆夜间开放"}]
+
+
+def test_sketches_come_in_the_order_asked_for_without_absent_ids(backend: Backend) -> None:
+    with backend.open() as index:
+        library = new_document("https://a.example/1", LIBRARY)
+        astronomy = new_document("https://a.example/2", ASTRONOMY)
+        index.add(library)
+        index.add(astronomy)
+        found = index.sketches([2, 99, 1])
+        assert [(s.id, s.url, s.sketch) for s in found] == [
+            (2, astronomy.url, astronomy.sketch),
+            (1, library.url, library.sketch),
+        ]
+        assert [(s.chars, s.shingles) for s in found] == [
+            (astronomy.chars, astronomy.shingles),
+            (library.chars, library.shingles),
+        ]
+        assert index.sketches([]) == []
+        with pytest.raises(KeyError):
+            index.document(99)
 
 
 @pytest.mark.parametrize("bits", [8, 16, 32])
-def test_signatures_are_stored_when_asked_for_with_the_bits_asked_for(tmp_path: Path, bits: int) -> None:
+def test_signatures_are_stored_when_asked_for_with_the_bits_asked_for(backend: Backend, bits: int) -> None:
     parameters = IndexParameters(signature_bits=bits)
     original = new_document("https://a.example/1", LIBRARY, parameters)
     copy = new_document("https://a.example/2", library_copy(), parameters)
-    with DedupIndex.open(tmp_path / "dedup.sqlite", parameters) as index:
-        first, second = index.insert(original), index.insert(copy)
+    with backend.open(parameters) as index:
+        first, second = index.add(original).doc_id, index.add(copy).doc_id
         assert first is not None and second is not None
         stored = index.signature(first)
         assert stored.dtype.itemsize * 8 == bits
@@ -222,51 +357,96 @@ def test_signatures_are_stored_when_asked_for_with_the_bits_asked_for(tmp_path: 
             index.signature(99)
 
 
-def test_no_signature_is_stored_by_default_and_asking_for_one_says_how_to_get_it(tmp_path: Path) -> None:
-    with DedupIndex.open(tmp_path / "dedup.sqlite", PARAMETERS) as index:
-        doc_id = index.insert(new_document("https://a.example/1", LIBRARY))
+def test_no_signature_is_stored_by_default_and_asking_for_one_says_how_to_get_it(backend: Backend) -> None:
+    with backend.open() as index:
+        doc_id = index.add(new_document("https://a.example/1", LIBRARY)).doc_id
         assert doc_id is not None
         with pytest.raises(DedupIndexError, match=r"signature_bits=0.*MinHasher\(128, 1\)"):
             index.signature(doc_id)
 
 
 @pytest.mark.parametrize(("bands", "rows"), [(1, 3), (32, 3), (40, 3), (128, 1)])
-def test_band_keys_are_found_again_whatever_the_number_of_bands(bands: int, rows: int) -> None:
+def test_band_keys_are_found_again_whatever_the_number_of_bands(backend: Backend, bands: int, rows: int) -> None:
     parameters = IndexParameters(bands=bands, rows=rows)
-    with DedupIndex.open(":memory:", parameters) as index:
-        library = index.insert(new_document("https://a.example/1", LIBRARY, parameters))
-        index.insert(new_document("https://a.example/2", ASTRONOMY, parameters))
-        copy = new_document("https://a.example/3", library_copy(), parameters)
-        assert index.candidates(copy.band_keys) == [library]
-        assert index.candidates(new_document("https://a.example/1", LIBRARY, parameters).band_keys) == [library]
-        # Extreme band hashes (all bits set or clear) stay within the 32-bit key of their band.
-        for value in (-(2**31), -1, 0, 2**31 - 1):
-            keys = np.full(bands, value, dtype=np.int32)
-            packed = index._packed(keys)
-            assert len(set(packed)) == bands
-            assert all(-(2**31) <= key < 2**31 for key in packed)
+    with backend.open(parameters) as index:
+        library = index.add(new_document("https://a.example/1", LIBRARY, parameters)).doc_id
+        assert index.add(new_document("https://a.example/2", ASTRONOMY, parameters)).candidates == []
+        assert index.add(new_document("https://a.example/3", library_copy(), parameters)).candidates == [library]
+        assert index.add(new_document("https://a.example/4", LIBRARY, parameters)).candidates == [library, 3]
+        with pytest.raises(ValueError, match=f"expected {bands} band keys"):
+            index.add(dataclasses.replace(synthetic_document(5), band_keys=np.zeros(bands + 1, dtype=np.int32)))
 
 
-def test_a_file_of_an_older_format_is_refused_with_a_rebuild_message(tmp_path: Path) -> None:
-    path = tmp_path / "dedup.sqlite"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE parameters (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
-        stored = {**PARAMETERS.stored(), "format": "1", "bands": "40", "sketch_bins": "2048"}
-        connection.executemany("INSERT INTO parameters VALUES (?, ?)", stored.items())
-    for parameters in (PARAMETERS, None):
-        with pytest.raises(DedupIndexMismatch) as caught:
-            DedupIndex.open(path, parameters)
-        assert caught.value.parameter == "format"
-        assert "format=1" in str(caught.value) and "rebuild the index" in str(caught.value)
+def test_a_pair_is_seen_at_once_and_stored_smaller_id_first(backend: Backend) -> None:
+    with backend.open() as index:
+        for n in range(3):
+            index.add(synthetic_document(n))
+        index.add_pair(3, 1, "copy", 0.9, 0.95)
+        index.add_pair(2, 1, "excerpt", 0.5, 0.9)
+        index.add_pair(1, 3, "copy", 0.8, 0.85)  # measured again: replaces the first
+        assert [(p.first, p.second, p.relation, p.jaccard, p.containment) for p in index.pairs()] == [
+            (1, 2, "excerpt", 0.5, 0.9),
+            (1, 3, "copy", 0.8, 0.85),
+        ]
 
 
-def test_a_warc_file_numbered_in_a_transaction_that_was_rolled_back_is_numbered_again(tmp_path: Path) -> None:
-    meta = {"title": "图书馆夜间开放", "warc_filename": "a-00000.warc.gz", "warc_offset": 10}
-    with DedupIndex.open(tmp_path / "dedup.sqlite", PARAMETERS) as index:
-        index.insert(dataclasses.replace(new_document("https://a.example/1", LIBRARY), meta=meta))
-        index._db.execute("ROLLBACK")  # what SQLite does by itself on a full disk or an I/O error
-        doc_id = index.insert(dataclasses.replace(new_document("https://a.example/2", ASTRONOMY), meta=meta))
-        assert doc_id is not None
-    with DedupIndex.open(tmp_path / "dedup.sqlite") as reopened:
-        assert len(reopened) == 1
-        assert reopened.document(doc_id).meta == meta
+def test_clusters_rebuilt_from_pairs_are_the_incremental_ones(backend: Backend) -> None:
+    with DedupEngine.open(backend.config) as engine:
+        engine.add_many(corpus(12))
+        before = {c: [m.id for m in engine.index.cluster_members(c)] for c in engine.index.cluster_ids()}
+        assert engine.index.rebuild_clusters() == len(before) > 0
+        after = {c: [m.id for m in engine.index.cluster_members(c)] for c in engine.index.cluster_ids()}
+        assert after == before
+        assert list(engine.index.clusters()) == []  # originals are chosen again
+        assert {d.cluster for d in engine.index.documents()} - {None} == set(before)
+
+
+def test_stored_originals_come_largest_cluster_first(backend: Backend) -> None:
+    with backend.open() as index:
+        for n in range(7):
+            index.add(synthetic_document(n))
+        index.join(7, [6])
+        index.join(2, [1])
+        index.join(5, [3, 4])
+        index.save_cluster(6, 7, 2, "tie-break", [])
+        index.save_cluster(1, 2, 2, "earliest publication", [])
+        index.save_cluster(3, 4, 3, "attribution", ["oversized", "x"])
+        assert [(row.id, row.canonical, row.size, row.decided_by, row.flags) for row in index.clusters()] == [
+            (3, 4, 3, "attribution", ("oversized", "x")),
+            (1, 2, 2, "earliest publication", ()),
+            (6, 7, 2, "tie-break", ()),
+        ]
+        assert index.cluster(6) == next(row for row in index.clusters() if row.id == 6)
+
+
+def test_an_index_opened_read_only_refuses_every_write(backend: Backend) -> None:
+    with DedupEngine.open(backend.config) as engine:
+        engine.add_many(corpus(6))
+        expected = {
+            "documents": list(engine.index.documents()),
+            "pairs": list(engine.index.pairs()),
+            "stored": list(engine.index.clusters()),
+        }
+    cluster_id = expected["stored"][0].id
+    with open_index(backend.config, None, read_only=True) as index:
+        assert index.read_only
+        writes = [
+            lambda: index.add(new_document("https://a.example/new", LIBRARY)),
+            lambda: index.add_pair(1, 2, "copy", 0.9, 0.9),
+            lambda: index.join(1, [2]),
+            lambda: index.save_cluster(cluster_id, 1, 2, "tie-break", []),
+            index.rebuild_clusters,
+        ]
+        for write in writes:
+            with pytest.raises(DedupIndexError, match="read-only"):
+                write()
+        engine = DedupEngine(index)
+        decisions = dict(engine.decisions())  # decided again, stored nowhere
+        assert set(decisions) == {row.id for row in expected["stored"]}
+        index.commit()
+    with open_index(backend.config, None) as reopened:
+        assert {
+            "documents": list(reopened.documents()),
+            "pairs": list(reopened.pairs()),
+            "stored": list(reopened.clusters()),
+        } == expected

@@ -1,5 +1,5 @@
-"""Near-duplicate detection for syndicated Chinese news: MinHash + LSH, a persistent SQLite index,
-clusters and their original.
+"""Near-duplicate detection for syndicated Chinese news: MinHash + LSH, a persistent index (a SQLite
+file, or a Redis server shared by crawl workers), clusters and their original.
 
 The engine finds copies, not stories about the same event: two texts are copies when their
 character 5-gram sets have Jaccard similarity >= 0.7, or when the shorter (>= 300 normalised
@@ -17,11 +17,12 @@ Typical use::
 
 Modules, each owning one step: ``normalize`` (attribution lines, NFKC), ``shingles`` (n-gram
 hashes), ``minhash`` (batched datasketch-compatible signatures), ``lsh`` (band keys), ``sketch``
-(verification sketches), ``verify`` (the copy rule), ``index`` (SQLite), ``redis_index`` and
-``redis_lua`` (Redis, for crawl workers on several machines), ``backend`` (the index surface and
-which one a configuration opens), ``cluster`` (union-find),
-``canonical`` (the original and member roles), ``config`` (``DEDUP_*`` settings), ``engine``
-(the flow). The Scrapy pipeline is ``pipelines.dedup.NearDuplicatePipeline``.
+(verification sketches), ``verify`` (the copy rule), ``index`` (the persistent index: ``index.base``
+the contract every backend keeps, its types and the cluster-merge rule; ``index.sqlite`` one file;
+``index.redis`` and ``index.lua`` a Redis server for crawl workers on several machines;
+``open_index`` picks one), ``cluster`` (union-find), ``canonical`` (the original and member roles),
+``config`` (``DEDUP_*`` settings), ``engine`` (the flow). The Scrapy pipeline is
+``pipelines.dedup.NearDuplicatePipeline``.
 """
 
 from __future__ import annotations
@@ -37,15 +38,16 @@ from portal_archive.dedup.cluster import UnionFind, connected_components
 from portal_archive.dedup.config import DedupConfig, DedupSettingsError
 from portal_archive.dedup.document import Document, document_from_item
 from portal_archive.dedup.engine import DedupEngine, Match, Verdict
-from portal_archive.dedup.index import NearDuplicateIndex, open_index
-from portal_archive.dedup.index.sqlite import (
+from portal_archive.dedup.index import (
     DedupIndex,
     DedupIndexError,
     DedupIndexMismatch,
     DedupIndexUnavailable,
     IndexParameters,
+    NearDuplicateIndex,
     NewDocument,
     StorageReport,
+    open_index,
 )
 from portal_archive.dedup.lsh import band_keys, candidate_probability
 from portal_archive.dedup.minhash import MinHasher, estimate_jaccard

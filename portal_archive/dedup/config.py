@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -28,7 +28,7 @@ from portal_archive.dedup.canonical import (
     DEFAULT_SOURCE_DOMAINS,
     CanonicalPolicy,
 )
-from portal_archive.dedup.index.sqlite import SIGNATURE_BITS, IndexParameters
+from portal_archive.dedup.index.base import SIGNATURE_BITS, IndexParameters
 from portal_archive.dedup.sketch import SKETCHES
 from portal_archive.dedup.verify import CopyRule
 
@@ -258,32 +258,12 @@ class DedupConfig:
 
     def rule(self) -> CopyRule:
         """The copy rule these thresholds define."""
-        return CopyRule(
-            threshold=self.threshold,
-            containment=self.containment,
-            containment_min_chars=self.containment_min_chars,
-            short_threshold=self.short_threshold,
-            min_chars=self.min_chars,
-        )
+        return CopyRule(**{spec.name: getattr(self, spec.name) for spec in fields(CopyRule)})
 
     def index_parameters(self) -> IndexParameters:
-        """The parameters stored with, and checked against, the index."""
-        return IndexParameters(
-            shingle_size=self.shingle_size,
-            num_perm=self.num_perm,
-            seed=self.seed,
-            bands=self.bands,
-            rows=self.rows,
-            verify=self.verify,
-            sketch_bins=self.sketch_bins,
-            sketch_bits=self.sketch_bits,
-            signature_bits=self.signature_bits,
-            threshold=self.threshold,
-            containment=self.containment,
-            containment_min_chars=self.containment_min_chars,
-            short_threshold=self.short_threshold,
-            min_chars=self.min_chars,
-        )
+        """The parameters stored with, and checked against, the index: every one this configuration
+        sets; the others (scheme, shingle hash, text preparation, format) are this code's."""
+        return IndexParameters(**{name: getattr(self, name) for name in _INDEX_SETTINGS})
 
     def canonical_policy(self) -> CanonicalPolicy:
         """How the original of a cluster is chosen."""
@@ -294,6 +274,12 @@ class DedupConfig:
             time_tolerance=timedelta(seconds=self.time_tolerance),
             rule=self.rule(),
         )
+
+
+_INDEX_SETTINGS: Final = tuple(
+    spec.name for spec in fields(IndexParameters) if spec.name in {setting.name for setting in fields(DedupConfig)}
+)
+"""The index parameters a ``DEDUP_*`` setting gives."""
 
 
 def _read(settings: BaseSettings, name: str, getter: Any, default: Any) -> Any:

@@ -24,6 +24,7 @@ from typing import Any, Final, Literal, Self
 import numpy as np
 import numpy.typing as npt
 
+from portal_archive import settings as project
 from portal_archive.dedup.canonical import (
     CanonicalPolicy,
     ClusterDecision,
@@ -35,8 +36,14 @@ from portal_archive.dedup.canonical import (
 )
 from portal_archive.dedup.config import DedupConfig
 from portal_archive.dedup.document import Document
-from portal_archive.dedup.index import NearDuplicateIndex, open_index
-from portal_archive.dedup.index.sqlite import DedupIndexMismatch, IndexParameters, NewDocument, StoredDocument
+from portal_archive.dedup.index import (
+    DedupIndexMismatch,
+    IndexParameters,
+    NearDuplicateIndex,
+    NewDocument,
+    StoredDocument,
+    open_index,
+)
 from portal_archive.dedup.lsh import band_keys
 from portal_archive.dedup.minhash import MinHasher
 from portal_archive.dedup.normalize import PreparedText, RemovedLine, prepare_text
@@ -162,10 +169,10 @@ class DedupEngine:
         *,
         rule: CopyRule | None = None,
         policy: CanonicalPolicy | None = None,
-        max_cluster_size: int = 20,
-        max_candidates: int = 1000,
-        commit_every: int = 200,
-        commit_interval: float = 0.0,
+        max_cluster_size: int = project.DEDUP_MAX_CLUSTER_SIZE,
+        max_candidates: int = project.DEDUP_MAX_CANDIDATES,
+        commit_every: int = project.DEDUP_COMMIT_EVERY,
+        commit_interval: float = project.DEDUP_COMMIT_INTERVAL,
     ) -> None:
         parameters = index.parameters
         supported = IndexParameters()
@@ -207,7 +214,7 @@ class DedupEngine:
         Raises:
             DedupIndexMismatch: The index was built with other parameters.
             DedupIndexError: The index cannot be opened (a Redis server that cannot be reached
-                raises ``redis_index.DedupIndexUnavailable``, the cause chained).
+                raises ``DedupIndexUnavailable``, the cause chained).
         """
         index = open_index(config, config.index_parameters())
         return cls(
@@ -319,16 +326,7 @@ class DedupEngine:
                 )
         self._written()
         if not matches:
-            return Verdict(
-                url=document.url,
-                status="indexed",
-                chars=text.length,
-                doc_id=doc_id,
-                role="unique",
-                canonical_id=doc_id,
-                canonical_url=document.url,
-                removed=text.removed,
-            )
+            return _unique(document.url, "indexed", text.length, doc_id, text)
         for match in matches:
             self.index.add_pair(doc_id, match.id, match.relation, match.jaccard, match.containment)
         joined = self.index.join(doc_id, [m.id for m in matches])
@@ -346,16 +344,7 @@ class DedupEngine:
     def _revisit(self, doc_id: int, text: PreparedText) -> Verdict:
         stored = self.index.document(doc_id)
         if stored.cluster is None:
-            return Verdict(
-                url=stored.url,
-                status="revisit",
-                chars=stored.chars,
-                doc_id=doc_id,
-                role="unique",
-                canonical_id=doc_id,
-                canonical_url=stored.url,
-                removed=text.removed,
-            )
+            return _unique(stored.url, "revisit", stored.chars, doc_id, text)
         cluster_id, outcome = self._decide_current(stored.cluster, doc_id, full=True)
         return outcome.verdict(stored.url, text, doc_id, cluster_id, status="revisit")
 
@@ -409,7 +398,8 @@ class DedupEngine:
         return _Outcome.of(decision, decision.verdict(newcomer))
 
     def decide(self, cluster_id: int) -> ClusterDecision:
-        """Choose the original of a cluster now, store it, and return the full decision.
+        """Choose the original of a cluster now, store it (unless the index was opened read-only, as
+        a report opens it), and return the full decision.
 
         Raises:
             KeyError: No document belongs to ``cluster_id``.
@@ -424,7 +414,10 @@ class DedupEngine:
             return Similarity.from_intersection(shared, first.shingles, second.shingles, exact=self.sketch.exact)
 
         decision = choose_canonical(members, similarity, self.policy, max_size=self.max_cluster_size)
-        self.index.save_cluster(cluster_id, decision.canonical.id, len(members), decision.decided_by, decision.flags)
+        if not self.index.read_only:
+            self.index.save_cluster(
+                cluster_id, decision.canonical.id, len(members), decision.decided_by, decision.flags
+            )
         return decision
 
     def decisions(self) -> Iterator[tuple[int, ClusterDecision]]:
@@ -454,6 +447,20 @@ class DedupEngine:
             KeyError: One of the ids is not in the index.
         """
         return self._similarity(_member(self.index.document(first_id)), _member(self.index.document(second_id)))
+
+
+def _unique(url: str, status: VerdictStatus, chars: int, doc_id: int, text: PreparedText) -> Verdict:
+    """The verdict of a document in no cluster: its own original."""
+    return Verdict(
+        url=url,
+        status=status,
+        chars=chars,
+        doc_id=doc_id,
+        role="unique",
+        canonical_id=doc_id,
+        canonical_url=url,
+        removed=text.removed,
+    )
 
 
 def _metadata(document: Document, text: PreparedText) -> dict[str, Any]:

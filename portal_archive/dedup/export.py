@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-import numpy as np
-
-from portal_archive.dedup.index.sqlite import DedupIndex, DedupIndexError, StoredDocument
+from portal_archive.dedup.index import DedupIndex, DedupIndexError, StoredDocument
+from portal_archive.dedup.index.base import encode_signature
 
 if TYPE_CHECKING:
     from portal_archive.dedup.index.redis import RedisDedupIndex
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["ExportSummary", "export_to_sqlite"]
 
 _BATCH: Final = 512
-_SIGNATURE_DTYPES: Final = {8: "<u1", 16: "<u2", 32: "<u4"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,9 +98,6 @@ def export_to_sqlite(
 def _copy_documents(source: RedisDedupIndex, index: DedupIndex, documents: list[StoredDocument], bits: int) -> int:
     sketches = {sketch.id: sketch.sketch for sketch in source.sketches([d.id for d in documents])}
     for document in documents:
-        signature = None
-        if bits:
-            values = np.asarray(source.signature(document.id))
-            signature = values.astype(_SIGNATURE_DTYPES[bits]).tobytes()
+        signature = encode_signature(source.signature(document.id), bits) if bits else None
         index.restore(document, sketches[document.id], signature)
     return len(documents)

@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SKETCHES", "ExactShingleSet", "OnePermutationSketch", "VerificationSketch", "make_sketch"]
+__all__ = ["SKETCHES", "Comparable", "ExactShingleSet", "OnePermutationSketch", "VerificationSketch", "make_sketch"]
+
+Comparable: TypeAlias = npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
+"""What ``load`` and ``decode`` return: the form two sketches are compared in."""
 
 
 class VerificationSketch(Protocol):
@@ -50,25 +53,19 @@ class VerificationSketch(Protocol):
         """What must match for two stored sketches to be comparable."""
         ...
 
-    def load(self, hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+    def load(self, hashes: npt.NDArray[np.uint32]) -> Comparable:
         """The comparable form of a sorted unique shingle-hash set."""
         ...
 
-    def encode(self, loaded: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> bytes:
+    def encode(self, loaded: Comparable) -> bytes:
         """The stored form of what ``load`` returned."""
         ...
 
-    def decode(self, blob: bytes) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+    def decode(self, blob: bytes) -> Comparable:
         """The comparable form of a stored blob (what ``load`` returns for the same set)."""
         ...
 
-    def intersection(
-        self,
-        first: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-        first_size: int,
-        second: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-        second_size: int,
-    ) -> float:
+    def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
         """``|A ∩ B|`` (estimated unless ``exact``) from comparable forms and exact set sizes."""
         ...
 
@@ -86,7 +83,7 @@ class ExactShingleSet:
     def load(self, hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
         return hashes
 
-    def encode(self, loaded: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> bytes:
+    def encode(self, loaded: Comparable) -> bytes:
         deltas = np.diff(loaded, prepend=np.uint32(0)).astype("<u4")
         return zlib.compress(deltas.tobytes(), 6)
 
@@ -94,13 +91,7 @@ class ExactShingleSet:
         deltas = np.frombuffer(zlib.decompress(blob), dtype="<u4")
         return np.cumsum(deltas, dtype=np.uint32)
 
-    def intersection(
-        self,
-        first: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-        first_size: int,
-        second: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-        second_size: int,
-    ) -> float:
+    def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
         small, large = (first, second) if first.size <= second.size else (second, first)
         if small.size == 0 or large.size == 0:
             return 0.0
@@ -156,7 +147,7 @@ class OnePermutationSketch:
         codes[smallest >> shift] = (smallest % np.uint32((1 << self.bits) - 1)).astype(np.uint8) + np.uint8(1)
         return codes
 
-    def encode(self, loaded: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> bytes:
+    def encode(self, loaded: Comparable) -> bytes:
         per_byte = 8 // self.bits
         columns = loaded.astype(np.uint8, copy=False).reshape(-1, per_byte)
         packed = columns[:, 0].copy()
@@ -173,13 +164,7 @@ class OnePermutationSketch:
         mask = np.uint8((1 << self.bits) - 1)
         return ((packed[:, None] >> shifts) & mask).reshape(-1)
 
-    def intersection(
-        self,
-        first: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-        first_size: int,
-        second: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-        second_size: int,
-    ) -> float:
+    def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
         present_first = first != 0
         present_second = second != 0
         union_bins = int(np.count_nonzero(present_first | present_second))

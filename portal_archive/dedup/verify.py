@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from portal_archive import settings as project
+
 __all__ = ["CopyRule", "Relation", "Similarity"]
 
 Relation = Literal["copy", "excerpt"]
@@ -63,11 +65,11 @@ class CopyRule:
         ValueError: A threshold outside (0, 1], or a negative length.
     """
 
-    threshold: float = 0.7
-    containment: float = 0.8
-    containment_min_chars: int = 300
-    short_threshold: float = 0.85
-    min_chars: int = 50
+    threshold: float = project.DEDUP_THRESHOLD
+    containment: float = project.DEDUP_CONTAINMENT
+    containment_min_chars: int = project.DEDUP_CONTAINMENT_MIN_CHARS
+    short_threshold: float = project.DEDUP_SHORT_THRESHOLD
+    min_chars: int = project.DEDUP_MIN_CHARS
 
     def __post_init__(self) -> None:
         for name in ("threshold", "containment", "short_threshold"):

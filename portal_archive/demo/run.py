@@ -98,7 +98,7 @@ def format_clusters(index_path: Path) -> str:
     """Which stories are copies of which original, from the crawl's near-duplicate index."""
     from portal_archive.dedup.config import DedupConfig
     from portal_archive.dedup.engine import DedupEngine
-    from portal_archive.dedup.index.sqlite import DedupIndexError
+    from portal_archive.dedup.index import DedupIndexError
 
     if not index_path.exists():
         return "no near-duplicate index written (DEDUP_ENABLED is off?)"

@@ -6,8 +6,8 @@ path), and the report takes the engine's final decisions: an original that arriv
 copies is the original here, unlike in the crawl-time verdicts. Beside that index a small table
 keeps, per document, its capture time and where its text can be read again (for the HTML view).
 
-From an index (a ``dedup.sqlite`` file, or a Redis index given by its URL), the decisions are taken
-again on the stored sketches without writing to the index.
+From an index (a ``dedup.sqlite`` file, or a Redis index given by its URL), opened read-only, the
+decisions are taken again on the stored sketches (``build_from_index`` says why).
 """
 
 from __future__ import annotations
@@ -28,18 +28,10 @@ from portal_archive.archive.folder import ArchiveFolderError, inside
 from portal_archive.archive.metadata import metadata_uri
 from portal_archive.archive.pages import PageReader
 from portal_archive.archive.sources import SourcedDocument, TextLocation, WarcSource
-from portal_archive.dedup import (
-    ClusterDecision,
-    DedupConfig,
-    DedupEngine,
-    DedupIndex,
-    DedupIndexError,
-    DedupIndexMismatch,
-)
+from portal_archive.dedup import ClusterDecision, DedupConfig, DedupEngine, DedupIndexError, DedupIndexMismatch
 from portal_archive.dedup.canonical import domain_of
 from portal_archive.dedup.config import is_index_url
-from portal_archive.dedup.index import NearDuplicateIndex, open_index
-from portal_archive.dedup.index.sqlite import StoredDocument
+from portal_archive.dedup.index import NearDuplicateIndex, StoredDocument, open_index
 from portal_archive.report.model import (
     ROLE_ORDER,
     ClusterReport,
@@ -119,13 +111,6 @@ def _row(doc_id: int, sourced: SourcedDocument) -> tuple[object, ...]:
     if text is None:
         return (doc_id, sourced.fetched_at, None, None, None, sourced.crawl_role)
     return (doc_id, sourced.fetched_at, text.path, text.offset, text.kind, sourced.crawl_role)
-
-
-class _ReportIndex(DedupIndex):
-    """A crawl's index read for a report: decisions are taken again but never written back."""
-
-    def save_cluster(self, cluster_id: int, canonical: int, size: int, decided_by: str, flags: Sequence[str]) -> None:
-        return None
 
 
 def _site_of(meta: dict[str, Any] | None, url: str) -> tuple[str, str]:
@@ -409,6 +394,24 @@ def build_from_index(
 ) -> Report:
     """The report of a crawl's persistent index, the originals chosen again, nothing written to it.
 
+    The crawl stored each cluster's original, but the report decides every cluster again from its
+    members, because the stored row is not always the current answer, and holds less than a report
+    shows:
+
+    - Above ``4 * max_cluster_size`` members the crawl re-chooses the original only when the size
+      reaches a power of two, so a stored row may name the original chosen among fewer members
+      (under the default cap of 20, an original arriving as the 81st member is not stored as the
+      original before the cluster reaches 128).
+    - Crawl workers sharing a Redis index decide concurrently: a worker may store the decision it
+      took on the members it saw after another stored one on more of them.
+    - ``rebuild_clusters`` drops every stored row, and the report's own ``DEDUP_*`` policy
+      (source, publisher and aggregator domains, time tolerance) may differ from the crawl's.
+    - A row keeps the original, its deciding evidence and the flags; the report also shows the whole
+      evidence and every member's role and similarity to the original, which the decision gives.
+
+    Where none of these applies (every cluster decided in full under the same policy) the two agree:
+    tests/test_report_index.py and tests/test_report_demo.py compare them, and pin the first case.
+
     Args:
         path: The index: a ``dedup.sqlite`` file, or the URL of a Redis index (``redis://…``; its
             key prefix is ``config.redis_prefix``).
@@ -424,13 +427,14 @@ def build_from_index(
     """
     hint = " Or report from the WARC files: --from warc."
     remote = isinstance(path, str) and is_index_url(path)
+    where = (
+        dataclasses.replace(config, index_url=str(path), index_url_setting="--index")
+        if remote
+        else dataclasses.replace(config, index_url="", index_path=Path(path))
+    )
     index: NearDuplicateIndex
     try:
-        if remote:
-            shared = dataclasses.replace(config, index_url=str(path), index_url_setting="--index")
-            index = open_index(shared, None, read_only=True)
-        else:
-            index = _ReportIndex.open(Path(path), None)
+        index = open_index(where, None, read_only=True)
     except DedupIndexMismatch as exc:
         raise ReportInputError(f"{exc}{hint}") from exc
     except DedupIndexError as exc:

@@ -247,8 +247,11 @@ JOIN: Final = (
     _COMMON
     + """
 -- ARGV: prefix, n, n times (pair hash, pair field, pair value), document ids... Records the verified
--- pairs and puts the documents in one cluster, merging the clusters they are in; a cluster's id is
--- its smallest member id. Returns {cluster id, created (1/0), merged ids...}.
+-- pairs and puts the documents in one cluster, merging the clusters they are in, by the rule of
+-- base.merge_clusters: the smallest of the documents' ids and their clusters' ids names the cluster;
+-- every member of the other clusters and every document in none is relabelled with it, and the
+-- other clusters' stored originals are dropped. Returns {cluster id, created (1/0), merged ids
+-- ascending...}.
 local n = tonumber(ARGV[2])
 for i = 0, n - 1 do
   redis.call('HSET', P .. ARGV[3 + 3 * i], ARGV[4 + 3 * i], ARGV[5 + 3 * i])
@@ -295,6 +298,7 @@ for _, id in ipairs(loose) do
   redis.call('SADD', members_key, id)
 end
 redis.call('ZADD', P .. 'cl', target, target)
+table.sort(merged)
 local out = {target, #clusters == 0 and 1 or 0}
 for _, c in ipairs(merged) do out[#out + 1] = c end
 return out

@@ -1,11 +1,11 @@
 """The near-duplicate index on a Redis server, so that clusters are global across crawl workers.
 
-``RedisDedupIndex`` offers what ``DedupIndex`` (SQLite) offers to the engine, the pipeline and the
-report, with keys under a prefix (``DEDUP_REDIS_PREFIX``, default ``portal-archive:dedup:``) so that
-several indexes share a server. Layout, measured bytes per document and the choice against
-datasketch's Redis storage: docs/dedup-redis.md.
+``RedisDedupIndex`` keeps the promises of ``base.NearDuplicateIndex``, as the SQLite index does, for
+the engine, the pipeline and the report, with keys under a prefix (``DEDUP_REDIS_PREFIX``, default
+``portal-archive:dedup:``) so that several indexes share a server. Layout, measured bytes per
+document and the choice against datasketch's Redis storage: docs/dedup-redis.md.
 
-Concurrency. Every write other workers must see whole is one Lua script (``redis_lua``), and Redis
+Concurrency. Every write other workers must see whole is one Lua script (``lua``), and Redis
 runs scripts one at a time. A new document's URL, record, sketch and band entries are written by the
 script that also reads the band entries already there, so of two documents sharing a band key, the
 one whose script runs second finds the other: every candidate pair is seen by one of its two
@@ -26,36 +26,41 @@ import os
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, Self, TypeVar
 
-import numpy as np
-import numpy.typing as npt
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
-from portal_archive.dedup.cluster import UnionFind
+from portal_archive.dedup.cluster import connected_components
 from portal_archive.dedup.config import REDIS_PREFIX, redact_url
 from portal_archive.dedup.index import lua as redis_lua
-from portal_archive.dedup.index.sqlite import (
+from portal_archive.dedup.index.base import (
+    WARC_FILENAME,
+    WARC_OFFSET,
     Added,
+    BandKeyPacker,
     ClusterRow,
     DedupIndexError,
     DedupIndexMismatch,
     DedupIndexUnavailable,
     IndexParameters,
     Joined,
+    NearDuplicateIndex,
     NewDocument,
     StoredDocument,
     StoredPair,
+    StoredSignature,
     StoredSketch,
-    _decode_meta,
-    _decode_record_id,
-    _encode_meta,
-    _encode_record_id,
-    _encode_signature,
-    _url_key,
+    decode_meta,
+    decode_record_id,
+    decode_signature,
+    encode_meta,
+    encode_record_id,
+    encode_signature,
+    require_signatures,
+    split_warc_location,
+    url_key,
 )
 from portal_archive.dedup.sketch import make_sketch
 
@@ -83,6 +88,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _index_error(index: object, exc: redis.RedisError) -> DedupIndexError:
+    """A Redis error as the ``DedupIndexError`` naming the index (the caller chains the original)."""
+    where = getattr(index, "path", "?")
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return DedupIndexUnavailable(f"lost the Redis near-duplicate index at {where}: {exc}")
+    return DedupIndexError(f"Redis near-duplicate index at {where}: {exc}")
+
+
 def _server_errors(method: Callable[P, R]) -> Callable[P, R]:
     """Redis errors as ``DedupIndexError``s naming the index, the original chained."""
 
@@ -90,14 +103,8 @@ def _server_errors(method: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            index = args[0]
-            raise DedupIndexUnavailable(
-                f"lost the Redis near-duplicate index at {getattr(index, 'path', '?')}: {exc}"
-            ) from exc
         except redis.RedisError as exc:
-            index = args[0]
-            raise DedupIndexError(f"Redis near-duplicate index at {getattr(index, 'path', '?')}: {exc}") from exc
+            raise _index_error(args[0], exc) from exc
 
     return wrapper
 
@@ -109,12 +116,8 @@ def _server_errors_while(method: Callable[P, Iterator[R]]) -> Callable[P, Iterat
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Iterator[R]:
         try:
             yield from method(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise DedupIndexUnavailable(
-                f"lost the Redis near-duplicate index at {getattr(args[0], 'path', '?')}: {exc}"
-            ) from exc
         except redis.RedisError as exc:
-            raise DedupIndexError(f"Redis near-duplicate index at {getattr(args[0], 'path', '?')}: {exc}") from exc
+            raise _index_error(args[0], exc) from exc
 
     return wrapper
 
@@ -144,10 +147,8 @@ def _read_varint(data: bytes, position: int) -> tuple[int, int]:
 
 def _encode_record(document: NewDocument, warc_file: int, token: bytes) -> bytes:
     """Token, lengths, WARC location, record id, URL, compact metadata JSON: ~40 % of a JSON row."""
-    meta = dict(document.meta)
-    meta.pop("warc_filename", None)
-    offset = meta.pop("warc_offset", None)
-    record_id = _encode_record_id(document.record_id)
+    meta, _, offset = split_warc_location(document.meta)
+    record_id = encode_record_id(document.record_id)
     if isinstance(record_id, bytes):
         rid = b"\x01" + record_id
     elif record_id:
@@ -166,7 +167,7 @@ def _encode_record(document: NewDocument, warc_file: int, token: bytes) -> bytes
             rid,
             _varint(len(url)),
             url,
-            _encode_meta(meta).encode("utf-8") if meta else b"",
+            encode_meta(meta).encode("utf-8") if meta else b"",
         )
     )
 
@@ -184,7 +185,7 @@ class _Record:
         kind = data[position]
         position += 1
         if kind == 1:
-            self.record_id = _decode_record_id(bytes(data[position : position + 16]))
+            self.record_id = decode_record_id(bytes(data[position : position + 16]))
             position += 16
         elif kind == 2:
             length, position = _read_varint(data, position)
@@ -195,17 +196,17 @@ class _Record:
         length, position = _read_varint(data, position)
         self.url = data[position : position + length].decode("utf-8")
         rest = data[position + length :]
-        self.meta: dict[str, Any] = _decode_meta(rest.decode("utf-8")) if rest else {}
+        self.meta: dict[str, Any] = decode_meta(rest.decode("utf-8")) if rest else {}
 
 
 def _bucket(name: str, doc_id: int) -> tuple[str, int]:
     return f"{name}:{doc_id // _BUCKET}", doc_id % _BUCKET
 
 
-class RedisDedupIndex:
+class RedisDedupIndex(NearDuplicateIndex):
     """A MinHash LSH index with verification sketches, clusters and their originals, in Redis.
 
-    Open it with ``RedisDedupIndex.open`` (or ``backend.open_index``). Every write is visible to
+    Open it with ``RedisDedupIndex.open`` (or ``index.open_index``). Every write is visible to
     all workers as soon as it returns.
 
     Example:
@@ -239,9 +240,8 @@ class RedisDedupIndex:
         sketch = make_sketch(parameters.verify, bins=parameters.sketch_bins, bits=parameters.sketch_bits)
         self._sketch_slot = (parameters.sketch_bins * parameters.sketch_bits) // 8 if sketch.name == "oph" else 0
         self._signature_slot = parameters.num_perm * parameters.signature_bits // 8
-        bands = parameters.bands
-        self._band_bits = np.uint32((bands - 1).bit_length())
-        self._band_prefix = np.arange(bands, dtype=np.uint64) << np.uint64(32 - int(self._band_bits))
+        self._band_keys = BandKeyPacker(parameters.bands)
+        """Unsigned: SQLite's packed keys plus 2**31."""
         self._warc_file_ids: dict[str, int] = {}
         self._warc_file_names: dict[int, str] = {}
         self._pending_pairs: dict[tuple[str, bytes], bytes] = {}
@@ -263,14 +263,15 @@ class RedisDedupIndex:
             parameters: Parameters to create the index with or to check it against; None opens an
                 existing index with its stored parameters (reports).
             prefix: Prefix of every key of this index.
-            read_only: Never write: stored originals are not updated, adding fails.
+            read_only: Never write: nothing is created, and every write raises ``DedupIndexError``.
             setting: The setting ``url`` came from, named when the server cannot be reached.
 
         Raises:
             DedupIndexUnavailable: The server cannot be reached (the cause is chained).
             DedupIndexMismatch: The stored index was built with other parameters or another key
                 layout; names the first that differs.
-            DedupIndexError: ``parameters`` is None and there is no index under ``prefix``.
+            DedupIndexError: ``parameters`` is None (or ``read_only``) and there is no index under
+                ``prefix``.
         """
         shown = f"{redact_url(url)} (keys {prefix}*)"
         try:
@@ -293,10 +294,9 @@ class RedisDedupIndex:
                     "set maxmemory-policy noeviction, or copies can go unnoticed",
                     {"index": shown, "policy": policy},
                 )
-            wanted = parameters.stored() if parameters is not None else None
             fields: list[str | int | float | bytes] = [prefix]
-            if wanted is not None and not read_only:
-                for name, value in {**wanted, "redis_format": str(REDIS_FORMAT)}.items():
+            if parameters is not None and not read_only:
+                for name, value in {**parameters.stored(), "redis_format": str(REDIS_FORMAT)}.items():
                     fields += [name, value]
             flat = client.register_script(redis_lua.INIT)(args=fields)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
@@ -308,19 +308,18 @@ class RedisDedupIndex:
             client.close()
             raise DedupIndexError(f"Redis near-duplicate index at {shown} ({setting}): {exc}") from exc
         stored = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
-        remedy = _REMEDY
         if not stored:
             client.close()
             raise DedupIndexError(f"no near-duplicate index at {shown}")
-        layout = stored.get("redis_format", "(absent)")
-        if layout != str(REDIS_FORMAT):
+        try:
+            layout = stored.get("redis_format", "(absent)")
+            if layout != str(REDIS_FORMAT):
+                raise DedupIndexMismatch(shown, "redis_format", layout, str(REDIS_FORMAT), remedy=_REMEDY)
+            if parameters is not None:
+                parameters.check_stored(stored, shown, remedy=_REMEDY)
+        except DedupIndexMismatch:
             client.close()
-            raise DedupIndexMismatch(shown, "redis_format", layout, str(REDIS_FORMAT), remedy=remedy)
-        if wanted is not None:
-            for name, value in wanted.items():
-                if stored.get(name, "") != value:
-                    client.close()
-                    raise DedupIndexMismatch(shown, name, stored.get(name, "(absent)"), value, remedy=remedy)
+            raise
         return cls(
             client,
             parameters or IndexParameters.from_stored(stored),
@@ -328,14 +327,6 @@ class RedisDedupIndex:
             prefix=prefix,
             read_only=read_only,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _key(self, name: str) -> str:
         return self.prefix + name
@@ -365,42 +356,25 @@ class RedisDedupIndex:
         finally:
             self._redis.close()
 
-    def _writable(self) -> None:
-        if self.read_only:
-            raise DedupIndexError(f"{self.path} is opened read-only")
-
-    def _unsigned_band_keys(self, band_keys: npt.NDArray[np.int32]) -> list[int]:
-        """Band number in the top bits, band hash below (SQLite's packed key plus 2**31)."""
-        if band_keys.shape != (self.parameters.bands,):
-            raise ValueError(f"expected {self.parameters.bands} band keys, got shape {band_keys.shape}")
-        hashes = band_keys.astype(np.int32, copy=False).view(np.uint32) >> self._band_bits
-        unsigned: list[int] = (self._band_prefix + hashes.astype(np.uint64)).tolist()
-        return unsigned
-
     @_server_errors
     def add(self, document: NewDocument, *, limit: int | None = None) -> Added:
-        """Store a document and return the documents sharing a band key with it (one script).
-
-        Returns:
-            The new id (None when the URL is already indexed: nothing written) and the candidates,
-            in ascending id order, or the ``limit`` sharing the most bands (then by id).
-        """
-        self._writable()
-        filename = document.meta.get("warc_filename")
+        """One script stores the document and reads the ids already under its band keys."""
+        self.check_writable()
+        filename = document.meta.get(WARC_FILENAME)
         warc_file = self._warc_file_id(str(filename)) if filename else 0
         record = _encode_record(document, warc_file, os.urandom(_TOKEN_BYTES))
-        signature = _encode_signature(document.signature, self.parameters.signature_bits) or b""
+        signature = encode_signature(document.signature, self.parameters.signature_bits) or b""
         if self._sketch_slot and len(document.sketch) != self._sketch_slot:
             raise ValueError(f"expected a {self._sketch_slot}-byte sketch, got {len(document.sketch)} bytes")
         args: list[bytes | str | int] = [
             self.prefix,
-            _url_key(document.url).to_bytes(8, "big", signed=True),
+            url_key(document.url).to_bytes(8, "big", signed=True),
             record,
             document.sketch,
             self._sketch_slot,
             signature,
             self._signature_slot,
-            *self._unsigned_band_keys(document.band_keys),
+            *self._band_keys(document.band_keys),
         ]
         self.round_trips += 1
         reply = self._scripts["ADD"](args=args)
@@ -419,10 +393,8 @@ class RedisDedupIndex:
 
     @_server_errors
     def find_url(self, url: str) -> int | None:
-        """The id of the document indexed under ``url`` (scheme, ``www.``, fragment and a trailing
-        slash ignored)."""
         self.round_trips += 1
-        found = self._scripts["FIND_URL"](args=[self.prefix, _url_key(url).to_bytes(8, "big", signed=True)])
+        found = self._scripts["FIND_URL"](args=[self.prefix, url_key(url).to_bytes(8, "big", signed=True)])
         return int(found) if found is not None else None
 
     def _warc_file_id(self, name: str) -> int:
@@ -448,9 +420,9 @@ class RedisDedupIndex:
         record = _Record(raw)
         meta = record.meta
         if record.warc_file and (filename := self._warc_file_name(record.warc_file)):
-            meta["warc_filename"] = filename
+            meta[WARC_FILENAME] = filename
         if record.offset is not None:
-            meta["warc_offset"] = record.offset
+            meta[WARC_OFFSET] = record.offset
         return StoredDocument(
             id=doc_id,
             url=record.url,
@@ -475,7 +447,6 @@ class RedisDedupIndex:
 
     @_server_errors
     def sketches(self, ids: Sequence[int]) -> list[StoredSketch]:
-        """Verification data of documents, in the order of ``ids`` (absent ids skipped)."""
         if not ids:
             return []
         pipe = self._redis.pipeline(transaction=False)
@@ -495,20 +466,8 @@ class RedisDedupIndex:
         return found
 
     @_server_errors
-    def signature(self, doc_id: int) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint16] | npt.NDArray[np.uint8]:
-        """The stored MinHash signature of a document (see ``DedupIndex.signature``).
-
-        Raises:
-            KeyError: No document has this id.
-            DedupIndexError: The index stores no signatures (``signature_bits`` 0, the default).
-        """
-        bits = self.parameters.signature_bits
-        if bits == 0:
-            raise DedupIndexError(
-                f"{self.path} stores no MinHash signatures (signature_bits=0): compute one from the text "
-                f"with MinHasher({self.parameters.num_perm}, {self.parameters.seed}) and shingle_hashes, "
-                "or build the index with DEDUP_SIGNATURE_BITS"
-            )
+    def signature(self, doc_id: int) -> StoredSignature:
+        require_signatures(self.parameters, self.path)
         key, field = _bucket("d", doc_id)
         pipe = self._redis.pipeline(transaction=False)
         pipe.hexists(self._key(key), field)
@@ -517,12 +476,10 @@ class RedisDedupIndex:
         exists, raw = pipe.execute()
         if not exists:
             raise KeyError(doc_id)
-        dtype = {8: np.uint8, 16: np.uint16, 32: np.uint32}[bits]
-        return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+        return decode_signature(raw, self.parameters.signature_bits)
 
     @_server_errors
     def document(self, doc_id: int) -> StoredDocument:
-        """A stored document (``KeyError`` when absent)."""
         found = self._documents([doc_id])
         if not found:
             raise KeyError(doc_id)
@@ -546,7 +503,7 @@ class RedisDedupIndex:
 
     @_server_errors_while
     def documents(self) -> Iterator[StoredDocument]:
-        """Every stored document, in id order (streamed, ``_READ_BATCH`` record hashes at a time)."""
+        """Streamed ``_READ_BATCH`` record hashes at a time."""
         last = len(self)
         for first_bucket in range(0, last // _BUCKET + 1, _READ_BATCH):
             buckets = range(first_bucket, min(first_bucket + _READ_BATCH, last // _BUCKET + 1))
@@ -568,8 +525,8 @@ class RedisDedupIndex:
         self._pending_pairs.clear()
 
     def add_pair(self, first: int, second: int, relation: str, jaccard: float, containment: float) -> None:
-        """Record a verified pair (sent with the next ``join`` or ``commit``)."""
-        self._writable()
+        """Sent with the next ``join`` or ``commit`` (``pairs`` commits first)."""
+        self.check_writable()
         low, high = min(first, second), max(first, second)
         key, _ = _bucket("p", low)
         value = f"{relation}|{float(jaccard)!r}|{float(containment)!r}".encode()
@@ -577,7 +534,7 @@ class RedisDedupIndex:
 
     @_server_errors_while
     def pairs(self) -> Iterator[StoredPair]:
-        """Every verified pair, ordered by ``(first, second)`` (streamed a pair hash at a time)."""
+        """Streamed a pair hash at a time."""
         self.commit()
         last = len(self)
         for bucket in range(0, last // _BUCKET + 1):
@@ -590,9 +547,9 @@ class RedisDedupIndex:
 
     @_server_errors
     def join(self, doc_id: int, others: Sequence[int]) -> Joined:
-        """Put ``doc_id`` and ``others`` in one cluster, merging theirs (one script, with the pairs
-        recorded since the last call). A cluster's id is its smallest member id."""
-        self._writable()
+        """One script (``lua.JOIN``, which encodes ``merge_clusters``) also sends the pairs recorded
+        since the last call."""
+        self.check_writable()
         pairs: list[bytes | str | int] = []
         for (key, field), value in self._pending_pairs.items():
             pairs += [key, field, value]
@@ -603,42 +560,37 @@ class RedisDedupIndex:
 
     @_server_errors
     def cluster_members(self, cluster_id: int) -> list[StoredDocument]:
-        """The members of a cluster, in id order (empty when no such cluster, e.g. just merged)."""
         self.round_trips += 1
         ids = sorted(int(m) for m in self._redis.smembers(self._key(f"c:{cluster_id}")))
         return self._documents(ids) if ids else []
 
     @_server_errors
     def cluster_ids(self) -> list[int]:
-        """The id of every cluster, ascending."""
         self.round_trips += 1
         return [int(c) for c in self._redis.zrange(self._key("cl"), 0, -1)]
 
     @_server_errors
     def cluster_size(self, cluster_id: int) -> int:
-        """How many documents a cluster has."""
         self.round_trips += 1
         return int(self._redis.scard(self._key(f"c:{cluster_id}")))
 
     @_server_errors
     def save_cluster(self, cluster_id: int, canonical: int, size: int, decided_by: str, flags: Sequence[str]) -> None:
-        """Record a cluster's current original (unless read-only, or the cluster was merged meanwhile)."""
-        if self.read_only:
-            return
+        """Stored by ``lua.SAVE_CLUSTER`` while the cluster is in ``cl``."""
+        self.check_writable()
         row = f"{canonical}|{size}|{decided_by}|{','.join(flags)}"
         self.round_trips += 1
         self._scripts["SAVE_CLUSTER"](args=[self.prefix, cluster_id, row])
 
     @_server_errors
     def cluster(self, cluster_id: int) -> ClusterRow | None:
-        """A cluster's stored original, or None."""
         self.round_trips += 1
         raw = self._redis.hget(self._key("cr"), cluster_id)
         return _cluster_row(cluster_id, raw) if raw is not None else None
 
     @_server_errors_while
     def clusters(self) -> Iterator[ClusterRow]:
-        """Every stored original, largest cluster first (the rows are held to sort them)."""
+        """The rows are held to sort them."""
         rows: list[ClusterRow] = []
         cursor = 0
         while True:
@@ -651,23 +603,16 @@ class RedisDedupIndex:
 
     @_server_errors
     def rebuild_clusters(self) -> int:
-        """Recompute every cluster from the stored pairs (union-find); return the count.
-
-        Run it while no crawl writes to the index: it rewrites every cluster label. Stored
-        originals are dropped (``DedupEngine.decide`` chooses them again).
-        """
-        self._writable()
-        components: UnionFind[int] = UnionFind()
-        for pair in self.pairs():
-            components.union(pair.first, pair.second)
-        groups = components.groups()
+        """One pipeline, not a script: it rewrites every cluster label."""
+        self.check_writable()
+        groups = connected_components((pair.first, pair.second) for pair in self.pairs())
         last = len(self)
         pipe = self._redis.pipeline(transaction=False)
         for cluster_id in self.cluster_ids():
             pipe.unlink(self._key(f"c:{cluster_id}"))
         pipe.unlink(self._key("cl"), self._key("cr"), *(self._key(f"m:{b}") for b in range(last // _BUCKET + 1)))
         for members in groups:
-            target = min(members)
+            target = members[0]
             pipe.sadd(self._key(f"c:{target}"), *members)
             pipe.zadd(self._key("cl"), {str(target): target})
             for member in members:
@@ -723,7 +668,7 @@ def _cluster_row(cluster_id: int, raw: bytes) -> ClusterRow:
 
 
 def open_from_config(config: DedupConfig, parameters: IndexParameters | None, read_only: bool) -> RedisDedupIndex:
-    """The ``backend.open_index`` entry for ``redis://``, ``rediss://`` and ``unix://`` URLs."""
+    """The ``index.open_index`` entry for ``redis://``, ``rediss://`` and ``unix://`` URLs."""
     return RedisDedupIndex.open(
         config.index_url,
         parameters,
