@@ -126,3 +126,8 @@ def test_no_import_cycle() -> None:
 
     cycles = [found for module in sorted(edges) if module not in done and (found := cycle_from(module, [module]))]
     assert cycles == []
+
+
+def test_tests_are_laid_out_like_the_library() -> None:
+    folders = {path.parent.name for path in (ROOT / "tests").glob("*/test_*.py")}
+    assert folders and folders <= PACKAGES, sorted(folders - PACKAGES)

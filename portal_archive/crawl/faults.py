@@ -97,7 +97,7 @@ ALL_KINDS: Final = (
 """Every kind, in the order ``docs/faults.md`` lists them."""
 
 _DECODE_ERRORS: Final = (gzip.BadGzipFile, zlib.error, EOFError, struct.error)
-# Scrapy 2.19's own texts for IgnoreRequest; tests/test_hostile_crawl.py notices if they change.
+# Scrapy 2.19's own texts for IgnoreRequest; tests/crawl/test_hostile_crawl.py notices if they change.
 _IGNORE_MESSAGES: Final = (
     ("Forbidden by robots.txt", ROBOTS_FORBIDDEN),
     ("max redirections reached", REDIRECT_LOOP),

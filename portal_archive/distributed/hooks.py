@@ -12,7 +12,7 @@ instead (``portal_archive.distributed.scheduler``).
 An engine whose scheduler answered "nothing" only asks again on its own 5-second heartbeat; a
 worker that sees the shared queue fill up asks it to look sooner (``wake``).
 
-Both lean on Scrapy 2.19's engine; ``tests/test_dist_scheduler.py`` fails if they move.
+Both lean on Scrapy 2.19's engine; ``tests/distributed/test_scheduler.py`` fails if they move.
 """
 
 from __future__ import annotations

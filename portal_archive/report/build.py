@@ -410,7 +410,7 @@ def build_from_index(
       evidence and every member's role and similarity to the original, which the decision gives.
 
     Where none of these applies (every cluster decided in full under the same policy) the two agree:
-    tests/test_report_index.py and tests/test_report_demo.py compare them, and pin the first case.
+    tests/report/test_index.py and tests/report/test_demo.py compare them, and pin the first case.
 
     Args:
         path: The index: a ``dedup.sqlite`` file, or the URL of a Redis index (``redis://…``; its

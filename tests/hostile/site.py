@@ -1,7 +1,7 @@
 """The hostile portal: one list page linking every case, and one handler per case.
 
 Each ``Case`` names the fault, the URL(s) the list page links, and what the crawl is expected to
-do with it; ``tests/test_hostile_crawl.py`` asserts those expectations case by case.
+do with it; ``tests/crawl/test_hostile_crawl.py`` asserts those expectations case by case.
 """
 
 from __future__ import annotations

@@ -316,7 +316,7 @@ class ClusterMerge:
 
 def merge_clusters(labels: Mapping[int, int | None]) -> ClusterMerge:
     """The cluster-merge rule of ``join``, stated once: SQLite's ``join`` applies it as it is, and the
-    Lua script ``lua.JOIN`` encodes it (tests/test_dedup_index.py holds both to this function).
+    Lua script ``lua.JOIN`` encodes it (tests/dedup/test_index.py holds both to this function).
 
     A cluster's id is its smallest member id, and ids never change but in a merge. So the joined
     documents end up in the cluster named by the smallest of their own ids and of the clusters they

@@ -24,7 +24,7 @@ from portal_archive.warc.records import (
 from portal_archive.warc.writer import RotatingWarcWriter
 from tests.conftest import LINT_WARC, counting_ids, fixed_clock, lint_available
 
-RESOURCES = Path(__file__).parent / "resources"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 WARCIO_CLI = "import sys; from warcio.cli import main; sys.exit(main())"
 GBK_BODY = "<html><head><title>人民日报</title></head><body><p>中文正文</p></body></html>".encode("gbk")
 

@@ -160,7 +160,7 @@ def test_crawl_index_gives_the_same_clusters(
     code, by_path = run_report(tmp_path_factory.mktemp("report") / "by-path.json", "--index", str(index))
     assert code == 0 and clusters_of(by_path) == clusters_of(data)
     assert (index.stat().st_mtime_ns, index.stat().st_size) == before  # a report never writes the index
-    # Decided again, each original is the one the crawl stored (tests/test_report_index.py: when not).
+    # Decided again, each original is the one the crawl stored (tests/report/test_index.py: when not).
     with open_index(DedupConfig(index_path=index), None, read_only=True) as stored:
         rows = {
             row.id: (stored.document(row.canonical).url, row.decided_by, list(row.flags), row.size)

@@ -19,7 +19,7 @@ from portal_archive.dedup import (
     IndexParameters,
 )
 from tests.conftest import PROJECT_ROOT
-from tests.test_dedup_texts import (
+from tests.dedup.test_texts import (
     ASTRONOMY,
     ASTRONOMY_URL,
     COPY_URL,
@@ -180,7 +180,7 @@ import sys
 import time
 from pathlib import Path
 from portal_archive.dedup import DedupConfig, DedupEngine, Document
-from tests.test_dedup_texts import ASTRONOMY, LIBRARY, library_copy
+from tests.dedup.test_texts import ASTRONOMY, LIBRARY, library_copy
 
 path, family, start = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 texts = {"original": (LIBRARY, ASTRONOMY), "copy": (library_copy(), ASTRONOMY + "\\n据悉，课程将持续一学期。")}[family]

@@ -27,7 +27,7 @@ from portal_archive.extract import article_to_dict, extract_article, extract_par
 from portal_archive.items import ArticleItem
 from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider
-from tests.test_dedup_texts import ASTRONOMY, LIBRARY
+from tests.dedup.test_texts import ASTRONOMY, LIBRARY
 
 PAGE = """<html><head><meta charset="utf-8"><title>标题</title></head><body>
 <div class="site-nav"><a href="/category/tech">科技</a><a href="/">首页</a></div>

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from portal_archive.dedup import DedupConfig, DedupEngine, Document, open_index
 from portal_archive.report.build import ReportOptions, build_from_index
+from tests.dedup.test_texts import LIBRARY, ORIGINAL_URL, SOURCE_DOMAINS, library_copy
 from tests.dedup_redis_corpus import corpus
-from tests.test_dedup_texts import LIBRARY, ORIGINAL_URL, SOURCE_DOMAINS, library_copy
 
 Decided = dict[int, tuple[str, str, tuple[str, ...], int]]
 

@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 from pipelines.dedup import NearDuplicatePipeline
 from portal_archive.dedup import DedupIndex, DedupIndexMismatch, IndexParameters
 from portal_archive.items import ArticleItem
-from tests.test_dedup_texts import (
+from tests.dedup.test_texts import (
     ASTRONOMY,
     ASTRONOMY_URL,
     COPY_URL,

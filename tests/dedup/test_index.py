@@ -1,7 +1,7 @@
 """The index contract, held against every backend (SQLite and Redis): documents, bands, pairs and
 clusters persist, other parameters are refused, joins follow ``merge_clusters``, and an index opened
 read-only refuses every write. What one backend alone does (file format, Redis layout, lost
-replies) is tested in tests/test_dedup_sqlite.py and tests/test_dedup_redis.py."""
+replies) is tested in tests/dedup/test_sqlite.py and tests/dedup/test_redis.py."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ from portal_archive.dedup import (
     shingle_hashes,
 )
 from portal_archive.dedup.index import merge_clusters
+from tests.dedup.test_texts import ASTRONOMY, LIBRARY, SOURCE_DOMAINS, library_copy
 from tests.dedup_redis_corpus import corpus
-from tests.test_dedup_texts import ASTRONOMY, LIBRARY, SOURCE_DOMAINS, library_copy
 
 PARAMETERS = IndexParameters()
 DB = 43

@@ -13,7 +13,7 @@ from warcio.warcwriter import WARCWriter
 from portal_archive.cli import main
 from portal_archive.warc.check import WarcChecker, digest_matches
 from portal_archive.warc.records import HttpExchange
-from tests.test_warc_writer import gbk_exchange, make_writer
+from tests.warc.test_writer import gbk_exchange, make_writer
 
 HTML = b"<html><body><p>hello</p></body></html>"
 

@@ -24,7 +24,7 @@ from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider
 from spiders.wechat import WechatSpider
 
-RESOURCES = Path(__file__).resolve().parent / "resources" / "spiders"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "spiders"
 EXPECTED: dict[str, Any] = json.loads((RESOURCES / "expected.json").read_text(encoding="utf-8"))
 NOW = EXPECTED["now"]
 BASES = {BendiSpider: "http://bendi.test", InfoqSpider: "http://infoq.test", WechatSpider: "http://wechat.test"}

@@ -1,6 +1,6 @@
 """What only the SQLite index does: its file (layout, format version, foreign files, storage figures),
 candidate look-ups on their own, transactions SQLite rolls back, and a read-only file left as it was.
-The contract both backends keep is tested in tests/test_dedup_index.py."""
+The contract both backends keep is tested in tests/dedup/test_index.py."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from portal_archive.dedup import (
     DedupIndexMismatch,
     IndexParameters,
 )
+from tests.dedup.test_index import PARAMETERS, new_document
+from tests.dedup.test_texts import ASTRONOMY, LIBRARY, library_copy
 from tests.dedup_redis_corpus import corpus
-from tests.test_dedup_index import PARAMETERS, new_document
-from tests.test_dedup_texts import ASTRONOMY, LIBRARY, library_copy
 
 
 def test_candidates_are_looked_up_without_storing_and_can_leave_one_out(tmp_path: Path) -> None:

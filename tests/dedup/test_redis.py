@@ -1,6 +1,6 @@
 """The Redis near-duplicate index: the same verdicts, clusters and originals as the SQLite index, its
 key layout and format, concurrent workers, lost replies, and a server that cannot be reached. The
-contract both backends keep is tested in tests/test_dedup_index.py."""
+contract both backends keep is tested in tests/dedup/test_index.py."""
 
 from __future__ import annotations
 
@@ -32,10 +32,8 @@ from portal_archive.dedup import (
 )
 from portal_archive.dedup.index.redis import RedisDedupIndex
 from tests.conftest import PROJECT_ROOT
-from tests.dedup_redis_corpus import as_json, corpus
-from tests.redis_server import RedisServer
-from tests.test_dedup_pipeline import items
-from tests.test_dedup_texts import (
+from tests.dedup.test_pipeline import items
+from tests.dedup.test_texts import (
     ASTRONOMY,
     ASTRONOMY_URL,
     COPY_URL,
@@ -48,6 +46,8 @@ from tests.test_dedup_texts import (
     library_copy,
     library_excerpt,
 )
+from tests.dedup_redis_corpus import as_json, corpus
+from tests.redis_server import RedisServer
 
 DB = 41
 """This module's logical database on the session's server (40-60 are this family's)."""
@@ -347,7 +347,7 @@ sys.modules["redis"] = None  # importing it now raises ImportError
 from pathlib import Path
 import pipelines.dedup, portal_archive.cli, portal_archive.report.build
 from portal_archive.dedup import DedupConfig, DedupEngine, Document
-from tests.test_dedup_texts import LIBRARY
+from tests.dedup.test_texts import LIBRARY
 with DedupEngine.open(DedupConfig(index_path=Path({str(tmp_path / "x.sqlite")!r}))) as engine:
     assert engine.add(Document(url="https://a.example/1", text=LIBRARY)).status == "indexed"
 portal_archive.cli.build_parser()

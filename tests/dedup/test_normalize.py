@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from portal_archive.dedup import normalize_text, normalized_codepoints, prepare_text, strip_attribution
-from tests.test_dedup_texts import LIBRARY, library_copy, library_excerpt
+from tests.dedup.test_texts import LIBRARY, library_copy, library_excerpt
 
-SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "bendi-news-infoq-article.txt"
+SEED_PAGE = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "bendi-news-infoq-article.txt"
 
 
 def as_text(codepoints: np.ndarray) -> str:

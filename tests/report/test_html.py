@@ -16,7 +16,7 @@ import pytest
 from portal_archive.cli import main
 from portal_archive.report.diff import side_by_side
 from portal_archive.report.render_html import render_html, safe_href
-from tests.test_report_inputs import (
+from tests.report.test_inputs import (
     article_html,
     http_response,
     paragraphs,

@@ -8,7 +8,7 @@ import pytest
 
 from portal_archive.dedup import CopyRule, Similarity, make_sketch, prepare_text, shingle_hashes
 from portal_archive.dedup.sketch import ExactShingleSet, OnePermutationSketch
-from tests.test_dedup_texts import ASTRONOMY, LIBRARY, TEMPLATE_A, TEMPLATE_B, library_copy, library_excerpt
+from tests.dedup.test_texts import ASTRONOMY, LIBRARY, TEMPLATE_A, TEMPLATE_B, library_copy, library_excerpt
 
 RULE = CopyRule()
 

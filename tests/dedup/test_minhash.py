@@ -16,7 +16,7 @@ from portal_archive.dedup import (
     shingles,
 )
 from portal_archive.dedup.minhash import EMPTY_VALUE, SCHEME
-from tests.test_dedup_texts import ASTRONOMY, LIBRARY, TEMPLATE_A, library_copy
+from tests.dedup.test_texts import ASTRONOMY, LIBRARY, TEMPLATE_A, library_copy
 
 
 def normalized(text: str) -> str:

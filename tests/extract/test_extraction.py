@@ -18,7 +18,7 @@ from portal_archive.extract import (
     extract_from_text,
 )
 
-RESOURCES = Path(__file__).resolve().parent / "resources" / "extraction"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "extraction"
 SEED_HTML = RESOURCES / "seed_bendi_article.html"
 SEED_BODY = RESOURCES / "seed_bendi_article.body.txt"
 

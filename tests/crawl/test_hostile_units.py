@@ -67,7 +67,7 @@ def test_classification(exception: BaseException, kind: faults.FaultKind | None)
 
 
 def test_every_kind_is_documented() -> None:
-    text = (Path(__file__).resolve().parent.parent / "docs" / "faults.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "faults.md").read_text(encoding="utf-8")
     assert all(f"`{kind.stat}`" in text for kind in faults.ALL_KINDS)
 
 

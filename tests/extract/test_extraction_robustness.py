@@ -14,7 +14,7 @@ import pytest
 from portal_archive.cli import main
 from portal_archive.extract import Article, decode_html, extract_article
 
-RESOURCES = Path(__file__).resolve().parent / "resources" / "extraction"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "extraction"
 PARAGRAPH = "市政府今天召开新闻发布会，介绍了今年冬季供暖的准备情况，并回答了记者的提问。"
 PAGE = (
     f"<html><head><title>供暖</title></head><body><h1>供暖</h1><div><p>{PARAGRAPH}</p>"

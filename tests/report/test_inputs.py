@@ -16,7 +16,7 @@ import pytest
 
 from portal_archive.cli import main
 
-CORPUS = Path(__file__).resolve().parent.parent / "portal_archive" / "demo" / "corpus" / "infoq.json"
+CORPUS = Path(__file__).resolve().parents[2] / "portal_archive" / "demo" / "corpus" / "infoq.json"
 ORIGINAL_URL = "http://news.example.cn/2024/03/01/courier.html"
 COPY_URL = "http://portal.example.com/a/123.html"
 OTHER_URL = "http://news.example.cn/2024/03/05/other.html"
