@@ -8,5 +8,6 @@ component is built with the switch on, so the project runs without them.
 Modules: ``config`` (the ``DISTRIBUTED_*`` settings), ``addon`` (the switch), ``frontier`` (the
 queue's Redis layout and Lua scripts), ``queue``, ``scheduler``, ``dupefilter``, ``codec`` and
 ``start`` (the scrapy-redis components), ``hooks`` (where Scrapy tells when a request is done),
-``seeding``, ``worker`` and ``commands`` (``portal-archive dist``). See ``docs/distributed.md``.
+``seeding`` and ``worker`` (what ``portal-archive dist``, in ``portal_archive.cli.dist``, runs). See
+``docs/distributed.md``.
 """
