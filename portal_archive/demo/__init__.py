@@ -12,7 +12,7 @@ from .corpus_loader import CorpusError, load_corpus
 from .identifiers import cuid_timestamp
 from .manifest import Manifest, ManifestEntry
 from .nextday import preview_manifest
-from .nuxt import decode_nuxt_data, find_nuxt_article
+from .nuxt_encoder import decode_nuxt_data, find_nuxt_article
 from .portal import DemoPortal, RequestRecord
 from .reldate import relative_date_text
 

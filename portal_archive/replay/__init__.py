@@ -1,7 +1,7 @@
 """Replay for researchers: serve, package and inspect an archive folder of WARC files.
 
 ``launcher``, ``server``, ``pywb_app`` and ``pywbenv`` run pywb over the folder in place; ``wacz``
-packages it (with ``pages``, its article list) for ReplayWeb.page; ``show`` prints what the
+packages it (with ``page_list``, its article list) for ReplayWeb.page; ``show`` prints what the
 archive holds for one URL. Reading the folder (its index, records and article metadata) is the
 ``portal_archive.archive`` package's; the commands are ``portal_archive.cli.archive``.
 

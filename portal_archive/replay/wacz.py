@@ -7,7 +7,7 @@ Layout (https://specs.webrecorder.net/wacz/1.1.1/):
   ``BLOCK_LINES`` lines, and the block index (the compressed layout py-wacz and ArchiveWeb.page
   write). ``wb-manager add --unpack-wacz`` imports only ``*.cdx(.gz)`` files, which gunzip to plain
   CDXJ here;
-- ``pages/pages.jsonl``: the article pages with title and text (``portal_archive.replay.pages``);
+- ``pages/pages.jsonl``: the article pages with title and text (``portal_archive.replay.page_list``);
 - ``datapackage.json`` (sha256 of every file) and ``datapackage-digest.json`` (sha256 of the former).
 
 The file is written beside its destination and renamed into place, so a reader never sees half a
@@ -30,7 +30,7 @@ from typing import IO, Any
 from portal_archive import __version__
 from portal_archive.archive.cdxj import ensure_index
 from portal_archive.archive.folder import require_archive
-from portal_archive.replay.pages import Page, article_pages
+from portal_archive.replay.page_list import Page, article_pages
 from portal_archive.timestamps import iso_z, utc_now
 
 WACZ_VERSION = "1.1.1"

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from ..blocks import body_text
 from ..manifest import ManifestEntry
-from ..nuxt import Tagged, encode_nuxt_data
+from ..nuxt_encoder import Tagged, encode_nuxt_data
 from ..responses import (
     JSON_UTF8,
     RSS_UTF8,
