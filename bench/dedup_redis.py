@@ -311,8 +311,9 @@ class DatasketchBandsIndex(RedisDedupIndex):
 
     def attach(self, url: str, basename: bytes) -> None:
         parsed = redis.connection.parse_url(url)
+        # The engine signs only the banded values (``signature_width``) when no signature is stored.
         self.lsh = MinHashLSH(
-            num_perm=self.parameters.num_perm,
+            num_perm=self.parameters.signature_width or self.parameters.num_perm,
             params=(self.parameters.bands, self.parameters.rows),
             storage_config={"type": "redis", "basename": basename, "redis": parsed},
         )
