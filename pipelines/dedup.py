@@ -126,7 +126,7 @@ class NearDuplicatePipeline:
         adapter = ItemAdapter(item)
         engine = self._open()
         try:
-            verdict = engine.add(document_from_item(adapter))
+            verdict = engine.add(document_from_item(item))
         except Exception as exc:  # an index failure must not lose the item: log, count, annotate
             logger.exception("Near-duplicate check failed for %(url)s", {"url": adapter.get("url")})
             self.stats.inc_value("dedup/errors")

@@ -12,6 +12,8 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
+from portal_archive.items import ArticleItem
+
 __all__ = ["Document", "document_from_item"]
 
 
@@ -45,31 +47,43 @@ class Document:
     warc_offset: int | None = None
 
 
-def _text(adapter: ItemAdapter, name: str) -> str:
-    value = adapter.get(name)
+def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
 def document_from_item(item: Any) -> Document:
     """The engine's view of an article item (``ArticleItem`` or any item with the same fields)."""
-    adapter = item if isinstance(item, ItemAdapter) else ItemAdapter(item)
-    extra = adapter.get("extra")
-    extra = extra if isinstance(extra, dict) else {}
-    offset = adapter.get("warc_offset")
-    published = adapter.get("published_at")
+    # Attribute access for the project's own item (what crawls and reports pass, thousands per
+    # second); an ItemAdapter for dicts and other item types.
+    if isinstance(item, ItemAdapter):
+        item = item.item
+    fields = item if isinstance(item, ArticleItem) else _AdaptedItem(ItemAdapter(item))
+    extra = fields.extra if isinstance(fields.extra, dict) else {}
+    offset = fields.warc_offset
+    published = fields.published_at
     return Document(
-        url=_text(adapter, "url"),
-        text=_text(adapter, "body_text"),
-        title=_text(adapter, "title"),
-        site=_text(adapter, "site"),
-        site_domain=_text(adapter, "site_domain"),
+        url=_text(fields.url),
+        text=_text(fields.body_text),
+        title=_text(fields.title),
+        site=_text(fields.site),
+        site_domain=_text(fields.site_domain),
         published_at=published if isinstance(published, str) and published else None,
-        canonical_url=_text(adapter, "canonical_url"),
-        source=_text(adapter, "source"),
-        source_domain=_text(adapter, "source_domain"),
+        canonical_url=_text(fields.canonical_url),
+        source=_text(fields.source),
+        source_domain=_text(fields.source_domain),
         read_original_url=str(extra.get("read_original_url") or ""),
-        byline=_text(adapter, "byline"),
-        record_id=_text(adapter, "warc_record_id"),
-        warc_filename=_text(adapter, "warc_filename"),
-        warc_offset=offset if isinstance(offset, int) else None,
+        byline=_text(fields.byline),
+        record_id=_text(fields.warc_record_id),
+        warc_filename=_text(fields.warc_filename),
+        warc_offset=offset if isinstance(offset, int) and not isinstance(offset, bool) else None,
     )
+
+
+class _AdaptedItem:
+    """Any item read by attribute, as an ``ArticleItem`` is; a missing field reads as ``None``."""
+
+    def __init__(self, adapter: ItemAdapter) -> None:
+        self._adapter = adapter
+
+    def __getattr__(self, name: str) -> Any:
+        return self._adapter.get(name)

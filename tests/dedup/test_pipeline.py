@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from pipelines.dedup import NearDuplicatePipeline
-from portal_archive.dedup import DedupIndex, DedupIndexMismatch, IndexParameters
+from portal_archive.dedup import DedupIndex, DedupIndexMismatch, IndexParameters, document_from_item
 from portal_archive.items import ArticleItem
 from tests.dedup.test_texts import (
     ASTRONOMY,
@@ -140,3 +141,29 @@ def test_dict_items_are_annotated_too(tmp_path: Path) -> None:
     item = dedup.process_item({"url": ORIGINAL_URL, "body_text": LIBRARY})
     dedup.close_spider()
     assert item["extra"]["dedup"]["role"] == "unique"
+
+
+def test_the_item_to_document_mapping_reads_any_item_the_same() -> None:
+    item = ArticleItem(
+        url="http://news.example.cn/a/1",
+        title="标题",
+        body_text="正文第一段。\n正文第二段。",
+        site="bendi",
+        site_domain="bendi.news",
+        published_at="2024-04-01T02:30:00+00:00",
+        canonical_url="http://news.example.cn/a/1?from=feed",
+        source="InfoQ",
+        source_domain="infoq.cn",
+        byline="整理 | 凌敏",
+        warc_record_id="<urn:uuid:0>",
+        warc_filename="a.warc.gz",
+        warc_offset=12,
+        extra={"read_original_url": "http://infoq.cn/article/1"},
+    )
+    document = document_from_item(item)
+    assert document.url == item.url and document.text == item.body_text and document.warc_offset == 12
+    assert document.read_original_url == "http://infoq.cn/article/1" and document.source_domain == "infoq.cn"
+    as_dict = dict(ItemAdapter(item).asdict())
+    assert document_from_item(ItemAdapter(item)) == document
+    assert document_from_item(as_dict) == document
+    assert document_from_item({"url": "http://x/", "body_text": 3, "warc_offset": True}).warc_offset is None
