@@ -21,8 +21,9 @@ hashes), ``minhash`` (batched datasketch-compatible signatures), ``lsh`` (band k
 the contract every backend keeps, its types and the cluster-merge rule; ``index.sqlite`` one file;
 ``index.redis`` and ``index.lua`` a Redis server for crawl workers on several machines;
 ``open_index`` picks one), ``cluster`` (union-find), ``canonical`` (the original and member roles),
-``config`` (``DEDUP_*`` settings), ``engine`` (the flow). The Scrapy pipeline is
-``pipelines.dedup.NearDuplicatePipeline``.
+``config`` (``DEDUP_*`` settings), ``document`` (the engine's input, and ``document_from_item``,
+the one mapping from an article item), ``engine`` (the flow), ``export`` (a Redis index copied to a
+file). The Scrapy pipeline is ``pipelines.dedup.NearDuplicatePipeline``.
 """
 
 from __future__ import annotations
