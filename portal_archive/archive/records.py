@@ -16,6 +16,7 @@ from typing import IO, BinaryIO
 from portal_archive.archive.cdxj import CdxjEntry, lookup
 from portal_archive.archive.folder import inside
 from portal_archive.warc.reader import (
+    CodingError,
     HttpHead,
     HttpHeadError,
     RecordHeaders,
@@ -110,10 +111,10 @@ def iter_payload(directory: Path, capture: Capture, *, decode: bool = False) -> 
         http = _http_head(stream)
         try:
             body = entity_stream(stream, http, decode=decode)
-        except HttpHeadError as exc:
-            raise RecordReadError(str(exc)) from exc
-        while chunk := body.read(READ_SIZE):
-            yield chunk
+            while chunk := body.read(READ_SIZE):
+                yield chunk
+        except CodingError as exc:
+            raise RecordReadError(f"cannot decode the payload: {exc}") from exc
 
 
 def copy_payload(directory: Path, capture: Capture, out: BinaryIO, *, decode: bool = False) -> int:

@@ -26,11 +26,14 @@ from pathlib import Path
 from typing import IO, Any, Final, cast
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
+
+from portal_archive.warc.codings import CodingError, decoding_stream
 
 __all__ = [
     "ArchivedRecord",
+    "CodingError",
     "HttpHead",
     "HttpHeadError",
     "PayloadError",
@@ -66,7 +69,7 @@ class WarcFileError(Exception):
 
 
 class HttpHeadError(ValueError):
-    """A record block whose HTTP layer cannot be read (no status line, oversized or undecodable)."""
+    """A record block whose HTTP layer cannot be read (no status line, or oversized)."""
 
 
 class PayloadError(Exception):
@@ -115,16 +118,25 @@ class ArchivedRecord:
         size = 0
         failure: Exception | None = None
         try:
-            stream = self._record.content_stream()
+            stream = self._entity()
             while size < limit and (chunk := stream.read(min(READ_SIZE, limit - size))):
                 parts.append(chunk)
                 size += len(chunk)
-        except (zlib.error, OSError, ValueError, EOFError) as exc:  # brotli and zlib errors on a bad coding
+        except (zlib.error, OSError, ValueError, EOFError) as exc:  # CodingError is a ValueError
             failure = exc
         self.drain()
         if failure is not None:
             raise PayloadError(f"{type(failure).__name__}: {failure}") from failure
         return b"".join(parts)
+
+    def _entity(self) -> IO[bytes]:
+        """The entity as the payload reader sees it: de-chunked, every content coding removed."""
+        raw: IO[bytes] = self._record.raw_stream
+        http = self._record.http_headers
+        if http is None:
+            return raw
+        chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
+        return decoding_stream(_dechunked(raw) if chunked else raw, http.get_header("Content-Encoding"))
 
     def drain(self) -> None:
         """Read the rest of the record block; a block shorter than declared means the file was cut."""
@@ -523,24 +535,17 @@ def split_http(block: bytes) -> tuple[HttpHead, bytes] | None:
     return HttpHead.from_lines(block[: end + 4], block[:end].split(b"\r\n")), block[end + 4 :]
 
 
-def _content_coding(http: HttpHead) -> str | None:
-    value = http.get(b"Content-Encoding")
-    coding = value.decode("latin-1").strip().lower() if value else ""
-    return coding if coding and coding != "identity" else None
-
-
 def entity_stream(stream: IO[bytes], http: HttpHead, *, decode: bool) -> IO[bytes]:
     """The entity of a block whose head has been read: de-chunked, and content-decoded if ``decode``.
 
     Raises:
-        HttpHeadError: a content coding this reader cannot decode.
+        CodingError: a content coding this reader does not decode (``warc.codings``); a coding that
+            breaks later raises it on read.
     """
-    chunked = (http.get(b"Transfer-Encoding") or b"").strip().lower() == b"chunked"
-    coding = _content_coding(http) if decode else None
-    if coding and coding not in BufferedReader.get_supported_decompressors():
-        raise HttpHeadError(f"cannot decode content coding {coding!r}")
-    if chunked:
-        return cast(IO[bytes], ChunkedDataReader(stream, decomp_type=coding))
-    if coding:
-        return cast(IO[bytes], BufferedReader(stream, decomp_type=coding))
-    return stream
+    body = _dechunked(stream) if http.chunked else stream
+    return decoding_stream(body, http.get(b"Content-Encoding")) if decode else body
+
+
+def _dechunked(stream: IO[bytes]) -> IO[bytes]:
+    """Chunked transfer coding removed; a body that is not chunk-framed after all reads as stored."""
+    return cast(IO[bytes], ChunkedDataReader(stream))
