@@ -7,12 +7,16 @@ redis cannot live beside scrapy-redis's).
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Final
 
 import portal_archive
 from portal_archive.archive.cdxj import ensure_index
@@ -66,4 +70,41 @@ def run_replay(directory: Path, *, host: str, port: int, collection: str) -> int
     if not is_loopback(host):
         print(f"warning: {host} is not a loopback address; other machines can reach this archive", file=sys.stderr)
     command = server_command(directory, index, host=host, port=port, collection=collection)
-    return subprocess.call(command, env=server_env())
+    return run_child(command, server_env())
+
+
+FORWARDED_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+"""What stops the command stops pywb: a service manager's SIGTERM, a closed terminal's SIGHUP."""
+_PR_SET_PDEATHSIG: Final = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before pywb starts: Linux sends it SIGTERM when the command dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the forwarded signals still stop it
+        pass
+
+
+def run_child(command: list[str], env: dict[str, str]) -> int:
+    """Run ``command`` until it exits; stop signals to this process are passed on, and waited out.
+
+    No child outlives the command: a signal that would end it is forwarded to the child, which is
+    waited for, and on Linux the child also gets SIGTERM should this process be killed outright.
+    """
+    child = subprocess.Popen(command, env=env, preexec_fn=_die_with_parent)
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM if signum != signal.SIGINT else signal.SIGINT)
+
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    try:
+        return child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if child.poll() is None:  # pragma: no cover - only when waiting itself failed
+            child.terminate()
+            child.wait()

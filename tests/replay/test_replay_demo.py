@@ -6,14 +6,17 @@ pywb gevent-patches the interpreter on import, so it only runs in subprocesses h
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
@@ -316,6 +319,47 @@ def test_replay_command_serves_the_folder_on_loopback(demo: DemoArchive) -> None
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     assert process.returncode in (0, -signal.SIGTERM)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "\nState:\tZ" not in status.read_text()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)
+def test_no_replay_server_outlives_the_command(demo: DemoArchive, stop: signal.Signals) -> None:
+    process = subprocess.Popen(
+        [str(BIN / "portal-archive"), "replay", str(demo.directory), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"at http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        port = int(match.group(1))
+        servers = _children(process.pid)
+        assert len(servers) == 1
+        os.kill(process.pid, stop)  # the command only, as a service manager or a closed terminal does
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _alive(servers[0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(servers[0]), f"pywb (pid {servers[0]}) outlived the command"
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def test_replay_command_refuses_a_folder_without_warcs(tmp_path: Path) -> None:
