@@ -177,3 +177,19 @@ def write_sample_archive(directory: Path, *, metadata: bool = True, shadowing_co
         )
     sample.files.append(second.close() or directory)
     return sample
+
+
+def add_bad_files(directory: Path) -> tuple[list[Path], Path]:
+    """Every kind of file a folder command must survive, beside a sample archive's two WARC files.
+
+    Returns the sound WARC files and the one cut 50 bytes short (its complete records still count).
+    """
+    good, other = sorted(p for p in directory.iterdir() if p.name.endswith(".warc.gz"))
+    (directory / "broken.warc.gz").write_bytes(b"\x1f\x8b\x08\x00not gzip at all")
+    (directory / "x.warc.gz").write_text("hello this is not a warc file\n")
+    (directory / "empty.warc").write_bytes(b"")
+    (directory / "one-stream.warc.gz").write_bytes(gzip.compress(gzip.decompress(good.read_bytes()), mtime=0))
+    cut = directory / "cut.warc"
+    cut.write_bytes(gzip.decompress(other.read_bytes())[:-50])
+    (directory / "crawl.warc.wat.gz").write_bytes(gzip.compress(b"WARC/1.0\r\n", mtime=0))
+    return [good, other], cut

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
 
 import surt
 from scrapy import signals
@@ -37,6 +37,7 @@ from portal_archive import settings as project
 from portal_archive.archive.folder import ArchiveFolderError, require_archive
 from portal_archive.capture.config import WarcConfig
 from portal_archive.config import read_bool, renamed_setting
+from portal_archive.warc.reader import scan
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -68,6 +69,19 @@ def url_key(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class FileProblem:
+    """A file of the folder the index leaves out, in whole or from an offset on, and why."""
+
+    name: str
+    cause: str
+    skipped: bool
+    """True: nothing of it is indexed; False: its complete records are, the damaged rest is not."""
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.cause}"
+
+
+@dataclass(frozen=True)
 class IndexReport:
     """What one ``build_index`` call did."""
 
@@ -75,6 +89,15 @@ class IndexReport:
     warc_count: int
     reindexed: int
     merged: bool
+    problems: tuple[FileProblem, ...] = ()
+    """Files left out (``skipped``) or indexed only up to their damage, every time the index is built."""
+    notes: tuple[str, ...] = ()
+    """Files indexed as they are but worth a word (no responses: a WAT file…), and files not indexed
+    at all because they are not captures (``*.wat.gz``, ``*.wet.gz``)."""
+
+    @property
+    def indexed_warcs(self) -> int:
+        return self.warc_count - sum(problem.skipped for problem in self.problems)
 
 
 @contextmanager
@@ -108,17 +131,83 @@ def _replace_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None
         tmp.unlink(missing_ok=True)
 
 
-def index_warc(warc: Path, out: BinaryIO) -> None:
-    """Write the sorted CDXJ lines of one WARC file (``filename`` = its base name)."""
+def index_warc(warc: Path, out: BinaryIO, *, up_to: int | None = None) -> None:
+    """Write the sorted CDXJ lines of one WARC file (``filename`` = its base name).
+
+    ``up_to``: the offset of the last complete record of a damaged file; records after it are left out.
+    """
     from cdxj_indexer import CDXJIndexer
 
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
+    target: BinaryIO = out if up_to is None else io.BytesIO()
+    text = io.TextIOWrapper(target, encoding="utf-8", newline="\n", write_through=True)
     try:
         CDXJIndexer(text, [str(warc)], sort=True).process_all()
     except Exception as exc:  # warcio raises ArchiveLoadFailed, zlib/gzip errors, ValueError…
         raise ArchiveIndexError(f"could not index {warc}: {exc}") from exc
     finally:
         text.detach()
+    if up_to is not None:
+        assert isinstance(target, io.BytesIO)  # noqa: S101 - set just above
+        out.writelines(line for line in target.getvalue().splitlines(keepends=True) if _offset(line) <= up_to)
+
+
+def _offset(line: bytes) -> int:
+    fields = json.loads(line.split(b" ", 2)[2])
+    return int(fields.get("offset", 0))
+
+
+_PROBLEM_SUFFIX = ".problem"
+"""Beside a part: why the file is left out or cut, so later builds say it again without re-reading."""
+NOT_CAPTURES: Final = {".wat.gz": "a WAT file", ".wat": "a WAT file", ".wet.gz": "a WET file", ".wet": "a WET file"}
+"""Files derived from a crawl (metadata and extracted text), not captures: said, never indexed."""
+
+
+def _index_part(warc: Path, part: Path) -> FileProblem | None:
+    """Index one file into ``part`` after reading it through; what is wrong with it, if anything."""
+    found = scan(warc)
+    problem: FileProblem | None = None
+    if found.problem is not None and found.last_complete_offset is None:
+        problem = FileProblem(warc.name, found.problem.problem, skipped=True)
+    elif found.whole_file_gzip:
+        problem = FileProblem(
+            warc.name, "whole-file gzip, not one member per record: no record can be replayed by offset "
+            "(repair: warcio recompress)", skipped=True,
+        )  # fmt: skip
+    elif found.problem is not None:
+        problem = FileProblem(
+            warc.name, f"{found.problem.problem}: its {found.records} complete record(s) are indexed", skipped=False
+        )
+    if problem is not None and problem.skipped:
+        _replace_atomically(part, lambda out: None)
+    else:
+        up_to = found.last_complete_offset if problem is not None else None
+        _replace_atomically(part, functools.partial(index_warc, warc, up_to=up_to))
+    sidecar = part.with_name(part.name + _PROBLEM_SUFFIX)
+    if problem is not None:
+        sidecar.write_text(json.dumps({"cause": problem.cause, "skipped": problem.skipped}), encoding="utf-8")
+    else:
+        sidecar.unlink(missing_ok=True)
+    return problem
+
+
+def _recorded_problem(warc: Path, part: Path) -> FileProblem | None:
+    sidecar = part.with_name(part.name + _PROBLEM_SUFFIX)
+    try:
+        recorded = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return FileProblem(warc.name, str(recorded.get("cause", "")), skipped=bool(recorded.get("skipped")))
+
+
+def _not_captures(directory: Path) -> list[str]:
+    if not directory.is_dir():
+        return []
+    return sorted(
+        f"{path.name}: {kind} (no responses): not indexed"
+        for path in directory.iterdir()
+        for suffix, kind in NOT_CAPTURES.items()
+        if path.is_file() and path.name.endswith(suffix)
+    )
 
 
 def _merge(parts: list[Path], out: BinaryIO) -> None:
@@ -145,12 +234,18 @@ def build_index(directory: Path, output: Path | None = None, *, index_root: Path
     target.parent.mkdir(parents=True, exist_ok=True)
     with _folder_lock(indexes):
         parts = []
+        problems: list[FileProblem] = []
         reindexed = 0
         for warc in warcs:
             part = parts_dir / f"{warc.name}.cdxj"
             if not _is_newer(part, warc):
-                _replace_atomically(part, functools.partial(index_warc, warc))
+                problem = _index_part(warc, part)
                 reindexed += 1
+            else:
+                problem = _recorded_problem(warc, part)
+            if problem is not None:
+                logger.info("Index of %(dir)s: %(problem)s", {"dir": directory, "problem": problem})
+                problems.append(problem)
             parts.append(part)
         wanted = {part.name for part in parts}
         stale = [p for p in parts_dir.glob("*.cdxj") if p.name not in wanted]
@@ -159,7 +254,15 @@ def build_index(directory: Path, output: Path | None = None, *, index_root: Path
             _replace_atomically(target, lambda out: _merge(parts, out))
         for part in stale:
             part.unlink(missing_ok=True)
-    return IndexReport(path=target, warc_count=len(warcs), reindexed=reindexed, merged=merged)
+            part.with_name(part.name + _PROBLEM_SUFFIX).unlink(missing_ok=True)
+    return IndexReport(
+        path=target,
+        warc_count=len(warcs),
+        reindexed=reindexed,
+        merged=merged,
+        problems=tuple(problems),
+        notes=tuple(_not_captures(directory)),
+    )
 
 
 def private_index_root(directory: Path) -> Path:
@@ -170,13 +273,18 @@ def private_index_root(directory: Path) -> Path:
 
 def ensure_index(directory: Path) -> Path:
     """The folder's up-to-date index; a read-only folder (a mounted copy) gets a private one."""
+    return ensure_index_report(directory).path
+
+
+def ensure_index_report(directory: Path) -> IndexReport:
+    """``ensure_index``, with what the build found (files left out, notes) for commands that say it."""
     try:
-        return build_index(directory).path
+        return build_index(directory)
     except OSError as exc:
         root = private_index_root(directory)
         logger.info("Cannot index into %(dir)s (%(exc)s); using %(root)s", {"dir": directory, "exc": exc, "root": root})
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return build_index(directory, index_root=root).path
+        return build_index(directory, index_root=root)
 
 
 # -- reading -------------------------------------------------------------------------------------

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal_archive.archive.folder import ArchiveFolderError, inside
+
+if TYPE_CHECKING:
+    from portal_archive.archive.cdxj import FileProblem
 
 
 def expected_errors() -> tuple[type[Exception], ...]:
@@ -73,8 +76,21 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if args.output:
         output = Path(args.output) if Path(args.output).is_absolute() else inside(directory, args.output)
     report = build_index(directory, output)
-    print(f"{report.path}: {report.warc_count} WARC file(s), {report.reindexed} newly indexed")
-    return 0
+    for line in _folder_findings(args.command, directory, report.problems, report.notes):
+        print(line, file=sys.stderr)
+    skipped = sum(problem.skipped for problem in report.problems)
+    summary = f"{report.path}: {report.warc_count} WARC file(s), {report.reindexed} newly indexed"
+    if report.problems:
+        summary += f"; {skipped} left out, {len(report.problems) - skipped} indexed up to their damage"
+    print(summary)
+    return 1 if report.problems else 0
+
+
+def _folder_findings(command: str, directory: Path, problems: Sequence[FileProblem], notes: Sequence[str]) -> list[str]:
+    """One line per file a folder command left out or cut, then its notes: the reader's words."""
+    return [f"portal-archive {command}: {directory / str(problem)}" for problem in problems] + [
+        f"portal-archive {command}: note: {directory / note}" for note in notes
+    ]
 
 
 @_reporting
@@ -92,11 +108,13 @@ def _cmd_wacz(args: argparse.Namespace) -> int:
     if output.suffix != ".wacz":
         raise ArchiveFolderError(f"{output}: the output file name must end in .wacz")
     report = write_wacz(_archive_dir(args.dir), output, title=args.title or "", description=args.description or "")
+    for line in _folder_findings(args.command, _archive_dir(args.dir), report.problems, ()):
+        print(line, file=sys.stderr)
     print(
         f"{report.path}: {report.warc_count} WARC file(s), {report.page_count} article page(s)"
         f" ({report.extracted_pages} re-extracted for want of a metadata record)"
     )
-    return 0
+    return 1 if report.problems else 0
 
 
 @_reporting

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from portal_archive import __version__
-from portal_archive.archive.cdxj import ensure_index
+from portal_archive.archive.cdxj import FileProblem, ensure_index_report
 from portal_archive.archive.folder import require_archive
 from portal_archive.replay.page_list import Page, article_pages
 from portal_archive.timestamps import iso_z, utc_now
@@ -51,6 +51,9 @@ class WaczReport:
     page_count: int
     extracted_pages: int
     """Pages whose text was re-extracted because no metadata record described them."""
+    problems: tuple[FileProblem, ...] = ()
+    """Folder files left out of the package (not WARC, whole-file gzip), or packaged only up to their
+    damage, as the index build found them."""
 
 
 @dataclass(frozen=True)
@@ -156,8 +159,11 @@ def write_wacz(directory: Path, output: Path, *, title: str = "", description: s
         ArchiveFolderError: no finished WARC file in ``directory``.
         ArchiveIndexError: a WARC file could not be indexed.
     """
-    warcs = require_archive(directory)
-    index = ensure_index(directory)
+    folder = require_archive(directory)
+    built = ensure_index_report(directory)
+    index = built.path
+    left_out = {problem.name for problem in built.problems if problem.skipped}
+    warcs = [warc for warc in folder if warc.name not in left_out]
     pages = article_pages(warcs)
     title = title or f"portal-archive: {directory.resolve().name}"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -206,4 +212,5 @@ def write_wacz(directory: Path, output: Path, *, title: str = "", description: s
         warc_count=len(warcs),
         page_count=len(pages),
         extracted_pages=sum(1 for p in pages if p.origin == "page"),
+        problems=built.problems,
     )

@@ -32,8 +32,10 @@ from warcio.exceptions import ArchiveLoadFailed
 from portal_archive.warc.codings import CodingError, decoding_stream
 
 __all__ = [
+    "CAPTURE_TYPES",
     "ArchivedRecord",
     "CodingError",
+    "FileScan",
     "HttpHead",
     "HttpHeadError",
     "PayloadError",
@@ -47,6 +49,7 @@ __all__ = [
     "read_http_head",
     "read_records",
     "record_at",
+    "scan",
     "split_http",
 ]
 
@@ -356,6 +359,45 @@ def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -
             progress(max(size - reading.reported, 0))
     if reading.cursor[0] == 0:
         raise WarcFileError(path, "no WARC records")
+
+
+CAPTURE_TYPES: Final = frozenset({"response", "revisit", "resource"})
+"""Record types that hold (or stand for) a fetched payload: what replay and reports read."""
+
+
+@dataclass
+class FileScan:
+    """What one pass over a file's records found, payloads unread."""
+
+    path: Path
+    records: int = 0
+    """Records read completely."""
+    captures: int = 0
+    """Complete ``response``, ``revisit`` and ``resource`` records."""
+    last_complete_offset: int | None = None
+    """Where the last complete record starts (None: no complete record, or no offsets: whole-file gzip)."""
+    whole_file_gzip: bool = False
+    """One gzip stream for the whole file: readable in order, but no record can be reached by offset."""
+    problem: WarcFileError | None = None
+    """Why reading stopped before the end, if it did."""
+
+
+def scan(path: Path) -> FileScan:
+    """Read every record of ``path`` to its end without decoding a payload; never raises on content."""
+    found = FileScan(path)
+    try:
+        for record in read_records(path):
+            record.drain()
+            found.records += 1
+            found.captures += record.warc_type in CAPTURE_TYPES
+            if record.offset is None:
+                found.whole_file_gzip = True
+            else:
+                found.last_complete_offset = record.offset
+    except WarcFileError as problem:
+        found.problem = problem
+        found.records = problem.complete
+    return found
 
 
 def _first_record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[Any, IO[bytes]]]:

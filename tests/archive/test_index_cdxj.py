@@ -16,7 +16,6 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from portal_archive.archive.cdxj import (
-    ArchiveIndexError,
     CdxjEntry,
     CdxjIndexConfig,
     CdxjIndexExtension,
@@ -32,7 +31,16 @@ from portal_archive.archive.folder import ArchiveFolderError, inside, warc_files
 from portal_archive.archive.metadata import metadata_uri
 from portal_archive.cli import main
 from portal_archive.config import SettingsError
-from tests.replay_samples import FLAKY_URL, GBK_URL, GZIP_URL, LIST_URL, REDIRECT_URL, write_sample_archive
+from portal_archive.warc.reader import scan
+from tests.replay_samples import (
+    FLAKY_URL,
+    GBK_URL,
+    GZIP_URL,
+    LIST_URL,
+    REDIRECT_URL,
+    add_bad_files,
+    write_sample_archive,
+)
 
 
 @pytest.fixture
@@ -97,10 +105,35 @@ def test_lookup_by_bisection_matches_a_full_scan(sample: Any) -> None:
     assert list(iter_prefix(index, b"")) == index_lines(index)
 
 
-def test_unreadable_warc_fails_loudly_naming_the_file(sample: Any) -> None:
-    (sample.directory / "broken.warc.gz").write_bytes(b"\x1f\x8b\x08\x00not gzip at all")
-    with pytest.raises(ArchiveIndexError, match=r"broken\.warc\.gz"):
-        build_index(sample.directory)
+def test_a_bad_file_is_named_and_left_out_and_the_rest_is_indexed(sample: Any) -> None:
+    sound, cut = add_bad_files(sample.directory)
+    report = build_index(sample.directory)
+    causes = {problem.name: problem for problem in report.problems}
+    assert set(causes) == {"broken.warc.gz", "x.warc.gz", "empty.warc", "one-stream.warc.gz", "cut.warc"}
+    assert causes["x.warc.gz"].cause == "not a WARC file" and causes["x.warc.gz"].skipped
+    assert causes["empty.warc"].cause == "empty file"
+    assert causes["one-stream.warc.gz"].cause.startswith("whole-file gzip")
+    assert causes["cut.warc"].cause.startswith("truncated record after record ") and not causes["cut.warc"].skipped
+    assert report.notes == ("crawl.warc.wat.gz: a WAT file (no responses): not indexed",)
+    entries = [CdxjEntry.parse(line) for line in index_lines(report.path)]
+    indexed = {entry.filename for entry in entries}
+    assert indexed == {path.name for path in sound} | {cut.name}
+    cut_records = scan(cut)
+    assert cut_records.last_complete_offset is not None
+    assert max(e.offset for e in entries if e.filename == cut.name) == cut_records.last_complete_offset
+    again = build_index(sample.directory)
+    assert again.reindexed == 0 and again.problems == report.problems  # said again without re-reading
+
+
+def test_the_index_command_names_each_file_it_left_out_and_exits_1(
+    sample: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_bad_files(sample.directory)
+    assert main(["index", str(sample.directory)]) == 1
+    captured = capsys.readouterr()
+    assert f"portal-archive index: {sample.directory / 'x.warc.gz'}: not a WARC file" in captured.err.splitlines()
+    assert "4 left out, 1 indexed up to their damage" in captured.out
+    assert "note:" in captured.err and "a WAT file" in captured.err
 
 
 def test_folder_without_warcs_is_refused_with_the_reason(tmp_path: Path) -> None:

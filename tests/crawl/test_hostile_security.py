@@ -41,7 +41,7 @@ def test_project_settings_disable_code_execution_endpoints(monkeypatch: pytest.M
 def test_replay_listens_on_loopback_unless_told(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert build_parser().parse_args(["replay"]).host == "127.0.0.1"
     commands: list[list[str]] = []
-    monkeypatch.setattr(launcher.subprocess, "call", lambda command, **_: commands.append(command) or 0)
+    monkeypatch.setattr(launcher, "run_child", lambda command, env: commands.append(command) or 0)
     assert main(["replay", str(archive)]) == 0
     (command,) = commands
     assert command[command.index("--host") + 1] == "127.0.0.1"
@@ -55,7 +55,7 @@ def test_replay_listens_on_loopback_unless_told(archive: Path, monkeypatch: pyte
 def test_replay_warns_when_exposed(
     archive: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(launcher.subprocess, "call", lambda command, **_: 0)
+    monkeypatch.setattr(launcher, "run_child", lambda command, env: 0)
     assert main(["replay", str(archive), "--host", "0.0.0.0"]) == 0  # noqa: S104 - the point of the test
     assert "not a loopback address" in capsys.readouterr().err
 

@@ -16,7 +16,15 @@ import pytest
 from portal_archive.archive.cdxj import default_index_path
 from portal_archive.cli import main
 from portal_archive.replay.wacz import write_wacz
-from tests.replay_samples import GBK_PARAGRAPHS, GBK_TITLE, GBK_URL, GZIP_TITLE, GZIP_URL, write_sample_archive
+from tests.replay_samples import (
+    GBK_PARAGRAPHS,
+    GBK_TITLE,
+    GBK_URL,
+    GZIP_TITLE,
+    GZIP_URL,
+    add_bad_files,
+    write_sample_archive,
+)
 
 WACZ_CLI = Path(sys.executable).parent / "wacz"
 
@@ -112,3 +120,20 @@ def test_wacz_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as usage:
         main(["wacz", str(sample.directory)])
     assert usage.value.code == 2
+
+
+def test_a_folder_with_bad_files_is_packaged_without_them_and_says_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = write_sample_archive(tmp_path / "archive")
+    sound, cut = add_bad_files(sample.directory)
+    output = tmp_path / "bad.wacz"
+    assert main(["wacz", str(sample.directory), "-o", str(output)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    for name in ("broken.warc.gz", "x.warc.gz", "empty.warc", "one-stream.warc.gz", "cut.warc"):
+        assert any(line.startswith(f"portal-archive wacz: {sample.directory / name}: ") for line in err), (name, err)
+    with zipfile.ZipFile(output) as archive:
+        packaged = {Path(name).name for name in archive.namelist() if name.startswith("archive/")}
+    assert packaged == {path.name for path in sound} | {cut.name}
+    result = subprocess.run([str(WACZ_CLI), "validate", "-f", str(output)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
