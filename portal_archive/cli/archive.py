@@ -57,14 +57,26 @@ def _reporting(handler: Callable[[argparse.Namespace], int]) -> Callable[[argpar
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from portal_archive.warc.check import check_files
+    import json
 
-    checked, problems = check_files([Path(p) for p in args.files])
-    for problem in problems:
-        print(problem)
+    from portal_archive.warc.check import SEVERITIES, check_files
+
+    checked, problems = check_files([Path(p) for p in args.files], group=not args.every)
+    counts = {severity: sum(p.count for p in problems if p.severity == severity) for severity in SEVERITIES}
+    if args.format == "json":
+        document = {"files": checked, "counts": counts, "problems": [p.to_json() for p in problems]}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        for problem in problems:
+            print(problem)
     if not args.quiet:
-        print(f"{checked} file(s) checked, {len(problems)} problem(s)", file=sys.stderr)
-    return 1 if problems or checked == 0 else 0
+        print(
+            f"{checked} file(s) checked: {counts['error']} error(s), {counts['warning']} warning(s), "
+            f"{counts['info']} note(s)",
+            file=sys.stderr,
+        )
+    failing = counts["error"] + (counts["warning"] if args.strict else 0)
+    return 1 if failing or checked == 0 else 0
 
 
 @_reporting
@@ -149,9 +161,18 @@ def add_archive_commands(sub: Any) -> None:
     """Register the subcommands on ``portal-archive``'s subparsers."""
     dir_help = "archive folder holding the WARC files (default: the WARC_DIR setting, 'archive')"
 
-    check = sub.add_parser("check", help="verify WARC files: digests, HTTP layer, revisits, structure")
+    check = sub.add_parser(
+        "check",
+        help="verify WARC files: digests, structure, revisits, the HTTP layer",
+        description="Check WARC files against their bytes and their WARC version. Findings are errors (a 'shall' "
+        "of the standard, or what breaks replay), warnings (a 'should', or a producer quirk that hurts replay) "
+        "or notes; one line per cause and file. Exit 1 on errors (with --strict, on warnings too).",
+    )
     check.add_argument("files", nargs="+", help="WARC files or folders of them")
-    check.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="text lines or one JSON document")
+    check.add_argument("--every", action="store_true", help="one line per record, not per cause and file")
+    check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.set_defaults(func=_cmd_check)
 
     index = sub.add_parser("index", help="write the archive folder's byte-sorted CDXJ index (DIR/indexes/index.cdxj)")

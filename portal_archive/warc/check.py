@@ -1,9 +1,23 @@
-"""Verify WARC files against their own bytes: digests, the HTTP layer, revisits, structure.
+"""Verify WARC files against their own bytes and their WARC version: digests, structure, the HTTP layer.
 
-``warcio check`` verifies digests only, and skips revisits; this checker also holds the HTTP
-headers to the stored entity (a gzip ``Content-Encoding`` needs gzip bytes, ``Content-Length``
-the entity length, ``Transfer-Encoding: chunked`` a chunked body), which is what breaks replay.
-Problems are reported, one line each; nothing here raises on a malformed file.
+``warcio check`` verifies digests only, and skips revisits; this checker also holds the HTTP layer to
+the stored entity (a gzip ``Content-Encoding`` needs gzip bytes, ``Content-Length`` the entity length,
+``Transfer-Encoding: chunked`` a chunked body), which is what breaks replay. Every finding has a
+severity:
+
+- ``error``: violates a "shall" of the WARC version the record declares, or breaks replay (a digest
+  that does not match, a truncated record or file, a duplicate record id, gzip that is not one
+  member per record, a file that is no WARC);
+- ``warning``: a "should" of the standard, or a producer quirk known to hurt replay (a payload digest
+  over the chunked bytes, as wget 1.14 and warcprox 1.4 compute it; a revisit with a block and no
+  ``WARC-Truncated``; an HTTP header that does not describe the stored body);
+- ``info``: what the standard allows but a reader may want to know (no warcinfo record first, a
+  response without its request in a file that has requests; HTTP-layer notes on browser captures,
+  which keep a decoded body under its original headers).
+
+Records are read through the one reader (``warc.reader``), block by block: memory stays bounded
+whatever a record's size, and a file it cannot read is described in the words every command uses.
+Findings of one cause in one file are summed up on one line. Nothing here raises on a file's content.
 """
 
 from __future__ import annotations
@@ -14,58 +28,98 @@ import contextlib
 import hashlib
 import re
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Final, Literal
 
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeadersParserException
+from portal_archive.warc.reader import ArchivedRecord, HttpHead, RecordHeaders, WarcFileError, read_records
 
-from portal_archive.warc.reader import HttpHead, RecordHeaders, iter_raw_records, split_http
+__all__ = [
+    "SEVERITIES",
+    "Problem",
+    "WarcChecker",
+    "check_files",
+    "count_gzip_members",
+    "dechunk",
+    "digest_matches",
+    "iter_warc_paths",
+    "payload_digest_matches",
+]
 
-_DATE_RE = {
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: Final[tuple[Severity, ...]] = ("error", "warning", "info")
+READ_SIZE: Final = 64 * 1024
+MAX_HTTP_HEAD: Final = 256 * 1024
+_DATE_RE: Final = {
+    "WARC/0.17": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
+    "WARC/0.18": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
     "WARC/1.0": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
     "WARC/1.1": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$"),
 }
-_RECORD_ID_RE = re.compile(r"^<[a-z][a-z0-9+.-]*:.+>$", re.IGNORECASE)
-_STATUS_RE = re.compile(rb"^HTTP/\d(\.\d)? \d{3} \S")
-_MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
-_HTTP_TYPES = {
+_RECORD_ID_RE: Final = re.compile(r"^<[a-z][a-z0-9+.-]*:.+>$", re.IGNORECASE)
+_STATUS_RE: Final = re.compile(rb"^HTTP/\d(\.\d)? \d{3}( |$)")
+_MANDATORY: Final = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
+_HTTP_TYPES: Final = {
     "response": "application/http;msgtype=response",
     "revisit": "application/http;msgtype=response",
     "request": "application/http;msgtype=request",
 }
-_IDENTICAL = "/revisit/identical-payload-digest"
-_NOT_MODIFIED = "/revisit/server-not-modified"
+_IDENTICAL: Final = ("/revisit/identical-payload-digest", "/revisit/uri-agnostic-identical-payload-digest")
+"""Revisit profiles that repeat a payload by digest: the standard's, and Webrecorder's across URLs."""
+_NOT_MODIFIED: Final = "/revisit/server-not-modified"
+_NEXT_RECORD_RE: Final = re.compile(rb"\r\n\r\nWARC/(?:0\.1[78]|1\.[01])\r\n")
+_BROWSER_CAPTURE_RE: Final = re.compile(rb"browsertrix|archiveweb\.page|wabac|warcio\.js", re.IGNORECASE)
+"""warcinfo ``software`` of capture tools that record what a browser received, bodies decoded."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a file, located by record number and target URI."""
+    """One finding in a file: its severity, its cause in a user's words, and where it first shows."""
 
     path: str
-    where: str
-    message: str
+    severity: Severity
+    cause: str
+    where: str = ""
+    """``#12 response http://…``: the record number, type and target of the first occurrence."""
+    offset: int | None = None
+    record_id: str = ""
+    count: int = 1
+    """Records in the file with the same cause (one line says them all)."""
+
+    @property
+    def message(self) -> str:
+        return self.cause
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.where}: {self.message}" if self.where else f"{self.path}: {self.message}"
+        located = self.where
+        if self.offset is not None:
+            located = f"{located} at offset {self.offset}".strip()
+        if self.record_id:
+            located = f"{located} {self.record_id}".strip()
+        more = f" (and {self.count - 1} more record(s))" if self.count > 1 else ""
+        place = f"{located}: " if located else ""
+        return f"{self.path}: {self.severity}: {place}{self.cause}{more}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.path,
+            "severity": self.severity,
+            "cause": self.cause,
+            "record": self.where,
+            "offset": self.offset,
+            "record_id": self.record_id,
+            "count": self.count,
+        }
 
 
 def digest_matches(labelled: str, data: bytes) -> bool | None:
     """Compare a ``algo:value`` WARC digest (base32 or hex) with ``data``; ``None`` if unsupported."""
-    algo, _, value = labelled.partition(":")
-    algo = algo.strip().lower().replace("-", "")
-    if algo not in ("sha1", "sha256", "sha512", "md5") or not value:
+    digest = _Digest.of(labelled)
+    if digest is None:
         return None
-    actual = hashlib.new(algo, data, usedforsecurity=False).digest()
-    value = value.strip()
-    try:
-        if len(value) == len(actual) * 2:
-            return binascii.unhexlify(value) == actual
-        return base64.b32decode(value.upper() + "=" * (-len(value) % 8)) == actual
-    except (binascii.Error, ValueError):
-        return False
+    digest.update(data)
+    return digest.matches()
 
 
 def dechunk(data: bytes) -> bytes:
@@ -97,206 +151,464 @@ def payload_digest_matches(labelled: str, head: HttpHead, entity: bytes) -> bool
     return digest_matches(labelled, entity)
 
 
+class _Digest:
+    """A labelled WARC digest (``sha1:BASE32`` or hex), computed over bytes fed in pieces."""
+
+    def __init__(self, algorithm: str, expected: bytes) -> None:
+        self._hash = hashlib.new(algorithm, usedforsecurity=False)
+        self._expected = expected
+
+    @classmethod
+    def of(cls, labelled: str | None) -> _Digest | None:
+        """None for no label or an algorithm this checker does not compute."""
+        if not labelled:
+            return None
+        algorithm, _, value = labelled.partition(":")
+        algorithm = algorithm.strip().lower().replace("-", "")
+        value = value.strip()
+        if algorithm not in ("sha1", "sha256", "sha512", "md5") or not value:
+            return None
+        size = hashlib.new(algorithm, usedforsecurity=False).digest_size
+        try:
+            if len(value) == size * 2:
+                expected = binascii.unhexlify(value)
+            else:
+                expected = base64.b32decode(value.upper() + "=" * (-len(value) % 8))
+        except (binascii.Error, ValueError):
+            expected = b""
+        return cls(algorithm, expected)
+
+    def update(self, data: bytes) -> None:
+        self._hash.update(data)
+
+    def matches(self) -> bool:
+        return self._hash.digest() == self._expected
+
+
+class _Dechunker:
+    """Chunked transfer coding removed from an entity fed in pieces; ``framed`` turns False on bad framing."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._left = 0
+        self._state = "size"
+        self.framed = True
+        self.ended = False
+
+    def feed(self, data: bytes) -> bytes:
+        if not self.framed or self.ended:
+            return b""
+        self._buffer += data
+        out = bytearray()
+        while self._buffer and self.framed and not self.ended:
+            if self._state == "data":
+                piece = self._buffer[: self._left]
+                out += piece
+                self._left -= len(piece)
+                self._buffer = self._buffer[len(piece) :]
+                if self._left == 0:
+                    self._state = "crlf"
+            elif self._state == "crlf":
+                if len(self._buffer) < 2:
+                    break
+                self.framed = self._buffer.startswith(b"\r\n")
+                self._buffer = self._buffer[2:]
+                self._state = "size"
+            else:
+                eol = self._buffer.find(b"\r\n")
+                if eol < 0:
+                    self.framed = len(self._buffer) < 1024  # a chunk-size line is short
+                    break
+                try:
+                    self._left = int(self._buffer[:eol].split(b";", 1)[0], 16)
+                except ValueError:
+                    self.framed = False
+                    break
+                self._buffer = self._buffer[eol + 2 :]
+                self._state = "data" if self._left else "trailer"
+                self.ended = self._left == 0
+        return bytes(out)
+
+
 def count_gzip_members(fh: BinaryIO) -> int | None:
-    """Number of gzip members in a stream, read in bounded chunks; ``None`` if not gzip."""
+    """Number of gzip members in a stream, read and inflated in bounded steps; ``None`` if not gzip."""
     head = fh.read(2)
     if head != b"\x1f\x8b":
         return None
     members = 0
-    pending = head
+    data = head
     decomp = zlib.decompressobj(31)
-    while True:
-        data = pending or fh.read(1 << 20)
-        pending = b""
-        if not data:
-            break
-        decomp.decompress(data)
-        while decomp.eof:
+    while data:
+        decomp.decompress(data, READ_SIZE)
+        # Inflated bytes are not kept: only where each member ends matters. At a member's end zlib
+        # leaves what follows in unused_data (and may repeat it in unconsumed_tail).
+        while decomp.unconsumed_tail and not decomp.eof:
+            decomp.decompress(decomp.unconsumed_tail, READ_SIZE)
+        if decomp.eof:
             members += 1
-            rest = decomp.unused_data
+            data = decomp.unused_data
             decomp = zlib.decompressobj(31)
-            if not rest:
-                break
-            decomp.decompress(rest)
+            if data:
+                continue
+        data = fh.read(1 << 20)
     return members
 
 
-class WarcChecker:
-    """Collects problems for one file; ``problems`` is empty when the file is sound."""
+@dataclass
+class _Finding:
+    severity: Severity
+    cause: str
 
-    def __init__(self, path: Path) -> None:
+
+@dataclass
+class _RecordFacts:
+    """What one record's block showed, read once, in pieces."""
+
+    findings: list[_Finding] = field(default_factory=list)
+
+    def add(self, severity: Severity, cause: str) -> None:
+        self.findings.append(_Finding(severity, cause))
+
+
+class _BlockReader:
+    """Reads one block in pieces: block digest, HTTP head, entity length, payload digests, codings."""
+
+    def __init__(self, headers: RecordHeaders, http: bool) -> None:
+        self.block_digest = _Digest.of(headers.get("WARC-Block-Digest"))
+        self.payload_label = headers.get("WARC-Payload-Digest")
+        self.http = http
+        self.head: HttpHead | None = None
+        self.head_bytes = b""
+        self.head_unterminated = False
+        self.entity_length = 0
+        self.entity_start = b""
+        self.raw_payload = _Digest.of(self.payload_label)
+        self.dechunked_payload = _Digest.of(self.payload_label)
+        self.dechunker: _Dechunker | None = None
+        self.inflate: Any = None
+        self.inflate_broken = False
+        self.next_header_inside = False
+        """A WARC version line after a blank line inside the block: the next record, swallowed."""
+        self._tail = b""
+
+    def feed(self, data: bytes) -> None:
+        if self.block_digest is not None:
+            self.block_digest.update(data)
+        if not self.next_header_inside:
+            window = self._tail + data
+            self.next_header_inside = _NEXT_RECORD_RE.search(window) is not None
+            self._tail = window[-16:]
+        if self.http and self.head is None:
+            self.head_bytes += data
+            end = self.head_bytes.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.head_bytes) > MAX_HTTP_HEAD:
+                    self.http = False
+                    self.head_unterminated = True
+                return
+            raw, rest = self.head_bytes[: end + 4], self.head_bytes[end + 4 :]
+            self.head = HttpHead.from_lines(raw, self.head_bytes[:end].split(b"\r\n"))
+            self.head_bytes = b""
+            if self.head.chunked:
+                self.dechunker = _Dechunker()
+            coding = b",".join(self.head.values(b"Content-Encoding")).strip().lower()
+            if coding == b"deflate":
+                self.inflate = zlib.decompressobj()
+            data = rest
+        if self.head is not None and data:
+            self._entity(data)
+
+    def _entity(self, data: bytes) -> None:
+        self.entity_length += len(data)
+        if len(self.entity_start) < 16:
+            self.entity_start += data[:16]
+        if self.raw_payload is not None:
+            self.raw_payload.update(data)
+        payload = self.dechunker.feed(data) if self.dechunker is not None else data
+        if self.dechunked_payload is not None and self.dechunker is not None:
+            self.dechunked_payload.update(payload)
+        if self.inflate is not None and not self.inflate_broken and payload:
+            try:
+                self.inflate.decompress(payload, 1)
+            except zlib.error:
+                if self.entity_length == len(data):  # raw deflate, without the zlib wrapper
+                    self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                    try:
+                        self.inflate.decompress(payload, 1)
+                    except zlib.error:
+                        self.inflate_broken = True
+                else:
+                    self.inflate_broken = True
+
+    def finish(self) -> None:
+        if self.http and self.head is None and not self.head_unterminated:
+            self.head_unterminated = True
+
+
+class WarcChecker:
+    """Collects findings for one file; ``problems`` is empty when the file is sound.
+
+    Args:
+        path: The WARC file.
+        group: Sum up findings of one cause on one line (False: one line per record).
+    """
+
+    def __init__(self, path: Path, *, group: bool = True) -> None:
         self.path = path
+        self.group = group
         self.problems: list[Problem] = []
         self.records = 0
+        self._ids: dict[str, bool] = {}
+        """Record ids seen, each with whether its record is a capture (a duplicate of one breaks replay)."""
+        self._previous: tuple[str, int | None, str] = ("", None, "")
+        self._versions: set[str] = set()
+        self._unknown_versions: set[str] = set()
+        self._responses: dict[str, tuple[str, int | None, str]] = {}
+        self._linked: set[str] = set()
         self._has_requests = False
+        self._browser_capture = False
+        self._offsets_missing = False
 
-    def _problem(self, where: str, message: str) -> None:
-        self.problems.append(Problem(str(self.path), where, message))
+    def _problem(self, severity: Severity, cause: str, where: str = "", offset: int | None = None,
+                 record_id: str = "") -> None:  # fmt: skip
+        self.problems.append(Problem(str(self.path), severity, cause, where, offset, record_id))
 
     def run(self) -> list[Problem]:
-        """Check the file; returns the problems found (also kept in ``self.problems``)."""
+        """Check the file; returns the findings, errors first (also kept in ``self.problems``)."""
+        pending: list[Problem] = []
         try:
-            self._check_records()
-        except (ArchiveLoadFailed, StatusAndHeadersParserException, OSError, EOFError, zlib.error, ValueError,
-                OverflowError) as exc:  # fmt: skip
-            # OverflowError: a Content-Length beyond any index (warcio reads that many bytes).
-            message = " ".join(str(exc).split())
-            if "non-chunked gzip" in message:
-                message = "whole-file gzip, not one member per record (repair: warcio recompress)"
-            self._problem(f"after record #{self.records}", f"unreadable: {message}")
-        if self.path.name.endswith(".gz") and self.records:
+            for record in read_records(self.path, parse_http=False):
+                self.problems.extend(pending)  # the previous record turned out complete
+                pending = self._check_record(record)
+            self.problems.extend(pending)
+        except WarcFileError as failure:
+            # The record being read when the file gave out is not judged by its cut bytes.
+            self._problem("error", failure.problem, f"after record #{failure.complete}" if failure.complete else "")
+            self.records = failure.complete
+        self._file_checks()
+        if self.group:
+            self.problems = _grouped(self.problems)
+        self.problems.sort(key=lambda p: SEVERITIES.index(p.severity))
+        return self.problems
+
+    def _check_record(self, record: ArchivedRecord) -> list[Problem]:
+        self.records += 1
+        headers = record.headers
+        warc_type = headers.warc_type
+        uri = headers.get("WARC-Target-URI") or ""
+        where = f"#{self.records} {warc_type} {uri}".rstrip()
+        record_id = headers.get("WARC-Record-ID") or ""
+        facts = _RecordFacts()
+        framing: list[Problem] = []
+        if record.misframed_before:
+            where_before, offset_before, id_before = self._previous
+            framing.append(Problem(str(self.path), "error", "record not followed by CRLF CRLF: its Content-Length "
+                                   "is wrong", where_before, offset_before, id_before))  # fmt: skip
+        self._previous = (where, record.offset, record_id)
+        if record.offset is None:
+            self._offsets_missing = True
+        self._check_headers(facts, headers, warc_type, record.raw_target_uri, record_id)
+        is_http = warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:"))
+        block = _BlockReader(headers, http=is_http)
+        stream = record.block
+        first_block = b""
+        while chunk := stream.read(READ_SIZE):
+            if self.records == 1 and warc_type == "warcinfo" and len(first_block) < READ_SIZE:
+                first_block += chunk
+            block.feed(chunk)
+        block.finish()
+        if first_block:
+            self._browser_capture = bool(_BROWSER_CAPTURE_RE.search(first_block))
+        if record.block_left:
+            return framing  # cut short: the reader says so next, for the file
+        self._check_digests(facts, block, warc_type)
+        if is_http:
+            self._check_http(facts, headers, warc_type, block)
+        if warc_type == "response" and uri.startswith(("http:", "https:")):
+            self._responses[record_id] = (where, record.offset, record_id)
+        self._has_requests |= warc_type == "request"
+        concurrent = headers.get("WARC-Concurrent-To")
+        if concurrent:
+            self._linked.update((concurrent, record_id))
+        if warc_type == "revisit":
+            self._check_revisit(facts, headers, block)
+        return framing + [
+            Problem(str(self.path), finding.severity, finding.cause, where, record.offset, record_id)
+            for finding in facts.findings
+        ]
+
+    def _check_headers(self, facts: _RecordFacts, headers: RecordHeaders, warc_type: str, uri: str,
+                       record_id: str) -> None:  # fmt: skip
+        version = headers.version
+        self._versions.add(version)
+        for name in _MANDATORY:
+            if not headers.get(name):
+                facts.add("error", f"missing {name}")
+        capture = warc_type in _HTTP_TYPES or (warc_type == "resource" and uri.startswith(("http:", "https:")))
+        if record_id and record_id in self._ids:
+            # Revisits, requests and metadata refer to captures by id: a repeated capture id misleads
+            # replay. wget 1.14 repeats the id of its own metadata records, which nothing refers to.
+            harmful = capture or self._ids[record_id]
+            facts.add("error" if harmful else "warning", f"duplicate WARC-Record-ID {record_id}")
+        self._ids[record_id] = self._ids.get(record_id, False) or capture
+        if record_id and not _RECORD_ID_RE.match(record_id):
+            facts.add("error", f"WARC-Record-ID is not a <uri>: {record_id!r}")
+        date = headers.get("WARC-Date") or ""
+        pattern = _DATE_RE.get(version)
+        if pattern is None:
+            self._unknown_versions.add(version)
+        elif date and not pattern.match(date):
+            facts.add("error", f"WARC-Date {date!r} is not valid for {version}")
+        if self.records == 1 and warc_type != "warcinfo":
+            facts.add("info", "first record is not warcinfo (optional; a file cut from a larger one has none)")
+        if uri.startswith("<"):
+            # WARC/1.0's grammar put every URI in <>, and wget wrote so; WARC/1.1 takes them off this field.
+            if version == "WARC/1.1":
+                facts.add("error", "WARC-Target-URI wrapped in <> (not allowed in WARC/1.1)")
+            else:
+                facts.add("warning", "WARC-Target-URI wrapped in <> (as WARC/1.0's grammar wrote it; readers that "
+                          "do not strip them miss the URL)")  # fmt: skip
+        if any(ch.isspace() for ch in uri.strip()):
+            facts.add("error", "WARC-Target-URI contains white space: not a URI")
+        if warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:")):
+            content_type = (headers.get("Content-Type") or "").replace(" ", "").lower()
+            if content_type != _HTTP_TYPES[warc_type]:
+                facts.add("warning", f"Content-Type {content_type!r}, expected {_HTTP_TYPES[warc_type]!r}")
+
+    def _check_digests(self, facts: _RecordFacts, block: _BlockReader, warc_type: str) -> None:
+        if block.block_digest is not None and not block.block_digest.matches():
+            if block.next_header_inside:
+                facts.add("error", "truncated record: the next record's header begins inside its block "
+                          "(its Content-Length runs past its end)")  # fmt: skip
+                return
+            facts.add("error", "WARC-Block-Digest does not match the block")
+        if warc_type != "response" or block.head is None or block.raw_payload is None:
+            return
+        chunked = block.dechunker is not None and block.dechunker.framed and block.dechunker.ended
+        if chunked and block.dechunked_payload is not None and block.dechunked_payload.matches():
+            return
+        if block.raw_payload.matches():
+            if chunked:
+                facts.add("warning", "WARC-Payload-Digest computed over the chunked bytes, not the payload "
+                          "(wget 1.14, warcprox 1.4 do so)")  # fmt: skip
+            return
+        facts.add("error", "WARC-Payload-Digest does not match the entity body")
+
+    def _check_http(self, facts: _RecordFacts, headers: RecordHeaders, warc_type: str, block: _BlockReader) -> None:
+        if block.head is None:
+            # A request is never replayed; a response whose head does not end cannot be.
+            severity: Severity = "warning" if warc_type == "request" else "error"
+            facts.add(severity, "HTTP header block not terminated by CRLF CRLF")
+            return
+        http = block.head
+        if warc_type == "request":
+            if not http.values(b"Host"):
+                facts.add("info", "request has no Host header (an HTTP/1.0 request)")
+            return
+        if not _STATUS_RE.match(http.status_line):
+            facts.add("warning", f"HTTP status line without protocol and status code: {http.status_line[:80]!r}")
+        if warc_type == "revisit":
+            return
+        layer: Severity = "info" if self._browser_capture else "warning"
+        transfer = b",".join(http.values(b"Transfer-Encoding")).lower()
+        coding = b",".join(http.values(b"Content-Encoding")).strip().lower()
+        if block.dechunker is not None and not (block.dechunker.framed and block.dechunker.ended):
+            facts.add(layer, "Transfer-Encoding: chunked but the stored body is not chunked")
+        if coding in (b"gzip", b"x-gzip") and block.entity_length and not block.entity_start.startswith(b"\x1f\x8b"):
+            facts.add(layer, "Content-Encoding: gzip but the stored body is not gzip")
+        if coding == b"deflate" and block.entity_length and block.inflate_broken:
+            facts.add(layer, "Content-Encoding: deflate but the stored body does not inflate")
+        lengths = http.values(b"Content-Length")
+        if len(set(lengths)) > 1:
+            values = sorted(v.decode("latin-1") for v in set(lengths))
+            facts.add(layer, f"conflicting HTTP Content-Length values {values}")
+        elif lengths and b"chunked" not in transfer and not headers.get("WARC-Truncated"):
+            if not lengths[0].isdigit():
+                facts.add(layer, f"HTTP Content-Length {lengths[0]!r} is not a number")
+            elif int(lengths[0]) > block.entity_length and not self._browser_capture:
+                facts.add("error", f"HTTP body cut short: {block.entity_length} of {int(lengths[0])} bytes stored, "
+                          "and no WARC-Truncated")  # fmt: skip
+            elif int(lengths[0]) != block.entity_length:
+                facts.add(layer, f"HTTP Content-Length {int(lengths[0])} != stored entity length {block.entity_length}")
+
+    def _check_revisit(self, facts: _RecordFacts, headers: RecordHeaders, block: _BlockReader) -> None:
+        get = headers.get
+        version = headers.version
+        profile = get("WARC-Profile") or ""
+        if not profile:
+            facts.add("error", "revisit without WARC-Profile")
+        elif profile.endswith(_IDENTICAL):
+            if not get("WARC-Payload-Digest"):
+                facts.add("error", "identical-payload-digest revisit without WARC-Payload-Digest")
+            if version == "WARC/1.1":  # the fields exist from 1.1 on, where they are recommended
+                for name in ("WARC-Refers-To-Target-URI", "WARC-Refers-To-Date"):
+                    if not get(name):
+                        facts.add("warning", f"revisit without {name} (recommended in WARC/1.1)")
+        elif not profile.endswith(_NOT_MODIFIED):
+            facts.add("warning", f"unknown revisit profile {profile!r}")
+        if block.entity_length and not get("WARC-Truncated"):
+            facts.add("warning", "revisit with a payload in its block but no WARC-Truncated")
+
+    def _file_checks(self) -> None:
+        if len(self._versions) > 1:
+            self._problem("warning", f"mixed WARC versions in one file: {sorted(self._versions)}")
+        for version in sorted(self._unknown_versions):
+            self._problem("error", f"unknown WARC version {version!r}")
+        if self._has_requests:
+            # Request records are optional; once a file has them, a response without one is worth a word.
+            for record_id, (where, offset, _) in self._responses.items():
+                if record_id not in self._linked:
+                    self._problem("info", "response has no request record linked by WARC-Concurrent-To", where,
+                                  offset, record_id)  # fmt: skip
+        if self._offsets_missing:
+            self._problem("error", "whole-file gzip, not one member per record: no record can be reached by "
+                          "offset (repair: warcio recompress)")  # fmt: skip
+        elif self.path.name.endswith(".gz") and self.records:
             try:
                 with self.path.open("rb") as fh:
                     members = count_gzip_members(fh)
             except (OSError, zlib.error, EOFError) as exc:
-                self._problem("", f"gzip stream damaged: {exc}")
+                self._problem("error", f"gzip stream damaged: {exc}")
             else:
                 if members is not None and members < self.records:
-                    self._problem("", f"{members} gzip members for {self.records} records: not one member per record")
+                    self._problem("error", f"{members} gzip members for {self.records} records: not one member "
+                                  "per record")  # fmt: skip
         if self.records == 0 and not self.problems:
-            self._problem("", "no WARC records")
-        return self.problems
+            self._problem("error", "no WARC records")
 
-    def _check_records(self) -> None:
-        versions: set[str] = set()
-        ids: set[str] = set()
-        responses: dict[str, str] = {}
-        linked: set[str] = set()
-        with self.path.open("rb") as fh:
-            for record in iter_raw_records(fh):
-                self.records += 1
-                headers = record.headers
-                warc_type = headers.warc_type
-                uri = headers.get("WARC-Target-URI") or ""
-                where = f"#{self.records} {warc_type} {uri}".rstrip()
-                block = record.block.read()
-                versions.add(headers.version)
-                for name in _MANDATORY:
-                    if not headers.get(name):
-                        self._problem(where, f"missing {name}")
-                record_id = headers.get("WARC-Record-ID") or ""
-                if record_id in ids:
-                    self._problem(where, f"duplicate WARC-Record-ID {record_id}")
-                ids.add(record_id)
-                if record_id and not _RECORD_ID_RE.match(record_id):
-                    self._problem(where, f"WARC-Record-ID is not a <uri>: {record_id!r}")
-                date = headers.get("WARC-Date") or ""
-                pattern = _DATE_RE.get(headers.version)
-                if pattern is None:
-                    self._problem(where, f"unknown WARC version {headers.version!r}")
-                elif date and not pattern.match(date):
-                    self._problem(where, f"WARC-Date {date!r} is not valid for {headers.version}")
-                if self.records == 1 and warc_type != "warcinfo":
-                    self._problem(where, "first record is not warcinfo")
-                if uri.startswith("<"):
-                    self._problem(where, "WARC-Target-URI wrapped in <>")
-                self._check_digests(where, headers, block, warc_type)
-                if warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:")):
-                    content_type = (headers.get("Content-Type") or "").replace(" ", "")
-                    if content_type != _HTTP_TYPES[warc_type]:
-                        self._problem(where, f"Content-Type {content_type!r}, expected {_HTTP_TYPES[warc_type]!r}")
-                    self._check_http(where, warc_type, headers, block)
-                if warc_type == "response":
-                    responses[record_id] = where
-                self._has_requests |= warc_type == "request"
-                concurrent = headers.get("WARC-Concurrent-To")
-                if concurrent:
-                    linked.update((concurrent, record_id))
-                if warc_type == "revisit":
-                    self._check_revisit(where, headers)
-        if len(versions) > 1:
-            self._problem("", f"mixed WARC versions in one file: {sorted(versions)}")
-        # Request records are optional (many crawlers omit them); once a file has them, each response needs one.
-        for record_id, where in responses.items() if self._has_requests else ():
-            if record_id not in linked:
-                self._problem(where, "response has no request record linked by WARC-Concurrent-To")
 
-    def _check_digests(self, where: str, headers: RecordHeaders, block: bytes, warc_type: str) -> None:
-        block_digest = headers.get("WARC-Block-Digest")
-        if block_digest and digest_matches(block_digest, block) is False:
-            self._problem(where, "WARC-Block-Digest does not match the block")
-        payload_digest = headers.get("WARC-Payload-Digest")
-        if warc_type == "response" and payload_digest:
-            parsed = split_http(block) if (headers.get("WARC-Target-URI") or "").startswith("http") else None
-            if parsed is not None and payload_digest_matches(payload_digest, *parsed) is False:
-                self._problem(where, "WARC-Payload-Digest does not match the entity body")
+def _grouped(problems: Iterable[Problem]) -> list[Problem]:
+    """One problem per (severity, cause): the first occurrence, with the count."""
+    first: dict[tuple[str, str], Problem] = {}
+    for problem in problems:
+        key = (problem.severity, problem.cause)
+        if key in first:
+            first[key] = replace(first[key], count=first[key].count + 1)
+        else:
+            first[key] = problem
+    return list(first.values())
 
-    def _check_http(self, where: str, warc_type: str, headers: RecordHeaders, block: bytes) -> None:
-        parsed = split_http(block)
-        if parsed is None:
-            self._problem(where, "HTTP header block not terminated by CRLF CRLF")
-            return
-        http, entity = parsed
-        first_line = http.status_line
-        if warc_type == "request":
-            if not http.values(b"Host"):
-                self._problem(where, "request has no Host header")
-            return
-        if not _STATUS_RE.match(first_line):
-            self._problem(where, f"HTTP status line without protocol, code and reason phrase: {first_line!r}")
-        if warc_type == "revisit":
-            return
-        transfer = b",".join(http.values(b"Transfer-Encoding")).lower()
-        coding = b",".join(http.values(b"Content-Encoding")).strip().lower()
-        if b"chunked" in transfer:
-            try:
-                entity = dechunk(entity)
-            except ValueError:
-                self._problem(where, "Transfer-Encoding: chunked but the stored body is not chunked")
-        if coding in (b"gzip", b"x-gzip") and entity and not entity.startswith(b"\x1f\x8b"):
-            self._problem(where, "Content-Encoding: gzip but the stored body is not gzip")
-        if coding == b"deflate" and entity:
-            try:
-                zlib.decompress(entity)
-            except zlib.error:
-                try:
-                    zlib.decompress(entity, -15)
-                except zlib.error:
-                    self._problem(where, "Content-Encoding: deflate but the stored body does not inflate")
-        lengths = http.values(b"Content-Length")
-        if len(set(lengths)) > 1:
-            self._problem(
-                where, f"conflicting HTTP Content-Length values {sorted(v.decode('latin-1') for v in set(lengths))}"
-            )
-        elif lengths and b"chunked" not in transfer:
-            truncated = headers.get("WARC-Truncated")
-            if not lengths[0].isdigit():
-                self._problem(where, f"HTTP Content-Length {lengths[0]!r} is not a number")
-            elif int(lengths[0]) != len(entity) and not truncated:
-                self._problem(where, f"HTTP Content-Length {int(lengths[0])} != stored entity length {len(entity)}")
 
-    def _check_revisit(self, where: str, headers: RecordHeaders) -> None:
-        get = headers.get
-        profile = get("WARC-Profile") or ""
-        if not profile:
-            self._problem(where, "revisit without WARC-Profile")
-        elif profile.endswith(_IDENTICAL):
-            if not get("WARC-Payload-Digest"):
-                self._problem(where, "identical-payload-digest revisit without WARC-Payload-Digest")
-            for name in ("WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date"):
-                if not get(name):
-                    self._problem(where, f"revisit without {name}")
-        elif not profile.endswith(_NOT_MODIFIED):
-            self._problem(where, f"unknown revisit profile {profile!r}")
+WARC_NAMES: Final = (".warc", ".warc.gz", ".wat.gz", ".wet.gz")
 
 
 def iter_warc_paths(paths: list[Path]) -> Iterator[Path]:
-    """Files as given, folders expanded to their ``*.warc`` / ``*.warc.gz`` files, sorted."""
+    """Files as given, folders expanded to their WARC files (WAT and WET included), sorted."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.iterdir() if p.name.endswith((".warc", ".warc.gz")))
+            yield from sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(WARC_NAMES))
         else:
             yield path
 
 
-def check_files(paths: list[Path]) -> tuple[int, list[Problem]]:
-    """Check every file; returns (files checked, problems)."""
+def check_files(paths: list[Path], *, group: bool = True) -> tuple[int, list[Problem]]:
+    """Check every file; returns (files checked, findings of every severity)."""
     problems: list[Problem] = []
     checked = 0
     for path in iter_warc_paths(paths):
         checked += 1
         if not path.is_file():
-            problems.append(Problem(str(path), "", "no such file"))
+            problems.append(Problem(str(path), "error", "no such file"))
             continue
-        problems.extend(WarcChecker(path).run())
+        problems.extend(WarcChecker(path, group=group).run())
     return checked, problems

@@ -77,7 +77,8 @@ class _Zlib:
 
     def _run(self, data: bytes) -> bytes:
         out = self._inflate.decompress(data, STEP)
-        self._tail = self._inflate.unconsumed_tail
+        # At a member's end zlib leaves what follows in unused_data (and may repeat it in unconsumed_tail).
+        self._tail = b"" if self._inflate.eof else self._inflate.unconsumed_tail
         if self._inflate.eof and self._members and self._inflate.unused_data.strip(b"\x00"):
             rest = self._inflate.unused_data
             self._inflate = zlib.decompressobj(self._wbits)

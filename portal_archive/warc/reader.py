@@ -85,15 +85,23 @@ class ArchivedRecord:
     The payload must be read (``payload``) before the next record is asked for: the file moves on.
     """
 
-    __slots__ = ("_cursor", "_record", "content_type", "date", "offset", "path", "record_id", "refers_to",
-                 "status", "target_uri", "warc_type")  # fmt: skip
+    __slots__ = ("_cursor", "_record", "content_type", "date", "misframed_before", "offset", "path",
+                 "raw_target_uri", "record_id", "refers_to", "status", "target_uri", "warc_type")  # fmt: skip
 
-    def __init__(self, record: Any, path: Path, offset: int | None, cursor: list[int]) -> None:
+    def __init__(
+        self, record: Any, path: Path, offset: int | None, cursor: list[int], *, misframed_before: bool = False
+    ) -> None:
         self._record = record
         self._cursor = cursor
         self.path = path
         self.offset = offset
+        self.misframed_before = misframed_before
+        """The record before this one was not followed by CRLF CRLF (its ``Content-Length`` is off)."""
         headers = record.rec_headers
+        self.raw_target_uri: str = str(
+            getattr(headers, "raw_target_uri", None) or headers.get_header("WARC-Target-URI") or ""
+        )
+        """``WARC-Target-URI`` as stored, before warcio mends wget's ``<…>`` and spaces."""
         self.warc_type: str = str(record.rec_type or "")
         self.target_uri: str = _strip_brackets(headers.get_header("WARC-Target-URI") or "")
         self.record_id: str = str(headers.get_header("WARC-Record-ID") or "")
@@ -132,6 +140,22 @@ class ArchivedRecord:
             raise PayloadError(f"{type(failure).__name__}: {failure}") from failure
         return b"".join(parts)
 
+    @property
+    def headers(self) -> RecordHeaders:
+        """Every WARC header field as stored, with the version line."""
+        return RecordHeaders.of(self._record)
+
+    @property
+    def block(self) -> IO[bytes]:
+        """The record block as stored (after the HTTP head when the records are read with it parsed)."""
+        stream: IO[bytes] = self._record.raw_stream
+        return stream
+
+    @property
+    def block_left(self) -> int:
+        """Bytes of the block not read yet; after reading to the end, more than 0 means the file was cut."""
+        return max(int(getattr(self._record.raw_stream, "limit", 0)), 0)
+
     def _entity(self) -> IO[bytes]:
         """The entity as the payload reader sees it: de-chunked, every content coding removed."""
         raw: IO[bytes] = self._record.raw_stream
@@ -154,6 +178,24 @@ class ArchivedRecord:
             raise WarcFileError(self.path, f"corrupt gzip data after record {complete}", complete) from exc
         if getattr(raw, "limit", 0) > 0:
             raise WarcFileError(self.path, _truncated(self.path, complete), complete)
+
+
+def _keep_stored_target_uris(loader: Any) -> None:
+    """Keep each ``WARC-Target-URI`` as stored before warcio mends it (``raw_target_uri``), and let it
+    mend quietly: the checker reports wget's ``<…>`` and spaces itself, warcio would print a warning."""
+
+    def mend(rec_headers: Any) -> Any:
+        uri = rec_headers.get_header("WARC-Target-URI")
+        rec_headers.raw_target_uri = uri
+        if uri is not None and uri.startswith("<") and uri.endswith(">"):
+            uri = uri[1:-1]
+            rec_headers.replace_header("WARC-Target-URI", uri)
+        if uri is not None and " " in uri:
+            uri = uri.replace(" ", "%20")
+            rec_headers.replace_header("WARC-Target-URI", uri)
+        return uri
+
+    loader._ensure_target_uri_format = mend
 
 
 def _strip_brackets(uri: str) -> str:
@@ -253,8 +295,9 @@ class _GunzipStream(io.RawIOBase):
             self._output = self._decompressor.decompress(self._input, READ_SIZE)
             self._input = self._decompressor.unconsumed_tail
             if self._decompressor.eof:
-                # The member is complete; whatever follows is the next member.
-                self._input = self._decompressor.unused_data + self._input
+                # The member is complete; whatever follows is the next member. zlib puts all of it in
+                # unused_data, and may repeat it in unconsumed_tail: that copy is dropped.
+                self._input = self._decompressor.unused_data
                 self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
                 self._in_member = False
         size = min(len(view), len(self._output))
@@ -284,8 +327,13 @@ class _Reading:
                 self.progress(position - self.reported)
                 self.reported = position
 
-    def records(self, stream: IO[bytes], *, seekable: bool, skip: int = 0) -> Iterator[ArchivedRecord]:
-        iterator = ArchiveIterator(stream, check_digests=False)
+    def records(
+        self, stream: IO[bytes], *, seekable: bool, skip: int = 0, parse_http: bool = True
+    ) -> Iterator[ArchivedRecord]:
+        iterator = ArchiveIterator(stream, check_digests=False, no_record_parse=not parse_http)
+        iterator.INC_RECORD = ""  # warcio writes framing errors to stderr: they are counted instead (misframed)
+        _keep_stored_target_uris(iterator.loader)
+        framing_errors = 0
         seen = 0
         while True:
             try:
@@ -306,7 +354,11 @@ class _Reading:
                 gzipped = _is_gzip(self.path)
                 raise WarcFileError(self.path, "not a WARC file (gzip data that is not WARC)" if gzipped else
                                     "not a WARC file")  # fmt: skip
-            archived = ArchivedRecord(record, self.path, iterator.offset if seekable else None, self.cursor)
+            misframed = iterator.err_count > framing_errors
+            framing_errors = iterator.err_count
+            archived = ArchivedRecord(
+                record, self.path, iterator.offset if seekable else None, self.cursor, misframed_before=misframed
+            )
             yield archived
             archived.drain()
             self.cursor[0] += 1
@@ -318,7 +370,9 @@ class _Reading:
         return WarcFileError(self.path, message, self.cursor[0])
 
 
-def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -> Iterator[ArchivedRecord]:
+def read_records(
+    path: Path, *, progress: Callable[[int], None] | None = None, parse_http: bool = True
+) -> Iterator[ArchivedRecord]:
     """Every record of one WARC file, in order, streamed.
 
     A ``.warc.gz`` compressed as one gzip stream (not one member per record, as ``gzip x.warc``
@@ -327,6 +381,8 @@ def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -
     Args:
         path: A ``.warc`` or ``.warc.gz`` file (compression is detected, not taken from the name).
         progress: Called with the number of file bytes consumed since the previous call.
+        parse_http: False leaves each block as stored (``ArchivedRecord.block``): no HTTP status or
+            type, no payload decoding, for readers that hold the bytes to their headers.
 
     Raises:
         WarcFileError: The file is missing, empty, not a WARC, or cannot be read to its end; every
@@ -343,7 +399,7 @@ def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -
         reading = _Reading(path, fh, progress)
         one_stream = False
         try:
-            yield from reading.records(fh, seekable=True)
+            yield from reading.records(fh, seekable=True, parse_http=parse_http)
         except _OneGzipStream:
             one_stream = True
         if one_stream:
@@ -351,7 +407,7 @@ def read_records(path: Path, *, progress: Callable[[int], None] | None = None) -
             fh.seek(0)
             gunzip = _GunzipStream(fh)
             with io.BufferedReader(gunzip, READ_SIZE) as stream:
-                yield from reading.records(stream, seekable=False, skip=reading.cursor[0])
+                yield from reading.records(stream, seekable=False, skip=reading.cursor[0], parse_http=parse_http)
             if gunzip.truncated:
                 complete = reading.cursor[0]
                 raise WarcFileError(path, f"truncated gzip stream after record {complete}", complete)

@@ -14,6 +14,7 @@ import pytest
 
 from portal_archive.archive.pages import Location, PageReader
 from portal_archive.timestamps import parse_iso
+from portal_archive.warc.check import WarcChecker
 from portal_archive.warc.reader import PayloadError, WarcFileError, read_records
 
 THIRD_PARTY = Path(__file__).resolve().parents[3] / "shared" / "data" / "thirdparty_warcs"
@@ -71,3 +72,44 @@ def test_the_report_over_the_whole_folder_names_each_unreadable_file_and_reports
     problems = [line for line in result.stderr.splitlines() if line.startswith("portal-archive dedup-report:")]
     assert problems and all(str(THIRD_PARTY) in line for line in problems), problems
     assert result.returncode == 1  # some of the files are broken on purpose, and that is said
+
+
+def _statuses() -> dict[str, str]:
+    """File name → its status column in SOURCE.md (``conformant`` or ``edge case / broken: …``)."""
+    rows = (line.split("|") for line in (THIRD_PARTY / "SOURCE.md").read_text(encoding="utf-8").splitlines())
+    return {cells[1].strip(): cells[3].strip() for cells in rows if len(cells) > 4 and ".warc" in cells[1]}
+
+
+STATUSES = _statuses() if FILES else {}
+DEFECTS = {
+    "wrong digests": "Digest does not match",
+    "duplicate ids": "duplicate WARC-Record-ID",
+    "duplicate record ids": "duplicate WARC-Record-ID",
+    "truncated record": "cut short",
+    "cut in the middle": "truncated",
+    "WARC-Target-URI in <>": "wrapped in <>",
+    "space in WARC-Target-URI": "white space",
+    "whole-file gzip": "whole-file gzip",
+    "gzip members split": "gzip",
+    "without WARC-Record-ID": "missing WARC-Record-ID",
+    "WARC-Date cut short": "WARC-Date",
+    "without CRLF CRLF": "not terminated by CRLF CRLF",
+}
+"""A defect as SOURCE.md names it → words of the finding that must name it."""
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in STATUSES.items() if s == "conformant"))
+def test_check_passes_every_file_its_producer_calls_conformant(name: str) -> None:
+    findings = WarcChecker(THIRD_PARTY / name).run()
+    assert [str(p) for p in findings if p.severity == "error"] == []
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in STATUSES.items() if s.startswith("edge case")))
+def test_check_names_the_defect_its_producer_planted(name: str) -> None:
+    status = STATUSES[name]
+    causes = " | ".join(p.cause for p in WarcChecker(THIRD_PARTY / name).run())
+    named = [words for defect, words in DEFECTS.items() if defect in status]
+    for words in named:
+        assert words in causes, (status, causes)
+    if not named:  # an unusual file that is sound (records sized to block boundaries)
+        assert "(conformant, unusual)" in status or causes, status
