@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from portal_archive.archive.metadata import item_from_metadata
 from portal_archive.dedup import Document, document_from_item
 from portal_archive.extract.article import ArticleAssembler, FetchedPage
+from portal_archive.extract.extractor import ARTICLE
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory, load_bundled_profiles
 from portal_archive.timestamps import utc_now
@@ -97,14 +98,21 @@ class PageReader:
     def page_item(
         self, url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location
     ) -> ArticleItem | None:
-        """The article item of one archived HTML page, or None when it is no article page.
+        """The article item of one archived HTML page, or None when it is no article page."""
+        return self.page_verdict(url, body, content_type, fetched, location)[0]
 
+    def page_verdict(
+        self, url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location
+    ) -> tuple[ArticleItem | None, str]:
+        """The article item of one archived HTML page, or None and why it is no article page.
+
+        A portal's pages are articles by the shape of their URL; any other site's by what the page
+        holds (``extract.extractor.page_kind``: a body of some length, not a list of links, prose).
         Relative dates ("7月前") count back from the capture time, as the crawl did at fetch time.
-        Bodies may be empty (the engine's ``min_chars`` decides later).
         """
         profile, article_page = self.portal_of(url)
         if not article_page:
-            return None
+            return None, f"not an article URL of {profile.name}" if profile is not None else "not an article URL"
         page = FetchedPage(
             url=url,
             body=body,
@@ -114,7 +122,9 @@ class PageReader:
             warc_filename=location.filename,
             warc_offset=location.offset,
         )
-        return self._assembler(profile).assemble(page)
+        item = self._assembler(profile).assemble(page)
+        kind = str(item.extra.get("page_kind", ARTICLE))
+        return (item, "") if kind == ARTICLE else (None, kind)
 
     def read_page(
         self, url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location

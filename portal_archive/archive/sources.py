@@ -13,6 +13,7 @@ payloads are skipped.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Final, Literal
 from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
 from portal_archive.archive.pages import Location, PageReader
 from portal_archive.capture.extension import DOM_URI_PREFIX
-from portal_archive.dedup import Document
+from portal_archive.dedup import Document, document_from_item
 from portal_archive.extract import is_html
 from portal_archive.timestamps import parse_iso, to_iso
 from portal_archive.warc.reader import ArchivedRecord, PayloadError, WarcFileError, read_records, record_at
@@ -73,6 +74,8 @@ class InputSummary:
     metadata_records: int = 0
     reextracted: int = 0
     problem: str | None = None
+    set_aside: Counter[str] = field(default_factory=Counter)
+    """HTML pages that are no article, by reason (``listing page``, ``short body``…)."""
 
 
 @dataclass(slots=True)
@@ -225,12 +228,14 @@ class WarcSource:
         fetched = parse_iso(record.date)
         location = Location(str(record.path), record.offset, record.record_id)
         try:
-            document = self.reader.read_page(page_url.url, body, record.content_type, fetched, location)
+            item, reason = self.reader.page_verdict(page_url.url, body, record.content_type, fetched, location)
         except Exception as exc:  # one hostile page must not end a report over millions: say so loudly, go on
             self._extraction_failed(page_url.url, exc)
             return None
-        if document is None:
+        if item is None:
+            summary.set_aside[reason] += 1
             return None
+        document = document_from_item(item)
         summary.articles += 1
         summary.reextracted += 1
         return SourcedDocument(

@@ -132,6 +132,8 @@ class Member:
     site_domain: str = ""
     """The domain the member's portal publishes on, when known."""
     published_at: str | None = None
+    fetched_at: str | None = None
+    """When the member was captured (kept when it has no publication time)."""
     canonical_url: str = ""
     read_original_urls: tuple[str, ...] = ()
     attributions: tuple[str, ...] = ()
@@ -351,6 +353,16 @@ def _authority(policy: CanonicalPolicy, state: _Narrowing) -> None:
     state.narrow("publisher ranking", top, f"{label}: {', '.join(m.label() for m in top)}")
 
 
+def _earliest_capture(policy: CanonicalPolicy, state: _Narrowing) -> None:
+    """Nothing better decided: the member captured first (a page fetched a year earlier came first)."""
+    timed = [(moment, m) for m in state.candidates if m.published_at is None and (moment := parse_iso(m.fetched_at))]
+    if len(timed) < len(state.candidates) or len(timed) < 2:
+        return  # fetch times only compare members that have nothing but them
+    first = min(moment for moment, _ in timed)
+    earliest = [m for moment, m in timed if moment - first <= policy.time_tolerance]
+    state.narrow("earliest capture", earliest, f"captured {to_iso(first)}: {', '.join(m.label() for m in earliest)}")
+
+
 def _tie_break(state: _Narrowing) -> None:
     with_byline = [m for m in state.candidates if m.byline]
     state.narrow("tie-break", with_byline, f"byline: {', '.join(m.label() for m in with_byline)}")
@@ -389,6 +401,7 @@ def choose_canonical(
     _earliest(policy, state)
     _direction(similarity, policy, state)
     _authority(policy, state)
+    _earliest_capture(policy, state)
     _tie_break(state)
     canonical = state.candidates[0]
     verdicts = [MemberVerdict(id=canonical.id, url=canonical.url, role="original", evidence=tuple(state.evidence))]

@@ -32,6 +32,8 @@ class Document:
     """The domain the portal publishes on, when known (else the URL's host stands for it)."""
     published_at: str | None = None
     """Publication time, ISO 8601 (UTC when no offset is given), or None when unknown."""
+    fetched_at: str | None = None
+    """When the page was captured: what decides an original when nothing better does."""
     canonical_url: str = ""
     """``rel=canonical`` or ``og:url`` of the page, when it names a URL."""
     source: str = ""
@@ -68,6 +70,7 @@ def document_from_item(item: Any) -> Document:
         site=_text(fields.site),
         site_domain=_text(fields.site_domain),
         published_at=published if isinstance(published, str) and published else None,
+        fetched_at=_text(fields.fetched_at) or None,
         canonical_url=_text(fields.canonical_url),
         source=_text(fields.source),
         source_domain=_text(fields.source_domain),

@@ -479,6 +479,8 @@ def _metadata(document: Document, text: PreparedText) -> dict[str, Any]:
     ):
         if value:
             meta[key] = value
+    if document.fetched_at and not document.published_at:
+        meta["fetched_at"] = document.fetched_at  # the weakest evidence of an original, kept only when needed
     canonical = document.canonical_url
     if canonical and canonical != document.url and normalize_url(canonical) != normalize_url(document.url):
         meta["canonical_url"] = canonical
@@ -508,6 +510,7 @@ def _member(stored: StoredDocument) -> Member:
         site=str(meta.get("site", "")),
         site_domain=str(meta.get("site_domain", "")),
         published_at=meta.get("published_at"),
+        fetched_at=meta.get("fetched_at"),
         canonical_url=str(meta.get("canonical_url", "")),
         read_original_urls=tuple(meta.get("read_original", ())),
         attributions=tuple(dict.fromkeys(a for a in attributions if a)),

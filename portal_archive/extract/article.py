@@ -113,6 +113,8 @@ class ArticleAssembler:
         if source:
             self.count("sources/resolved" if source_domain else "sources/unknown")
         extra: dict[str, Any] = {}
+        if profile is None:
+            extra["page_kind"] = article.page_kind  # no URL rules: the page's content says what it is
         if article.empty_reason:
             extra["empty_reason"] = article.empty_reason
         if page.truncated:

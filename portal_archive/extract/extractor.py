@@ -63,6 +63,9 @@ class Article:
     encoding: str = "utf-8"
     empty_reason: str = ""
     """Why ``body_text`` is empty (``empty document``, ``binary content``…); ``""`` otherwise."""
+    page_kind: str = ""
+    """``article``, or why the page is none (``no body``, ``short body``, ``listing page``,
+    ``no prose``): the page-type decision for sites no portal profile describes."""
 
 
 def article_to_dict(article: Article) -> dict[str, Any]:
@@ -150,11 +153,11 @@ def parse_text(text: str, *, encoding: str = "utf-8") -> ParsedPage:
 def extract_parsed(page: ParsedPage, *, url: str, selectors: ArticleSelectors | None = None) -> Article:
     """Extract an ``Article`` from a page parsed by ``parse_page``; cleans ``page.root`` in place."""
     if page.root is None:
-        return Article(url=url, encoding=page.encoding, empty_reason=page.empty_reason)
+        return Article(url=url, encoding=page.encoding, empty_reason=page.empty_reason, page_kind="no body")
     try:
         return _extract(page.root, url=url, selectors=selectors or ArticleSelectors(), encoding=page.encoding)
     except RecursionError:
-        return Article(url=url, encoding=page.encoding, empty_reason="document nested too deeply")
+        return Article(url=url, encoding=page.encoding, empty_reason="document nested too deeply", page_kind="no body")
 
 
 def extract_article(
@@ -361,6 +364,48 @@ def _title_index(blocks: list[Block], title: str) -> int:
     return fallback
 
 
+ARTICLE: Final = "article"
+_MIN_BODY_CHARS: Final = {(True, True): 100, (True, False): 200, (False, True): 250, (False, False): 600}
+"""Body characters (non-space) an article needs, by (mostly Chinese, dated or typed ``article``): a
+short news item of a few Chinese sentences has a date; an English page of 600 characters and no
+date is a small article at best, and a site's about or error page below that."""
+_LISTING_LINK_SHARE: Final = 0.3
+"""Share of the body that is link text, from which the "body" is a list of links to other pages."""
+_PAGE_LINK_SHARE: Final = 0.5
+_LISTING_MIN_LINKS: Final = 10
+"""A page whose body proper is short, with this many links making up half its text, lists other pages."""
+_NOT_ARTICLES: Final = frozenset({"website", "product", "profile", "book", "music.song", "video.other"})
+
+
+def page_kind(
+    blocks: list[Block], features: list[BlockFeatures], body: list[Block], *, dated: bool, og_type: str
+) -> str:
+    """Whether a page is an article, else why not: the decision for sites no portal profile describes.
+
+    Evidence, in order: a body at all; its length, less demanding for a dated page or one that says
+    ``og:type=article``, and for Chinese text (denser than Latin); a body made of links is a listing
+    (the page around an article may be mostly links: portals' menus are); a body without one block of
+    prose is a template or a form.
+    """
+    if not body:
+        return "no body"
+    chars = sum(block.chars for block in body)
+    chinese = sum(features[block.index].cjk for block in body) * 2 >= chars
+    typed = og_type == ARTICLE or og_type.startswith("article:")
+    if chars < _MIN_BODY_CHARS[(chinese, dated or typed)]:
+        page_chars = sum(block.chars for block in blocks)
+        linked = sum(block.link_chars for block in blocks)
+        many_links = sum(len(block.links) for block in blocks) >= _LISTING_MIN_LINKS
+        return "listing page" if many_links and linked > _PAGE_LINK_SHARE * page_chars else "short body"
+    if og_type in _NOT_ARTICLES and not dated:
+        return f"og:type {og_type}"
+    if not typed and sum(block.link_chars for block in body) > _LISTING_LINK_SHARE * chars:
+        return "listing page"
+    if not any(features[block.index].is_prose for block in body):
+        return "no prose"
+    return ARTICLE
+
+
 @dataclass(frozen=True, slots=True)
 class PageLayout:
     """The page cut into blocks, the article container's block range, and every block's role."""
@@ -431,6 +476,8 @@ def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, enc
         published_text = _metadata_value(labels, Role.DATE, start, end) or metadata.published_text
         published_at = metadata.published_at or (parse_absolute_date(published_text) if published_text else None)
     body_text = "\n".join(b.text for b in body_blocks)
+    kind = page_kind(blocks, layout.features, body_blocks, dated=bool(published_text or published_at),
+                     og_type=metadata.og_type)  # fmt: skip
     return Article(
         url=url,
         title=title,
@@ -446,4 +493,5 @@ def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, enc
         boilerplate=tuple(boilerplate),
         encoding=encoding,
         empty_reason="" if body_text else "no body found",
+        page_kind=kind,
     )

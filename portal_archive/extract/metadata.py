@@ -28,6 +28,7 @@ _DATE_META_XPATH: Final = etree.XPath(
     "or @name='date' or @name='DC.date.issued' or @name='sailthru.date' or @property='og:published_time']/@content"
     " | //time/@datetime"
 )
+_OG_TYPE_XPATH: Final = etree.XPath("//meta[@property='og:type' or @name='og:type']/@content")
 _MAX_TITLE_CHARS: Final = 200
 
 
@@ -39,6 +40,8 @@ class PageMetadata:
     canonical_url: str
     published_text: str
     published_at: str | None
+    og_type: str = ""
+    """``og:type``, lower-cased (``article``, ``website``, ``product``…): what the page says it is."""
 
 
 def _first_string(values: object) -> str:
@@ -88,6 +91,7 @@ def read_metadata(root: etree._Element) -> PageMetadata:
         canonical_url=_first_string(_CANONICAL_XPATH(root)),
         published_text=published_text,
         published_at=parse_machine_date(published_text) if published_text else None,
+        og_type=_first_string(_OG_TYPE_XPATH(root)).lower(),
     )
 
 

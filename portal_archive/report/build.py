@@ -356,6 +356,7 @@ def build_from_warcs(
                     too_short=too_short,
                     revisits=revisits,
                     unextractable=source.unextractable,
+                    set_aside=dict(sum((item.set_aside for item in source.inputs), Counter())),
                 ),
                 counts=counts,
                 clusters=clusters,

@@ -7,6 +7,7 @@ form, schema ``portal-archive/dedup-report/1`` (``docs/report-json.md``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -197,10 +198,24 @@ class Totals:
     excerpts: int = 0
     related: int = 0
     clusters_shown: int = 0
+    set_aside: Mapping[str, int] = field(default_factory=dict)
+    """HTML pages read that are no article, by reason (``listing page``, ``short body``…)."""
+
+    def why_no_article(self) -> str | None:
+        """Why nothing was compared, in a user's words; None when something was."""
+        if self.articles:
+            return None
+        if self.pages_read == 0:
+            return "the input holds no HTML page (no responses: a WAT, WET or metadata-only file?)"
+        if self.set_aside:
+            reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.set_aside.items()))
+            return f"none of the {self.pages_read} HTML page(s) is an article ({reasons})"
+        return "no article page was read"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "pages_read": self.pages_read,
+            "set_aside": dict(sorted(self.set_aside.items())),
             "articles": self.articles,
             "indexed": self.indexed,
             "too_short": self.too_short,

@@ -98,6 +98,7 @@ def _totals(report: Report) -> str:
     totals = report.totals
     figures = [
         ("pages read", totals.pages_read),
+        ("pages set aside (no article)", sum(totals.set_aside.values())),
         ("articles", totals.articles),
         ("compared", totals.indexed),
         ("clusters", totals.clusters),

@@ -108,6 +108,11 @@ def render_table(report: Report, out: TextIO) -> None:
         f"Near-duplicate report ({report.source}): {pages}{totals.articles} articles, {totals.indexed} compared, "
         f"{totals.clusters} clusters, {totals.copies} copies, {totals.excerpts} excerpts, {totals.related} related",
     ]
+    if totals.set_aside:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(totals.set_aside.items()))
+        lines.append(f"Set aside: {sum(totals.set_aside.values())} HTML page(s) that are no article ({reasons})")
+    if (why := totals.why_no_article()) is not None:
+        lines.append(f"No article to compare: {why}")
     filters = ", ".join(f"{key} {value}" for key, value in report.filters.items() if value)
     if filters:
         lines.append(f"Showing {totals.clusters_shown} clusters ({filters})")

@@ -163,3 +163,18 @@ def test_union_find_components() -> None:
     sets.union("c", "b")
     assert sets.find("a") == sets.find("c")
     assert sorted(map(sorted, sets.groups())) == [["a", "b", "c"]]
+
+
+def test_with_nothing_better_the_member_captured_first_is_the_original() -> None:
+    later = member(1, "http://example.com/", fetched_at="2014-01-27T17:12:39+00:00")
+    earlier = member(2, "http://example.iana.org/", fetched_at="2013-06-01T10:00:00+00:00")
+    decision = choose_canonical([later, earlier], always, POLICY)
+    assert decision.canonical is earlier and decision.decided_by == "earliest capture"
+    assert any(line.startswith("earliest capture: captured 2013-06-01") for line in decision.evidence)
+
+
+def test_a_capture_time_never_outweighs_a_publication_time() -> None:
+    published = member(1, "http://b.example/", published_at="2024-03-01T00:00:00+00:00", fetched_at="2024-05-01")
+    captured_early = member(2, "http://a.example/", fetched_at="2020-01-01T00:00:00+00:00")
+    decision = choose_canonical([captured_early, published], always, POLICY)
+    assert decision.canonical is published and decision.decided_by == "earliest publication"

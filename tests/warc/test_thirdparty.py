@@ -6,6 +6,7 @@ skipped when the folder is absent.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from portal_archive.archive.pages import Location, PageReader
+from portal_archive.extract import extract_article
 from portal_archive.timestamps import parse_iso
 from portal_archive.warc.check import WarcChecker
 from portal_archive.warc.reader import PayloadError, WarcFileError, read_records
@@ -51,13 +53,16 @@ def test_a_brotli_page_is_decoded_and_extracted() -> None:
     for record in read_records(BROTLI):
         if record.warc_type == "response" and record.content_type.startswith("text/html"):
             body = record.payload(1 << 20)
+            article = extract_article(body, url=record.target_uri, content_type=record.content_type)
             location = Location(str(BROTLI), record.offset, record.record_id)
-            pages.append(
-                reader.page_item(record.target_uri, body, record.content_type, parse_iso(record.date), location)
+            verdict = reader.page_verdict(
+                record.target_uri, body, record.content_type, parse_iso(record.date), location
             )
-    (item,) = pages
-    assert item is not None and item.title == "Simple page"
-    assert "testing GZip and Brotli transmission compression" in item.body_text
+            pages.append((article, verdict))
+    ((article, (item, reason)),) = pages
+    assert article.title == "Simple page"
+    assert "testing GZip and Brotli transmission compression" in article.body_text
+    assert item is None and reason == "short body"  # a one-line test page is no article
 
 
 def test_the_report_over_the_whole_folder_names_each_unreadable_file_and_reports_the_rest() -> None:
@@ -113,3 +118,23 @@ def test_check_names_the_defect_its_producer_planted(name: str) -> None:
         assert words in causes, (status, causes)
     if not named:  # an unusual file that is sound (records sized to block boundaries)
         assert "(conformant, unusual)" in status or causes, status
+
+
+def test_the_report_sets_aside_pages_that_are_no_article_and_says_why_a_file_has_none() -> None:
+    report = subprocess.run(
+        [sys.executable, "-m", "portal_archive.cli", "dedup-report", "--format", "json", str(THIRD_PARTY)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    totals = json.loads(report.stdout)["totals"]
+    assert totals["set_aside"] and totals["articles"] + sum(totals["set_aside"].values()) <= totals["pages_read"]
+    assert totals["articles"] < totals["pages_read"]  # templates and error pages are not news
+    wat = next(p for p in FILES if p.name.endswith(".wat.gz"))
+    alone = subprocess.run(
+        [sys.executable, "-m", "portal_archive.cli", "dedup-report", str(wat)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "No article to compare: the input holds no HTML page" in alone.stdout
