@@ -8,7 +8,7 @@ of ``--big-record`` MiB, for peak memory on a record larger than any buffer.
 
     .venv/bin/python bench/read.py [--megabytes 100] [--runs 3] [--big-record 400]
 
-FastWARC (Resiliparse) is installed on demand: ``pip install fastwarc``.
+FastWARC (Resiliparse) comes with the project's ``bench`` extra.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{THIRD_PARTY} is absent", file=sys.stderr)
         return 1
     if not (BIN / "fastwarc").exists():
-        print("FastWARC is not installed: .venv/bin/pip install fastwarc", file=sys.stderr)
+        print("FastWARC is not installed: make setup (the bench extra) installs it", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="bench-read-") as scratch:
         work = Path(scratch)
