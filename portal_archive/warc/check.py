@@ -22,7 +22,6 @@ Findings of one cause in one file are summed up on one line. Nothing here raises
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import hashlib
@@ -31,16 +30,22 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Literal
+from typing import Any, Final, Literal
 
-from portal_archive.warc.reader import ArchivedRecord, HttpHead, RecordHeaders, WarcFileError, read_records
+from portal_archive.warc.reader import (
+    ArchivedRecord,
+    HttpHead,
+    Reading,
+    RecordHeaders,
+    WarcFileError,
+    gzip_layout_problem,
+)
 
 __all__ = [
     "SEVERITIES",
     "Problem",
     "WarcChecker",
     "check_files",
-    "count_gzip_members",
     "dechunk",
     "digest_matches",
     "iter_warc_paths",
@@ -57,6 +62,7 @@ _DATE_RE: Final = {
     "WARC/1.0": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
     "WARC/1.1": re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$"),
 }
+_WHITE_SPACE: Final = re.compile(r"\s")
 _RECORD_ID_RE: Final = re.compile(r"^<[a-z][a-z0-9+.-]*:.+>$", re.IGNORECASE)
 _STATUS_RE: Final = re.compile(rb"^HTTP/\d(\.\d)? \d{3}( |$)")
 _MANDATORY: Final = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
@@ -68,6 +74,7 @@ _HTTP_TYPES: Final = {
 _IDENTICAL: Final = ("/revisit/identical-payload-digest", "/revisit/uri-agnostic-identical-payload-digest")
 """Revisit profiles that repeat a payload by digest: the standard's, and Webrecorder's across URLs."""
 _NOT_MODIFIED: Final = "/revisit/server-not-modified"
+_MISFRAMED: Final = "record not followed by CRLF CRLF: its Content-Length is wrong"
 _NEXT_RECORD_RE: Final = re.compile(rb"\r\n\r\nWARC/(?:0\.1[78]|1\.[01])\r\n")
 _BROWSER_CAPTURE_RE: Final = re.compile(rb"browsertrix|archiveweb\.page|wabac|warcio\.js", re.IGNORECASE)
 """warcinfo ``software`` of capture tools that record what a browser received, bodies decoded."""
@@ -151,6 +158,20 @@ def payload_digest_matches(labelled: str, head: HttpHead, entity: bytes) -> bool
     return digest_matches(labelled, entity)
 
 
+_BASE32: Final = re.compile(r"[A-Z2-7]+")
+_BASE32_AS_DIGITS: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+
+
+def _base32(value: str) -> bytes:
+    """RFC 4648 base32 (padding optional) decoded through ``int``: the standard library's decoder is slow."""
+    text = value.upper().rstrip("=")
+    if not _BASE32.fullmatch(text):
+        raise ValueError("not base32")
+    bits = len(text) * 5
+    size = bits // 8
+    return (int(text.translate(_BASE32_AS_DIGITS), 32) >> (bits - size * 8)).to_bytes(size, "big")
+
+
 class _Digest:
     """A labelled WARC digest (``sha1:BASE32`` or hex), computed over bytes fed in pieces."""
 
@@ -170,10 +191,7 @@ class _Digest:
             return None
         size = hashlib.new(algorithm, usedforsecurity=False).digest_size
         try:
-            if len(value) == size * 2:
-                expected = binascii.unhexlify(value)
-            else:
-                expected = base64.b32decode(value.upper() + "=" * (-len(value) % 8))
+            expected = binascii.unhexlify(value) if len(value) == size * 2 else _base32(value)
         except (binascii.Error, ValueError):
             expected = b""
         return cls(algorithm, expected)
@@ -230,30 +248,6 @@ class _Dechunker:
         return bytes(out)
 
 
-def count_gzip_members(fh: BinaryIO) -> int | None:
-    """Number of gzip members in a stream, read and inflated in bounded steps; ``None`` if not gzip."""
-    head = fh.read(2)
-    if head != b"\x1f\x8b":
-        return None
-    members = 0
-    data = head
-    decomp = zlib.decompressobj(31)
-    while data:
-        decomp.decompress(data, READ_SIZE)
-        # Inflated bytes are not kept: only where each member ends matters. At a member's end zlib
-        # leaves what follows in unused_data (and may repeat it in unconsumed_tail).
-        while decomp.unconsumed_tail and not decomp.eof:
-            decomp.decompress(decomp.unconsumed_tail, READ_SIZE)
-        if decomp.eof:
-            members += 1
-            data = decomp.unused_data
-            decomp = zlib.decompressobj(31)
-            if data:
-                continue
-        data = fh.read(1 << 20)
-    return members
-
-
 @dataclass
 class _Finding:
     severity: Severity
@@ -295,8 +289,9 @@ class _BlockReader:
         if self.block_digest is not None:
             self.block_digest.update(data)
         if not self.next_header_inside:
-            window = self._tail + data
-            self.next_header_inside = _NEXT_RECORD_RE.search(window) is not None
+            window = self._tail + data if self._tail else data
+            if window.find(b"\r\n\r\nWARC/") >= 0:  # cheap; the pattern decides where it is found
+                self.next_header_inside = _NEXT_RECORD_RE.search(window) is not None
             self._tail = window[-16:]
         if self.http and self.head is None:
             self.head_bytes += data
@@ -367,7 +362,6 @@ class WarcChecker:
         self._linked: set[str] = set()
         self._has_requests = False
         self._browser_capture = False
-        self._offsets_missing = False
 
     def _problem(self, severity: Severity, cause: str, where: str = "", offset: int | None = None,
                  record_id: str = "") -> None:  # fmt: skip
@@ -376,15 +370,23 @@ class WarcChecker:
     def run(self) -> list[Problem]:
         """Check the file; returns the findings, errors first (also kept in ``self.problems``)."""
         pending: list[Problem] = []
+        reading = Reading(self.path, parse_http=False)
+        last: ArchivedRecord | None = None
         try:
-            for record in read_records(self.path, parse_http=False):
+            for record in reading:
                 self.problems.extend(pending)  # the previous record turned out complete
                 pending = self._check_record(record)
+                last = record
             self.problems.extend(pending)
+            if last is not None and last.misframed:
+                where, offset, record_id = self._previous
+                self._problem("error", _MISFRAMED, where, offset, record_id)
         except WarcFileError as failure:
             # The record being read when the file gave out is not judged by its cut bytes.
             self._problem("error", failure.problem, f"after record #{failure.complete}" if failure.complete else "")
             self.records = failure.complete
+        if reading.members_split and self.records:
+            self._problem("error", gzip_layout_problem(reading.members, self.records))
         self._file_checks()
         if self.group:
             self.problems = _grouped(self.problems)
@@ -395,24 +397,20 @@ class WarcChecker:
         self.records += 1
         headers = record.headers
         warc_type = headers.warc_type
-        uri = headers.get("WARC-Target-URI") or ""
+        uri = record.target_uri
         where = f"#{self.records} {warc_type} {uri}".rstrip()
         record_id = headers.get("WARC-Record-ID") or ""
         facts = _RecordFacts()
         framing: list[Problem] = []
         if record.misframed_before:
             where_before, offset_before, id_before = self._previous
-            framing.append(Problem(str(self.path), "error", "record not followed by CRLF CRLF: its Content-Length "
-                                   "is wrong", where_before, offset_before, id_before))  # fmt: skip
+            framing.append(Problem(str(self.path), "error", _MISFRAMED, where_before, offset_before, id_before))
         self._previous = (where, record.offset, record_id)
-        if record.offset is None:
-            self._offsets_missing = True
         self._check_headers(facts, headers, warc_type, record.raw_target_uri, record_id)
         is_http = warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:"))
         block = _BlockReader(headers, http=is_http)
-        stream = record.block
         first_block = b""
-        while chunk := stream.read(READ_SIZE):
+        while chunk := record.read_block(READ_SIZE):
             if self.records == 1 and warc_type == "warcinfo" and len(first_block) < READ_SIZE:
                 first_block += chunk
             block.feed(chunk)
@@ -468,7 +466,7 @@ class WarcChecker:
             else:
                 facts.add("warning", "WARC-Target-URI wrapped in <> (as WARC/1.0's grammar wrote it; readers that "
                           "do not strip them miss the URL)")  # fmt: skip
-        if any(ch.isspace() for ch in uri.strip()):
+        if _WHITE_SPACE.search(uri.strip()):
             facts.add("error", "WARC-Target-URI contains white space: not a URI")
         if warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:")):
             content_type = (headers.get("Content-Type") or "").replace(" ", "").lower()
@@ -560,19 +558,6 @@ class WarcChecker:
                 if record_id not in self._linked:
                     self._problem("info", "response has no request record linked by WARC-Concurrent-To", where,
                                   offset, record_id)  # fmt: skip
-        if self._offsets_missing:
-            self._problem("error", "whole-file gzip, not one member per record: no record can be reached by "
-                          "offset (repair: warcio recompress)")  # fmt: skip
-        elif self.path.name.endswith(".gz") and self.records:
-            try:
-                with self.path.open("rb") as fh:
-                    members = count_gzip_members(fh)
-            except (OSError, zlib.error, EOFError) as exc:
-                self._problem("error", f"gzip stream damaged: {exc}")
-            else:
-                if members is not None and members < self.records:
-                    self._problem("error", f"{members} gzip members for {self.records} records: not one member "
-                                  "per record")  # fmt: skip
         if self.records == 0 and not self.problems:
             self._problem("error", "no WARC records")
 
@@ -580,13 +565,16 @@ class WarcChecker:
 def _grouped(problems: Iterable[Problem]) -> list[Problem]:
     """One problem per (severity, cause): the first occurrence, with the count."""
     first: dict[tuple[str, str], Problem] = {}
+    counts: dict[tuple[str, str], int] = {}
     for problem in problems:
         key = (problem.severity, problem.cause)
         if key in first:
-            first[key] = replace(first[key], count=first[key].count + 1)
+            counts[key] += problem.count
         else:
             first[key] = problem
-    return list(first.values())
+            counts[key] = problem.count
+    return [replace(problem, count=counts[key]) if counts[key] != problem.count else problem
+            for key, problem in first.items()]  # fmt: skip
 
 
 WARC_NAMES: Final = (".warc", ".warc.gz", ".wat.gz", ".wet.gz")

@@ -1,35 +1,35 @@
 """The one reader of archived records: any WARC file, streamed or at an offset, parsed or as stored.
 
-Reads ``.warc`` and ``.warc.gz`` files written by anyone (our writer, wget, Heritrix,
-Browsertrix, Common Crawl) through warcio, one record at a time: a file is never read whole. A
-file that cannot be read to its end (empty, not a WARC, truncated gzip stream, a record shorter
-than its ``Content-Length``) raises ``WarcFileError`` naming the file and the last good record,
-after every complete record before the damage was yielded, so the readable rest still counts.
+Reads ``.warc`` and ``.warc.gz`` files written by anyone (our writer, wget, Heritrix, Browsertrix,
+Common Crawl), one record at a time, through ``warc.framing``: a file is never read whole, gzip is
+inflated member by member, and a record whose ``Content-Length`` is wrong is marked and stepped over.
+A file that cannot be read to its end (empty, not a WARC, truncated or corrupt gzip, a record
+shorter than its ``Content-Length``) raises ``WarcFileError`` naming the file and the last good
+record, after every complete record before the damage was yielded, so the readable rest still counts.
 
 Two views of a record: ``ArchivedRecord`` (``read_records``, ``record_at``) with its HTTP status,
-type and decoded payload, for the report; ``RawRecord`` (``iter_raw_records``, ``raw_record_at``,
-``parse_raw_record``) with its WARC headers and block exactly as stored, for the checker, recovery
-and ``show``, whose HTTP layer ``read_http_head`` / ``split_http`` and ``entity_stream`` take apart
-by hand (header bytes that are not ASCII stay as archived).
+type and decoded payload, for the report, the index and the checker; ``RawRecord``
+(``raw_record_at``, ``parse_raw_record``) with its WARC headers and block exactly as stored, for
+recovery and ``show``, whose HTTP layer ``read_http_head`` / ``split_http`` and ``entity_stream``
+take apart by hand (header bytes that are not ASCII stay as archived).
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, Final, cast
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
-from warcio.exceptions import ArchiveLoadFailed
 
 from portal_archive.warc.codings import CodingError, decoding_stream
+from portal_archive.warc.framing import Frame, FrameReader, FramingError, open_frames
 
 __all__ = [
     "CAPTURE_TYPES",
@@ -43,7 +43,8 @@ __all__ = [
     "RecordHeaders",
     "WarcFileError",
     "entity_stream",
-    "iter_raw_records",
+    "gzip_layout_problem",
+    "mended_target_uri",
     "parse_raw_record",
     "raw_record_at",
     "read_http_head",
@@ -57,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 READ_SIZE: Final = 64 * 1024
 MAX_HEADER_BYTES: Final = 256 * 1024
-GZIP_MAGIC: Final = b"\x1f\x8b"
+_HTTP_TYPES: Final = frozenset({"response", "revisit", "request"})
 
 
 class WarcFileError(Exception):
@@ -79,44 +80,148 @@ class PayloadError(Exception):
     """One record's payload cannot be decoded (a broken content coding); the file itself is fine."""
 
 
+def mended_target_uri(stored: str) -> str:
+    """``WARC-Target-URI`` as a URL: wget's ``<…>`` taken off, spaces escaped (as warcio and pywb read it)."""
+    uri = stored.strip()
+    if uri.startswith("<") and uri.endswith(">"):
+        uri = uri[1:-1]
+    return uri.replace(" ", "%20") if " " in uri else uri
+
+
+@dataclass(frozen=True)
+class RecordHeaders:
+    """The WARC header fields of one record, as stored."""
+
+    version: str
+    """``WARC/1.1``, ``WARC/1.0`` (or whatever the version line says)."""
+    fields: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def _lowered(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for key, value in self.fields:
+            found.setdefault(key.lower(), value)
+        return found
+
+    def get(self, name: str) -> str | None:
+        """The first value of field ``name`` (case-insensitive), or ``None``."""
+        return self._lowered.get(name.lower())
+
+    @property
+    def warc_type(self) -> str:
+        return self.get("WARC-Type") or ""
+
+    @classmethod
+    def of(cls, frame: Frame) -> RecordHeaders:
+        """The headers of a framed record (sharing its lookup table)."""
+        headers = cls(frame.version, tuple(frame.fields))
+        headers.__dict__["_lowered"] = frame.lowered
+        return headers
+
+
+class _Block(io.RawIOBase):
+    """A record block as a stream: bytes held back after its HTTP head first, then the rest."""
+
+    def __init__(self, frame: Frame, pending: bytes = b"") -> None:
+        super().__init__()
+        self._frame = frame
+        self._pending = pending
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = -1 if size is None else size
+        if self._pending:
+            part = self._pending if want < 0 else self._pending[:want]
+            self._pending = self._pending[len(part) :]
+            if want < 0:
+                return part + self._frame.read(-1)
+            return part
+        return self._frame.read(want)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    @property
+    def limit(self) -> int:
+        """Bytes of the block not read yet (for readers that drain it)."""
+        return len(self._pending) + self._frame.left
+
+
+def _head_of(frame: Frame) -> tuple[HttpHead | None, bytes]:
+    """The HTTP head at the start of ``frame``'s block, and the bytes read past it."""
+    data = b""
+    while True:
+        end = data.find(b"\r\n\r\n")
+        cut = 4
+        if end < 0:
+            end = data.find(b"\n\n")
+            cut = 2
+        if end >= 0:
+            lines = [line.rstrip(b"\r") for line in data[:end].split(b"\n")]
+            return HttpHead.from_lines(data[: end + cut], lines), data[end + cut :]
+        more = frame.read(READ_SIZE)
+        if not more or len(data) > MAX_HEADER_BYTES:
+            return None, data + more
+        data += more
+
+
 class ArchivedRecord:
     """One record as it streams by: its WARC fields, the HTTP status and type, and its payload.
 
     The payload must be read (``payload``) before the next record is asked for: the file moves on.
     """
 
-    __slots__ = ("_cursor", "_record", "content_type", "date", "misframed_before", "offset", "path",
+    __slots__ = ("_frame", "_http", "_pending", "content_type", "date", "misframed_before", "offset", "path",
                  "raw_target_uri", "record_id", "refers_to", "status", "target_uri", "warc_type")  # fmt: skip
 
-    def __init__(
-        self, record: Any, path: Path, offset: int | None, cursor: list[int], *, misframed_before: bool = False
-    ) -> None:
-        self._record = record
-        self._cursor = cursor
+    def __init__(self, frame: Frame, path: Path, *, parse_http: bool, misframed_before: bool = False) -> None:
+        self._frame = frame
         self.path = path
-        self.offset = offset
+        self.offset = frame.offset
         self.misframed_before = misframed_before
         """The record before this one was not followed by CRLF CRLF (its ``Content-Length`` is off)."""
-        headers = record.rec_headers
-        self.raw_target_uri: str = str(
-            getattr(headers, "raw_target_uri", None) or headers.get_header("WARC-Target-URI") or ""
-        )
-        """``WARC-Target-URI`` as stored, before warcio mends wget's ``<…>`` and spaces."""
-        self.warc_type: str = str(record.rec_type or "")
-        self.target_uri: str = _strip_brackets(headers.get_header("WARC-Target-URI") or "")
-        self.record_id: str = str(headers.get_header("WARC-Record-ID") or "")
-        self.date: str = str(headers.get_header("WARC-Date") or "")
-        self.refers_to: str = str(headers.get_header("WARC-Refers-To") or "")
-        http = record.http_headers
+        get = frame.get
+        self.raw_target_uri: str = get("WARC-Target-URI") or ""
+        """``WARC-Target-URI`` as stored, with wget's ``<…>`` and any spaces."""
+        self.warc_type: str = get("WARC-Type") or ""
+        self.target_uri: str = mended_target_uri(self.raw_target_uri)
+        self.record_id: str = get("WARC-Record-ID") or ""
+        self.date: str = get("WARC-Date") or ""
+        self.refers_to: str = get("WARC-Refers-To") or ""
         self.status: int | None = None
-        if http is not None and self.warc_type in ("response", "revisit"):
-            try:
-                self.status = int(http.get_statuscode())
-            except (TypeError, ValueError):
-                self.status = None
-            self.content_type: str = str(http.get_header("Content-Type") or "")
+        self._http: HttpHead | None = None
+        self._pending = b""
+        if (parse_http and self.warc_type in _HTTP_TYPES and frame.block_size
+                and self.target_uri.startswith(("http:", "https:"))):  # fmt: skip
+            self._http, self._pending = _head_of(frame)
+        if self._http is not None and self.warc_type != "request":
+            self.status = self._http.status
+            self.content_type: str = self._http.first_content_type
         else:
-            self.content_type = str(headers.get_header("Content-Type") or "")
+            self.content_type = get("Content-Type") or ""
+
+    @property
+    def length(self) -> int | None:
+        """Bytes the record takes in its file, once read (None where gzip members are not one per record)."""
+        return self._frame.length
+
+    @property
+    def misframed(self) -> bool:
+        """Once the next record is asked for: this one was not followed by CRLF CRLF."""
+        return self._frame.misframed
+
+    @property
+    def http(self) -> HttpHead | None:
+        """The HTTP head, when read (``parse_http``)."""
+        return self._http
 
     def payload(self, limit: int) -> bytes:
         """The entity body, de-chunked and content-decoded, at most ``limit`` bytes.
@@ -143,231 +248,102 @@ class ArchivedRecord:
     @property
     def headers(self) -> RecordHeaders:
         """Every WARC header field as stored, with the version line."""
-        return RecordHeaders.of(self._record)
+        return RecordHeaders.of(self._frame)
 
     @property
     def block(self) -> IO[bytes]:
         """The record block as stored (after the HTTP head when the records are read with it parsed)."""
-        stream: IO[bytes] = self._record.raw_stream
-        return stream
+        return cast(IO[bytes], _Block(self._frame, self._pending))
+
+    def read_block(self, size: int) -> bytes:
+        """The next ``size`` bytes of the block at most, as stored: the fast way through (``b""`` at its end)."""
+        if self._pending:
+            part, self._pending = self._pending[:size], self._pending[size:]
+            return part
+        return self._frame.read(size)
 
     @property
     def block_left(self) -> int:
         """Bytes of the block not read yet; after reading to the end, more than 0 means the file was cut."""
-        return max(int(getattr(self._record.raw_stream, "limit", 0)), 0)
+        return len(self._pending) + self._frame.left
 
     def _entity(self) -> IO[bytes]:
         """The entity as the payload reader sees it: de-chunked, every content coding removed."""
-        raw: IO[bytes] = self._record.raw_stream
-        http = self._record.http_headers
+        raw = self.block
+        http = self._http
         if http is None:
             return raw
-        chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
-        return decoding_stream(_dechunked(raw) if chunked else raw, http.get_header("Content-Encoding"))
+        return decoding_stream(_dechunked(raw) if http.chunked else raw, http.get(b"Content-Encoding"))
 
     def drain(self) -> None:
         """Read the rest of the record block; a block shorter than declared means the file was cut."""
-        raw = self._record.raw_stream
-        complete = self._cursor[0]
-        try:
-            while raw.read(READ_SIZE):
-                pass
-        except EOFError as exc:  # a file compressed as one gzip stream, cut short
-            raise WarcFileError(self.path, _truncated(self.path, complete), complete) from exc
-        except (zlib.error, gzip.BadGzipFile) as exc:
-            raise WarcFileError(self.path, f"corrupt gzip data after record {complete}", complete) from exc
-        if getattr(raw, "limit", 0) > 0:
-            raise WarcFileError(self.path, _truncated(self.path, complete), complete)
+        self._pending = b""
+        while self._frame.read(READ_SIZE):
+            pass
+        if self._frame.left:
+            raise WarcFileError(self.path, self._frame.cut_short(), self._frame.complete_before)
 
 
-def _keep_stored_target_uris(loader: Any) -> None:
-    """Keep each ``WARC-Target-URI`` as stored before warcio mends it (``raw_target_uri``), and let it
-    mend quietly: the checker reports wget's ``<…>`` and spaces itself, warcio would print a warning."""
-
-    def mend(rec_headers: Any) -> Any:
-        uri = rec_headers.get_header("WARC-Target-URI")
-        rec_headers.raw_target_uri = uri
-        if uri is not None and uri.startswith("<") and uri.endswith(">"):
-            uri = uri[1:-1]
-            rec_headers.replace_header("WARC-Target-URI", uri)
-        if uri is not None and " " in uri:
-            uri = uri.replace(" ", "%20")
-            rec_headers.replace_header("WARC-Target-URI", uri)
-        return uri
-
-    loader._ensure_target_uri_format = mend
+CAPTURE_TYPES: Final = frozenset({"response", "revisit", "resource"})
+"""Record types that hold (or stand for) a fetched payload: what replay and reports read."""
 
 
-def _strip_brackets(uri: str) -> str:
-    """wget (WARC/1.0) writes ``<http://…>``; the brackets are not part of the URI."""
-    uri = uri.strip()
-    return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
-
-
-def _opens_an_archive(record: Any) -> bool:
-    """A WARC record, or the ``filedesc://`` header every ARC file starts with."""
-    if str(getattr(record, "format", "")).startswith("warc"):
-        return True
-    return bool(record.rec_type == "arc_header")
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == GZIP_MAGIC
-
-
-def _truncated(path: Path, complete: int) -> str:
-    kind = "gzip stream" if _is_gzip(path) else "record"
-    return f"truncated {kind} after record {complete}"
-
-
-def _member_is_complete(fh: IO[bytes], offset: int) -> bool | None:
-    """Whether the gzip member starting at ``offset`` ends before the file does (None: corrupt data)."""
-    fh.seek(offset)
-    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+def _open(path: Path) -> IO[bytes]:
     try:
-        while not decompressor.eof:
-            data = fh.read(READ_SIZE)
-            if not data:
-                return False
-            decompressor.decompress(data, READ_SIZE)
-            while decompressor.unconsumed_tail and not decompressor.eof:
-                decompressor.decompress(decompressor.unconsumed_tail, READ_SIZE)
-    except zlib.error:
-        return None
-    return True
+        if path.stat().st_size == 0:
+            raise WarcFileError(path, "empty file")
+        return path.open("rb")
+    except OSError as exc:
+        raise WarcFileError(path, exc.strerror.lower() if exc.strerror else "cannot be read") from exc
 
 
-def _describe_failure(path: Path, fh: IO[bytes], offset: int, complete: int, exc: Exception) -> str:
-    """One line for a record warcio could not parse: not a WARC, truncated, or corrupt."""
-    gzipped = _is_gzip(path)
-    if complete == 0 and isinstance(exc, ArchiveLoadFailed) and "Unknown archive format" in str(exc):
-        return "not a WARC file (gzip data that is not WARC)" if gzipped else "not a WARC file"
-    if isinstance(exc, EOFError):  # gzip.GzipFile: the stream ends inside a member
-        return f"truncated {'gzip stream' if gzipped else 'record'} after record {complete}"
-    if isinstance(exc, zlib.error | gzip.BadGzipFile):
-        return f"corrupt gzip data after record {complete}"
-    try:
-        if gzipped and offset >= 0:
-            whole = _member_is_complete(fh, offset)
-            if whole is False:
-                return f"truncated gzip stream after record {complete}"
-            if whole is None:
-                return f"corrupt gzip data after record {complete}"
-        elif not gzipped and offset >= path.stat().st_size - 1:
-            return f"truncated record after record {complete}"
-    except OSError:
-        pass  # the description falls back to warcio's words below
-    if complete == 0:
-        return "not a WARC file"
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"unreadable record after record {complete} ({detail[:200]})"
+class Reading:
+    """One pass over a file: its records, and what the pass found about the file as a whole."""
 
-
-class _GunzipStream(io.RawIOBase):
-    """The decompressed bytes of a gzip file (any number of members), remembering whether it was cut.
-
-    ``gzip.GzipFile`` signals a cut stream with an ``EOFError`` that warcio takes for the end of
-    the file; here the cut is recorded in ``truncated`` and checked once the records are read.
-    """
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__()
-        self._raw = raw
-        self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        self._input = b""
-        self._output = b""
-        self._in_member = False
-        self.truncated = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        while not self._output:
-            if not self._input:
-                self._input = self._raw.read(READ_SIZE)
-                if not self._input:
-                    self.truncated = self._in_member  # the file ended inside a member
-                    return 0
-            self._in_member = True
-            self._output = self._decompressor.decompress(self._input, READ_SIZE)
-            self._input = self._decompressor.unconsumed_tail
-            if self._decompressor.eof:
-                # The member is complete; whatever follows is the next member. zlib puts all of it in
-                # unused_data, and may repeat it in unconsumed_tail: that copy is dropped.
-                self._input = self._decompressor.unused_data
-                self._decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                self._in_member = False
-        size = min(len(view), len(self._output))
-        view[:size] = self._output[:size]
-        self._output = self._output[size:]
-        return size
-
-
-class _OneGzipStream(Exception):
-    """warcio found a whole-file gzip (one member holding many records): read it as one stream."""
-
-
-class _Reading:
-    """One pass over a file: complete records so far and bytes reported to the progress callback."""
-
-    def __init__(self, path: Path, raw: IO[bytes], progress: Callable[[int], None] | None) -> None:
+    def __init__(self, path: Path, *, parse_http: bool = True, progress: Callable[[int], None] | None = None) -> None:
         self.path = path
-        self.raw = raw
+        self.parse_http = parse_http
         self.progress = progress
-        self.cursor = [0]
-        self.reported = 0
+        self.frames: FrameReader | None = None
 
-    def advance(self) -> None:
-        if self.progress is not None:
-            position = self.raw.tell()
-            if position > self.reported:
-                self.progress(position - self.reported)
-                self.reported = position
+    @property
+    def members(self) -> int:
+        """gzip members read (0 for an uncompressed file)."""
+        return self.frames.members if self.frames is not None else 0
 
-    def records(
-        self, stream: IO[bytes], *, seekable: bool, skip: int = 0, parse_http: bool = True
-    ) -> Iterator[ArchivedRecord]:
-        iterator = ArchiveIterator(stream, check_digests=False, no_record_parse=not parse_http)
-        iterator.INC_RECORD = ""  # warcio writes framing errors to stderr: they are counted instead (misframed)
-        _keep_stored_target_uris(iterator.loader)
-        framing_errors = 0
-        seen = 0
-        while True:
+    @property
+    def members_split(self) -> bool:
+        """A record that does not start, or end, where a gzip member does."""
+        return self.frames.members_split if self.frames is not None else False
+
+    @property
+    def gzipped(self) -> bool:
+        return self.frames.gzipped if self.frames is not None else False
+
+    def __iter__(self) -> Iterator[ArchivedRecord]:
+        path = self.path
+        with _open(path) as fh:
+            frames = self.frames = open_frames(fh)
+            reported = 0
+            previous: Frame | None = None
             try:
-                record = next(iterator)
-            except StopIteration:
-                return
-            except ArchiveLoadFailed as exc:
-                if seekable and "non-chunked gzip" in str(exc):
-                    raise _OneGzipStream from exc
-                raise self._failure(iterator, exc) from exc
-            except Exception as exc:  # warcio raises assorted errors (AttributeError too) on damaged input
-                raise self._failure(iterator, exc) from exc
-            seen += 1
-            if seen <= skip:
-                continue  # yielded by the first pass already
-            if self.cursor[0] == 0 and not _opens_an_archive(record):
-                # warcio reads any line of five words as an ARC header: a text file is no archive.
-                gzipped = _is_gzip(self.path)
-                raise WarcFileError(self.path, "not a WARC file (gzip data that is not WARC)" if gzipped else
-                                    "not a WARC file")  # fmt: skip
-            misframed = iterator.err_count > framing_errors
-            framing_errors = iterator.err_count
-            archived = ArchivedRecord(
-                record, self.path, iterator.offset if seekable else None, self.cursor, misframed_before=misframed
-            )
-            yield archived
-            archived.drain()
-            self.cursor[0] += 1
-            self.advance()
-
-    def _failure(self, iterator: Any, exc: Exception) -> WarcFileError:
-        # ``offset`` is where the failing record starts once warcio has finished the previous one.
-        message = _describe_failure(self.path, self.raw, int(iterator.offset), self.cursor[0], exc)
-        return WarcFileError(self.path, message, self.cursor[0])
+                for frame in frames.frames():
+                    misframed = previous is not None and previous.misframed
+                    record = ArchivedRecord(frame, path, parse_http=self.parse_http, misframed_before=misframed)
+                    yield record
+                    record.drain()
+                    previous = frame
+                    if self.progress is not None and (position := fh.tell()) > reported:
+                        self.progress(position - reported)
+                        reported = position
+            except FramingError as failure:
+                raise WarcFileError(path, failure.problem, failure.complete) from failure
+            if self.progress is not None:
+                self.progress(max(path.stat().st_size - reported, 0))
+        if frames.complete == 0:
+            raise WarcFileError(path, "no WARC records")
+        if frames.members_split and frames.members == 1:
+            logger.info("%(path)s is one gzip stream, not a member per record: read in order", {"path": path})
 
 
 def read_records(
@@ -376,7 +352,7 @@ def read_records(
     """Every record of one WARC file, in order, streamed.
 
     A ``.warc.gz`` compressed as one gzip stream (not one member per record, as ``gzip x.warc``
-    makes it) is read too, sequentially: its records have no offset to seek to.
+    makes it) is read too: its records after the first have no offset to seek to.
 
     Args:
         path: A ``.warc`` or ``.warc.gz`` file (compression is detected, not taken from the name).
@@ -388,37 +364,17 @@ def read_records(
         WarcFileError: The file is missing, empty, not a WARC, or cannot be read to its end; every
             complete record before the problem has been yielded.
     """
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            raise WarcFileError(path, "empty file")
-        fh = path.open("rb")
-    except OSError as exc:
-        raise WarcFileError(path, exc.strerror.lower() if exc.strerror else "cannot be read") from exc
-    with fh:
-        reading = _Reading(path, fh, progress)
-        one_stream = False
-        try:
-            yield from reading.records(fh, seekable=True, parse_http=parse_http)
-        except _OneGzipStream:
-            one_stream = True
-        if one_stream:
-            logger.info("%(path)s is one gzip stream, not a member per record: reading it sequentially", {"path": path})
-            fh.seek(0)
-            gunzip = _GunzipStream(fh)
-            with io.BufferedReader(gunzip, READ_SIZE) as stream:
-                yield from reading.records(stream, seekable=False, skip=reading.cursor[0], parse_http=parse_http)
-            if gunzip.truncated:
-                complete = reading.cursor[0]
-                raise WarcFileError(path, f"truncated gzip stream after record {complete}", complete)
-        if progress is not None:
-            progress(max(size - reading.reported, 0))
-    if reading.cursor[0] == 0:
-        raise WarcFileError(path, "no WARC records")
+    return iter(Reading(path, parse_http=parse_http, progress=progress))
 
 
-CAPTURE_TYPES: Final = frozenset({"response", "revisit", "resource"})
-"""Record types that hold (or stand for) a fetched payload: what replay and reports read."""
+def gzip_layout_problem(members: int, records: int) -> str:
+    """The words for gzip members that are not one per record."""
+    if members == 1:
+        return (
+            "whole-file gzip, not one member per record: no record can be reached by offset (repair: warcio recompress)"
+        )
+    return (f"{members} gzip members for {records} records: not one member per record, records inside a member "
+            "cannot be reached by offset (repair: warcio recompress)")  # fmt: skip
 
 
 @dataclass
@@ -433,44 +389,52 @@ class FileScan:
     last_complete_offset: int | None = None
     """Where the last complete record starts (None: no complete record, or no offsets: whole-file gzip)."""
     whole_file_gzip: bool = False
-    """One gzip stream for the whole file: readable in order, but no record can be reached by offset."""
+    """gzip members that are not one per record (one stream for the file, or split elsewhere)."""
+    members: int = 0
+    """gzip members (0: an uncompressed file)."""
+    misframed: list[int] = field(default_factory=list)
+    """Offsets of records not followed by CRLF CRLF."""
     problem: WarcFileError | None = None
     """Why reading stopped before the end, if it did."""
+
+    @property
+    def layout_problem(self) -> str:
+        return gzip_layout_problem(self.members, self.records) if self.whole_file_gzip else ""
 
 
 def scan(path: Path) -> FileScan:
     """Read every record of ``path`` to its end without decoding a payload; never raises on content."""
     found = FileScan(path)
+    reading = Reading(path, parse_http=False)
     try:
-        for record in read_records(path):
+        for record in reading:
             record.drain()
             found.records += 1
             found.captures += record.warc_type in CAPTURE_TYPES
-            if record.offset is None:
-                found.whole_file_gzip = True
-            else:
+            if record.offset is not None:
                 found.last_complete_offset = record.offset
     except WarcFileError as problem:
         found.problem = problem
         found.records = problem.complete
+    found.members = reading.members
+    found.whole_file_gzip = reading.members_split
     return found
 
 
-def _first_record_at(path: Path, offset: int, *, parse_http: bool) -> Iterator[tuple[Any, IO[bytes]]]:
-    """The warcio record at ``offset`` of ``path`` (zero or one), with the open file it reads from."""
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise WarcFileError(path, exc.strerror.lower() if exc.strerror else "cannot be read") from exc
-    with fh:
+def _first_frame(path: Path, offset: int) -> Iterator[Frame]:
+    """The record at ``offset`` of ``path`` (zero or one), framed, with the file open while it is used."""
+    with _open(path) as fh:
         try:
-            fh.seek(offset)
-            record = next(iter(ArchiveIterator(fh, no_record_parse=not parse_http, check_digests=False)))
-        except StopIteration:
-            return
-        except Exception as exc:  # a wrong offset makes warcio fail in many ways
-            raise WarcFileError(path, f"no readable record at offset {offset} ({type(exc).__name__})") from exc
-        yield record, fh
+            fh.seek(0, io.SEEK_END)
+            if offset >= fh.tell():
+                return
+            frames = open_frames(fh, start=offset).frames()
+            frame = next(frames, None)
+        except FramingError as exc:
+            raise WarcFileError(path, f"no readable record at offset {offset} ({exc.problem})") from exc
+        if frame is not None:
+            yield frame
+            frames.close()
 
 
 def record_at(path: Path, offset: int) -> Iterator[ArchivedRecord]:
@@ -479,35 +443,11 @@ def record_at(path: Path, offset: int) -> Iterator[ArchivedRecord]:
     Raises:
         WarcFileError: The file or the record cannot be read.
     """
-    for record, _ in _first_record_at(path, offset, parse_http=True):
-        yield ArchivedRecord(record, path, offset, [0])
+    for frame in _first_frame(path, offset):
+        yield ArchivedRecord(frame, path, parse_http=True)
 
 
 # -- records as stored: WARC headers and the block, bytes untouched -------------------------------
-
-
-@dataclass(frozen=True)
-class RecordHeaders:
-    """The WARC header fields of one record, as stored."""
-
-    version: str
-    """``WARC/1.1``, ``WARC/1.0`` (or whatever the version line says)."""
-    fields: tuple[tuple[str, str], ...]
-
-    def get(self, name: str) -> str | None:
-        """The first value of field ``name`` (case-insensitive), or ``None``."""
-        wanted = name.lower()
-        return next((value for key, value in self.fields if key.lower() == wanted), None)
-
-    @property
-    def warc_type(self) -> str:
-        return self.get("WARC-Type") or ""
-
-    @classmethod
-    def of(cls, record: Any) -> RecordHeaders:
-        """The headers of a warcio record."""
-        headers = record.rec_headers
-        return cls(str(headers.protocol or ""), tuple((str(k), str(v)) for k, v in headers.headers))
 
 
 @dataclass(frozen=True)
@@ -519,26 +459,24 @@ class RawRecord:
     """Read it before the next record is asked for: the file moves on."""
 
 
-def iter_raw_records(fh: IO[bytes]) -> Iterator[RawRecord]:
-    """Every record of an open WARC file, unparsed (the checker holds the bytes to their headers).
-
-    warcio's errors on damaged input propagate: the caller says what they mean for its purpose.
-    """
-    for record in ArchiveIterator(fh, no_record_parse=True, check_digests=False):
-        yield RawRecord(RecordHeaders.of(record), record.raw_stream)
+def _raw(frame: Frame) -> RawRecord:
+    return RawRecord(RecordHeaders.of(frame), cast(IO[bytes], io.BufferedReader(_Block(frame), READ_SIZE)))
 
 
 def parse_raw_record(data: bytes) -> RawRecord:
     """The one record that ``data`` holds (a gzip member's content, or one framed record).
 
     Raises:
-        ValueError: the header block cannot be parsed, with warcio's words.
+        ValueError: the header block cannot be parsed.
     """
+    frames = FrameReader(iter([(-1, data, -1)]), gzipped=False).frames()
     try:
-        record = next(iter(ArchiveIterator(io.BytesIO(data), no_record_parse=True, check_digests=False)))
-    except Exception as exc:  # warcio raises assorted errors on damaged headers
-        raise ValueError(str(exc) or type(exc).__name__) from exc
-    return RawRecord(RecordHeaders.of(record), record.raw_stream)
+        frame = next(frames, None)
+    except FramingError as exc:
+        raise ValueError(exc.problem) from exc
+    if frame is None:
+        raise ValueError("no WARC record")
+    return _raw(frame)
 
 
 @contextmanager
@@ -548,8 +486,8 @@ def raw_record_at(path: Path, offset: int) -> Iterator[RawRecord]:
     Raises:
         WarcFileError: no readable record there.
     """
-    for record, _ in _first_record_at(path, offset, parse_http=False):
-        yield RawRecord(RecordHeaders.of(record), record.raw_stream)
+    for frame in _first_frame(path, offset):
+        yield _raw(frame)
         return
     raise WarcFileError(path, f"no record at offset {offset}")
 
@@ -575,10 +513,16 @@ class HttpHead:
                 headers.append((name.strip(), value.strip()))
         return cls(raw, lines[0] if lines else b"", tuple(headers))
 
+    @cached_property
+    def _by_name(self) -> dict[bytes, list[bytes]]:
+        found: dict[bytes, list[bytes]] = {}
+        for key, value in self.headers:
+            found.setdefault(key.lower(), []).append(value)
+        return found
+
     def values(self, name: bytes) -> list[bytes]:
         """Every value of header ``name`` (case-insensitive), in order."""
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        return list(self._by_name.get(name.lower(), ()))
 
     def get(self, name: bytes) -> bytes | None:
         """The last value of header ``name`` (case-insensitive), or ``None``."""
@@ -600,6 +544,12 @@ class HttpHead:
     def content_type(self) -> str:
         value = self.get(b"Content-Type")
         return value.decode("latin-1") if value else ""
+
+    @property
+    def first_content_type(self) -> str:
+        """The first ``Content-Type`` value, as replay tools and CDX indexers read it."""
+        found = self.values(b"Content-Type")
+        return found[0].decode("latin-1") if found else ""
 
 
 def read_http_head(stream: IO[bytes]) -> HttpHead:

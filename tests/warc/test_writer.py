@@ -211,15 +211,15 @@ def test_uncompressed_files_are_named_warc(tmp_path: Path) -> None:
 
 
 def test_one_gzip_member_per_record(tmp_path: Path) -> None:
-    from portal_archive.warc.check import count_gzip_members
+    from portal_archive.warc.reader import scan
 
     writer = make_writer(tmp_path)
     for i in range(3):
         writer.write_exchange(HttpExchange(url=f"http://e.test/{i}", status=200, body=b"body %d" % i))
     path = writer.close()
     assert path is not None
-    with path.open("rb") as fh:
-        assert count_gzip_members(fh) == 1 + 3 * 2
+    found = scan(path)
+    assert (found.members, found.records, found.whole_file_gzip) == (1 + 3 * 2, 1 + 3 * 2, False)
 
 
 @pytest.mark.skipif(not lint_available(), reason="shared WARC linter not present")
