@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 _TIMESTAMP14_RE: Final = re.compile(r"^\d{14}$")
+_WARC_DATE_RE: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\Z")
+_NOT_DIGITS: Final = re.compile(r"[^\d]")
 _PREFIX_RE: Final = re.compile(r"^\d{4,14}$")
 _ISO_PARTS_RE: Final = re.compile(
     r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?)?)?)?(?:Z|[+-]00:?00)?$"
@@ -92,6 +94,27 @@ def timestamp14_of(iso: str | None) -> str:
     """The 14-digit form of an ISO 8601 instant as the archive writes them; ``""`` when there is none."""
     moment = parse_iso(iso) if iso else None
     return timestamp14(moment) if moment is not None else ""
+
+
+def timestamp14_of_warc_date(value: str) -> str | None:
+    """The 14-digit form of a ``WARC-Date`` as CDX indexers read it; None when it names no instant.
+
+    Digits are taken in order (year, month, day, hour, minute, second; fractions dropped), so a
+    date written without its seconds still counts from the start of its minute, as warcio reads it.
+    """
+    if _WARC_DATE_RE.match(value):
+        stamp = value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
+        if "01" <= stamp[4:6] <= "12" and "01" <= stamp[6:8] <= "28" and stamp[8:10] <= "23" and stamp[10:12] <= "59" \
+                and stamp[12:14] <= "59":  # fmt: skip
+            return stamp  # a valid day of any month: no calendar needed
+    numbers = [int(part) for part in _NOT_DIGITS.split(value) if part][:6]
+    if len(numbers) < 3:
+        return None
+    year, month, day, hour, minute, second = numbers + [0] * (6 - len(numbers))
+    try:
+        return datetime(year, month, day, hour, minute, second).strftime("%Y%m%d%H%M%S")
+    except (ValueError, OverflowError):
+        return None
 
 
 def from_timestamp14(stamp: str) -> datetime:

@@ -14,20 +14,20 @@ replaces ``WARC_CDXJ_ENABLED``; ``CdxjIndexConfig``).
 
 from __future__ import annotations
 
+import base64
 import fcntl
-import functools
 import hashlib
 import heapq
-import io
 import json
 import logging
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, Self
 
 import surt
 from scrapy import signals
@@ -37,7 +37,8 @@ from portal_archive import settings as project
 from portal_archive.archive.folder import ArchiveFolderError, require_archive
 from portal_archive.capture.config import WarcConfig
 from portal_archive.config import read_bool, renamed_setting
-from portal_archive.warc.reader import scan
+from portal_archive.timestamps import timestamp14_of_warc_date
+from portal_archive.warc.reader import CAPTURE_TYPES, ArchivedRecord, FileScan, Reading, WarcFileError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -131,29 +132,139 @@ def _replace_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None
         tmp.unlink(missing_ok=True)
 
 
-def index_warc(warc: Path, out: BinaryIO, *, up_to: int | None = None) -> None:
-    """Write the sorted CDXJ lines of one WARC file (``filename`` = its base name).
+_INDEXED_TYPES: Final = frozenset({"response", "revisit", "resource", "metadata"})
+_NO_PAYLOAD_DIGEST: Final = frozenset({"revisit", "warcinfo"})
+_MIME_END: Final = re.compile(r"[;\s]")
+_SORT_BUFFER: Final = 32 * 1024 * 1024
+"""Bytes of index lines held before a sorted run goes to a temporary file (as cdxj-indexer does)."""
 
-    ``up_to``: the offset of the last complete record of a damaged file; records after it are left out.
+
+class _Entry:
+    """A record's index line but for its length, known once the record has been read to its end."""
+
+    __slots__ = ("fields", "filename", "key", "record")
+
+    def __init__(self, key: str, fields: dict[str, str], record: ArchivedRecord, filename: str) -> None:
+        self.key = key
+        self.fields = fields
+        self.record = record
+        self.filename = filename
+
+    def line(self) -> str | None:
+        length = self.record.length
+        if length is None:
+            return None
+        fields = self.fields
+        fields["length"] = str(length)
+        fields["offset"] = str(self.record.offset)
+        fields["filename"] = self.filename
+        return f"{self.key} {json.dumps(fields)}\n"
+
+
+def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
+    """The CDXJ line cdxj-indexer writes for ``record`` (read with its HTTP head), or None.
+
+    The fields, their order and their values are cdxj-indexer's defaults: ``url``, ``mime``
+    (``warc/revisit`` for revisits, the HTTP type of responses, the record's own otherwise, cut at
+    ``;``), ``status`` (as its status line says it), ``digest`` (the record's, or the SHA-1 of the
+    payload as stored when it has none), ``length``, ``offset``, ``filename``. ``warcinfo``-like
+    ``application/warc-fields`` resources and metadata are left out. Reads the block when the digest
+    must be computed; the caller drains the record, then asks for the line (``_Entry.line``).
     """
-    from cdxj_indexer import CDXJIndexer
+    warc_type = record.warc_type
+    if warc_type not in _INDEXED_TYPES or record.offset is None:
+        return None
+    headers = record.headers
+    if warc_type in ("resource", "metadata") and headers.get("Content-Type") == "application/warc-fields":
+        return None
+    url = record.target_uri
+    stamp = timestamp14_of_warc_date(record.date)
+    if not url or stamp is None:
+        return None
+    fields: dict[str, str] = {"url": url}
+    http = record.http
+    if warc_type == "revisit":
+        fields["mime"] = "warc/revisit"
+    else:
+        mime: str | None
+        if warc_type in ("response", "request"):
+            mime = http.first_value_text(b"Content-Type") if http is not None else None
+        else:
+            mime = headers.get("Content-Type")
+        if mime is not None:
+            fields["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
+    if http is not None and warc_type in ("response", "revisit"):
+        fields["status"] = http.status_text
+    digest = headers.get("WARC-Payload-Digest")
+    if not digest and warc_type not in _NO_PAYLOAD_DIGEST:
+        sha1 = hashlib.sha1(usedforsecurity=False)
+        while chunk := record.read_block(1 << 16):
+            sha1.update(chunk)
+        digest = "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
+    if digest:
+        fields["digest"] = digest
+    return _Entry(f"{url_key(url)} {stamp}", fields, record, filename)
 
-    target: BinaryIO = out if up_to is None else io.BytesIO()
-    text = io.TextIOWrapper(target, encoding="utf-8", newline="\n", write_through=True)
+
+class _SortedLines:
+    """Lines sorted in bounded memory: sorted runs spill to temporary files, merged at the end."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._size = 0
+        self._runs: list[IO[str]] = []
+
+    def add(self, line: str) -> None:
+        self._lines.append(line)
+        self._size += len(line)
+        if self._size > _SORT_BUFFER:
+            run = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by write()
+            self._lines.sort()
+            run.writelines(self._lines)
+            run.seek(0)
+            self._runs.append(run)
+            self._lines, self._size = [], 0
+
+    def write(self, out: BinaryIO) -> None:
+        self._lines.sort()
+        try:
+            lines: Iterable[str] = heapq.merge(self._lines, *self._runs) if self._runs else self._lines
+            for line in lines:
+                out.write(line.encode("utf-8"))
+        finally:
+            for run in self._runs:
+                run.close()
+
+
+def index_warc(warc: Path, out: BinaryIO) -> FileScan:
+    """Write the sorted CDXJ lines of one WARC file (``filename`` = its base name) in one pass.
+
+    The lines are those of cdxj-indexer; a file that breaks off keeps the lines of its complete
+    records. Returns what the pass found about the file (records, gzip layout, damage).
+    """
+    found = FileScan(warc)
+    reading = Reading(warc)
+    lines = _SortedLines()
+    pending: _Entry | None = None
     try:
-        CDXJIndexer(text, [str(warc)], sort=True).process_all()
-    except Exception as exc:  # warcio raises ArchiveLoadFailed, zlib/gzip errors, ValueError…
-        raise ArchiveIndexError(f"could not index {warc}: {exc}") from exc
-    finally:
-        text.detach()
-    if up_to is not None:
-        assert isinstance(target, io.BytesIO)  # noqa: S101 - set just above
-        out.writelines(line for line in target.getvalue().splitlines(keepends=True) if _offset(line) <= up_to)
-
-
-def _offset(line: bytes) -> int:
-    fields = json.loads(line.split(b" ", 2)[2])
-    return int(fields.get("offset", 0))
+        for record in reading:
+            if pending is not None and (line := pending.line()) is not None:  # the record before is complete
+                lines.add(line)
+            found.records += 1
+            found.captures += record.warc_type in CAPTURE_TYPES
+            pending = cdxj_entry(record, warc.name)
+            if record.offset is not None:
+                found.last_complete_offset = record.offset
+        if pending is not None and (line := pending.line()) is not None:
+            lines.add(line)
+    except WarcFileError as problem:
+        found.problem = problem
+        found.records = problem.complete
+    found.members = reading.members
+    found.whole_file_gzip = reading.members_split
+    if not found.whole_file_gzip and found.records:
+        lines.write(out)
+    return found
 
 
 _PROBLEM_SUFFIX = ".problem"
@@ -163,25 +274,19 @@ NOT_CAPTURES: Final = {".wat.gz": "a WAT file", ".wat": "a WAT file", ".wet.gz":
 
 
 def _index_part(warc: Path, part: Path) -> FileProblem | None:
-    """Index one file into ``part`` after reading it through; what is wrong with it, if anything."""
-    found = scan(warc)
+    """Index one file into ``part`` in one pass; what is wrong with it, if anything."""
+    found: list[FileScan] = []
+    _replace_atomically(part, lambda out: found.append(index_warc(warc, out)))
+    scanned = found[0]
     problem: FileProblem | None = None
-    if found.problem is not None and found.last_complete_offset is None:
-        problem = FileProblem(warc.name, found.problem.problem, skipped=True)
-    elif found.whole_file_gzip:
+    if scanned.problem is not None and scanned.records == 0:
+        problem = FileProblem(warc.name, scanned.problem.problem, skipped=True)
+    elif scanned.whole_file_gzip:
+        problem = FileProblem(warc.name, scanned.layout_problem, skipped=True)
+    elif scanned.problem is not None:
         problem = FileProblem(
-            warc.name, "whole-file gzip, not one member per record: no record can be replayed by offset "
-            "(repair: warcio recompress)", skipped=True,
-        )  # fmt: skip
-    elif found.problem is not None:
-        problem = FileProblem(
-            warc.name, f"{found.problem.problem}: its {found.records} complete record(s) are indexed", skipped=False
+            warc.name, f"{scanned.problem.problem}: its {scanned.records} complete record(s) are indexed", skipped=False
         )
-    if problem is not None and problem.skipped:
-        _replace_atomically(part, lambda out: None)
-    else:
-        up_to = found.last_complete_offset if problem is not None else None
-        _replace_atomically(part, functools.partial(index_warc, warc, up_to=up_to))
     sidecar = part.with_name(part.name + _PROBLEM_SUFFIX)
     if problem is not None:
         sidecar.write_text(json.dumps({"cause": problem.cause, "skipped": problem.skipped}), encoding="utf-8")

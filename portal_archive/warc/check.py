@@ -302,7 +302,7 @@ class _BlockReader:
                     self.head_unterminated = True
                 return
             raw, rest = self.head_bytes[: end + 4], self.head_bytes[end + 4 :]
-            self.head = HttpHead.from_lines(raw, self.head_bytes[:end].split(b"\r\n"))
+            self.head = HttpHead.parse(self.head_bytes[:end], raw)
             self.head_bytes = b""
             if self.head.chunked:
                 self.dechunker = _Dechunker()

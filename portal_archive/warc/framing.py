@@ -137,7 +137,8 @@ class Frame:
         self.block_size = block_size
         """``Content-Length``: the block's size as declared."""
         self.length: int | None = None
-        """Bytes the record takes in the file, once read (None: it does not end where a member ends)."""
+        """Once read, the record's length as CDX indexes give it: its gzip member's (None when the record
+        does not end where a member ends), or up to the end of its block in an uncompressed file."""
         self.misframed = False
         """Once read: the block was not followed by ``CRLF CRLF`` and the next record (``Content-Length`` is wrong)."""
 
@@ -367,7 +368,7 @@ class FrameReader:
             elif not frame.misframed:
                 self.members_split = True
         elif frame.offset is not None:
-            frame.length = position - frame.offset
+            frame.length = frame._end - frame.offset
         self.complete += 1
 
     def _resync(self) -> bool:

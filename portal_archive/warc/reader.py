@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +60,8 @@ logger = logging.getLogger(__name__)
 READ_SIZE: Final = 64 * 1024
 MAX_HEADER_BYTES: Final = 256 * 1024
 _HTTP_TYPES: Final = frozenset({"response", "revisit", "request"})
+_BLANK_LINE: Final = re.compile(rb"\n\r*\n")
+_HTTP_FIELD: Final = re.compile(rb"([^:\r\n]*): *([^\r\n]*)")
 
 
 class WarcFileError(Exception):
@@ -156,19 +159,19 @@ class _Block(io.RawIOBase):
 
 
 def _head_of(frame: Frame) -> tuple[HttpHead | None, bytes]:
-    """The HTTP head at the start of ``frame``'s block, and the bytes read past it."""
+    """The HTTP head at the start of ``frame``'s block (up to its first blank line, or the whole of a
+    block without one, as warcio reads it), and the bytes read past it."""
     data = b""
     while True:
-        end = data.find(b"\r\n\r\n")
-        cut = 4
-        if end < 0:
-            end = data.find(b"\n\n")
-            cut = 2
-        if end >= 0:
-            lines = [line.rstrip(b"\r") for line in data[:end].split(b"\n")]
-            return HttpHead.from_lines(data[: end + cut], lines), data[end + cut :]
+        blank = _BLANK_LINE.search(data)
+        if blank is not None:
+            return HttpHead.parse(data[: blank.start()], data[: blank.end()]), data[blank.end() :]
         more = frame.read(READ_SIZE)
-        if not more or len(data) > MAX_HEADER_BYTES:
+        if not more:
+            if not data:
+                return None, b""
+            return HttpHead.from_lines(data, [line.rstrip(b"\r") for line in data.split(b"\n")]), b""
+        if len(data) > MAX_HEADER_BYTES:
             return None, data + more
         data += more
 
@@ -492,6 +495,13 @@ def raw_record_at(path: Path, offset: int) -> Iterator[RawRecord]:
     raise WarcFileError(path, f"no record at offset {offset}")
 
 
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 # -- the HTTP layer of a block --------------------------------------------------------------------
 
 
@@ -503,6 +513,14 @@ class HttpHead:
     """Status line, header lines and the blank line, byte for byte."""
     status_line: bytes
     headers: tuple[tuple[bytes, bytes], ...]
+
+    @classmethod
+    def parse(cls, head: bytes, raw: bytes) -> HttpHead:
+        """The head whose status and header lines are ``head`` (no blank line); ``raw`` as stored."""
+        first, _, rest = head.partition(b"\n")
+        if b"\n " in rest or b"\t" in rest or b" \r" in rest or b" \n" in rest or b" :" in rest or rest[-1:] == b" ":
+            return cls.from_lines(raw, [line.rstrip(b"\r") for line in head.split(b"\n")])  # white space to trim
+        return cls(raw, first.rstrip(b"\r"), tuple(_HTTP_FIELD.findall(rest)))
 
     @classmethod
     def from_lines(cls, raw: bytes, lines: list[bytes]) -> HttpHead:
@@ -548,8 +566,18 @@ class HttpHead:
     @property
     def first_content_type(self) -> str:
         """The first ``Content-Type`` value, as replay tools and CDX indexers read it."""
-        found = self.values(b"Content-Type")
-        return found[0].decode("latin-1") if found else ""
+        return self.first_value_text(b"Content-Type") or ""
+
+    def first_value_text(self, name: bytes) -> str | None:
+        """The first value of header ``name`` as text (UTF-8, else Latin-1), or None."""
+        found = self._by_name.get(name.lower())
+        return _text(found[0]) if found else None
+
+    @property
+    def status_text(self) -> str:
+        """The status code as the status line writes it (``""`` when there is none), as CDX indexers keep it."""
+        parts = _text(self.status_line).rstrip().split(" ", 1)
+        return parts[1].strip().split(" ", 1)[0] if len(parts) > 1 else ""
 
 
 def read_http_head(stream: IO[bytes]) -> HttpHead:

@@ -243,3 +243,28 @@ def test_a_folder_that_cannot_hold_an_index_gets_a_private_one(sample: Any) -> N
     assert index.is_relative_to(private_index_root(sample.directory))
     assert {CdxjEntry.parse(line).url for line in index_lines(index)} >= {GBK_URL, GZIP_URL}
     assert (sample.directory / "indexes").read_bytes() == b"not a folder"
+
+
+def _cdxj_indexer_lines(warcs: list[Path]) -> list[bytes]:
+    import io
+
+    from cdxj_indexer import CDXJIndexer
+
+    text = io.StringIO()
+    CDXJIndexer(text, [str(p) for p in warcs], sort=True).process_all()
+    return sorted(line.encode("utf-8") for line in text.getvalue().splitlines(keepends=True))
+
+
+def test_index_lines_equal_cdxj_indexer_on_our_archive(sample: Any) -> None:
+    report = build_index(sample.directory)
+    assert index_lines(report.path) == _cdxj_indexer_lines(warc_files(sample.directory))
+
+
+def test_index_lines_equal_cdxj_indexer_on_the_demo_crawl(demo_archive: tuple[Path, list[Any]], tmp_path: Path) -> None:
+    directory, _ = demo_archive
+    copy = tmp_path / "archive"
+    shutil.copytree(directory, copy, ignore=shutil.ignore_patterns("indexes"))
+    report = build_index(copy)
+    lines = index_lines(report.path)
+    assert len(lines) > 50
+    assert lines == _cdxj_indexer_lines(warc_files(copy))

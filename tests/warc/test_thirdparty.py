@@ -6,6 +6,7 @@ skipped when the folder is absent.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -138,3 +139,38 @@ def test_the_report_sets_aside_pages_that_are_no_article_and_says_why_a_file_has
         timeout=120,
     )
     assert "No article to compare: the input holds no HTML page" in alone.stdout
+
+
+def _peer_lines(path: Path) -> list[str] | None:
+    """cdxj-indexer's lines for one file, None when it cannot read the file."""
+    from cdxj_indexer import CDXJIndexer
+
+    text = io.StringIO()
+    try:
+        CDXJIndexer(text, [str(path)], sort=True).process_all()
+    except Exception:  # the peer fails in many ways on damaged files: those are not compared
+        return None
+    return text.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_index_lines_equal_cdxj_indexer_on_every_file_both_read(path: Path) -> None:
+    from portal_archive.archive.cdxj import index_warc
+
+    out = io.BytesIO()
+    found = index_warc(path, out)
+    theirs = _peer_lines(path)
+    if theirs is None or found.problem is not None or found.whole_file_gzip:
+        pytest.skip(f"not read to its end by both: {found.problem or 'cdxj-indexer fails'}")
+    assert out.getvalue().decode("utf-8").splitlines() == theirs
+
+
+def test_index_and_the_peer_both_read_most_files() -> None:
+    from portal_archive.archive.cdxj import index_warc
+
+    compared = sum(
+        1 for path in FILES
+        if _peer_lines(path) is not None and (found := index_warc(path, io.BytesIO())).problem is None
+        and not found.whole_file_gzip
+    )  # fmt: skip
+    assert compared >= len(FILES) - 6, compared
