@@ -123,8 +123,10 @@ def timed(command: list[str], cwd: Path) -> Run:
 def tools(corpus: Path, work: Path) -> dict[str, list[str]]:
     """Each tool's command over ``corpus``; index outputs go to ``work``."""
     folder = work / "folder"
+    ours = str(BIN / "portal-archive")
     return {
-        "ours index": [str(BIN / "portal-archive"), "index", str(folder), "-o", str(work / "ours.cdxj")],
+        "ours index": [ours, "index", str(folder), "-o", str(work / "ours.cdxj")],
+        "ours index -j1": [ours, "index", "-j", "1", str(folder), "-o", str(work / "ours1.cdxj")],
         "cdxj-indexer": [str(BIN / "cdxj-indexer"), str(corpus), "-o", str(work / "cdxj-indexer.cdxj")],
         "fastwarc index": [
             str(BIN / "fastwarc"),
@@ -135,7 +137,7 @@ def tools(corpus: Path, work: Path) -> dict[str, list[str]]:
             "-o",
             str(work / "fastwarc.cdxj"),
         ],
-        "ours check": [str(BIN / "portal-archive"), "check", "-q", str(corpus)],
+        "ours check": [ours, "check", "-q", str(corpus)],
         "warcio check": [str(BIN / "warcio"), "check", str(corpus)],
         "fastwarc check": [str(BIN / "fastwarc"), "check", "-p", "-q", str(corpus)],
     }
@@ -186,13 +188,15 @@ def main(argv: list[str] | None = None) -> int:
             big.unlink()
     print(f"{size / 1e6:.0f} MB of gzipped WARC (conformant files joined), median of {args.runs} runs")
     print(
-        f"{'tool':<16} {'MB/s':>7} {'MB/CPU-s':>9} {'vs fastwarc':>12} {'peak RSS MB':>12} {'400 MiB record RSS':>19}"
+        f"{'tool':<16} {'MB/s':>7} {'MB/CPU-s':>9} {'vs fastwarc':>12} {'per CPU-s':>10} {'peak RSS MB':>12} "
+        f"{'400 MiB record RSS':>19}"
     )
     for name, row in rows.items():
         peer = rows["fastwarc index" if "index" in name or name == "cdxj-indexer" else "fastwarc check"]
         ratio = row["mb_per_s"] / peer["mb_per_s"] if peer["mb_per_s"] else 0.0
+        cpu_ratio = row["mb_per_cpu_s"] / peer["mb_per_cpu_s"] if peer["mb_per_cpu_s"] else 0.0
         big_rss = f"{big_rows[name]:.0f}" if name in big_rows else "-"
-        print(f"{name:<16} {row['mb_per_s']:>7.1f} {row['mb_per_cpu_s']:>9.1f} {ratio:>11.2f}x "
+        print(f"{name:<16} {row['mb_per_s']:>7.1f} {row['mb_per_cpu_s']:>9.1f} {ratio:>11.2f}x {cpu_ratio:>9.2f}x "
               f"{row['rss_mb']:>12.0f} {big_rss:>19}")  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     summary = {

@@ -14,31 +14,28 @@ replaces ``WARC_CDXJ_ENABLED``; ``CdxjIndexConfig``).
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import hashlib
 import heapq
 import json
 import logging
 import os
-import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
 
-import surt
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from portal_archive import settings as project
 from portal_archive.archive.folder import ArchiveFolderError, require_archive
+from portal_archive.archive.indexing import index_warc, url_key
 from portal_archive.capture.config import WarcConfig
 from portal_archive.config import read_bool, renamed_setting
-from portal_archive.timestamps import timestamp14_of_warc_date
-from portal_archive.warc.reader import CAPTURE_TYPES, ArchivedRecord, FileScan, Reading, WarcFileError
+from portal_archive.warc.reader import FileScan
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -59,14 +56,6 @@ class ArchiveIndexError(RuntimeError):
 def default_index_path(directory: Path) -> Path:
     """Where ``portal-archive index`` and the crawl extension write the folder's index."""
     return directory / INDEX_DIR / INDEX_NAME
-
-
-def url_key(url: str) -> str:
-    """The SURT key cdxj-indexer and pywb file a URL under (``urn:`` URIs are kept verbatim)."""
-    try:
-        return str(surt.surt(url))
-    except Exception:  # surt raises assorted errors on unparsable URLs; cdxj-indexer falls back the same way
-        return url
 
 
 @dataclass(frozen=True)
@@ -132,151 +121,16 @@ def _replace_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None
         tmp.unlink(missing_ok=True)
 
 
-_INDEXED_TYPES: Final = frozenset({"response", "revisit", "resource", "metadata"})
-_NO_PAYLOAD_DIGEST: Final = frozenset({"revisit", "warcinfo"})
-_MIME_END: Final = re.compile(r"[;\s]")
-_SORT_BUFFER: Final = 32 * 1024 * 1024
-"""Bytes of index lines held before a sorted run goes to a temporary file (as cdxj-indexer does)."""
-
-
-class _Entry:
-    """A record's index line but for its length, known once the record has been read to its end."""
-
-    __slots__ = ("fields", "filename", "key", "record")
-
-    def __init__(self, key: str, fields: dict[str, str], record: ArchivedRecord, filename: str) -> None:
-        self.key = key
-        self.fields = fields
-        self.record = record
-        self.filename = filename
-
-    def line(self) -> str | None:
-        length = self.record.length
-        if length is None:
-            return None
-        fields = self.fields
-        fields["length"] = str(length)
-        fields["offset"] = str(self.record.offset)
-        fields["filename"] = self.filename
-        return f"{self.key} {json.dumps(fields)}\n"
-
-
-def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
-    """The CDXJ line cdxj-indexer writes for ``record`` (read with its HTTP head), or None.
-
-    The fields, their order and their values are cdxj-indexer's defaults: ``url``, ``mime``
-    (``warc/revisit`` for revisits, the HTTP type of responses, the record's own otherwise, cut at
-    ``;``), ``status`` (as its status line says it), ``digest`` (the record's, or the SHA-1 of the
-    payload as stored when it has none), ``length``, ``offset``, ``filename``. ``warcinfo``-like
-    ``application/warc-fields`` resources and metadata are left out. Reads the block when the digest
-    must be computed; the caller drains the record, then asks for the line (``_Entry.line``).
-    """
-    warc_type = record.warc_type
-    if warc_type not in _INDEXED_TYPES or record.offset is None:
-        return None
-    headers = record.headers
-    if warc_type in ("resource", "metadata") and headers.get("Content-Type") == "application/warc-fields":
-        return None
-    url = record.target_uri
-    stamp = timestamp14_of_warc_date(record.date)
-    if not url or stamp is None:
-        return None
-    fields: dict[str, str] = {"url": url}
-    http = record.http
-    if warc_type == "revisit":
-        fields["mime"] = "warc/revisit"
-    else:
-        mime: str | None
-        if warc_type in ("response", "request"):
-            mime = http.first_value_text(b"Content-Type") if http is not None else None
-        else:
-            mime = headers.get("Content-Type")
-        if mime is not None:
-            fields["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
-    if http is not None and warc_type in ("response", "revisit"):
-        fields["status"] = http.status_text
-    digest = headers.get("WARC-Payload-Digest")
-    if not digest and warc_type not in _NO_PAYLOAD_DIGEST:
-        sha1 = hashlib.sha1(usedforsecurity=False)
-        while chunk := record.read_block(1 << 16):
-            sha1.update(chunk)
-        digest = "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
-    if digest:
-        fields["digest"] = digest
-    return _Entry(f"{url_key(url)} {stamp}", fields, record, filename)
-
-
-class _SortedLines:
-    """Lines sorted in bounded memory: sorted runs spill to temporary files, merged at the end."""
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-        self._size = 0
-        self._runs: list[IO[str]] = []
-
-    def add(self, line: str) -> None:
-        self._lines.append(line)
-        self._size += len(line)
-        if self._size > _SORT_BUFFER:
-            run = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by write()
-            self._lines.sort()
-            run.writelines(self._lines)
-            run.seek(0)
-            self._runs.append(run)
-            self._lines, self._size = [], 0
-
-    def write(self, out: BinaryIO) -> None:
-        self._lines.sort()
-        try:
-            lines: Iterable[str] = heapq.merge(self._lines, *self._runs) if self._runs else self._lines
-            for line in lines:
-                out.write(line.encode("utf-8"))
-        finally:
-            for run in self._runs:
-                run.close()
-
-
-def index_warc(warc: Path, out: BinaryIO) -> FileScan:
-    """Write the sorted CDXJ lines of one WARC file (``filename`` = its base name) in one pass.
-
-    The lines are those of cdxj-indexer; a file that breaks off keeps the lines of its complete
-    records. Returns what the pass found about the file (records, gzip layout, damage).
-    """
-    found = FileScan(warc)
-    reading = Reading(warc)
-    lines = _SortedLines()
-    pending: _Entry | None = None
-    try:
-        for record in reading:
-            if pending is not None and (line := pending.line()) is not None:  # the record before is complete
-                lines.add(line)
-            found.records += 1
-            found.captures += record.warc_type in CAPTURE_TYPES
-            pending = cdxj_entry(record, warc.name)
-            if record.offset is not None:
-                found.last_complete_offset = record.offset
-        if pending is not None and (line := pending.line()) is not None:
-            lines.add(line)
-    except WarcFileError as problem:
-        found.problem = problem
-        found.records = problem.complete
-    found.members = reading.members
-    found.whole_file_gzip = reading.members_split
-    if not found.whole_file_gzip and found.records:
-        lines.write(out)
-    return found
-
-
 _PROBLEM_SUFFIX = ".problem"
 """Beside a part: why the file is left out or cut, so later builds say it again without re-reading."""
 NOT_CAPTURES: Final = {".wat.gz": "a WAT file", ".wat": "a WAT file", ".wet.gz": "a WET file", ".wet": "a WET file"}
 """Files derived from a crawl (metadata and extracted text), not captures: said, never indexed."""
 
 
-def _index_part(warc: Path, part: Path) -> FileProblem | None:
+def _index_part(warc: Path, part: Path, jobs: int) -> FileProblem | None:
     """Index one file into ``part`` in one pass; what is wrong with it, if anything."""
     found: list[FileScan] = []
-    _replace_atomically(part, lambda out: found.append(index_warc(warc, out)))
+    _replace_atomically(part, lambda out: found.append(index_warc(warc, out, jobs=jobs)))
     scanned = found[0]
     problem: FileProblem | None = None
     if scanned.problem is not None and scanned.records == 0:
@@ -321,7 +175,9 @@ def _merge(parts: list[Path], out: BinaryIO) -> None:
         out.writelines(heapq.merge(*streams))
 
 
-def build_index(directory: Path, output: Path | None = None, *, index_root: Path | None = None) -> IndexReport:
+def build_index(
+    directory: Path, output: Path | None = None, *, index_root: Path | None = None, jobs: int = 1
+) -> IndexReport:
     """Bring ``output`` (default ``DIR/indexes/index.cdxj``) up to date with the folder's WARC files.
 
     ``index_root`` replaces ``DIR/indexes`` as the home of the parts, the lock and the default output.
@@ -344,7 +200,7 @@ def build_index(directory: Path, output: Path | None = None, *, index_root: Path
         for warc in warcs:
             part = parts_dir / f"{warc.name}.cdxj"
             if not _is_newer(part, warc):
-                problem = _index_part(warc, part)
+                problem = _index_part(warc, part, jobs)
                 reindexed += 1
             else:
                 problem = _recorded_problem(warc, part)

@@ -79,15 +79,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if failing or checked == 0 else 0
 
 
+def _positive_int(text: str) -> int:
+    """A count on the command line: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of at least 1: {text!r}")
+    return value
+
+
 @_reporting
 def _cmd_index(args: argparse.Namespace) -> int:
     from portal_archive.archive.cdxj import build_index
+    from portal_archive.archive.indexing import default_jobs
 
     directory = _archive_dir(args.dir)
     output = None
     if args.output:
         output = Path(args.output) if Path(args.output).is_absolute() else inside(directory, args.output)
-    report = build_index(directory, output)
+    report = build_index(directory, output, jobs=args.jobs or default_jobs())
     for line in _folder_findings(args.command, directory, report.problems, report.notes):
         print(line, file=sys.stderr)
     skipped = sum(problem.skipped for problem in report.problems)
@@ -180,6 +192,10 @@ def add_archive_commands(sub: Any) -> None:
     index.add_argument(
         "-o", "--output", help="index file, relative to DIR unless absolute (default: indexes/index.cdxj)"
     )
+    index.add_argument(
+        "-j", "--jobs", type=_positive_int, default=0,
+        help="processes that index one large gzip WARC file in runs of whole records (default: the CPUs)",
+    )  # fmt: skip
     index.set_defaults(func=_cmd_index)
 
     replay = sub.add_parser("replay", help="replay the archive folder in the browser through pywb")

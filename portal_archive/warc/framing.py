@@ -121,6 +121,40 @@ def pieces(fh: IO[bytes], start: int = 0, *, gzipped: bool) -> Iterator[Piece]:
                 first = False
 
 
+def member_splits(fh: IO[bytes], size: int, parts: int) -> list[int]:
+    """Offsets that cut a gzip file into about ``parts`` runs of whole members, for readers in parallel.
+
+    Each is the first offset at or after ``k * size / parts`` where a gzip member starts whose bytes
+    inflate to a WARC version line: the start of a record. A reader of a run checks that its last
+    record ends exactly at the next split (a record spanning members would not); 0 and the end are
+    not listed.
+    """
+    found: list[int] = []
+    for k in range(1, parts):
+        at = k * size // parts
+        while at < size:
+            fh.seek(at)
+            window = fh.read(_READ)
+            if not window:
+                break
+            hit = window.find(b"\x1f\x8b\x08")
+            while hit >= 0:
+                try:
+                    head = _inflate.decompressobj(31).decompress(window[hit : hit + 4096], 16)
+                except _INFLATE_ERRORS:
+                    head = b""
+                if head.startswith(b"WARC/"):
+                    break
+                hit = window.find(b"\x1f\x8b\x08", hit + 1)
+            if hit >= 0:
+                at += hit
+                break
+            at += max(len(window) - 2, 1)
+        if at < size and (not found or at > found[-1]):
+            found.append(at)
+    return found
+
+
 class Frame:
     """One record's framing: where it is, its header fields as stored, and its block, streamed."""
 

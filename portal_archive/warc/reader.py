@@ -303,16 +303,24 @@ def _open(path: Path) -> IO[bytes]:
 class Reading:
     """One pass over a file: its records, and what the pass found about the file as a whole."""
 
-    def __init__(self, path: Path, *, parse_http: bool = True, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, path: Path, *, parse_http: bool = True, progress: Callable[[int], None] | None = None,
+                 start: int = 0, stop: int | None = None) -> None:  # fmt: skip
         self.path = path
         self.parse_http = parse_http
         self.progress = progress
+        self.start = start
+        self.stop = stop
+        """Read the records from ``start`` up to the one that starts at ``stop`` (a run of the file)."""
+        self.stopped_at: int | None = None
+        """Where the first record at or after ``stop`` starts (None: it has no offset, or there is none)."""
         self.frames: FrameReader | None = None
 
     @property
     def members(self) -> int:
-        """gzip members read (0 for an uncompressed file)."""
-        return self.frames.members if self.frames is not None else 0
+        """gzip members read (0 for an uncompressed file), the one at ``stop`` not counted."""
+        if self.frames is None:
+            return 0
+        return self.frames.members - (1 if self.stopped_at is not None else 0)
 
     @property
     def members_split(self) -> bool:
@@ -326,11 +334,15 @@ class Reading:
     def __iter__(self) -> Iterator[ArchivedRecord]:
         path = self.path
         with _open(path) as fh:
-            frames = self.frames = open_frames(fh)
+            frames = self.frames = open_frames(fh, start=self.start)
             reported = 0
             previous: Frame | None = None
+            stop = self.stop
             try:
                 for frame in frames.frames():
+                    if stop is not None and (frame.offset is None or frame.offset >= stop):
+                        self.stopped_at = frame.offset
+                        return
                     misframed = previous is not None and previous.misframed
                     record = ArchivedRecord(frame, path, parse_http=self.parse_http, misframed_before=misframed)
                     yield record

@@ -1,0 +1,285 @@
+"""The CDXJ lines of one WARC file, written by us in one pass, in parallel runs for a large gzip file.
+
+The lines are those cdxj-indexer writes with its defaults (pywb and ReplayWeb.page read them), made
+through the one reader (``warc.reader``), so a file cdxj-indexer stops on (brotli, a wrong
+``Content-Length``, a cut member) is indexed up to its damage and said. A gzip file of more than
+``PARALLEL_BYTES`` is cut into runs of whole members (``warc.framing.member_splits``), one per
+process; each run is checked to end where the next begins, or the file is read in one pass after all.
+Lines are sorted in bounded memory: sorted runs spill to temporary files and are merged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import heapq
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import IO, BinaryIO, Final
+
+import surt
+
+from portal_archive.timestamps import timestamp14_of_warc_date
+from portal_archive.warc.framing import member_splits
+from portal_archive.warc.reader import CAPTURE_TYPES, ArchivedRecord, FileScan, Reading, WarcFileError
+
+__all__ = ["PARALLEL_BYTES", "cdxj_entry", "default_jobs", "index_warc", "url_key"]
+
+PARALLEL_BYTES: Final = 64 * 1024 * 1024
+"""gzip files larger than this are indexed in parallel runs (a process costs about 0.2 s to start)."""
+_RUN_BYTES: Final = 32 * 1024 * 1024
+"""The smallest run worth a process of its own."""
+
+
+def default_jobs() -> int:
+    """Processes for indexing: the CPUs this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def url_key(url: str) -> str:
+    """The SURT key cdxj-indexer and pywb file a URL under (``urn:`` URIs are kept verbatim)."""
+    try:
+        return str(surt.surt(url))
+    except Exception:  # surt raises assorted errors on unparsable URLs; cdxj-indexer falls back the same way
+        return url
+
+
+_INDEXED_TYPES: Final = frozenset({"response", "revisit", "resource", "metadata"})
+_NO_PAYLOAD_DIGEST: Final = frozenset({"revisit", "warcinfo"})
+_MIME_END: Final = re.compile(r"[;\s]")
+_SORT_BUFFER: Final = 32 * 1024 * 1024
+"""Bytes of index lines held before a sorted run goes to a temporary file (as cdxj-indexer does)."""
+
+
+class _Entry:
+    """A record's index line but for its length, known once the record has been read to its end."""
+
+    __slots__ = ("fields", "filename", "key", "record")
+
+    def __init__(self, key: str, fields: dict[str, str], record: ArchivedRecord, filename: str) -> None:
+        self.key = key
+        self.fields = fields
+        self.record = record
+        self.filename = filename
+
+    def line(self) -> str | None:
+        length = self.record.length
+        if length is None:
+            return None
+        fields = self.fields
+        fields["length"] = str(length)
+        fields["offset"] = str(self.record.offset)
+        fields["filename"] = self.filename
+        return f"{self.key} {json.dumps(fields)}\n"
+
+
+def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
+    """The CDXJ line cdxj-indexer writes for ``record`` (read with its HTTP head), or None.
+
+    The fields, their order and their values are cdxj-indexer's defaults: ``url``, ``mime``
+    (``warc/revisit`` for revisits, the HTTP type of responses, the record's own otherwise, cut at
+    ``;``), ``status`` (as its status line says it), ``digest`` (the record's, or the SHA-1 of the
+    payload as stored when it has none), ``length``, ``offset``, ``filename``. ``warcinfo``-like
+    ``application/warc-fields`` resources and metadata are left out. Reads the block when the digest
+    must be computed; the caller drains the record, then asks for the line (``_Entry.line``).
+    """
+    warc_type = record.warc_type
+    if warc_type not in _INDEXED_TYPES or record.offset is None:
+        return None
+    headers = record.headers
+    if warc_type in ("resource", "metadata") and headers.get("Content-Type") == "application/warc-fields":
+        return None
+    url = record.target_uri
+    stamp = timestamp14_of_warc_date(record.date)
+    if not url or stamp is None:
+        return None
+    fields: dict[str, str] = {"url": url}
+    http = record.http
+    if warc_type == "revisit":
+        fields["mime"] = "warc/revisit"
+    else:
+        mime: str | None
+        if warc_type in ("response", "request"):
+            mime = http.first_value_text(b"Content-Type") if http is not None else None
+        else:
+            mime = headers.get("Content-Type")
+        if mime is not None:
+            fields["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
+    if http is not None and warc_type in ("response", "revisit"):
+        fields["status"] = http.status_text
+    digest = headers.get("WARC-Payload-Digest")
+    if not digest and warc_type not in _NO_PAYLOAD_DIGEST:
+        sha1 = hashlib.sha1(usedforsecurity=False)
+        while chunk := record.read_block(1 << 16):
+            sha1.update(chunk)
+        digest = "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
+    if digest:
+        fields["digest"] = digest
+    return _Entry(f"{url_key(url)} {stamp}", fields, record, filename)
+
+
+class _SortedLines:
+    """Lines sorted in bounded memory: sorted runs spill to temporary files, merged at the end."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._size = 0
+        self._runs: list[IO[str]] = []
+
+    def add(self, line: str) -> None:
+        self._lines.append(line)
+        self._size += len(line)
+        if self._size > _SORT_BUFFER:
+            run = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by write()
+            self._lines.sort()
+            run.writelines(self._lines)
+            run.seek(0)
+            self._runs.append(run)
+            self._lines, self._size = [], 0
+
+    def write(self, out: IO[bytes]) -> None:
+        self._lines.sort()
+        try:
+            lines: Iterable[str] = heapq.merge(self._lines, *self._runs) if self._runs else self._lines
+            for line in lines:
+                out.write(line.encode("utf-8"))
+        finally:
+            for run in self._runs:
+                run.close()
+
+
+@dataclass
+class _Run:
+    """What indexing one run of a file found: counts, damage, and its sorted lines in a temporary file."""
+
+    lines: str | None
+    records: int = 0
+    captures: int = 0
+    members: int = 0
+    members_split: bool = False
+    last_complete_offset: int | None = None
+    problem: str | None = None
+    stopped_at: int | None = None
+
+
+def _index_run(warc: Path, filename: str, start: int, stop: int | None) -> _Run:
+    """Index the records from ``start`` up to the one at ``stop``; the lines go to a temporary file."""
+    found = FileScan(warc)
+    reading = Reading(warc, start=start, stop=stop)
+    lines = _SortedLines()
+    run = _Run(lines=None)
+    try:
+        _read_into(reading, filename, found, lines)
+    except WarcFileError as problem:
+        run.problem = problem.problem
+        found.records = problem.complete
+    with tempfile.NamedTemporaryFile("wb", prefix="cdxj-run-", suffix=".cdxj", delete=False) as out:
+        lines.write(out)
+        run.lines = out.name
+    run.records, run.captures, run.last_complete_offset = found.records, found.captures, found.last_complete_offset
+    run.members, run.members_split, run.stopped_at = reading.members, reading.members_split, reading.stopped_at
+    return run
+
+
+def _read_into(reading: Reading, filename: str, found: FileScan, lines: _SortedLines) -> None:
+    pending: _Entry | None = None
+    for record in reading:
+        if pending is not None and (line := pending.line()) is not None:  # the record before is complete
+            lines.add(line)
+        found.records += 1
+        found.captures += record.warc_type in CAPTURE_TYPES
+        pending = cdxj_entry(record, filename)
+        if record.offset is not None:
+            found.last_complete_offset = record.offset
+    if pending is not None and (line := pending.line()) is not None:
+        lines.add(line)
+
+
+_AFTER_RECORD: Final = re.compile(r"after record (\d+)")
+
+
+def _renumbered(problem: str, before: int) -> str:
+    """A run's words for damage, its record count made the file's."""
+    return _AFTER_RECORD.sub(lambda m: f"after record {int(m.group(1)) + before}", problem, count=1)
+
+
+def _in_runs(warc: Path, out: BinaryIO, jobs: int) -> FileScan | None:
+    """Index ``warc`` in parallel runs; None when the runs do not join up (read it in one pass then)."""
+    size = warc.stat().st_size
+    parts = min(jobs, max(size // _RUN_BYTES, 1))
+    with warc.open("rb") as fh:
+        splits = member_splits(fh, size, parts)
+    if not splits:
+        return None
+    starts = [0, *splits]
+    stops: list[int | None] = [*splits, None]
+    with ProcessPoolExecutor(max_workers=len(starts), mp_context=get_context("spawn")) as pool:
+        runs = list(pool.map(_index_run, [warc] * len(starts), [warc.name] * len(starts), starts, stops))
+    try:
+        found = FileScan(warc)
+        used: list[_Run] = []
+        for run, stop in zip(runs, stops, strict=True):
+            used.append(run)
+            if run.problem is not None:
+                problem = _renumbered(run.problem, found.records)
+                found.records += run.records
+                found.problem = WarcFileError(warc, problem, found.records)
+                break
+            if run.stopped_at != stop:
+                return None  # a record runs across the split: the runs do not join up
+            found.records += run.records
+        found.captures = sum(run.captures for run in used)
+        found.members = sum(run.members for run in used)
+        found.whole_file_gzip = any(run.members_split for run in used)
+        found.last_complete_offset = next(
+            (run.last_complete_offset for run in reversed(used) if run.last_complete_offset is not None), None
+        )
+        if not found.whole_file_gzip and found.records:
+            with ExitStack() as stack:
+                streams = [stack.enter_context(Path(run.lines).open("rb")) for run in used if run.lines]
+                out.writelines(heapq.merge(*streams))
+        return found
+    finally:
+        for run in runs:
+            if run.lines:
+                Path(run.lines).unlink(missing_ok=True)
+
+
+def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
+    """Write the sorted CDXJ lines of one WARC file (``filename`` = its base name).
+
+    A file that breaks off keeps the lines of its complete records; a file whose gzip members are
+    not one per record gets none. Returns what the pass found about the file (records, gzip layout,
+    damage). ``jobs`` > 1 reads a gzip file larger than ``PARALLEL_BYTES`` in that many processes.
+    """
+    if jobs > 1 and warc.stat().st_size > PARALLEL_BYTES:
+        with warc.open("rb") as fh:
+            gzipped = fh.read(2) == b"\x1f\x8b"
+        if gzipped:
+            found = _in_runs(warc, out, jobs)
+            if found is not None:
+                return found
+    found = FileScan(warc)
+    reading = Reading(warc)
+    lines = _SortedLines()
+    try:
+        _read_into(reading, warc.name, found, lines)
+    except WarcFileError as problem:
+        found.problem = problem
+        found.records = problem.complete
+    found.members = reading.members
+    found.whole_file_gzip = reading.members_split
+    if not found.whole_file_gzip and found.records:
+        lines.write(out)
+    return found
