@@ -174,3 +174,29 @@ def test_index_and_the_peer_both_read_most_files() -> None:
         and not found.whole_file_gzip
     )  # fmt: skip
     assert compared >= len(FILES) - 6, compared
+
+
+def test_a_wacz_of_the_whole_folder_validates_and_names_each_file_left_out(tmp_path: Path) -> None:
+    import shutil
+
+    wacz_cli = Path(sys.executable).parent / "wacz"
+    if not wacz_cli.exists():
+        pytest.skip("py-wacz is not installed")
+    folder = tmp_path / "warcs"
+    shutil.copytree(THIRD_PARTY, folder)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    folder.chmod(0o755)
+    output = tmp_path / "all.wacz"
+    result = subprocess.run(
+        [sys.executable, "-m", "portal_archive.cli", "wacz", str(folder), "-o", str(output)],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    named = {line.split(": ", 2)[1] for line in result.stderr.splitlines() if line.startswith("portal-archive wacz:")}
+    assert {folder / "resiliparse__clipped.warc.gz", folder / "warcio__example-bad-non-chunked.warc.gz"} <= {
+        Path(name) for name in named
+    }
+    valid = subprocess.run([str(wacz_cli), "validate", "-f", str(output)], capture_output=True, text=True, check=False)
+    assert valid.returncode == 0, valid.stdout[-2000:] + valid.stderr[-2000:]
