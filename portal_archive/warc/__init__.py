@@ -3,6 +3,7 @@
 - ``records``: record serialisation (headers, digests, revisits) for one HTTP exchange;
 - ``writer``: rotating ``.warc.gz`` files with Annex C names, written ``.open`` and renamed on close;
 - ``openlock``: the lock a writer holds on its ``.open`` file, so recovery can tell a live one;
+- ``framing``: where each record of any file starts and ends (gzip members, header blocks, lengths);
 - ``reader``: the one reader of archived records (ours and any producer's), streamed or at an offset;
 - ``check``: the conformance checker behind ``portal-archive check``.
 
