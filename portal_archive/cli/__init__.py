@@ -10,6 +10,7 @@ returns an exit code: 0 ok, 1 a problem with the input or the run, 2 usage.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,3 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): stop quietly, as Unix tools do.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+            os.close(devnull)
+        except (AttributeError, OSError, ValueError):
+            pass  # no file descriptor behind sys.stdout: nothing left to flush
+        return 141

@@ -254,3 +254,17 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as usage:
         main(["check"])
     assert usage.value.code == 2
+
+
+def test_output_cut_off_by_its_reader_ends_quietly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``portal-archive check … | head -1``: no traceback when the pipe closes."""
+    from portal_archive.cli import main
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    path = tmp_path / "x.warc"
+    path.write_bytes(b"not a warc at all\r\n\r\n")
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["check", str(path)]) == 141
