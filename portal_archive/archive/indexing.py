@@ -11,6 +11,7 @@ Lines are sorted in bounded memory: sorted runs spill to temporary files and are
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import heapq
 import json
@@ -29,7 +30,7 @@ import surt
 
 from portal_archive.timestamps import timestamp14_of_warc_date
 from portal_archive.warc.framing import member_splits
-from portal_archive.warc.reader import CAPTURE_TYPES, ArchivedRecord, FileScan, Reading, WarcFileError
+from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError
 
 __all__ = ["PARALLEL_BYTES", "cdxj_entry", "default_jobs", "index_warc", "url_key"]
 
@@ -141,7 +142,7 @@ class _SortedLines:
         self._lines.append(line)
         self._size += len(line)
         if self._size > _SORT_BUFFER:
-            run = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by write()
+            run = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by close()
             self._lines.sort()
             run.writelines(self._lines)
             run.seek(0)
@@ -150,20 +151,23 @@ class _SortedLines:
 
     def write(self, out: IO[bytes]) -> None:
         self._lines.sort()
-        try:
-            lines: Iterable[str] = heapq.merge(self._lines, *self._runs) if self._runs else self._lines
-            for line in lines:
-                out.write(line.encode("utf-8"))
-        finally:
-            for run in self._runs:
-                run.close()
+        lines: Iterable[str] = heapq.merge(self._lines, *self._runs) if self._runs else self._lines
+        for line in lines:
+            out.write(line.encode("utf-8"))
+
+    def close(self) -> None:
+        """Remove the spilled runs (written or not)."""
+        for run in self._runs:
+            run.close()
+        self._runs = []
 
 
 @dataclass
 class _Run:
     """What indexing one run of a file found: counts, damage, and its sorted lines in a temporary file."""
 
-    lines: str | None
+    lines: str
+    """The temporary file of its sorted lines."""
     records: int = 0
     captures: int = 0
     members: int = 0
@@ -173,37 +177,34 @@ class _Run:
     stopped_at: int | None = None
 
 
-def _index_run(warc: Path, filename: str, start: int, stop: int | None) -> _Run:
+def _index_run(warc: Path, start: int, stop: int | None) -> _Run:
     """Index the records from ``start`` up to the one at ``stop``; the lines go to a temporary file."""
-    found = FileScan(warc)
     reading = Reading(warc, start=start, stop=stop)
     lines = _SortedLines()
-    run = _Run(lines=None)
     try:
-        _read_into(reading, filename, found, lines)
-    except WarcFileError as problem:
-        run.problem = problem.problem
-        found.records = problem.complete
-    with tempfile.NamedTemporaryFile("wb", prefix="cdxj-run-", suffix=".cdxj", delete=False) as out:
-        lines.write(out)
-        run.lines = out.name
-    run.records, run.captures, run.last_complete_offset = found.records, found.captures, found.last_complete_offset
-    run.members, run.members_split, run.stopped_at = reading.members, reading.members_split, reading.stopped_at
-    return run
+        found = _index_pass(reading, lines)
+        with tempfile.NamedTemporaryFile("wb", prefix="cdxj-run-", suffix=".cdxj", delete=False) as out:
+            lines.write(out)
+    finally:
+        lines.close()
+    return _Run(
+        lines=out.name, records=found.records, captures=found.captures, members=found.members,
+        members_split=found.whole_file_gzip, last_complete_offset=found.last_complete_offset,
+        problem=found.problem.problem if found.problem is not None else None, stopped_at=reading.stopped_at,
+    )  # fmt: skip
 
 
-def _read_into(reading: Reading, filename: str, found: FileScan, lines: _SortedLines) -> None:
+def _index_pass(reading: Reading, lines: _SortedLines) -> FileScan:
+    """Add the lines of the records ``reading`` reads to ``lines``; what the pass found."""
     pending: _Entry | None = None
-    for record in reading:
-        if pending is not None and (line := pending.line()) is not None:  # the record before is complete
+    with contextlib.suppress(WarcFileError):  # what ended the pass is in reading.found
+        for record in reading:
+            if pending is not None and (line := pending.line()) is not None:  # the record before is complete
+                lines.add(line)
+            pending = cdxj_entry(record, reading.path.name)
+        if pending is not None and (line := pending.line()) is not None:
             lines.add(line)
-        found.records += 1
-        found.captures += record.warc_type in CAPTURE_TYPES
-        pending = cdxj_entry(record, filename)
-        if record.offset is not None:
-            found.last_complete_offset = record.offset
-    if pending is not None and (line := pending.line()) is not None:
-        lines.add(line)
+    return reading.found
 
 
 _AFTER_RECORD: Final = re.compile(r"after record (\d+)")
@@ -225,7 +226,7 @@ def _in_runs(warc: Path, out: BinaryIO, jobs: int) -> FileScan | None:
     starts = [0, *splits]
     stops: list[int | None] = [*splits, None]
     with ProcessPoolExecutor(max_workers=len(starts), mp_context=get_context("spawn")) as pool:
-        runs = list(pool.map(_index_run, [warc] * len(starts), [warc.name] * len(starts), starts, stops))
+        runs = list(pool.map(_index_run, [warc] * len(starts), starts, stops))
     try:
         found = FileScan(warc)
         used: list[_Run] = []
@@ -247,13 +248,12 @@ def _in_runs(warc: Path, out: BinaryIO, jobs: int) -> FileScan | None:
         )
         if not found.whole_file_gzip and found.records:
             with ExitStack() as stack:
-                streams = [stack.enter_context(Path(run.lines).open("rb")) for run in used if run.lines]
+                streams = [stack.enter_context(Path(run.lines).open("rb")) for run in used]
                 out.writelines(heapq.merge(*streams))
         return found
     finally:
         for run in runs:
-            if run.lines:
-                Path(run.lines).unlink(missing_ok=True)
+            Path(run.lines).unlink(missing_ok=True)
 
 
 def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
@@ -270,16 +270,11 @@ def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
             found = _in_runs(warc, out, jobs)
             if found is not None:
                 return found
-    found = FileScan(warc)
-    reading = Reading(warc)
     lines = _SortedLines()
     try:
-        _read_into(reading, warc.name, found, lines)
-    except WarcFileError as problem:
-        found.problem = problem
-        found.records = problem.complete
-    found.members = reading.members
-    found.whole_file_gzip = reading.members_split
-    if not found.whole_file_gzip and found.records:
-        lines.write(out)
+        found = _index_pass(Reading(warc), lines)
+        if not found.whole_file_gzip and found.records:
+            lines.write(out)
+    finally:
+        lines.close()
     return found

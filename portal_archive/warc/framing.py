@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from functools import cached_property
 from typing import IO, Any, Final, NoReturn
 
@@ -32,7 +32,19 @@ try:
 except ImportError:  # pragma: no cover - isal is a dependency; zlib reads the same files, slower
     _inflate = zlib
 
-__all__ = ["MAX_HEADER", "PIECE", "Frame", "FrameReader", "FramingError", "pieces"]
+__all__ = [
+    "BLANK_LINE",
+    "MAX_HEADER",
+    "PIECE",
+    "Frame",
+    "FrameReader",
+    "FramingError",
+    "first_values",
+    "member_splits",
+    "open_frames",
+    "pieces",
+    "text_of",
+]
 
 PIECE: Final = 1 << 20
 """Most inflated bytes produced in one step (and read from a plain file at once)."""
@@ -46,7 +58,7 @@ _VERSION_LINE: Final = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
 _BLANK: Final = b"\r\n"
 _FIELD: Final = re.compile(r"([^:\r\n]+): *([^\r\n]*)\r?\n?")
 _CONTENT_LENGTH: Final = re.compile(r"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r*$", re.MULTILINE | re.IGNORECASE)
-_BLANK_LINE: Final = re.compile(rb"\n\r*\n")
+BLANK_LINE: Final = re.compile(rb"\n\r*\n")
 """The line that ends a header block: CRLF CRLF as the standard says, LF or CR CR LF as some wrote."""
 
 
@@ -179,10 +191,7 @@ class Frame:
     @cached_property
     def lowered(self) -> dict[str, str]:
         """Field names in lower case to their first value."""
-        found: dict[str, str] = {}
-        for name, value in self.fields:
-            found.setdefault(name.lower(), value)
-        return found
+        return first_values(self.fields)
 
     def get(self, name: str) -> str | None:
         """The first value of WARC header field ``name`` (case-insensitive)."""
@@ -218,7 +227,7 @@ class FrameReader:
 
     def __init__(self, source: Iterator[Piece], *, gzipped: bool, base: int = 0) -> None:
         self._source = source
-        self._gzipped = self.gzipped = gzipped
+        self.gzipped = gzipped
         self.members = 0
         """gzip members begun so far."""
         self._data = b""
@@ -300,8 +309,6 @@ class FrameReader:
                 break
             self._prune()
             frame = self._frame()
-            if frame is None:
-                break
             previous = frame
             yield frame
         self._raise_failure()
@@ -326,19 +333,19 @@ class FrameReader:
             raise FramingError("not a WARC file (the gzip data is corrupt)", complete)
         raise FramingError(f"corrupt gzip data after record {complete}", complete)
 
-    def _frame(self) -> Frame | None:
+    def _frame(self) -> Frame:
         start = self._position()
         data = self._data
-        blank = _BLANK_LINE.search(data, self._at)
+        blank = BLANK_LINE.search(data, self._at)
         while blank is None:
             if len(data) - self._at > MAX_HEADER or not self._more():
                 self._no_header()
             data = self._data
-            blank = _BLANK_LINE.search(data, self._at)
+            blank = BLANK_LINE.search(data, self._at)
         head = data[self._at : blank.start()]
         if not head.startswith(b"WARC/"):
             self._no_header()
-        text = _text(head)
+        text = text_of(head)
         first, _, rest = text.partition("\n")
         version = first.strip()
         if "\n " in rest or "\n\t" in rest or " \r" in rest or "\t" in rest or " :" in rest or rest[-1:] == " ":
@@ -348,8 +355,8 @@ class FrameReader:
         length = _CONTENT_LENGTH.search(rest)
         size = int(length.group(1)) if length is not None else 0
         self._at = blank.end()
-        offset = self._starts.get(start) if self._gzipped else start
-        if self._gzipped and offset is None:
+        offset = self._starts.get(start) if self.gzipped else start
+        if self.gzipped and offset is None:
             self.members_split = True
         return Frame(self, offset, version, fields, size, self._position() + size)
 
@@ -357,12 +364,12 @@ class FrameReader:
         """No header block where a record should start: say why (never returns)."""
         self._raise_failure()
         if self.complete == 0 and not self._data.startswith(b"WARC/", self._at):
-            raise FramingError("not a WARC file (gzip data that is not WARC)" if self._gzipped else "not a WARC file")
-        kind = "gzip stream" if self._gzipped else "record"
-        raise FramingError(f"truncated {kind} after record {self.complete}", self.complete)
+            raise FramingError("not a WARC file (gzip data that is not WARC)" if self.gzipped else "not a WARC file")
+        raise FramingError(self.cut_short(), self.complete)
 
     def cut_short(self) -> str:
-        kind = "gzip stream" if self._gzipped else "record"
+        """The words for a file that ends inside a record."""
+        kind = "gzip stream" if self.gzipped else "record"
         return f"truncated {kind} after record {self.complete}"
 
     def _finish(self, frame: Frame) -> None:
@@ -371,8 +378,7 @@ class FrameReader:
             pass
         if frame.left:
             self._raise_failure()
-            kind = "gzip stream" if self._gzipped else "record"
-            raise FramingError(f"truncated {kind} after record {self.complete}", self.complete)
+            raise FramingError(self.cut_short(), self.complete)
         # Two CRLFs end a record; wget and others agree. Anything else is a wrong Content-Length.
         while len(self._data) - self._at < 4 and self._more():
             pass
@@ -387,12 +393,12 @@ class FrameReader:
             at += 2
             misframed = True
         self._at = at
-        if misframed or (at < len(data) and not data.startswith(b"WARC/", at)):
-            frame.misframed = True
-            if at < len(data) and not data.startswith(b"WARC/", at):
-                self._resync()
+        junk = at < len(data) and not data.startswith(b"WARC/", at)
+        frame.misframed = misframed or junk
+        if junk:
+            self._resync()
         position = self._position()
-        if self._gzipped:
+        if self.gzipped:
             # The piece that ends a member may come after its last bytes (the gzip trailer, no data).
             while position not in self._ends and self._at >= len(self._data) and self._more():
                 pass
@@ -405,21 +411,21 @@ class FrameReader:
             frame.length = frame._end - frame.offset
         self.complete += 1
 
-    def _resync(self) -> bool:
-        """Skip to the next WARC version line at the start of a line; False when none follows."""
+    def _resync(self) -> None:
+        """Skip to the next WARC version line at the start of a line (to the end when none follows)."""
         while True:
             match = _VERSION_LINE.search(self._data, self._at)
             if match is not None:
                 self.skipped_bytes += match.start(1) - self._at
                 self._at = match.start(1)
-                return True
+                return
             keep = max(len(self._data) - 16, self._at)
             self.skipped_bytes += keep - self._at
             self._at = keep
             if not self._more():
                 self.skipped_bytes += len(self._data) - self._at
                 self._at = len(self._data)
-                return False
+                return
 
 
 def _folded(text: str) -> list[tuple[str, str]]:
@@ -435,8 +441,16 @@ def _folded(text: str) -> list[tuple[str, str]]:
     return [(name, value) for name, value in fields if name]
 
 
-def _text(raw: bytes) -> str:
-    """A header value as text: UTF-8, or Latin-1 byte for byte when it is not UTF-8 (as warcio reads it)."""
+def first_values(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header names in lower case to their first value: how a field is looked up."""
+    found: dict[str, str] = {}
+    for name, value in fields:
+        found.setdefault(name.lower(), value)
+    return found
+
+
+def text_of(raw: bytes) -> str:
+    """Header bytes as text: UTF-8, or Latin-1 byte for byte when they are not UTF-8 (as warcio reads them)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -16,13 +16,14 @@ take apart by hand (header bytes that are not ASCII stay as archived).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, Final, cast
@@ -30,7 +31,7 @@ from typing import IO, Any, Final, cast
 from warcio.bufferedreaders import ChunkedDataReader
 
 from portal_archive.warc.codings import CodingError, decoding_stream
-from portal_archive.warc.framing import Frame, FrameReader, FramingError, open_frames
+from portal_archive.warc.framing import BLANK_LINE, Frame, FrameReader, FramingError, first_values, open_frames, text_of
 
 __all__ = [
     "CAPTURE_TYPES",
@@ -60,7 +61,6 @@ logger = logging.getLogger(__name__)
 READ_SIZE: Final = 64 * 1024
 MAX_HEADER_BYTES: Final = 256 * 1024
 _HTTP_TYPES: Final = frozenset({"response", "revisit", "request"})
-_BLANK_LINE: Final = re.compile(rb"\n\r*\n")
 _HTTP_FIELD: Final = re.compile(rb"([^:\r\n]*): *([^\r\n]*)")
 
 
@@ -101,10 +101,7 @@ class RecordHeaders:
 
     @cached_property
     def _lowered(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for key, value in self.fields:
-            found.setdefault(key.lower(), value)
-        return found
+        return first_values(self.fields)
 
     def get(self, name: str) -> str | None:
         """The first value of field ``name`` (case-insensitive), or ``None``."""
@@ -163,14 +160,14 @@ def _head_of(frame: Frame) -> tuple[HttpHead | None, bytes]:
     block without one, as warcio reads it), and the bytes read past it."""
     data = b""
     while True:
-        blank = _BLANK_LINE.search(data)
+        blank = BLANK_LINE.search(data)
         if blank is not None:
             return HttpHead.parse(data[: blank.start()], data[: blank.end()]), data[blank.end() :]
         more = frame.read(READ_SIZE)
         if not more:
             if not data:
                 return None, b""
-            return HttpHead.from_lines(data, [line.rstrip(b"\r") for line in data.split(b"\n")]), b""
+            return HttpHead.parse(data, data), b""
         if len(data) > MAX_HEADER_BYTES:
             return None, data + more
         data += more
@@ -182,7 +179,7 @@ class ArchivedRecord:
     The payload must be read (``payload``) before the next record is asked for: the file moves on.
     """
 
-    __slots__ = ("_frame", "_http", "_pending", "content_type", "date", "misframed_before", "offset", "path",
+    __slots__ = ("_block", "_frame", "_http", "content_type", "date", "misframed_before", "offset", "path",
                  "raw_target_uri", "record_id", "refers_to", "status", "target_uri", "warc_type")  # fmt: skip
 
     def __init__(self, frame: Frame, path: Path, *, parse_http: bool, misframed_before: bool = False) -> None:
@@ -201,10 +198,11 @@ class ArchivedRecord:
         self.refers_to: str = get("WARC-Refers-To") or ""
         self.status: int | None = None
         self._http: HttpHead | None = None
-        self._pending = b""
+        pending = b""
         if (parse_http and self.warc_type in _HTTP_TYPES and frame.block_size
                 and self.target_uri.startswith(("http:", "https:"))):  # fmt: skip
-            self._http, self._pending = _head_of(frame)
+            self._http, pending = _head_of(frame)
+        self._block = _Block(frame, pending)
         if self._http is not None and self.warc_type != "request":
             self.status = self._http.status
             self.content_type: str = self._http.first_content_type
@@ -256,19 +254,16 @@ class ArchivedRecord:
     @property
     def block(self) -> IO[bytes]:
         """The record block as stored (after the HTTP head when the records are read with it parsed)."""
-        return cast(IO[bytes], _Block(self._frame, self._pending))
+        return cast(IO[bytes], self._block)
 
     def read_block(self, size: int) -> bytes:
         """The next ``size`` bytes of the block at most, as stored: the fast way through (``b""`` at its end)."""
-        if self._pending:
-            part, self._pending = self._pending[:size], self._pending[size:]
-            return part
-        return self._frame.read(size)
+        return self._block.read(size)
 
     @property
     def block_left(self) -> int:
         """Bytes of the block not read yet; after reading to the end, more than 0 means the file was cut."""
-        return len(self._pending) + self._frame.left
+        return self._block.limit
 
     def _entity(self) -> IO[bytes]:
         """The entity as the payload reader sees it: de-chunked, every content coding removed."""
@@ -280,8 +275,7 @@ class ArchivedRecord:
 
     def drain(self) -> None:
         """Read the rest of the record block; a block shorter than declared means the file was cut."""
-        self._pending = b""
-        while self._frame.read(READ_SIZE):
+        while self._block.read(READ_SIZE):
             pass
         if self._frame.left:
             raise WarcFileError(self.path, self._frame.cut_short(), self._frame.complete_before)
@@ -314,6 +308,8 @@ class Reading:
         self.stopped_at: int | None = None
         """Where the first record at or after ``stop`` starts (None: it has no offset, or there is none)."""
         self.frames: FrameReader | None = None
+        self.found = FileScan(path)
+        """What the pass has found so far: complete records, captures, gzip layout, the problem that ended it."""
 
     @property
     def members(self) -> int:
@@ -327,38 +323,47 @@ class Reading:
         """A record that does not start, or end, where a gzip member does."""
         return self.frames.members_split if self.frames is not None else False
 
-    @property
-    def gzipped(self) -> bool:
-        return self.frames.gzipped if self.frames is not None else False
-
     def __iter__(self) -> Iterator[ArchivedRecord]:
         path = self.path
-        with _open(path) as fh:
-            frames = self.frames = open_frames(fh, start=self.start)
-            reported = 0
-            previous: Frame | None = None
-            stop = self.stop
-            try:
-                for frame in frames.frames():
-                    if stop is not None and (frame.offset is None or frame.offset >= stop):
-                        self.stopped_at = frame.offset
-                        return
-                    misframed = previous is not None and previous.misframed
-                    record = ArchivedRecord(frame, path, parse_http=self.parse_http, misframed_before=misframed)
-                    yield record
-                    record.drain()
-                    previous = frame
-                    if self.progress is not None and (position := fh.tell()) > reported:
-                        self.progress(position - reported)
-                        reported = position
-            except FramingError as failure:
-                raise WarcFileError(path, failure.problem, failure.complete) from failure
-            if self.progress is not None:
-                self.progress(max(path.stat().st_size - reported, 0))
-        if frames.complete == 0:
-            raise WarcFileError(path, "no WARC records")
-        if frames.members_split and frames.members == 1:
-            logger.info("%(path)s is one gzip stream, not a member per record: read in order", {"path": path})
+        found = self.found
+        try:
+            with _open(path) as fh:
+                frames = self.frames = open_frames(fh, start=self.start)
+                reported = 0
+                previous: Frame | None = None
+                stop = self.stop
+                try:
+                    for frame in frames.frames():
+                        if stop is not None and (frame.offset is None or frame.offset >= stop):
+                            self.stopped_at = frame.offset
+                            return
+                        misframed = previous is not None and previous.misframed
+                        record = ArchivedRecord(frame, path, parse_http=self.parse_http, misframed_before=misframed)
+                        yield record
+                        record.drain()
+                        previous = frame
+                        found.records += 1
+                        found.captures += record.warc_type in CAPTURE_TYPES
+                        if record.offset is not None:
+                            found.last_complete_offset = record.offset
+                        if self.progress is not None and (position := fh.tell()) > reported:
+                            self.progress(position - reported)
+                            reported = position
+                except FramingError as failure:
+                    raise WarcFileError(path, failure.problem, failure.complete) from failure
+                if self.progress is not None:
+                    self.progress(max(path.stat().st_size - reported, 0))
+            if frames.complete == 0:
+                raise WarcFileError(path, "no WARC records")
+            if frames.members_split and frames.members == 1:
+                logger.info("%(path)s is one gzip stream, not a member per record: read in order", {"path": path})
+        except WarcFileError as problem:
+            found.problem = problem
+            found.records = problem.complete
+            raise
+        finally:
+            found.members = self.members
+            found.whole_file_gzip = self.members_split
 
 
 def read_records(
@@ -407,8 +412,6 @@ class FileScan:
     """gzip members that are not one per record (one stream for the file, or split elsewhere)."""
     members: int = 0
     """gzip members (0: an uncompressed file)."""
-    misframed: list[int] = field(default_factory=list)
-    """Offsets of records not followed by CRLF CRLF."""
     problem: WarcFileError | None = None
     """Why reading stopped before the end, if it did."""
 
@@ -419,21 +422,11 @@ class FileScan:
 
 def scan(path: Path) -> FileScan:
     """Read every record of ``path`` to its end without decoding a payload; never raises on content."""
-    found = FileScan(path)
     reading = Reading(path, parse_http=False)
-    try:
-        for record in reading:
-            record.drain()
-            found.records += 1
-            found.captures += record.warc_type in CAPTURE_TYPES
-            if record.offset is not None:
-                found.last_complete_offset = record.offset
-    except WarcFileError as problem:
-        found.problem = problem
-        found.records = problem.complete
-    found.members = reading.members
-    found.whole_file_gzip = reading.members_split
-    return found
+    with contextlib.suppress(WarcFileError):  # the problem is in reading.found
+        for _ in reading:
+            pass
+    return reading.found
 
 
 def _first_frame(path: Path, offset: int) -> Iterator[Frame]:
@@ -507,13 +500,6 @@ def raw_record_at(path: Path, offset: int) -> Iterator[RawRecord]:
     raise WarcFileError(path, f"no record at offset {offset}")
 
 
-def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
 # -- the HTTP layer of a block --------------------------------------------------------------------
 
 
@@ -583,12 +569,12 @@ class HttpHead:
     def first_value_text(self, name: bytes) -> str | None:
         """The first value of header ``name`` as text (UTF-8, else Latin-1), or None."""
         found = self._by_name.get(name.lower())
-        return _text(found[0]) if found else None
+        return text_of(found[0]) if found else None
 
     @property
     def status_text(self) -> str:
         """The status code as the status line writes it (``""`` when there is none), as CDX indexers keep it."""
-        parts = _text(self.status_line).rstrip().split(" ", 1)
+        parts = text_of(self.status_line).rstrip().split(" ", 1)
         return parts[1].strip().split(" ", 1)[0] if len(parts) > 1 else ""
 
 
