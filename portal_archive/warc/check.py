@@ -38,7 +38,6 @@ from portal_archive.warc.reader import (
     Reading,
     RecordHeaders,
     WarcFileError,
-    gzip_layout_problem,
 )
 
 __all__ = [
@@ -385,8 +384,8 @@ class WarcChecker:
             # The record being read when the file gave out is not judged by its cut bytes.
             self._problem("error", failure.problem, f"after record #{failure.complete}" if failure.complete else "")
             self.records = failure.complete
-        if reading.members_split and self.records:
-            self._problem("error", gzip_layout_problem(reading.members, self.records))
+        if reading.found.layout_problem and self.records:
+            self._problem("error", reading.found.layout_problem)
         self._file_checks()
         if self.group:
             self.problems = _grouped(self.problems)

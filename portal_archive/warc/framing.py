@@ -273,23 +273,15 @@ class FrameReader:
         return self._base + self._at
 
     def read_block(self, end: int, size: int) -> bytes:
-        """Bytes of the block that ends at stream position ``end``."""
-        left = end - self._position()
-        if left <= 0:
-            return b""
-        if self._at >= len(self._data) and not self._more():
-            return b""
-        want = left if size < 0 else min(size, left)
+        """Bytes of the block that ends at stream position ``end``: at most ``size`` (all that is left for -1)."""
         if size < 0:
             parts = []
-            while left > 0:
-                if self._at >= len(self._data) and not self._more():
-                    break
-                part = self._data[self._at : self._at + left]
-                self._at += len(part)
-                left -= len(part)
+            while part := self.read_block(end, PIECE):
                 parts.append(part)
             return b"".join(parts)
+        want = min(end - self._position(), size)
+        if want <= 0 or (self._at >= len(self._data) and not self._more()):
+            return b""
         part = self._data[self._at : self._at + want]
         self._at += len(part)
         return part

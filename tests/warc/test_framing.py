@@ -139,3 +139,15 @@ def test_read_records_raises_one_line_for_a_cut_file(tmp_path: Path) -> None:
     with pytest.raises(WarcFileError) as failure:
         list(read_records(path))
     assert failure.value.complete == 1 and "\n" not in str(failure.value)
+
+
+def test_a_records_block_is_one_stream_however_often_it_is_asked_for(tmp_path: Path) -> None:
+    block = b"GET / HTTP/1.1\r\nHost: e.test\r\n\r\nbody"
+    head = (b"WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: <urn:uuid:1>\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
+            b"WARC-Target-URI: http://e.test/\r\nContent-Length: %d\r\n\r\n" % len(block))  # fmt: skip
+    path = tmp_path / "x.warc"
+    path.write_bytes(head + block + b"\r\n\r\n")
+    for record in read_records(path):
+        assert record.http is not None and record.http.status_line == b"GET / HTTP/1.1"
+        assert record.block.read(2) + record.block.read() == b"body"  # the bytes read past the head, once
+        assert record.block_left == 0
