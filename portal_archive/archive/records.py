@@ -93,12 +93,21 @@ def find_original(directory: Path, index: Path, revisit: RecordHeaders) -> CdxjE
 
 
 def load_capture(directory: Path, index: Path, entry: CdxjEntry) -> Capture:
-    """Read the record's headers and HTTP head; resolve a revisit to its original's entry."""
+    """Read the record's headers and HTTP head; resolve a revisit to its original's entry.
+
+    A revisit with an empty block (as WARC/0.18-era tools and pywb write them) has no HTTP head of its
+    own: its original's stands for it, as replay tools read it.
+    """
     with open_block(directory, entry.filename, entry.offset) as (headers, stream):
-        http = _http_head(stream)
+        revisit = headers.warc_type == "revisit"
+        empty = revisit and headers.get("Content-Length") == "0"
+        http = None if empty else _http_head(stream)
     payload_entry = entry
-    if headers.warc_type == "revisit":
+    if revisit:
         payload_entry = find_original(directory, index, headers)
+    if http is None:
+        with open_block(directory, payload_entry.filename, payload_entry.offset) as (_, stream):
+            http = _http_head(stream)
     return Capture(entry, headers, http, payload_entry)
 
 

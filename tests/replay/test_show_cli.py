@@ -139,3 +139,30 @@ def test_timestamps(text: str, expected: str) -> None:
 def test_bad_timestamps(text: str) -> None:
     with pytest.raises(ValueError, match="not a timestamp"):
         parse_timestamp_prefix(text)
+
+
+def test_a_revisit_with_an_empty_block_shows_its_originals_head_and_body(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """pywb and WARC/0.18-era tools write revisits without an HTTP head: the original's stands for it."""
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
+
+    def record(fields: list[bytes], block: bytes) -> bytes:
+        return (
+            b"\r\n".join([b"WARC/1.0", *fields, b"Content-Length: %d" % len(block)]) + b"\r\n\r\n" + block + b"\r\n\r\n"
+        )
+
+    response = record([b"WARC-Type: response", b"WARC-Record-ID: <urn:uuid:1>", b"WARC-Date: 2014-01-03T03:03:21Z",
+                       b"WARC-Target-URI: http://e.test/a", b"Content-Type: application/http; msgtype=response",
+                       b"WARC-Payload-Digest: sha1:AAAA"], http)  # fmt: skip
+    revisit = record([b"WARC-Type: revisit", b"WARC-Record-ID: <urn:uuid:2>", b"WARC-Date: 2014-06-03T03:03:41Z",
+                      b"WARC-Target-URI: http://e.test/a", b"WARC-Payload-Digest: sha1:AAAA",
+                      b"WARC-Profile: http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"],
+                     b"")  # fmt: skip
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "x.warc").write_bytes(response + revisit)
+    code, out, err = show(capsysbinary, "http://e.test/a", "--headers", "--archive", str(folder))
+    assert (code, out) == (0, http[: http.index(b"hello")]), err
+    code, out, err = show(capsysbinary, "http://e.test/a", "--raw", "--at", "20140603", "--archive", str(folder))
+    assert (code, out) == (0, b"hello"), err
