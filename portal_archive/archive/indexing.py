@@ -3,7 +3,7 @@
 The lines are those cdxj-indexer writes with its defaults (pywb and ReplayWeb.page read them), made
 through the one reader (``warc.reader``), so a file cdxj-indexer stops on (brotli, a wrong
 ``Content-Length``, a cut member) is indexed up to its damage and said. A gzip file of more than
-``PARALLEL_BYTES`` is cut into runs of whole members (``warc.framing.member_splits``), one per
+``warc.runs.PARALLEL_BYTES`` is cut into runs of whole members (``warc.runs``), one per
 process; each run is checked to end where the next begins, or the file is read in one pass after all.
 Lines are sorted in bounded memory: sorted runs spill to temporary files and are merged.
 """
@@ -15,38 +15,21 @@ import contextlib
 import hashlib
 import heapq
 import json
-import os
 import re
 import tempfile
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, BinaryIO, Final
 
 import surt
 
 from portal_archive.timestamps import timestamp14_of_warc_date
-from portal_archive.warc.framing import member_splits
 from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError
+from portal_archive.warc.runs import Run, in_processes, split_runs
 
-__all__ = ["PARALLEL_BYTES", "cdxj_entry", "default_jobs", "index_warc", "url_key"]
-
-PARALLEL_BYTES: Final = 64 * 1024 * 1024
-"""gzip files larger than this are indexed in parallel runs (a process costs about 0.2 s to start)."""
-_RUN_BYTES: Final = 32 * 1024 * 1024
-"""The smallest run worth a process of its own."""
-
-
-def default_jobs() -> int:
-    """Processes for indexing: the CPUs this process may run on."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
+__all__ = ["cdxj_entry", "index_warc", "url_key"]
 
 def url_key(url: str) -> str:
     """The SURT key cdxj-indexer and pywb file a URL under (``urn:`` URIs are kept verbatim)."""
@@ -255,22 +238,13 @@ def _renumbered(problem: str, before: int) -> str:
     return _AFTER_RECORD.sub(lambda m: f"after record {int(m.group(1)) + before}", problem, count=1)
 
 
-def _in_runs(warc: Path, out: BinaryIO, jobs: int) -> FileScan | None:
+def _in_runs(warc: Path, out: BinaryIO, runs: list[Run]) -> FileScan | None:
     """Index ``warc`` in parallel runs; None when the runs do not join up (read it in one pass then)."""
-    size = warc.stat().st_size
-    parts = min(jobs, max(size // _RUN_BYTES, 1))
-    with warc.open("rb") as fh:
-        splits = member_splits(fh, size, parts)
-    if not splits:
-        return None
-    starts = [0, *splits]
-    stops: list[int | None] = [*splits, None]
-    with ProcessPoolExecutor(max_workers=len(starts), mp_context=get_context("spawn")) as pool:
-        runs = list(pool.map(_index_run, [warc] * len(starts), starts, stops))
+    results = in_processes(_index_run, warc, runs)
     try:
         found = FileScan(warc)
         used: list[_Run] = []
-        for run, stop in zip(runs, stops, strict=True):
+        for run, (_, stop) in zip(results, runs, strict=True):
             used.append(run)
             if run.problem is not None:
                 problem = _renumbered(run.problem, found.records)
@@ -292,7 +266,7 @@ def _in_runs(warc: Path, out: BinaryIO, jobs: int) -> FileScan | None:
                 out.writelines(heapq.merge(*streams))
         return found
     finally:
-        for run in runs:
+        for run in results:
             Path(run.lines).unlink(missing_ok=True)
 
 
@@ -301,15 +275,13 @@ def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
 
     A file that breaks off keeps the lines of its complete records; a file whose gzip members are
     not one per record gets none. Returns what the pass found about the file (records, gzip layout,
-    damage). ``jobs`` > 1 reads a gzip file larger than ``PARALLEL_BYTES`` in that many processes.
+    damage). ``jobs`` > 1 reads a large gzip file in that many processes (``warc.runs``).
     """
-    if jobs > 1 and warc.stat().st_size > PARALLEL_BYTES:
-        with warc.open("rb") as fh:
-            gzipped = fh.read(2) == b"\x1f\x8b"
-        if gzipped:
-            found = _in_runs(warc, out, jobs)
-            if found is not None:
-                return found
+    runs = split_runs(warc, jobs)
+    if len(runs) > 1:
+        found = _in_runs(warc, out, runs)
+        if found is not None:
+            return found
     lines = _SortedLines()
     try:
         found = _index_pass(Reading(warc), lines)

@@ -93,7 +93,7 @@ def _positive_int(text: str) -> int:
 @_reporting
 def _cmd_index(args: argparse.Namespace) -> int:
     from portal_archive.archive.cdxj import build_index
-    from portal_archive.archive.indexing import default_jobs
+    from portal_archive.warc.runs import default_jobs
 
     directory = _archive_dir(args.dir)
     output = None

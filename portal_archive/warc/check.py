@@ -27,7 +27,7 @@ import contextlib
 import hashlib
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -65,6 +65,7 @@ _WHITE_SPACE: Final = re.compile(r"\s")
 _RECORD_ID_RE: Final = re.compile(r"^<[a-z][a-z0-9+.-]*:.+>$", re.IGNORECASE)
 _STATUS_RE: Final = re.compile(rb"^HTTP/\d(\.\d)? \d{3}( |$)")
 _MANDATORY: Final = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
+_MANDATORY_LOWERED: Final = tuple((name, name.lower()) for name in _MANDATORY)
 _HTTP_TYPES: Final = {
     "response": "application/http;msgtype=response",
     "revisit": "application/http;msgtype=response",
@@ -171,32 +172,47 @@ def _base32(value: str) -> bytes:
     return (int(text.translate(_BASE32_AS_DIGITS), 32) >> (bits - size * 8)).to_bytes(size, "big")
 
 
+_HASHES: Final[dict[str, tuple[Callable[..., Any], int]]] = {
+    "sha1": (hashlib.sha1, 20),
+    "sha256": (hashlib.sha256, 32),
+    "sha512": (hashlib.sha512, 64),
+    "md5": (hashlib.md5, 16),
+}
+"""The digests computed: constructor and digest size."""
+
+
+def _expected_digest(labelled: str) -> tuple[str, bytes] | None:
+    """The algorithm and the bytes a labelled digest names (``b""`` when its value does not decode)."""
+    algorithm, _, value = labelled.partition(":")
+    algorithm = algorithm.strip().lower().replace("-", "")
+    value = value.strip()
+    if algorithm not in _HASHES or not value:
+        return None
+    size = _HASHES[algorithm][1]
+    try:
+        expected = binascii.unhexlify(value) if len(value) == size * 2 else _base32(value)
+    except (binascii.Error, ValueError):
+        expected = b""
+    return algorithm, expected
+
+
 class _Digest:
     """A labelled WARC digest (``sha1:BASE32`` or hex), computed over bytes fed in pieces."""
 
+    __slots__ = ("_expected", "_hash", "update")
+
     def __init__(self, algorithm: str, expected: bytes) -> None:
-        self._hash = hashlib.new(algorithm, usedforsecurity=False)
+        self._hash = _HASHES[algorithm][0](usedforsecurity=False)
         self._expected = expected
+        self.update: Callable[[bytes], None] = self._hash.update
 
     @classmethod
     def of(cls, labelled: str | None) -> _Digest | None:
         """None for no label or an algorithm this checker does not compute."""
         if not labelled:
             return None
-        algorithm, _, value = labelled.partition(":")
-        algorithm = algorithm.strip().lower().replace("-", "")
-        value = value.strip()
-        if algorithm not in ("sha1", "sha256", "sha512", "md5") or not value:
-            return None
-        size = hashlib.new(algorithm, usedforsecurity=False).digest_size
-        try:
-            expected = binascii.unhexlify(value) if len(value) == size * 2 else _base32(value)
-        except (binascii.Error, ValueError):
-            expected = b""
-        return cls(algorithm, expected)
-
-    def update(self, data: bytes) -> None:
-        self._hash.update(data)
+        expected = _expected_digest(labelled)
+        return None if expected is None else cls(*expected)
 
     def matches(self) -> bool:
         return self._hash.digest() == self._expected
@@ -266,9 +282,10 @@ class _RecordFacts:
 class _BlockReader:
     """Reads one block in pieces: block digest, HTTP head, entity length, payload digests, codings."""
 
-    def __init__(self, headers: RecordHeaders, http: bool) -> None:
-        self.block_digest = _Digest.of(headers.get("WARC-Block-Digest"))
-        self.payload_label = headers.get("WARC-Payload-Digest")
+    def __init__(self, fields: dict[str, str], warc_type: str, http: bool) -> None:
+        self.block_digest = _Digest.of(fields.get("warc-block-digest"))
+        self.payload_label = fields.get("warc-payload-digest") if warc_type == "response" else None
+        """Computed for responses only: a revisit's or a request's block has no payload to compare."""
         self.http = http
         self.head: HttpHead | None = None
         self.head_bytes = b""
@@ -276,7 +293,7 @@ class _BlockReader:
         self.entity_length = 0
         self.entity_start = b""
         self.raw_payload = _Digest.of(self.payload_label)
-        self.dechunked_payload = _Digest.of(self.payload_label)
+        self.dechunked_payload: _Digest | None = None
         self.dechunker: _Dechunker | None = None
         self.inflate: Any = None
         self.inflate_broken = False
@@ -305,6 +322,7 @@ class _BlockReader:
             self.head_bytes = b""
             if self.head.chunked:
                 self.dechunker = _Dechunker()
+                self.dechunked_payload = _Digest.of(self.payload_label)
             coding = b",".join(self.head.values(b"Content-Encoding")).strip().lower()
             if coding == b"deflate":
                 self.inflate = zlib.decompressobj()
@@ -398,16 +416,17 @@ class WarcChecker:
         warc_type = headers.warc_type
         uri = record.target_uri
         where = f"#{self.records} {warc_type} {uri}".rstrip()
-        record_id = headers.get("WARC-Record-ID") or ""
+        fields = headers.lowered
+        record_id = fields.get("warc-record-id") or ""
         facts = _RecordFacts()
         framing: list[Problem] = []
         if record.misframed_before:
             where_before, offset_before, id_before = self._previous
             framing.append(Problem(str(self.path), "error", _MISFRAMED, where_before, offset_before, id_before))
         self._previous = (where, record.offset, record_id)
-        self._check_headers(facts, headers, warc_type, record.raw_target_uri, record_id)
+        self._check_headers(facts, headers.version, fields, warc_type, record.raw_target_uri, record_id)
         is_http = warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:"))
-        block = _BlockReader(headers, http=is_http)
+        block = _BlockReader(fields, warc_type, http=is_http)
         first_block = b""
         while chunk := record.read_block(READ_SIZE):
             if self.records == 1 and warc_type == "warcinfo" and len(first_block) < READ_SIZE:
@@ -424,7 +443,7 @@ class WarcChecker:
         if warc_type == "response" and uri.startswith(("http:", "https:")):
             self._responses[record_id] = (where, record.offset, record_id)
         self._has_requests |= warc_type == "request"
-        concurrent = headers.get("WARC-Concurrent-To")
+        concurrent = fields.get("warc-concurrent-to")
         if concurrent:
             self._linked.update((concurrent, record_id))
         if warc_type == "revisit":
@@ -434,12 +453,11 @@ class WarcChecker:
             for finding in facts.findings
         ]
 
-    def _check_headers(self, facts: _RecordFacts, headers: RecordHeaders, warc_type: str, uri: str,
+    def _check_headers(self, facts: _RecordFacts, version: str, fields: dict[str, str], warc_type: str, uri: str,
                        record_id: str) -> None:  # fmt: skip
-        version = headers.version
         self._versions.add(version)
-        for name in _MANDATORY:
-            if not headers.get(name):
+        for name, lowered in _MANDATORY_LOWERED:
+            if not fields.get(lowered):
                 facts.add("error", f"missing {name}")
         capture = warc_type in _HTTP_TYPES or (warc_type == "resource" and uri.startswith(("http:", "https:")))
         if record_id and record_id in self._ids:
@@ -450,7 +468,7 @@ class WarcChecker:
         self._ids[record_id] = self._ids.get(record_id, False) or capture
         if record_id and not _RECORD_ID_RE.match(record_id):
             facts.add("error", f"WARC-Record-ID is not a <uri>: {record_id!r}")
-        date = headers.get("WARC-Date") or ""
+        date = fields.get("warc-date") or ""
         pattern = _DATE_RE.get(version)
         if pattern is None:
             self._unknown_versions.add(version)
@@ -468,7 +486,7 @@ class WarcChecker:
         if _WHITE_SPACE.search(uri.strip()):
             facts.add("error", "WARC-Target-URI contains white space: not a URI")
         if warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:")):
-            content_type = (headers.get("Content-Type") or "").replace(" ", "").lower()
+            content_type = (fields.get("content-type") or "").replace(" ", "").lower()
             if content_type != _HTTP_TYPES[warc_type]:
                 facts.add("warning", f"Content-Type {content_type!r}, expected {_HTTP_TYPES[warc_type]!r}")
 

@@ -100,12 +100,13 @@ class RecordHeaders:
     fields: tuple[tuple[str, str], ...]
 
     @cached_property
-    def _lowered(self) -> dict[str, str]:
+    def lowered(self) -> dict[str, str]:
+        """Field names in lower case to their first value (for readers that look up many fields)."""
         return first_values(self.fields)
 
     def get(self, name: str) -> str | None:
         """The first value of field ``name`` (case-insensitive), or ``None``."""
-        return self._lowered.get(name.lower())
+        return self.lowered.get(name.lower())
 
     @property
     def warc_type(self) -> str:
@@ -115,7 +116,7 @@ class RecordHeaders:
     def of(cls, frame: Frame) -> RecordHeaders:
         """The headers of a framed record (sharing its lookup table)."""
         headers = cls(frame.version, tuple(frame.fields))
-        headers.__dict__["_lowered"] = frame.lowered
+        headers.__dict__["lowered"] = frame.lowered
         return headers
 
 

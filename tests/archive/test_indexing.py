@@ -10,6 +10,7 @@ import pytest
 
 from portal_archive.archive import indexing
 from portal_archive.archive.indexing import index_warc
+from portal_archive.warc import runs
 from portal_archive.warc.framing import member_splits
 
 
@@ -33,8 +34,8 @@ def write(path: Path, members: list[bytes]) -> Path:
 @pytest.fixture
 def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs of a few kilobytes, so a small file is read by several processes."""
-    monkeypatch.setattr(indexing, "PARALLEL_BYTES", 1)
-    monkeypatch.setattr(indexing, "_RUN_BYTES", 1)
+    monkeypatch.setattr(runs, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(runs, "RUN_BYTES", 1)
 
 
 def lines_and_scan(path: Path, jobs: int) -> tuple[bytes, tuple[object, ...]]:

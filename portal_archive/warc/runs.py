@@ -1,0 +1,62 @@
+"""One large gzip WARC file read by several processes at once, each a run of whole records.
+
+A gzip file of more than ``PARALLEL_BYTES`` is cut where gzip members that begin a record start
+(``warc.framing.member_splits``); each process reads from its start up to the record at the next
+cut. The caller checks that each run ended exactly at the next cut (a record spanning members would
+not) and otherwise reads the file in one pass: the parallel result is always the one-pass result.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Final, TypeVar
+
+from portal_archive.warc.framing import member_splits
+
+__all__ = ["PARALLEL_BYTES", "RUN_BYTES", "default_jobs", "in_processes", "split_runs"]
+
+PARALLEL_BYTES: Final = 64 * 1024 * 1024
+"""gzip files larger than this are read in parallel runs."""
+RUN_BYTES: Final = 32 * 1024 * 1024
+"""The smallest run worth a process of its own."""
+
+Run = tuple[int, int | None]
+"""Where a run starts and the offset of the first record it leaves to the next run (None: the end)."""
+T = TypeVar("T")
+
+
+def default_jobs() -> int:
+    """Processes for reading: the CPUs this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def split_runs(path: Path, jobs: int) -> list[Run]:
+    """The runs ``jobs`` processes read ``path`` in; one run (the whole file) when it is not worth it."""
+    size = path.stat().st_size
+    if jobs < 2 or size <= PARALLEL_BYTES:
+        return [(0, None)]
+    with path.open("rb") as fh:
+        if fh.read(2) != b"\x1f\x8b":
+            return [(0, None)]
+        splits = member_splits(fh, size, min(jobs, max(size // RUN_BYTES, 1)))
+    starts = [0, *splits]
+    stops: list[int | None] = [*splits, None]
+    return list(zip(starts, stops, strict=True))
+
+
+def in_processes(function: Callable[[Path, int, int | None], T], path: Path, runs: list[Run]) -> list[T]:
+    """``function(path, start, stop)`` for every run, each in a process of its own, results in run order.
+
+    Processes are forked when this one has no other thread (no start-up cost), spawned otherwise.
+    """
+    method = "fork" if threading.active_count() == 1 else "spawn"
+    with ProcessPoolExecutor(max_workers=len(runs), mp_context=get_context(method)) as pool:
+        return list(pool.map(function, [path] * len(runs), [start for start, _ in runs], [stop for _, stop in runs]))
