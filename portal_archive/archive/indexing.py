@@ -27,9 +27,10 @@ import surt
 
 from portal_archive.timestamps import timestamp14_of_warc_date
 from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError
-from portal_archive.warc.runs import Run, in_processes, split_runs
+from portal_archive.warc.runs import Run, in_processes, renumbered, split_runs
 
 __all__ = ["cdxj_entry", "index_warc", "url_key"]
+
 
 def url_key(url: str) -> str:
     """The SURT key cdxj-indexer and pywb file a URL under (``urn:`` URIs are kept verbatim)."""
@@ -230,14 +231,6 @@ def _index_pass(reading: Reading, lines: _SortedLines) -> FileScan:
     return reading.found
 
 
-_AFTER_RECORD: Final = re.compile(r"after record (\d+)")
-
-
-def _renumbered(problem: str, before: int) -> str:
-    """A run's words for damage, its record count made the file's."""
-    return _AFTER_RECORD.sub(lambda m: f"after record {int(m.group(1)) + before}", problem, count=1)
-
-
 def _in_runs(warc: Path, out: BinaryIO, runs: list[Run]) -> FileScan | None:
     """Index ``warc`` in parallel runs; None when the runs do not join up (read it in one pass then)."""
     results = in_processes(_index_run, warc, runs)
@@ -247,7 +240,7 @@ def _in_runs(warc: Path, out: BinaryIO, runs: list[Run]) -> FileScan | None:
         for run, (_, stop) in zip(results, runs, strict=True):
             used.append(run)
             if run.problem is not None:
-                problem = _renumbered(run.problem, found.records)
+                problem = renumbered(run.problem, found.records)
                 found.records += run.records
                 found.problem = WarcFileError(warc, problem, found.records)
                 break

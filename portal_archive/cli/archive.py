@@ -60,8 +60,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import json
 
     from portal_archive.warc.check import SEVERITIES, check_files
+    from portal_archive.warc.runs import default_jobs
 
-    checked, problems = check_files([Path(p) for p in args.files], group=not args.every)
+    checked, problems = check_files(
+        [Path(p) for p in args.files], group=not args.every, jobs=args.jobs or default_jobs()
+    )
     counts = {severity: sum(p.count for p in problems if p.severity == severity) for severity in SEVERITIES}
     if args.format == "json":
         document = {"files": checked, "counts": counts, "problems": [p.to_json() for p in problems]}
@@ -185,6 +188,10 @@ def add_archive_commands(sub: Any) -> None:
     check.add_argument("--format", choices=("text", "json"), default="text", help="text lines or one JSON document")
     check.add_argument("--every", action="store_true", help="one line per record, not per cause and file")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    check.add_argument(
+        "-j", "--jobs", type=_positive_int, default=0,
+        help="processes that check one large gzip WARC file in runs of whole records (default: the CPUs)",
+    )  # fmt: skip
     check.set_defaults(func=_cmd_check)
 
     index = sub.add_parser("index", help="write the archive folder's byte-sorted CDXJ index (DIR/indexes/index.cdxj)")

@@ -28,7 +28,8 @@ import hashlib
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -36,9 +37,11 @@ from portal_archive.warc.reader import (
     ArchivedRecord,
     HttpHead,
     Reading,
-    RecordHeaders,
     WarcFileError,
+    gzip_layout_problem,
+    record_at,
 )
+from portal_archive.warc.runs import Run, in_processes, renumbered, split_runs
 
 __all__ = [
     "SEVERITIES",
@@ -215,7 +218,8 @@ class _Digest:
         return None if expected is None else cls(*expected)
 
     def matches(self) -> bool:
-        return self._hash.digest() == self._expected
+        digest: bytes = self._hash.digest()
+        return digest == self._expected
 
 
 class _Dechunker:
@@ -263,20 +267,37 @@ class _Dechunker:
         return bytes(out)
 
 
-@dataclass
-class _Finding:
-    severity: Severity
-    cause: str
+_Finding = tuple[Severity, str]
 
 
-@dataclass
 class _RecordFacts:
     """What one record's block showed, read once, in pieces."""
 
-    findings: list[_Finding] = field(default_factory=list)
+    __slots__ = ("findings",)
+
+    def __init__(self) -> None:
+        self.findings: list[_Finding] = []
 
     def add(self, severity: Severity, cause: str) -> None:
-        self.findings.append(_Finding(severity, cause))
+        self.findings.append((severity, cause))
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One complete record as the file-level judgement needs it: where it is, its links, and what its
+    own bytes showed (any process can find that out)."""
+
+    offset: int | None
+    warc_type: str
+    uri: str
+    record_id: str
+    version: str
+    concurrent_to: str
+    capture: bool
+    """A record replay finds by its id (a duplicate id of one misleads replay)."""
+    http_response: bool
+    misframed_before: bool
+    findings: tuple[_Finding, ...]
 
 
 class _BlockReader:
@@ -357,125 +378,66 @@ class _BlockReader:
             self.head_unterminated = True
 
 
-class WarcChecker:
-    """Collects findings for one file; ``problems`` is empty when the file is sound.
+class _RecordChecker:
+    """Judges each record on its own bytes: headers, digests, the HTTP layer (work any process can do).
 
     Args:
-        path: The WARC file.
-        group: Sum up findings of one cause on one line (False: one line per record).
+        browser_capture: The file's warcinfo names a browser-based capture tool (HTTP-layer findings
+            are notes then); None: learn it from the first record read (a pass from the file's start).
     """
 
-    def __init__(self, path: Path, *, group: bool = True) -> None:
-        self.path = path
-        self.group = group
-        self.problems: list[Problem] = []
-        self.records = 0
-        self._ids: dict[str, bool] = {}
-        """Record ids seen, each with whether its record is a capture (a duplicate of one breaks replay)."""
-        self._previous: tuple[str, int | None, str] = ("", None, "")
-        self._versions: set[str] = set()
-        self._unknown_versions: set[str] = set()
-        self._responses: dict[str, tuple[str, int | None, str]] = {}
-        self._linked: set[str] = set()
-        self._has_requests = False
-        self._browser_capture = False
+    def __init__(self, browser_capture: bool | None) -> None:
+        self._browser_capture = browser_capture or False
+        self._learn = browser_capture is None
 
-    def _problem(self, severity: Severity, cause: str, where: str = "", offset: int | None = None,
-                 record_id: str = "") -> None:  # fmt: skip
-        self.problems.append(Problem(str(self.path), severity, cause, where, offset, record_id))
-
-    def run(self) -> list[Problem]:
-        """Check the file; returns the findings, errors first (also kept in ``self.problems``)."""
-        pending: list[Problem] = []
-        reading = Reading(self.path, parse_http=False)
-        last: ArchivedRecord | None = None
-        try:
-            for record in reading:
-                self.problems.extend(pending)  # the previous record turned out complete
-                pending = self._check_record(record)
-                last = record
-            self.problems.extend(pending)
-            if last is not None and last.misframed:
-                where, offset, record_id = self._previous
-                self._problem("error", _MISFRAMED, where, offset, record_id)
-        except WarcFileError as failure:
-            # The record being read when the file gave out is not judged by its cut bytes.
-            self._problem("error", failure.problem, f"after record #{failure.complete}" if failure.complete else "")
-            self.records = failure.complete
-        if reading.found.layout_problem and self.records:
-            self._problem("error", reading.found.layout_problem)
-        self._file_checks()
-        if self.group:
-            self.problems = _grouped(self.problems)
-        self.problems.sort(key=lambda p: SEVERITIES.index(p.severity))
-        return self.problems
-
-    def _check_record(self, record: ArchivedRecord) -> list[Problem]:
-        self.records += 1
+    def check(self, record: ArchivedRecord) -> _Checked | None:
+        """The record judged; None when its block is cut short (the reader says so next, for the file)."""
         headers = record.headers
-        warc_type = headers.warc_type
-        uri = record.target_uri
-        where = f"#{self.records} {warc_type} {uri}".rstrip()
         fields = headers.lowered
+        version = headers.version
+        warc_type = fields.get("warc-type") or ""
+        uri = record.target_uri
+        raw_uri = record.raw_target_uri
         record_id = fields.get("warc-record-id") or ""
         facts = _RecordFacts()
-        framing: list[Problem] = []
-        if record.misframed_before:
-            where_before, offset_before, id_before = self._previous
-            framing.append(Problem(str(self.path), "error", _MISFRAMED, where_before, offset_before, id_before))
-        self._previous = (where, record.offset, record_id)
-        self._check_headers(facts, headers.version, fields, warc_type, record.raw_target_uri, record_id)
+        self._check_headers(facts, version, fields, warc_type, raw_uri, record_id)
         is_http = warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:"))
         block = _BlockReader(fields, warc_type, http=is_http)
+        learn = self._learn and warc_type == "warcinfo"
         first_block = b""
         while chunk := record.read_block(READ_SIZE):
-            if self.records == 1 and warc_type == "warcinfo" and len(first_block) < READ_SIZE:
+            if learn and len(first_block) < READ_SIZE:
                 first_block += chunk
             block.feed(chunk)
         block.finish()
-        if first_block:
+        if self._learn:
             self._browser_capture = bool(_BROWSER_CAPTURE_RE.search(first_block))
+            self._learn = False
         if record.block_left:
-            return framing  # cut short: the reader says so next, for the file
+            return None
         self._check_digests(facts, block, warc_type)
         if is_http:
-            self._check_http(facts, headers, warc_type, block)
-        if warc_type == "response" and uri.startswith(("http:", "https:")):
-            self._responses[record_id] = (where, record.offset, record_id)
-        self._has_requests |= warc_type == "request"
-        concurrent = fields.get("warc-concurrent-to")
-        if concurrent:
-            self._linked.update((concurrent, record_id))
+            self._check_http(facts, fields, warc_type, block)
         if warc_type == "revisit":
-            self._check_revisit(facts, headers, block)
-        return framing + [
-            Problem(str(self.path), finding.severity, finding.cause, where, record.offset, record_id)
-            for finding in facts.findings
-        ]
+            self._check_revisit(facts, version, fields, block)
+        capture = warc_type in _HTTP_TYPES or (warc_type == "resource" and raw_uri.startswith(("http:", "https:")))
+        return _Checked(
+            record.offset, warc_type, uri, record_id, version, fields.get("warc-concurrent-to") or "", capture,
+            warc_type == "response" and uri.startswith(("http:", "https:")), record.misframed_before,
+            tuple(facts.findings),
+        )  # fmt: skip
 
     def _check_headers(self, facts: _RecordFacts, version: str, fields: dict[str, str], warc_type: str, uri: str,
                        record_id: str) -> None:  # fmt: skip
-        self._versions.add(version)
         for name, lowered in _MANDATORY_LOWERED:
             if not fields.get(lowered):
                 facts.add("error", f"missing {name}")
-        capture = warc_type in _HTTP_TYPES or (warc_type == "resource" and uri.startswith(("http:", "https:")))
-        if record_id and record_id in self._ids:
-            # Revisits, requests and metadata refer to captures by id: a repeated capture id misleads
-            # replay. wget 1.14 repeats the id of its own metadata records, which nothing refers to.
-            harmful = capture or self._ids[record_id]
-            facts.add("error" if harmful else "warning", f"duplicate WARC-Record-ID {record_id}")
-        self._ids[record_id] = self._ids.get(record_id, False) or capture
         if record_id and not _RECORD_ID_RE.match(record_id):
             facts.add("error", f"WARC-Record-ID is not a <uri>: {record_id!r}")
         date = fields.get("warc-date") or ""
         pattern = _DATE_RE.get(version)
-        if pattern is None:
-            self._unknown_versions.add(version)
-        elif date and not pattern.match(date):
+        if pattern is not None and date and not pattern.match(date):
             facts.add("error", f"WARC-Date {date!r} is not valid for {version}")
-        if self.records == 1 and warc_type != "warcinfo":
-            facts.add("info", "first record is not warcinfo (optional; a file cut from a larger one has none)")
         if uri.startswith("<"):
             # WARC/1.0's grammar put every URI in <>, and wget wrote so; WARC/1.1 takes them off this field.
             if version == "WARC/1.1":
@@ -509,7 +471,7 @@ class WarcChecker:
             return
         facts.add("error", "WARC-Payload-Digest does not match the entity body")
 
-    def _check_http(self, facts: _RecordFacts, headers: RecordHeaders, warc_type: str, block: _BlockReader) -> None:
+    def _check_http(self, facts: _RecordFacts, fields: dict[str, str], warc_type: str, block: _BlockReader) -> None:
         if block.head is None:
             # A request is never replayed; a response whose head does not end cannot be.
             severity: Severity = "warning" if warc_type == "request" else "error"
@@ -537,7 +499,7 @@ class WarcChecker:
         if len(set(lengths)) > 1:
             values = sorted(v.decode("latin-1") for v in set(lengths))
             facts.add(layer, f"conflicting HTTP Content-Length values {values}")
-        elif lengths and b"chunked" not in transfer and not headers.get("WARC-Truncated"):
+        elif lengths and b"chunked" not in transfer and not fields.get("warc-truncated"):
             if not lengths[0].isdigit():
                 facts.add(layer, f"HTTP Content-Length {lengths[0]!r} is not a number")
             elif int(lengths[0]) > block.entity_length and not self._browser_capture:
@@ -546,28 +508,188 @@ class WarcChecker:
             elif int(lengths[0]) != block.entity_length:
                 facts.add(layer, f"HTTP Content-Length {int(lengths[0])} != stored entity length {block.entity_length}")
 
-    def _check_revisit(self, facts: _RecordFacts, headers: RecordHeaders, block: _BlockReader) -> None:
-        get = headers.get
-        version = headers.version
-        profile = get("WARC-Profile") or ""
+    def _check_revisit(self, facts: _RecordFacts, version: str, fields: dict[str, str], block: _BlockReader) -> None:
+        get = fields.get
+        profile = get("warc-profile") or ""
         if not profile:
             facts.add("error", "revisit without WARC-Profile")
         elif profile.endswith(_IDENTICAL):
-            if not get("WARC-Payload-Digest"):
+            if not get("warc-payload-digest"):
                 facts.add("error", "identical-payload-digest revisit without WARC-Payload-Digest")
             if version == "WARC/1.1":  # the fields exist from 1.1 on, where they are recommended
                 for name in ("WARC-Refers-To-Target-URI", "WARC-Refers-To-Date"):
-                    if not get(name):
+                    if not get(name.lower()):
                         facts.add("warning", f"revisit without {name} (recommended in WARC/1.1)")
         elif not profile.endswith(_NOT_MODIFIED):
             facts.add("warning", f"unknown revisit profile {profile!r}")
-        if block.entity_length and not get("WARC-Truncated"):
+        if block.entity_length and not get("warc-truncated"):
             facts.add("warning", "revisit with a payload in its block but no WARC-Truncated")
+
+
+@dataclass
+class _Pass:
+    """How one pass over (a run of) a file ended."""
+
+    last_misframed: bool = False
+    """The last record read was not followed by CRLF CRLF."""
+    problem: str | None = None
+    """What ended the pass before the end (the reader's words), with ``complete`` records before it."""
+    complete: int = 0
+
+
+def _check_pass(reading: Reading, records: _RecordChecker, take: Callable[[_Checked], None]) -> _Pass:
+    """Judge each record of one pass, handing it to ``take`` once the reader has found it complete."""
+    pending: _Checked | None = None
+    last: ArchivedRecord | None = None
+    try:
+        for record in reading:
+            if pending is not None:  # the record before turned out complete
+                take(pending)
+            pending = records.check(record)
+            last = record
+        if pending is not None:
+            take(pending)
+    except WarcFileError as failure:
+        return _Pass(problem=failure.problem, complete=failure.complete)
+    return _Pass(last_misframed=last is not None and last.misframed)
+
+
+@dataclass
+class _CheckedRun:
+    """One run of a file checked in a process of its own (``warc.runs``)."""
+
+    checked: list[_Checked]
+    ending: _Pass
+    stopped_at: int | None
+    members: int
+    members_split: bool
+
+
+def _check_run(path: Path, start: int, stop: int | None, *, browser_capture: bool) -> _CheckedRun:
+    reading = Reading(path, parse_http=False, start=start, stop=stop)
+    checked: list[_Checked] = []
+    ending = _check_pass(reading, _RecordChecker(browser_capture if start else None), checked.append)
+    return _CheckedRun(checked, ending, reading.stopped_at, reading.members, reading.members_split)
+
+
+def _browser_capture(path: Path) -> bool:
+    """Whether the file's first record is a warcinfo that names a browser-based capture tool."""
+    with contextlib.suppress(WarcFileError):
+        for record in record_at(path, 0):
+            first_block = b""
+            if record.warc_type == "warcinfo":
+                while len(first_block) < READ_SIZE and (chunk := record.read_block(READ_SIZE)):
+                    first_block += chunk
+            return bool(_BROWSER_CAPTURE_RE.search(first_block))
+    return False
+
+
+class WarcChecker:
+    """Collects findings for one file; ``problems`` is empty when the file is sound.
+
+    Args:
+        path: The WARC file.
+        group: Sum up findings of one cause on one line (False: one line per record).
+        jobs: Processes that read a large gzip file in runs of whole records (``warc.runs``).
+    """
+
+    def __init__(self, path: Path, *, group: bool = True, jobs: int = 1) -> None:
+        self.path = path
+        self.group = group
+        self.jobs = jobs
+        self.problems: list[Problem] = []
+        self.records = 0
+        self._ids: dict[str, bool] = {}
+        """Record ids seen, each with whether its record is a capture (a duplicate of one breaks replay)."""
+        self._previous: tuple[str, int | None, str] = ("", None, "")
+        self._versions: set[str] = set()
+        self._responses: dict[str, tuple[str, int | None, str]] = {}
+        self._linked: set[str] = set()
+        self._has_requests = False
+
+    def _problem(self, severity: Severity, cause: str, where: str = "", offset: int | None = None,
+                 record_id: str = "") -> None:  # fmt: skip
+        self.problems.append(Problem(str(self.path), severity, cause, where, offset, record_id))
+
+    def run(self) -> list[Problem]:
+        """Check the file; returns the findings, errors first (also kept in ``self.problems``)."""
+        runs = split_runs(self.path, self.jobs)
+        ended = self._in_runs(runs) if len(runs) > 1 else None
+        if ended is None:
+            reading = Reading(self.path, parse_http=False)
+            ending = _check_pass(reading, _RecordChecker(None), self._take)
+            layout = reading.found.layout_problem
+        else:
+            ending, layout = ended
+        if ending.problem is not None:
+            # The record being read when the file gave out is not judged by its cut bytes.
+            self._problem("error", ending.problem, f"after record #{ending.complete}" if ending.complete else "")
+            self.records = ending.complete
+        elif ending.last_misframed:
+            self._problem("error", _MISFRAMED, *self._previous)
+        if layout and self.records:
+            self._problem("error", layout)
+        self._file_checks()
+        if self.group:
+            self.problems = _grouped(self.problems)
+        self.problems.sort(key=lambda p: SEVERITIES.index(p.severity))
+        return self.problems
+
+    def _in_runs(self, runs: list[Run]) -> tuple[_Pass, str] | None:
+        """Check the runs in parallel and judge their records in order; None when the runs do not join up."""
+        results = in_processes(partial(_check_run, browser_capture=_browser_capture(self.path)), self.path, runs)
+        for result, (_, stop) in zip(results, runs, strict=True):
+            if result.ending.problem is not None:
+                break
+            if result.stopped_at != stop:
+                return None  # a record runs across the split: read the file in one pass
+        ending = _Pass()
+        members, split = 0, False
+        for result in results:
+            before = self.records
+            for number, checked in enumerate(result.checked):
+                if number == 0 and ending.last_misframed:
+                    checked = replace(checked, misframed_before=True)
+                self._take(checked)
+            members += result.members
+            split = split or result.members_split
+            ending = result.ending
+            if ending.problem is not None:
+                ending = _Pass(problem=renumbered(ending.problem, before), complete=before + ending.complete)
+                break
+        return ending, gzip_layout_problem(members, self.records) if split else ""
+
+    def _take(self, checked: _Checked) -> None:
+        """Judge one complete record in file order: numbering, duplicates, links, the record before."""
+        self.records += 1
+        where = f"#{self.records} {checked.warc_type} {checked.uri}".rstrip()
+        offset, record_id = checked.offset, checked.record_id
+        if checked.misframed_before:
+            self._problem("error", _MISFRAMED, *self._previous)
+        self._previous = (where, offset, record_id)
+        self._versions.add(checked.version)
+        if record_id and record_id in self._ids:
+            # Revisits, requests and metadata refer to captures by id: a repeated capture id misleads
+            # replay. wget 1.14 repeats the id of its own metadata records, which nothing refers to.
+            harmful = checked.capture or self._ids[record_id]
+            self._problem("error" if harmful else "warning", f"duplicate WARC-Record-ID {record_id}", where, offset,
+                          record_id)  # fmt: skip
+        self._ids[record_id] = self._ids.get(record_id, False) or checked.capture
+        if self.records == 1 and checked.warc_type != "warcinfo":
+            self._problem("info", "first record is not warcinfo (optional; a file cut from a larger one has none)",
+                          where, offset, record_id)  # fmt: skip
+        for severity, cause in checked.findings:
+            self._problem(severity, cause, where, offset, record_id)
+        if checked.http_response:
+            self._responses[record_id] = (where, offset, record_id)
+        self._has_requests |= checked.warc_type == "request"
+        if checked.concurrent_to:
+            self._linked.update((checked.concurrent_to, record_id))
 
     def _file_checks(self) -> None:
         if len(self._versions) > 1:
             self._problem("warning", f"mixed WARC versions in one file: {sorted(self._versions)}")
-        for version in sorted(self._unknown_versions):
+        for version in sorted(self._versions - _DATE_RE.keys()):
             self._problem("error", f"unknown WARC version {version!r}")
         if self._has_requests:
             # Request records are optional; once a file has them, a response without one is worth a word.
@@ -606,8 +728,8 @@ def iter_warc_paths(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def check_files(paths: list[Path], *, group: bool = True) -> tuple[int, list[Problem]]:
-    """Check every file; returns (files checked, findings of every severity)."""
+def check_files(paths: list[Path], *, group: bool = True, jobs: int = 1) -> tuple[int, list[Problem]]:
+    """Check every file; returns (files checked, findings of every severity). ``jobs``: see ``WarcChecker``."""
     problems: list[Problem] = []
     checked = 0
     for path in iter_warc_paths(paths):
@@ -615,5 +737,5 @@ def check_files(paths: list[Path], *, group: bool = True) -> tuple[int, list[Pro
         if not path.is_file():
             problems.append(Problem(str(path), "error", "no such file"))
             continue
-        problems.extend(WarcChecker(path, group=group).run())
+        problems.extend(WarcChecker(path, group=group, jobs=jobs).run())
     return checked, problems

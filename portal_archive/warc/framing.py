@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Generator, Iterable, Iterator
-from functools import cached_property
 from typing import IO, Any, Final, NoReturn
 
 _inflate: Any
@@ -170,7 +169,7 @@ def member_splits(fh: IO[bytes], size: int, parts: int) -> list[int]:
 class Frame:
     """One record's framing: where it is, its header fields as stored, and its block, streamed."""
 
-    __slots__ = ("__dict__", "_end", "_reader", "block_size", "fields", "length", "misframed", "offset", "version")
+    __slots__ = ("_end", "_reader", "block_size", "fields", "length", "lowered", "misframed", "offset", "version")
 
     def __init__(self, reader: FrameReader, offset: int | None, version: str, fields: list[tuple[str, str]],
                  block_size: int, end: int) -> None:  # fmt: skip
@@ -180,6 +179,8 @@ class Frame:
         """Where the record starts in the file (None: inside a gzip member that began before it)."""
         self.version = version
         self.fields = fields
+        self.lowered = first_values(fields)
+        """Field names in lower case to their first value."""
         self.block_size = block_size
         """``Content-Length``: the block's size as declared."""
         self.length: int | None = None
@@ -187,11 +188,6 @@ class Frame:
         does not end where a member ends), or up to the end of its block in an uncompressed file."""
         self.misframed = False
         """Once read: the block was not followed by ``CRLF CRLF`` and the next record (``Content-Length`` is wrong)."""
-
-    @cached_property
-    def lowered(self) -> dict[str, str]:
-        """Field names in lower case to their first value."""
-        return first_values(self.fields)
 
     def get(self, name: str) -> str | None:
         """The first value of WARC header field ``name`` (case-insensitive)."""
@@ -435,10 +431,7 @@ def _folded(text: str) -> list[tuple[str, str]]:
 
 def first_values(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Header names in lower case to their first value: how a field is looked up."""
-    found: dict[str, str] = {}
-    for name, value in fields:
-        found.setdefault(name.lower(), value)
-    return found
+    return {name.lower(): value for name, value in reversed(list(fields))}  # the first value is set last
 
 
 def text_of(raw: bytes) -> str:

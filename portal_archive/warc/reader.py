@@ -133,13 +133,13 @@ class _Block(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         want = -1 if size is None else size
-        if self._pending:
-            part = self._pending if want < 0 else self._pending[:want]
-            self._pending = self._pending[len(part) :]
-            if want < 0:
-                return part + self._frame.read(-1)
-            return part
-        return self._frame.read(want)
+        if not self._pending:
+            return self._frame.read(want)
+        part = self._pending if want < 0 else self._pending[:want]
+        self._pending = self._pending[len(part) :]
+        if want < 0:
+            return part + self._frame.read(-1)
+        return part
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
@@ -189,14 +189,14 @@ class ArchivedRecord:
         self.offset = frame.offset
         self.misframed_before = misframed_before
         """The record before this one was not followed by CRLF CRLF (its ``Content-Length`` is off)."""
-        get = frame.get
-        self.raw_target_uri: str = get("WARC-Target-URI") or ""
+        get = frame.lowered.get
+        self.raw_target_uri: str = get("warc-target-uri") or ""
         """``WARC-Target-URI`` as stored, with wget's ``<…>`` and any spaces."""
-        self.warc_type: str = get("WARC-Type") or ""
+        self.warc_type: str = get("warc-type") or ""
         self.target_uri: str = mended_target_uri(self.raw_target_uri)
-        self.record_id: str = get("WARC-Record-ID") or ""
-        self.date: str = get("WARC-Date") or ""
-        self.refers_to: str = get("WARC-Refers-To") or ""
+        self.record_id: str = get("warc-record-id") or ""
+        self.date: str = get("warc-date") or ""
+        self.refers_to: str = get("warc-refers-to") or ""
         self.status: int | None = None
         self._http: HttpHead | None = None
         pending = b""
@@ -208,7 +208,7 @@ class ArchivedRecord:
             self.status = self._http.status
             self.content_type: str = self._http.first_content_type
         else:
-            self.content_type = get("Content-Type") or ""
+            self.content_type = get("content-type") or ""
 
     @property
     def length(self) -> int | None:

@@ -9,6 +9,7 @@ not) and otherwise reads the file in one pass: the parallel result is always the
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -18,7 +19,7 @@ from typing import Final, TypeVar
 
 from portal_archive.warc.framing import member_splits
 
-__all__ = ["PARALLEL_BYTES", "RUN_BYTES", "default_jobs", "in_processes", "split_runs"]
+__all__ = ["PARALLEL_BYTES", "RUN_BYTES", "default_jobs", "in_processes", "renumbered", "split_runs"]
 
 PARALLEL_BYTES: Final = 64 * 1024 * 1024
 """gzip files larger than this are read in parallel runs."""
@@ -60,3 +61,11 @@ def in_processes(function: Callable[[Path, int, int | None], T], path: Path, run
     method = "fork" if threading.active_count() == 1 else "spawn"
     with ProcessPoolExecutor(max_workers=len(runs), mp_context=get_context(method)) as pool:
         return list(pool.map(function, [path] * len(runs), [start for start, _ in runs], [stop for _, stop in runs]))
+
+
+_AFTER_RECORD: Final = re.compile(r"after record (\d+)")
+
+
+def renumbered(problem: str, before: int) -> str:
+    """A run's words for damage (``… after record N``), its record count made the file's."""
+    return _AFTER_RECORD.sub(lambda m: f"after record {int(m.group(1)) + before}", problem, count=1)
