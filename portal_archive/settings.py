@@ -63,7 +63,7 @@ EXTENSIONS = {
     "portal_archive.crawl.fetchguard.ResponseSizeGuard": 5,
     "portal_archive.crawl.politeness.CrawlDelayExtension": 500,
     # After capture has closed the WARC files: rebuilds WARC_DIR/indexes/index.cdxj at engine_stopped.
-    "portal_archive.archive.cdxj.CdxjIndexExtension": 20,
+    "portal_archive.archive.extension.CdxjIndexExtension": 20,
     # When the spider opens: closes .open files of dead crawls in WARC_DIR (portal_archive.capture.recover).
     "portal_archive.capture.recover.OrphanRecoveryExtension": 1,
 }

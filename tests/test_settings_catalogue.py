@@ -172,7 +172,7 @@ def _project_settings() -> Settings:
 
 def configs() -> list[Any]:
     from pipelines.archive import ArchiveMetadataConfig
-    from portal_archive.archive.cdxj import CdxjIndexConfig
+    from portal_archive.archive.extension import CdxjIndexConfig
     from portal_archive.capture.config import WarcConfig
     from portal_archive.capture.recover import RecoverConfig
     from portal_archive.crawl.faults import FetchFaultsConfig

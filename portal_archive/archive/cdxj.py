@@ -1,4 +1,4 @@
-"""The archive folder's CDXJ index: built with cdxj-indexer, kept in byte order, read by bisection.
+"""The archive folder's CDXJ index: the lines cdxj-indexer writes, kept in byte order, read by bisection.
 
 ``DIR/indexes/index.cdxj`` lists every ``response``, ``revisit``, ``resource`` and ``metadata``
 record of the finished WARC files in ``DIR`` (``filename`` relative to ``DIR``). pywb finds
@@ -7,9 +7,7 @@ sorted as bytes (``LC_ALL=C sort`` order). Each WARC is indexed once into
 ``DIR/indexes/parts/NAME.cdxj`` and the parts are merged, so re-indexing after a crawl only reads
 the new files. Request bodies are not appended (``--post-append`` crashes on non-UTF-8 bodies,
 cdxj-indexer #30; the crawls only GET).
-
-``CdxjIndexExtension`` rebuilds the index when a crawl's engine stops (``CDXJ_ENABLED``, which
-replaces ``WARC_CDXJ_ENABLED``; ``CdxjIndexConfig``).
+A crawl rebuilds the index when its engine stops (``archive.extension``).
 """
 
 from __future__ import annotations
@@ -25,21 +23,11 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
+from typing import Any, BinaryIO, Final, Self
 
-from scrapy import signals
-from scrapy.exceptions import NotConfigured
-
-from portal_archive import settings as project
-from portal_archive.archive.folder import ArchiveFolderError, require_archive
+from portal_archive.archive.folder import require_archive
 from portal_archive.archive.indexing import index_warc, url_key
-from portal_archive.capture.config import WarcConfig
-from portal_archive.config import read_bool, renamed_setting
 from portal_archive.warc.reader import FileScan
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -332,64 +320,3 @@ def lookup(index: Path, url: str) -> list[CdxjEntry]:
     """Every index entry filed under ``url``'s SURT key, in index order (timestamp ascending)."""
     prefix = url_key(url).encode("utf-8") + b" "
     return [CdxjEntry.parse(line) for line in iter_prefix(index, prefix)]
-
-
-# -- crawl integration ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class CdxjIndexConfig:
-    """``CDXJ_*`` settings (defaults: ``portal_archive.settings``).
-
-    ``WARC_CDXJ_ENABLED``, the setting's name before the index had settings of its own, is still
-    read when set above ``CDXJ_ENABLED`` (a WARNING names the replacement).
-    """
-
-    enabled: bool = project.CDXJ_ENABLED
-
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> Self:
-        """Read ``CDXJ_ENABLED`` (or the old name); a value that is not a boolean raises ``SettingsError``."""
-        key = renamed_setting(settings, "CDXJ_ENABLED", "WARC_CDXJ_ENABLED")
-        return cls(enabled=read_bool(settings, key, cls.enabled))
-
-
-class CdxjIndexExtension:
-    """Rebuilds ``WARC_DIR/indexes/index.cdxj`` when the engine stops, after the WARC files are closed.
-
-    Settings: ``CDXJ_ENABLED`` (default True), ``WARC_ENABLED``, ``WARC_DIR``.
-    Stats: ``warc/cdxj/errors``.
-    """
-
-    def __init__(self, directory: Path, crawler: Crawler) -> None:
-        self.directory = directory
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        capture = WarcConfig.from_settings(settings)
-        if not capture.enabled:
-            raise NotConfigured("WARC_ENABLED is False")
-        if not CdxjIndexConfig.from_settings(settings).enabled:
-            raise NotConfigured("CDXJ_ENABLED is False")
-        extension = cls(capture.directory, crawler)
-        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
-        return extension
-
-    def engine_stopped(self) -> None:
-        """Index the folder; a crawl that archived nothing has nothing to index (INFO, not an error)."""
-        try:
-            report = build_index(self.directory)
-        except ArchiveFolderError as exc:
-            logger.info("No CDXJ index written: %(reason)s", {"reason": exc})
-            return
-        except Exception:
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("warc/cdxj/errors")
-            logger.exception("Could not index %(dir)s", {"dir": self.directory})
-            return
-        logger.info(
-            "CDXJ index %(path)s: %(warcs)d WARC file(s), %(new)d newly indexed",
-            {"path": report.path, "warcs": report.warc_count, "new": report.reindexed},
-        )

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Final
 
-import surt
-
 from portal_archive.timestamps import timestamp14_of_warc_date
 from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError
 from portal_archive.warc.runs import Run, in_processes, renumbered, split_runs
@@ -37,6 +35,8 @@ def url_key(url: str) -> str:
     key = _plain_url_key(url)
     if key is not None:
         return key
+    import surt  # here: it imports requests and tldextract (0.1 s), and most URLs never need it
+
     try:
         return str(surt.surt(url))
     except Exception:  # surt raises assorted errors on unparsable URLs; cdxj-indexer falls back the same way

@@ -17,8 +17,6 @@ from scrapy.utils.test import get_crawler
 
 from portal_archive.archive.cdxj import (
     CdxjEntry,
-    CdxjIndexConfig,
-    CdxjIndexExtension,
     build_index,
     default_index_path,
     ensure_index,
@@ -27,6 +25,7 @@ from portal_archive.archive.cdxj import (
     private_index_root,
     url_key,
 )
+from portal_archive.archive.extension import CdxjIndexConfig, CdxjIndexExtension
 from portal_archive.archive.folder import ArchiveFolderError, inside, warc_files
 from portal_archive.archive.metadata import metadata_uri
 from portal_archive.cli import main

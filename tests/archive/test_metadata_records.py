@@ -71,7 +71,7 @@ def test_pipeline_is_registered_after_dedup_and_the_index_extension_is_enabled()
     from portal_archive import settings
 
     assert settings.ITEM_PIPELINES["pipelines.archive.ArticleRecordPipeline"] == 300
-    assert settings.EXTENSIONS["portal_archive.archive.cdxj.CdxjIndexExtension"] > 0
+    assert settings.EXTENSIONS["portal_archive.archive.extension.CdxjIndexExtension"] > 0
     assert settings.ARCHIVE_METADATA_ENABLED is True
     assert settings.CDXJ_ENABLED is True
     assert not hasattr(settings, "WARC_METADATA_ENABLED") and not hasattr(settings, "WARC_CDXJ_ENABLED")
