@@ -81,6 +81,8 @@ def _plain_url_key(url: str) -> str | None:
 
 
 _INDEXED_TYPES: Final = frozenset({"response", "revisit", "resource", "metadata"})
+_HTTP_INDEXED: Final = frozenset({"response", "revisit"})
+"""Records whose HTTP head gives the index its status and type (requests are not indexed)."""
 _NO_PAYLOAD_DIGEST: Final = frozenset({"revisit", "warcinfo"})
 _MIME_END: Final = re.compile(r"[;\s]")
 _SORT_BUFFER: Final = 32 * 1024 * 1024
@@ -203,7 +205,7 @@ class _Run:
 
 def _index_run(warc: Path, start: int, stop: int | None) -> _Run:
     """Index the records from ``start`` up to the one at ``stop``; the lines go to a temporary file."""
-    reading = Reading(warc, start=start, stop=stop)
+    reading = Reading(warc, parse_http=_HTTP_INDEXED, start=start, stop=stop)
     lines = _SortedLines()
     try:
         found = _index_pass(reading, lines)
@@ -277,7 +279,7 @@ def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
             return found
     lines = _SortedLines()
     try:
-        found = _index_pass(Reading(warc), lines)
+        found = _index_pass(Reading(warc, parse_http=_HTTP_INDEXED), lines)
         if not found.whole_file_gzip and found.records:
             lines.write(out)
     finally:

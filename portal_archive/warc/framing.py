@@ -172,14 +172,14 @@ class Frame:
     __slots__ = ("_end", "_reader", "block_size", "fields", "length", "lowered", "misframed", "offset", "version")
 
     def __init__(self, reader: FrameReader, offset: int | None, version: str, fields: list[tuple[str, str]],
-                 block_size: int, end: int) -> None:  # fmt: skip
+                 lowered: dict[str, str], block_size: int, end: int) -> None:  # fmt: skip
         self._reader = reader
         self._end = end
         self.offset = offset
         """Where the record starts in the file (None: inside a gzip member that began before it)."""
         self.version = version
         self.fields = fields
-        self.lowered = first_values(fields)
+        self.lowered = lowered
         """Field names in lower case to their first value."""
         self.block_size = block_size
         """``Content-Length``: the block's size as declared."""
@@ -196,6 +196,10 @@ class Frame:
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` more bytes of the block (all of it for -1); ``b""`` at its end or the file's."""
         return self._reader.read_block(self._end, size)
+
+    def skip(self) -> None:
+        """Pass over the rest of the block without reading it out (to the file's end if it is cut)."""
+        self._reader.skip_block(self._end)
 
     @property
     def left(self) -> int:
@@ -282,6 +286,16 @@ class FrameReader:
         self._at += len(part)
         return part
 
+    def skip_block(self, end: int) -> None:
+        """Move past the block that ends at stream position ``end`` (or to the end of the stream), copying nothing."""
+        while (left := end - self._position()) > 0:
+            if len(self._data) - self._at >= left:
+                self._at += left
+                return
+            self._at = len(self._data)
+            if not self._more():
+                return
+
     def block_left(self, end: int) -> int:
         return max(end - self._position(), 0)
 
@@ -340,13 +354,18 @@ class FrameReader:
             fields = _folded(rest)  # folded lines or white space to trim: the slow way
         else:
             fields = _FIELD.findall(rest)
-        length = _CONTENT_LENGTH.search(rest)
-        size = int(length.group(1)) if length is not None else 0
+        lowered = first_values(fields)
+        declared = lowered.get("content-length", "")
+        if declared.isascii() and declared.isdigit():
+            size = int(declared)
+        else:  # none, or not a number: the first one that is, as warcio reads it
+            length = _CONTENT_LENGTH.search(rest)
+            size = int(length.group(1)) if length is not None else 0
         self._at = blank.end()
         offset = self._starts.get(start) if self.gzipped else start
         if self.gzipped and offset is None:
             self.members_split = True
-        return Frame(self, offset, version, fields, size, self._position() + size)
+        return Frame(self, offset, version, fields, lowered, size, self._position() + size)
 
     def _no_header(self) -> NoReturn:
         """No header block where a record should start: say why (never returns)."""
@@ -361,9 +380,8 @@ class FrameReader:
         return f"truncated {kind} after record {self.complete}"
 
     def _finish(self, frame: Frame) -> None:
-        """Read what is left of ``frame``'s block and the blank lines after it."""
-        while self.read_block(frame._end, PIECE):
-            pass
+        """Pass what is left of ``frame``'s block and the blank lines after it."""
+        self.skip_block(frame._end)
         if frame.left:
             self._raise_failure()
             raise FramingError(self.cut_short(), self.complete)

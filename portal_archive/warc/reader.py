@@ -131,6 +131,11 @@ class _Block(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def skip(self) -> None:
+        """Drop the rest of the block unread."""
+        self._pending = b""
+        self._frame.skip()
+
     def read(self, size: int | None = -1) -> bytes:
         want = -1 if size is None else size
         if not self._pending:
@@ -178,12 +183,15 @@ class ArchivedRecord:
     """One record as it streams by: its WARC fields, the HTTP status and type, and its payload.
 
     The payload must be read (``payload``) before the next record is asked for: the file moves on.
+    ``parse_http``: read the HTTP head of ``request``, ``response`` and ``revisit`` records (True),
+    of the types in a set, or of none (False).
     """
 
     __slots__ = ("_block", "_frame", "_http", "content_type", "date", "misframed_before", "offset", "path",
                  "raw_target_uri", "record_id", "refers_to", "status", "target_uri", "warc_type")  # fmt: skip
 
-    def __init__(self, frame: Frame, path: Path, *, parse_http: bool, misframed_before: bool = False) -> None:
+    def __init__(self, frame: Frame, path: Path, *, parse_http: bool | frozenset[str],
+                 misframed_before: bool = False) -> None:  # fmt: skip
         self._frame = frame
         self.path = path
         self.offset = frame.offset
@@ -200,7 +208,7 @@ class ArchivedRecord:
         self.status: int | None = None
         self._http: HttpHead | None = None
         pending = b""
-        if (parse_http and self.warc_type in _HTTP_TYPES and frame.block_size
+        if (parse_http and self.warc_type in (_HTTP_TYPES if parse_http is True else parse_http) and frame.block_size
                 and self.target_uri.startswith(("http:", "https:"))):  # fmt: skip
             self._http, pending = _head_of(frame)
         self._block = _Block(frame, pending)
@@ -275,9 +283,8 @@ class ArchivedRecord:
         return decoding_stream(_dechunked(raw) if http.chunked else raw, http.get(b"Content-Encoding"))
 
     def drain(self) -> None:
-        """Read the rest of the record block; a block shorter than declared means the file was cut."""
-        while self._block.read(READ_SIZE):
-            pass
+        """Pass the rest of the record block; a block shorter than declared means the file was cut."""
+        self._block.skip()
         if self._frame.left:
             raise WarcFileError(self.path, self._frame.cut_short(), self._frame.complete_before)
 
@@ -298,10 +305,12 @@ def _open(path: Path) -> IO[bytes]:
 class Reading:
     """One pass over a file: its records, and what the pass found about the file as a whole."""
 
-    def __init__(self, path: Path, *, parse_http: bool = True, progress: Callable[[int], None] | None = None,
+    def __init__(self, path: Path, *, parse_http: bool | frozenset[str] = True,
+                 progress: Callable[[int], None] | None = None,
                  start: int = 0, stop: int | None = None) -> None:  # fmt: skip
         self.path = path
         self.parse_http = parse_http
+        """As ``ArchivedRecord`` takes it: True, a set of record types, or False."""
         self.progress = progress
         self.start = start
         self.stop = stop
