@@ -27,11 +27,11 @@ import contextlib
 import hashlib
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from portal_archive.warc.reader import (
     ArchivedRecord,
@@ -282,8 +282,7 @@ class _RecordFacts:
         self.findings.append((severity, cause))
 
 
-@dataclass(frozen=True, slots=True)
-class _Checked:
+class _Checked(NamedTuple):
     """One complete record as the file-level judgement needs it: where it is, its links, and what its
     own bytes showed (any process can find that out)."""
 
@@ -598,6 +597,9 @@ class WarcChecker:
         self.group = group
         self.jobs = jobs
         self.problems: list[Problem] = []
+        self._name = str(path)
+        self._counts: dict[tuple[Severity, str], int] = {}
+        """With ``group``: how many records share each (severity, cause)."""
         self.records = 0
         self._ids: dict[str, bool] = {}
         """Record ids seen, each with whether its record is a capture (a duplicate of one breaks replay)."""
@@ -609,7 +611,13 @@ class WarcChecker:
 
     def _problem(self, severity: Severity, cause: str, where: str = "", offset: int | None = None,
                  record_id: str = "") -> None:  # fmt: skip
-        self.problems.append(Problem(str(self.path), severity, cause, where, offset, record_id))
+        if self.group:
+            key = (severity, cause)
+            if key in self._counts:  # summed up on the line of its first occurrence
+                self._counts[key] += 1
+                return
+            self._counts[key] = 1
+        self.problems.append(Problem(self._name, severity, cause, where, offset, record_id))
 
     def run(self) -> list[Problem]:
         """Check the file; returns the findings, errors first (also kept in ``self.problems``)."""
@@ -631,7 +639,9 @@ class WarcChecker:
             self._problem("error", layout)
         self._file_checks()
         if self.group:
-            self.problems = _grouped(self.problems)
+            counts = self._counts
+            self.problems = [replace(p, count=counts[(p.severity, p.cause)]) if counts[(p.severity, p.cause)] > 1
+                             else p for p in self.problems]  # fmt: skip
         self.problems.sort(key=lambda p: SEVERITIES.index(p.severity))
         return self.problems
 
@@ -649,7 +659,7 @@ class WarcChecker:
             before = self.records
             for number, checked in enumerate(result.checked):
                 if number == 0 and ending.last_misframed:
-                    checked = replace(checked, misframed_before=True)
+                    checked = checked._replace(misframed_before=True)  # the run before knew it
                 self._take(checked)
             members += result.members
             split = split or result.members_split
@@ -699,21 +709,6 @@ class WarcChecker:
                                   offset, record_id)  # fmt: skip
         if self.records == 0 and not self.problems:
             self._problem("error", "no WARC records")
-
-
-def _grouped(problems: Iterable[Problem]) -> list[Problem]:
-    """One problem per (severity, cause): the first occurrence, with the count."""
-    first: dict[tuple[str, str], Problem] = {}
-    counts: dict[tuple[str, str], int] = {}
-    for problem in problems:
-        key = (problem.severity, problem.cause)
-        if key in first:
-            counts[key] += problem.count
-        else:
-            first[key] = problem
-            counts[key] = problem.count
-    return [replace(problem, count=counts[key]) if counts[key] != problem.count else problem
-            for key, problem in first.items()]  # fmt: skip
 
 
 WARC_NAMES: Final = (".warc", ".warc.gz", ".wat.gz", ".wet.gz")
