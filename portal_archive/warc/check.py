@@ -207,7 +207,7 @@ class _Digest:
     def __init__(self, algorithm: str, expected: bytes) -> None:
         self._hash = _HASHES[algorithm][0](usedforsecurity=False)
         self._expected = expected
-        self.update: Callable[[bytes], None] = self._hash.update
+        self.update: Callable[[bytes | memoryview], None] = self._hash.update
 
     @classmethod
     def of(cls, labelled: str | None) -> _Digest | None:
@@ -232,7 +232,7 @@ class _Dechunker:
         self.framed = True
         self.ended = False
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes | memoryview) -> bytes:
         if not self.framed or self.ended:
             return b""
         self._buffer += data
@@ -302,6 +302,10 @@ class _Checked(NamedTuple):
 class _BlockReader:
     """Reads one block in pieces: block digest, HTTP head, entity length, payload digests, codings."""
 
+    __slots__ = ("_tail", "block_digest", "dechunked_payload", "dechunker", "entity_length", "entity_start", "head",
+                 "head_bytes", "head_unterminated", "http", "inflate", "inflate_broken", "next_header_inside",
+                 "payload_label", "raw_payload")  # fmt: skip
+
     def __init__(self, fields: dict[str, str], warc_type: str, http: bool) -> None:
         self.block_digest = _Digest.of(fields.get("warc-block-digest"))
         self.payload_label = fields.get("warc-payload-digest") if warc_type == "response" else None
@@ -324,9 +328,9 @@ class _BlockReader:
     def feed(self, data: bytes) -> None:
         if self.block_digest is not None:
             self.block_digest.update(data)
-        if not self.next_header_inside:
+            # Only a block digest that fails asks whether the next record begins inside this block.
             window = self._tail + data if self._tail else data
-            if window.find(b"\r\n\r\nWARC/") >= 0:  # cheap; the pattern decides where it is found
+            if not self.next_header_inside and window.find(b"\r\n\r\nWARC/") >= 0:  # the pattern decides
                 self.next_header_inside = _NEXT_RECORD_RE.search(window) is not None
             self._tail = window[-16:]
         if self.http and self.head is None:
@@ -337,8 +341,8 @@ class _BlockReader:
                     self.http = False
                     self.head_unterminated = True
                 return
-            raw, rest = self.head_bytes[: end + 4], self.head_bytes[end + 4 :]
-            self.head = HttpHead.parse(self.head_bytes[:end], raw)
+            head = self.head_bytes
+            self.head = HttpHead.parse(head[:end], head[: end + 4])
             self.head_bytes = b""
             if self.head.chunked:
                 self.dechunker = _Dechunker()
@@ -346,11 +350,13 @@ class _BlockReader:
             coding = b",".join(self.head.values(b"Content-Encoding")).strip().lower()
             if coding == b"deflate":
                 self.inflate = zlib.decompressobj()
-            data = rest
+            if end + 4 < len(head):
+                self._entity(memoryview(head)[end + 4 :])  # the body after the head, not copied
+            return
         if self.head is not None and data:
             self._entity(data)
 
-    def _entity(self, data: bytes) -> None:
+    def _entity(self, data: bytes | memoryview) -> None:
         self.entity_length += len(data)
         if len(self.entity_start) < 16:
             self.entity_start += data[:16]
@@ -391,10 +397,9 @@ class _RecordChecker:
 
     def check(self, record: ArchivedRecord) -> _Checked | None:
         """The record judged; None when its block is cut short (the reader says so next, for the file)."""
-        headers = record.headers
-        fields = headers.lowered
-        version = headers.version
-        warc_type = fields.get("warc-type") or ""
+        fields = record.fields
+        version = record.version
+        warc_type = record.warc_type
         uri = record.target_uri
         raw_uri = record.raw_target_uri
         record_id = fields.get("warc-record-id") or ""

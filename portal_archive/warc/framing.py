@@ -381,10 +381,14 @@ class FrameReader:
 
     def _finish(self, frame: Frame) -> None:
         """Pass what is left of ``frame``'s block and the blank lines after it."""
-        self.skip_block(frame._end)
-        if frame.left:
-            self._raise_failure()
-            raise FramingError(self.cut_short(), self.complete)
+        end = frame._end
+        if end - self._base - self._at > len(self._data) - self._at:  # the block goes on past the window
+            self.skip_block(end)
+            if end > self._base + self._at:
+                self._raise_failure()
+                raise FramingError(self.cut_short(), self.complete)
+        else:
+            self._at = max(end - self._base, self._at)
         # Two CRLFs end a record; wget and others agree. Anything else is a wrong Content-Length.
         while len(self._data) - self._at < 4 and self._more():
             pass
@@ -408,9 +412,9 @@ class FrameReader:
             # The piece that ends a member may come after its last bytes (the gzip trailer, no data).
             while position not in self._ends and self._at >= len(self._data) and self._more():
                 pass
-            end = self._ends.get(position)
-            if end is not None and frame.offset is not None:
-                frame.length = end - frame.offset
+            member_end = self._ends.get(position)
+            if member_end is not None and frame.offset is not None:
+                frame.length = member_end - frame.offset
             elif not frame.misframed:
                 self.members_split = True
         elif frame.offset is not None:

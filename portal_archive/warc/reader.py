@@ -256,6 +256,16 @@ class ArchivedRecord:
         return b"".join(parts)
 
     @property
+    def fields(self) -> dict[str, str]:
+        """WARC header field names in lower case to their first value."""
+        return self._frame.lowered
+
+    @property
+    def version(self) -> str:
+        """The version line: ``WARC/1.1``, ``WARC/1.0``, …"""
+        return self._frame.version
+
+    @property
     def headers(self) -> RecordHeaders:
         """Every WARC header field as stored, with the version line."""
         return RecordHeaders.of(self._frame)
