@@ -233,9 +233,9 @@ def _index_pass(reading: Reading, lines: _SortedLines) -> FileScan:
     return reading.found
 
 
-def _in_runs(warc: Path, out: BinaryIO, runs: list[Run]) -> FileScan | None:
+def _in_runs(warc: Path, out: BinaryIO, runs: list[Run], jobs: int) -> FileScan | None:
     """Index ``warc`` in parallel runs; None when the runs do not join up (read it in one pass then)."""
-    results = in_processes(_index_run, warc, runs)
+    results = in_processes(_index_run, warc, runs, jobs)
     try:
         found = FileScan(warc)
         used: list[_Run] = []
@@ -274,7 +274,7 @@ def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
     """
     runs = split_runs(warc, jobs)
     if len(runs) > 1:
-        found = _in_runs(warc, out, runs)
+        found = _in_runs(warc, out, runs, jobs)
         if found is not None:
             return found
     lines = _SortedLines()

@@ -347,9 +347,10 @@ class _BlockReader:
             if self.head.chunked:
                 self.dechunker = _Dechunker()
                 self.dechunked_payload = _Digest.of(self.payload_label)
-            coding = b",".join(self.head.values(b"Content-Encoding")).strip().lower()
-            if coding == b"deflate":
-                self.inflate = zlib.decompressobj()
+            if b"deflate" in self.head.raw.lower():  # the only coding whose stored body is tried here
+                coding = b",".join(self.head.values(b"Content-Encoding")).strip().lower()
+                if coding == b"deflate":
+                    self.inflate = zlib.decompressobj()
             if end + 4 < len(head):
                 self._entity(memoryview(head)[end + 4 :])  # the body after the head, not copied
             return
@@ -652,7 +653,8 @@ class WarcChecker:
 
     def _in_runs(self, runs: list[Run]) -> tuple[_Pass, str] | None:
         """Check the runs in parallel and judge their records in order; None when the runs do not join up."""
-        results = in_processes(partial(_check_run, browser_capture=_browser_capture(self.path)), self.path, runs)
+        check_run = partial(_check_run, browser_capture=_browser_capture(self.path))
+        results = in_processes(check_run, self.path, runs, self.jobs)
         for result, (_, stop) in zip(results, runs, strict=True):
             if result.ending.problem is not None:
                 break

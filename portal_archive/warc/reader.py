@@ -574,6 +574,8 @@ class HttpHead:
     @property
     def chunked(self) -> bool:
         """Whether a ``Transfer-Encoding`` header names chunked coding."""
+        if b"chunked" not in self.raw.lower():  # most heads: no need to look the header up
+            return False
         return b"chunked" in b",".join(self.values(b"Transfer-Encoding")).lower()
 
     @property

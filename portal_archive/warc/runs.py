@@ -23,8 +23,10 @@ __all__ = ["PARALLEL_BYTES", "RUN_BYTES", "default_jobs", "in_processes", "renum
 
 PARALLEL_BYTES: Final = 64 * 1024 * 1024
 """gzip files larger than this are read in parallel runs."""
-RUN_BYTES: Final = 32 * 1024 * 1024
-"""The smallest run worth a process of its own."""
+RUN_BYTES: Final = 8 * 1024 * 1024
+"""The smallest run worth handing to a process."""
+RUNS_PER_JOB: Final = 4
+"""Runs per process: a process that finishes early takes the next run, so none waits on a slow one."""
 
 Run = tuple[int, int | None]
 """Where a run starts and the offset of the first record it leaves to the next run (None: the end)."""
@@ -47,19 +49,19 @@ def split_runs(path: Path, jobs: int) -> list[Run]:
     with path.open("rb") as fh:
         if fh.read(2) != b"\x1f\x8b":
             return [(0, None)]
-        splits = member_splits(fh, size, min(jobs, max(size // RUN_BYTES, 1)))
+        splits = member_splits(fh, size, min(jobs * RUNS_PER_JOB, max(size // RUN_BYTES, 1)))
     starts = [0, *splits]
     stops: list[int | None] = [*splits, None]
     return list(zip(starts, stops, strict=True))
 
 
-def in_processes(function: Callable[[Path, int, int | None], T], path: Path, runs: list[Run]) -> list[T]:
-    """``function(path, start, stop)`` for every run, each in a process of its own, results in run order.
+def in_processes(function: Callable[[Path, int, int | None], T], path: Path, runs: list[Run], jobs: int) -> list[T]:
+    """``function(path, start, stop)`` for every run in ``jobs`` processes, results in run order.
 
     Processes are forked when this one has no other thread (no start-up cost), spawned otherwise.
     """
     method = "fork" if threading.active_count() == 1 else "spawn"
-    with ProcessPoolExecutor(max_workers=len(runs), mp_context=get_context(method)) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(runs)), mp_context=get_context(method)) as pool:
         return list(pool.map(function, [path] * len(runs), [start for start, _ in runs], [stop for _, stop in runs]))
 
 

@@ -74,7 +74,7 @@ def findings(path: Path, jobs: int, *, group: bool) -> list[str]:
 def test_runs_find_what_one_pass_finds(tmp_path: Path, software: bytes) -> None:
     path = tmp_path / "x.warc.gz"
     path.write_bytes(b"".join(damaged_archive(software)))
-    assert len(runs.split_runs(path, 4)) == 4
+    assert len(runs.split_runs(path, 4)) == 4 * runs.RUNS_PER_JOB
     for group in (True, False):
         one = findings(path, 1, group=group)
         assert one == findings(path, 2, group=group) == findings(path, 4, group=group)
