@@ -124,36 +124,36 @@ def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
     warc_type = record.warc_type
     if warc_type not in _INDEXED_TYPES or record.offset is None:
         return None
-    headers = record.headers
-    if warc_type in ("resource", "metadata") and headers.get("Content-Type") == "application/warc-fields":
+    fields = record.fields
+    if warc_type in ("resource", "metadata") and fields.get("content-type") == "application/warc-fields":
         return None
     url = record.target_uri
     stamp = timestamp14_of_warc_date(record.date)
     if not url or stamp is None:
         return None
-    fields: dict[str, str] = {"url": url}
+    line: dict[str, str] = {"url": url}
     http = record.http
     if warc_type == "revisit":
-        fields["mime"] = "warc/revisit"
+        line["mime"] = "warc/revisit"
     else:
         mime: str | None
         if warc_type in ("response", "request"):
             mime = http.first_value_text(b"Content-Type") if http is not None else None
         else:
-            mime = headers.get("Content-Type")
+            mime = fields.get("content-type")
         if mime is not None:
-            fields["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
+            line["mime"] = _MIME_END.split(mime, 1)[0].strip() if mime else mime
     if http is not None and warc_type in ("response", "revisit"):
-        fields["status"] = http.status_text
-    digest = headers.get("WARC-Payload-Digest")
+        line["status"] = http.status_text
+    digest = fields.get("warc-payload-digest")
     if not digest and warc_type not in _NO_PAYLOAD_DIGEST:
         sha1 = hashlib.sha1(usedforsecurity=False)
         while chunk := record.read_block(1 << 16):
             sha1.update(chunk)
         digest = "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
     if digest:
-        fields["digest"] = digest
-    return _Entry(f"{url_key(url)} {stamp}", fields, record, filename)
+        line["digest"] = digest
+    return _Entry(f"{url_key(url)} {stamp}", line, record, filename)
 
 
 class _SortedLines:
