@@ -590,8 +590,11 @@ class HttpHead:
 
     def first_value_text(self, name: bytes) -> str | None:
         """The first value of header ``name`` as text (UTF-8, else Latin-1), or None."""
-        found = self._by_name.get(name.lower())
-        return text_of(found[0]) if found else None
+        wanted = name.lower()
+        for key, value in self.headers:  # one look-up: a scan costs less than the table
+            if key.lower() == wanted:
+                return text_of(value)
+        return None
 
     @property
     def status_text(self) -> str:
