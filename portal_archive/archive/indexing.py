@@ -235,7 +235,7 @@ def _index_pass(reading: Reading, lines: _SortedLines) -> FileScan:
 
 def _in_runs(warc: Path, out: BinaryIO, runs: list[Run], jobs: int) -> FileScan | None:
     """Index ``warc`` in parallel runs; None when the runs do not join up (read it in one pass then)."""
-    results = in_processes(_index_run, warc, runs, jobs)
+    results = list(in_processes(_index_run, warc, runs, jobs))
     try:
         found = FileScan(warc)
         used: list[_Run] = []

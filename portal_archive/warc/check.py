@@ -602,8 +602,12 @@ class WarcChecker:
         self.path = path
         self.group = group
         self.jobs = jobs
-        self.problems: list[Problem] = []
         self._name = str(path)
+        self._start()
+
+    def _start(self) -> None:
+        """Nothing judged yet."""
+        self.problems: list[Problem] = []
         self._counts: dict[tuple[Severity, str], int] = {}
         """With ``group``: how many records share each (severity, cause)."""
         self.records = 0
@@ -652,28 +656,27 @@ class WarcChecker:
         return self.problems
 
     def _in_runs(self, runs: list[Run]) -> tuple[_Pass, str] | None:
-        """Check the runs in parallel and judge their records in order; None when the runs do not join up."""
+        """Check the runs in parallel, judging each run's records in order as it comes in; None when the
+        runs do not join up (the file is read in one pass then)."""
         check_run = partial(_check_run, browser_capture=_browser_capture(self.path))
-        results = in_processes(check_run, self.path, runs, self.jobs)
-        for result, (_, stop) in zip(results, runs, strict=True):
-            if result.ending.problem is not None:
-                break
-            if result.stopped_at != stop:
-                return None  # a record runs across the split: read the file in one pass
         ending = _Pass()
         members, split = 0, False
-        for result in results:
-            before = self.records
-            for number, checked in enumerate(result.checked):
-                if number == 0 and ending.last_misframed:
-                    checked = checked._replace(misframed_before=True)  # the run before knew it
-                self._take(checked)
-            members += result.members
-            split = split or result.members_split
-            ending = result.ending
-            if ending.problem is not None:
-                ending = _Pass(problem=renumbered(ending.problem, before), complete=before + ending.complete)
-                break
+        with contextlib.closing(in_processes(check_run, self.path, runs, self.jobs)) as results:
+            for result, (_, stop) in zip(results, runs, strict=False):
+                if result.ending.problem is None and result.stopped_at != stop:
+                    self._start()  # a record runs across the split: forget what was judged
+                    return None
+                before = self.records
+                for number, checked in enumerate(result.checked):
+                    if number == 0 and ending.last_misframed:
+                        checked = checked._replace(misframed_before=True)  # the run before knew it
+                    self._take(checked)
+                members += result.members
+                split = split or result.members_split
+                ending = result.ending
+                if ending.problem is not None:
+                    ending = _Pass(problem=renumbered(ending.problem, before), complete=before + ending.complete)
+                    break
         return ending, gzip_layout_problem(members, self.records) if split else ""
 
     def _take(self, checked: _Checked) -> None:

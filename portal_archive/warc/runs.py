@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -55,14 +55,20 @@ def split_runs(path: Path, jobs: int) -> list[Run]:
     return list(zip(starts, stops, strict=True))
 
 
-def in_processes(function: Callable[[Path, int, int | None], T], path: Path, runs: list[Run], jobs: int) -> list[T]:
-    """``function(path, start, stop)`` for every run in ``jobs`` processes, results in run order.
+def in_processes(
+    function: Callable[[Path, int, int | None], T], path: Path, runs: list[Run], jobs: int
+) -> Generator[T, None, None]:
+    """``function(path, start, stop)`` for every run in ``jobs`` processes, results in run order as they come.
 
-    Processes are forked when this one has no other thread (no start-up cost), spawned otherwise.
+    Processes are forked when this one has no other thread (no start-up cost), spawned otherwise. A
+    caller that stops early leaves the runs not begun undone.
     """
     method = "fork" if threading.active_count() == 1 else "spawn"
-    with ProcessPoolExecutor(max_workers=min(jobs, len(runs)), mp_context=get_context(method)) as pool:
-        return list(pool.map(function, [path] * len(runs), [start for start, _ in runs], [stop for _, stop in runs]))
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(runs)), mp_context=get_context(method))
+    try:
+        yield from pool.map(function, [path] * len(runs), [start for start, _ in runs], [stop for _, stop in runs])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 _AFTER_RECORD: Final = re.compile(r"after record (\d+)")

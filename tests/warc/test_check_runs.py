@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from portal_archive.warc import runs
-from portal_archive.warc.check import WarcChecker
+from portal_archive.warc.check import WarcChecker, _check_run
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +104,22 @@ def test_a_plain_warc_file_is_checked_in_one_pass(tmp_path: Path) -> None:
     path.write_bytes(b"".join(gzip.decompress(member) for member in damaged_archive(b"wget/1.21")))
     assert runs.split_runs(path, 4) == [(0, None)]
     assert findings(path, 4, group=False) == findings(path, 1, group=False)
+
+
+def test_runs_that_do_not_join_up_give_way_to_one_pass(tmp_path: Path) -> None:
+    """Records in two gzip members, the second opening on block bytes that read like a record: a run cut
+    there does not end where the next begins, and the file is checked in one pass (what the runs before
+    found forgotten)."""
+    members = []
+    for n in range(60):
+        whole = record("response", n, response(n) + b"\r\nWARC/1.1\r\nWARC-Type: response\r\n\r\nlooks like one")
+        cut = whole.index(b"\r\nWARC/1.1\r\nWARC-Type") + 2 if n >= 30 else len(whole)  # the first runs join
+        members += [gzip.compress(part) for part in (whole[:cut], whole[cut:]) if part]
+    path = tmp_path / "split.warc.gz"
+    path.write_bytes(b"".join(members))
+    splits = runs.split_runs(path, 4)
+    reached = [run.stopped_at for run in runs.in_processes(partial(_check_run, browser_capture=False), path, splits, 4)]
+    joined = [end == stop for end, (_, stop) in zip(reached, splits, strict=True)]
+    assert joined[0] and not all(joined)  # a later run reads on past its end
+    one = findings(path, 1, group=True)
+    assert len(one) > 1 and findings(path, 4, group=True) == one
