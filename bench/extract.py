@@ -3,6 +3,12 @@
 Usage::
 
     bench/extract.py --dataset /path/to/aeb [--format aeb|daniel] [--limit N] [--repeat 3]
+    bench/extract.py --dataset ../shared/data/realpages_zh --format silver
+
+``silver`` is for pages without reference text (a guardrail, not a score): per extractor, the pages
+it returns empty, the share of the sentences both peers (readability-lxml and trafilatura) keep,
+less page furniture (breadcrumbs, editor, source and copyright lines), that it keeps, and the pages
+whose body still holds a comment box, a share bar, a platform disclaimer or a recommendation list.
 
 Metrics follow the article-extraction-benchmark scorer (``evaluate.py``): per page, TP/FP/FN
 over token 4-gram shingles normalised by their sum; precision and recall are averaged over
@@ -124,8 +130,56 @@ def _reference_text(raw: str) -> str:
     return html.unescape(_TAG_RE.sub("", _BLOCK_END_RE.sub("\n", raw))).strip()
 
 
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|\n")
+_SPACE = re.compile(r"\s+")
+_FURNITURE = re.compile(
+    r"^(?:责任编辑|責任編輯|编辑|編輯|来源|來源|作者|记者|記者|原标题|原標題|本文来源|图片来源|校对|审核|监制|出品)\s*[:：|丨]"
+    r"|当前位置|當前位置|首页\s*[>＞»/]|^[>＞»]|版权所有|版權所有|未经授权|未經授權|转载请注明|轉載請註明"
+    r"|特别声明|特別聲明|免责声明|免責聲明|本文仅代表|不代表本站|不代表本网",
+)
+"""Sentences that are page furniture even when both peers keep them: breadcrumbs, bylines, notices."""
+_LEFTOVERS: dict[str, re.Pattern[str]] = {
+    "comments": re.compile(
+        r"跟贴|跟帖|網友評論|网友评论|发表评论|發表評論|我要评论|条评论|條評論|已有\d+人参与"
+        r"|登录后(?:发表|评论)|评论\(\d+\)"
+    ),
+    "share bar": re.compile(r"分享到[:：]?\s*(?:微信|微博|QQ|朋友圈)|微信扫一扫|扫一扫分享|分享至"),
+    "disclaimer": re.compile(
+        r"特别声明[:：]以上|特別聲明[:：]以上|不代表本站观点|不代表本網觀點|本站不承担"
+        r"|免责声明[:：]"
+    ),
+    "recommendations": re.compile(
+        r"^\s*(?:相关阅读|相關閱讀|推荐阅读|推薦閱讀|热点推荐|熱點推薦|延伸阅读|延伸閱讀|猜你喜欢|猜你喜歡|相关新闻|相關新聞"
+        r"|热门推荐|熱門推薦|热门文章|熱門文章|更多精彩|精彩推荐|精彩推薦)\s*[:：]?\s*$",
+        re.MULTILINE,
+    ),
+}
+"""Boilerplate that must not be in a body, by kind (simplified and traditional)."""
+
+
+def sentences(text: str) -> set[str]:
+    """A text's sentences of eight characters or more, white space removed (how peers' outputs are compared)."""
+    found = set()
+    for part in _SENTENCE_END.split(text or ""):
+        sentence = _SPACE.sub("", part)
+        if len(sentence) >= 8:
+            found.add(sentence)
+    return found
+
+
+def leftovers(body: str) -> list[str]:
+    """The kinds of boilerplate found in ``body``."""
+    return [kind for kind, pattern in _LEFTOVERS.items() if pattern.search(body or "")]
+
+
 def load_pages(dataset: Path, fmt: str, limit: int | None) -> Iterator[Page]:
     """Decode every page with the project's charset logic, once for all extractors."""
+    if fmt == "silver":
+        paths = sorted((dataset / "html").glob("*.html"))
+        for path in paths[:limit] if limit else paths:
+            text, _ = decode_html(path.read_bytes())
+            yield Page(path.stem, f"http://{path.stem.rsplit('_', 1)[0]}/", text, "")
+        return
     if fmt == "aeb":
         truth = json.loads((dataset / "ground-truth.json").read_text(encoding="utf-8"))
         keys = sorted(truth)[:limit] if limit else sorted(truth)
@@ -236,6 +290,58 @@ def summarise(result: Result, pages: list[Page], modes: list[str]) -> dict[str, 
     return summary
 
 
+_PEERS = ("readability", "trafilatura")
+_ENOUGH = 3
+"""Consensus sentences a page needs to count in the kept share."""
+_EMPTY = 20
+"""A body of fewer characters is as good as none (a follow button, a date)."""
+
+
+def silver_summaries(results: dict[str, Result], pages: list[Page]) -> dict[str, dict[str, Any]]:
+    """Per extractor: empty bodies, consensus sentences kept, boilerplate left (see the module docstring)."""
+    consensus = {
+        page.key: {
+            sentence
+            for sentence in sentences(results[_PEERS[0]].outputs[page.key])
+            & sentences(results[_PEERS[1]].outputs[page.key])
+            if not _FURNITURE.search(sentence)
+        }
+        for page in pages
+    }
+    counted = [page.key for page in pages if len(consensus[page.key]) >= _ENOUGH]
+    summaries: dict[str, dict[str, Any]] = {}
+    for name, result in results.items():
+        kept = {key: len(consensus[key] & sentences(result.outputs[key])) for key in counted}
+        share = {key: kept[key] / len(consensus[key]) for key in counted}
+        times = sorted(result.millis.values())
+        summaries[name] = {
+            "empty": sorted(page.key for page in pages if len(_SPACE.sub("", result.outputs[page.key])) < _EMPTY),
+            "consensus_pages": len(counted),
+            "consensus_kept": sum(kept.values()) / (sum(len(consensus[key]) for key in counted) or 1),
+            "under_90": sorted(key for key in counted if share[key] < 0.9),
+            "leftovers": {page.key: found for page in pages if (found := leftovers(result.outputs[page.key]))},
+            "ms_median": statistics.median(times),
+            "ms_p90": times[min(len(times) - 1, round(0.9 * (len(times) - 1)))],
+            "errors": len(result.errors),
+        }
+    return summaries
+
+
+def print_silver(dataset: str, summaries: dict[str, dict[str, Any]]) -> None:
+    """The guardrail table, then the pages behind each failing count."""
+    print(f"\n{dataset}\n")
+    print("| extractor | empty bodies | consensus kept | pages < 90 % kept | pages with boilerplate | ms median "
+          "| ms p90 |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, row in summaries.items():
+        kept = f"{row['consensus_kept']:.1%} ({row['consensus_pages']} pages)"
+        print(f"| {name} | {len(row['empty'])} | {kept} | {len(row['under_90'])} | {len(row['leftovers'])} "
+              f"| {row['ms_median']:.1f} | {row['ms_p90']:.1f} |")  # fmt: skip
+    for name, row in summaries.items():
+        if row["empty"] or row["under_90"] or row["leftovers"]:
+            print(f"\n{name}: empty {row['empty']}; under 90 % {row['under_90']}; boilerplate {row['leftovers']}")
+
+
 def print_table(dataset: str, summaries: dict[str, dict[str, Any]], modes: list[str]) -> None:
     """A markdown table: F1/P/R per tokenisation, then timing."""
     header = ["extractor"]
@@ -258,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run every extractor on the same pages, print and save the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dataset", required=True, type=Path, help="dataset folder (read in place)")
-    parser.add_argument("--format", choices=("aeb", "daniel"), help="layout; guessed from the folder when omitted")
+    parser.add_argument(
+        "--format", choices=("aeb", "daniel", "silver"), help="layout; guessed from the folder when omitted"
+    )
     parser.add_argument("--limit", type=int, help="first N pages only")
     parser.add_argument("--repeat", type=int, default=1, help="calls per page; the median time is kept")
     parser.add_argument(
@@ -267,17 +375,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="JSON results (default bench/results/extract-<dataset>.json)")
     parser.add_argument("--dump", type=Path, help="folder to write each extractor's output per page, for reading")
     args = parser.parse_args(argv)
-    fmt = args.format or ("aeb" if (args.dataset / "ground-truth.json").is_file() else "daniel")
+    fmt = args.format or (
+        "aeb" if (args.dataset / "ground-truth.json").is_file()
+        else "daniel" if (args.dataset / "reference").is_dir() else "silver"
+    )  # fmt: skip
     modes = ["word"] if fmt == "aeb" else ["char", "word"]
     names = [n.strip() for n in args.extractors.split(",") if n.strip()]
+    if fmt == "silver":
+        names = [n for n in names if n != "ours+title"] + [p for p in _PEERS if p not in names]
     unknown = [n for n in names if n not in EXTRACTORS]
     if unknown:
         parser.error(f"unknown extractor(s): {', '.join(unknown)}")
     pages = list(load_pages(args.dataset, fmt, args.limit))
     summaries: dict[str, dict[str, Any]] = {}
+    results: dict[str, Result] = {}
     for name in names:
-        result = run(EXTRACTORS[name], pages, args.repeat)
-        summaries[name] = summarise(result, pages, modes)
+        result = results[name] = run(EXTRACTORS[name], pages, args.repeat)
+        if fmt != "silver":
+            summaries[name] = summarise(result, pages, modes)
         if args.dump:
             folder = args.dump / name
             folder.mkdir(parents=True, exist_ok=True)
@@ -285,7 +400,11 @@ def main(argv: list[str] | None = None) -> int:
                 (folder / f"{key[:120]}.txt").write_text(text, encoding="utf-8")
         print(f"{name}: done", file=sys.stderr)
     dataset_name = args.dataset.resolve().name
-    print_table(f"{dataset_name}: {len(pages)} pages, repeat {args.repeat}", summaries, modes)
+    if fmt == "silver":
+        summaries = silver_summaries(results, pages)
+        print_silver(f"{dataset_name}: {len(pages)} pages, repeat {args.repeat}", summaries)
+    else:
+        print_table(f"{dataset_name}: {len(pages)} pages, repeat {args.repeat}", summaries, modes)
     output = args.output or REPO / "bench" / "results" / f"extract-{dataset_name}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     payload = {"dataset": dataset_name, "format": fmt, "pages": len(pages), "repeat": args.repeat, "results": summaries}
