@@ -11,7 +11,7 @@ class BoilerplateBlock:
     """A block removed from the body, kept as data: related links, recommendations, footer…"""
 
     kind: str
-    """One of ``related_links``, ``recommendations``, ``share``, ``footer``, ``disclaimer``, ``nav``, or
+    """One of ``related_links``, ``recommendations``, ``share``, ``footer``, ``disclaimer``, ``nav``, ``comments``, or
     ``attribution`` (a repost's "以下文章来源于…" line, labelled by a portal profile)."""
     text: str = ""
     links: list[dict[str, str]] = field(default_factory=list)

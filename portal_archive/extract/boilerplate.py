@@ -20,6 +20,7 @@ from portal_archive.extract.dom import HEADING_TAGS, Block
 from portal_archive.extract.lexicon import (
     BYLINE_RE,
     CAPTION_CREDIT_RE,
+    COMMENTS_HEADER_RE,
     EDITOR_RE,
     ENGLISH_BYLINE_RE,
     ENGLISH_DATE_RE,
@@ -31,11 +32,14 @@ from portal_archive.extract.lexicon import (
     SOURCE_RE,
     URL_RE,
 )
-from portal_archive.extract.lines import FOOTER, RECOMMENDATIONS, RELATED
+from portal_archive.extract.lines import COMMENTS, FOOTER, RECOMMENDATIONS, RELATED
 from portal_archive.extract.scoring import BlockFeatures
 from portal_archive.extract.text import squeeze, strip_decoration
 
 _HEADER_MAX_CHARS: Final = 24
+_COMMENTS_HEADER_MAX_CHARS: Final = 40
+_PROSE_MIN_CHARS: Final = 25
+"""A paragraph of the article, not a caption or a label."""
 _ITEM_MAX_CHARS: Final = 100
 _META_LINE_MAX_CHARS: Final = 80
 _SHORT_LINE_MAX_CHARS: Final = 60
@@ -169,6 +173,7 @@ class _Labeller:
         self.labels = [Label(Role.OUTSIDE) for _ in blocks]
         self.sections = 0
         self.trim_tail = True
+        self.last_sentence = -1
 
     def _new_section(self) -> int:
         self.sections += 1
@@ -177,7 +182,16 @@ class _Labeller:
     def inside(self, start: int, end: int) -> None:
         """Label the container's blocks ``start``..``end - 1``."""
         blocks, feats, labels = self.blocks, self.feats, self.labels
-        prose = [i for i in range(start, end) if feats[i].is_prose and not feats[i].is_teaser and blocks[i].chars >= 25]
+        comments = self._comments_from(start, end)
+        if comments < end:  # readers' comments run to the container's end: none of it is the article
+            section = self._new_section()
+            for i in range(comments, end):
+                labels[i] = Label(Role.BOILERPLATE, kind=COMMENTS, section=section)
+            end = comments
+        prose = [
+            i for i in range(start, end)
+            if feats[i].is_prose and not feats[i].is_teaser and blocks[i].chars >= _PROSE_MIN_CHARS
+        ]  # fmt: skip
         last_prose = prose[-1] if prose else start - 1
         # The article header (dek, date, byline) ends where the first real paragraph starts.
         long_prose = [i for i in prose if blocks[i].chars >= _FIRST_PARAGRAPH_CHARS]
@@ -185,6 +199,10 @@ class _Labeller:
         # A few short lines after the last paragraph are leftovers ("(完)", "返回"); many are a list.
         short_tail = sum(1 for i in range(last_prose + 1, end) if self._is_short_line(i))
         self.trim_tail = short_tail <= _MAX_TRIMMED_TAIL
+        # Short lines are trimmed only after the last sentence: a line broken mid-sentence is the article.
+        self.last_sentence = max(
+            (i for i in range(start, end) if feats[i].is_prose and feats[i].sentence_ends), default=start - 1
+        )
         open_kind: str | None = None
         section = -1
         for i in range(start, end):
@@ -207,6 +225,17 @@ class _Labeller:
                     continue
                 open_kind = None
             labels[i] = self._single(i, first_prose, last_prose)
+
+    def _comments_from(self, start: int, end: int) -> int:
+        """Where a comment section opens after the article's first paragraph (``end``: none does)."""
+        seen_prose = False
+        for i in range(start, end):
+            block, feat = self.blocks[i], self.feats[i]
+            short = block.chars <= _COMMENTS_HEADER_MAX_CHARS and "。" not in block.text
+            if seen_prose and short and COMMENTS_HEADER_RE.search(block.text):
+                return i
+            seen_prose = seen_prose or (feat.is_prose and block.chars >= _PROSE_MIN_CHARS)
+        return end
 
     def _is_short_line(self, i: int) -> bool:
         """A label-sized line without punctuation that is not a subheading."""
@@ -244,7 +273,7 @@ class _Labeller:
             and (DATE_LIKE_RE.search(block.text) or ENGLISH_DATE_RE.search(block.text))
         ):
             return Label(Role.DATE, value=date_text(block.text))
-        if i > last_prose and self.trim_tail and self._is_short_line(i):
+        if i > max(last_prose, self.last_sentence) and self.trim_tail and self._is_short_line(i):
             return Label(Role.DROPPED)
         return Label(Role.BODY)
 

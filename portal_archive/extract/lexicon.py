@@ -78,9 +78,20 @@ FOOTER_RE: Final = re.compile(
 DISCLAIMER_RE: Final = re.compile(
     r"不代表.{0,16}(?:观点|立场|同意|证实)|仅供参考|免责声明|版权归.{0,12}所有|如(?:发现|有|涉及).{0,12}侵权|"
     r"侵权.{0,8}(?:删除|联系)|不构成(?:任何)?(?:投资)?建议|转载请注明|未经.{0,12}(?:授权|许可).{0,8}转载|"
-    r"版权(?:属于|归属)|disclaimer|the views expressed|does not necessarily reflect",
+    r"版权(?:属于|归属)|disclaimer|the views expressed|does not necessarily reflect|"
+    # A platform's notice under a user's post ("特别声明：以上内容…由用户上传并发布，本平台仅提供信息存储服务").
+    r"^(?:特别声明|特別聲明|郑重声明|鄭重聲明)\s*[:：]|仅提供信息存储(?:空间)?服务|僅提供信息存儲(?:空間)?服務|"
+    r"(?:用户|用戶|作者).{0,6}(?:上传|上傳)并?(?:发布|發布)|uploaded and posted by a user|"
+    r"only provides information storage",
     re.IGNORECASE,
 )
+COMMENTS_HEADER_RE: Final = re.compile(
+    r"跟贴|跟帖|(?:网友|網友|热门|熱門|最热|最熱|最新|全部|精彩|精选|精選)(?:评论|評論|留言)|(?:我要|发表|發表|写|寫|查看)(?:评论|評論|留言)"
+    r"|\d+\s*(?:条|條|则|則)(?:评论|評論|留言)|(?:评论|評論)\s*[(（]?\d+|\d+\s*人参与|\d+\s*人參與|^(?:评论|評論|留言)$"
+    r"|^(?:\d+\s+)?comments?(?:\s*\(\d+\))?$|^(?:leave|post|add) a (?:comment|reply)$",
+    re.IGNORECASE,
+)
+"""A short line that opens a comment section: "跟贴 19 参与 206", "0条评论|0人参与网友评论", "最热评论"."""
 NAV_RE: Final = re.compile(
     r"^(?:首页|当前位置|您的位置|你的位置|您现在的位置|位置|home)\s*[:：>›»/]|[>›»]\s*$", re.IGNORECASE
 )

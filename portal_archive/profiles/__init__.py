@@ -74,7 +74,7 @@ EmbeddedState = Literal["", "nuxt"]
 ROLES: Final[tuple[Role, ...]] = ("aggregator", "publisher")
 EMBEDDED_STATES: Final[tuple[EmbeddedState, ...]] = ("", "nuxt")
 BOILERPLATE_KINDS: Final = frozenset(
-    {"nav", "related_links", "recommendations", "share", "footer", "disclaimer", "attribution"}
+    {"nav", "related_links", "recommendations", "share", "footer", "disclaimer", "attribution", "comments"}
 )
 """Labels a profile may give removed blocks (``attribution``: a "以下文章来源于…" line of a repost)."""
 PROFILE_DIR: Final = "portals"
