@@ -31,6 +31,7 @@ from portal_archive.extract.lexicon import (
     RELATED_HEADER_RE,
     SOURCE_RE,
     URL_RE,
+    simplified,
 )
 from portal_archive.extract.lines import COMMENTS, FOOTER, RECOMMENDATIONS, RELATED
 from portal_archive.extract.scoring import BlockFeatures
@@ -84,7 +85,7 @@ def _header_kind(block: Block) -> str | None:
     """The section a short header opens: a boilerplate kind, ``"references"``, or ``None``."""
     if block.chars > _HEADER_MAX_CHARS * (2 if block.text.isascii() else 1):
         return None
-    label = strip_decoration(block.text)
+    label = simplified(strip_decoration(block.text))
     if not label:
         return None
     if REFERENCES_HEADER_RE.match(label):
@@ -121,14 +122,15 @@ def _meta_line(block: Block, title_key: str) -> Label | None:
         return None
     if title_key and squeeze(text) == title_key:
         return Label(Role.TITLE)
-    if match := BYLINE_RE.match(text):
-        return Label(Role.BYLINE, value=match.group(1))
+    words = simplified(text)  # matched in simplified script; values are cut from the text as shown
+    if match := BYLINE_RE.match(words):
+        return Label(Role.BYLINE, value=text[match.start(1) : match.end(1)])
     if match := ENGLISH_BYLINE_RE.match(text):
         return Label(Role.BYLINE, value=match.group(1))
-    if EDITOR_RE.match(text):
+    if EDITOR_RE.match(words):
         return Label(Role.EDITOR)
-    if match := SOURCE_RE.match(text):
-        return Label(Role.SOURCE, value=match.group(1))
+    if match := SOURCE_RE.match(words):
+        return Label(Role.SOURCE, value=text[match.start(1) : match.end(1)])
     if match := INLINE_REFERENCE_RE.match(text):
         return Label(Role.REFERENCE, value=match.group(1))
     if RELATIVE_DATE_RE.match(text):
@@ -232,7 +234,7 @@ class _Labeller:
         for i in range(start, end):
             block, feat = self.blocks[i], self.feats[i]
             short = block.chars <= _COMMENTS_HEADER_MAX_CHARS and "。" not in block.text
-            if seen_prose and short and COMMENTS_HEADER_RE.search(block.text):
+            if seen_prose and short and COMMENTS_HEADER_RE.search(simplified(block.text)):
                 return i
             seen_prose = seen_prose or (feat.is_prose and block.chars >= _PROSE_MIN_CHARS)
         return end
@@ -263,7 +265,8 @@ class _Labeller:
             return Label(Role.DROPPED)
         if first_prose < i < last_prose and URL_RE.match(block.text):
             return Label(Role.BODY)  # a bare link cited inside the article
-        if block.link_density > 0.5 or _is_caption(block) or FURNITURE_RE.match(block.text) or _ends_in_credit(block):
+        furniture = FURNITURE_RE.match(simplified(block.text)) is not None
+        if block.link_density > 0.5 or _is_caption(block) or furniture or _ends_in_credit(block):
             return Label(Role.DROPPED)
         is_sentence = "。" in block.text or feat.sentence_ends > 1
         if (

@@ -23,7 +23,7 @@ from portal_archive.extract.boilerplate import Label, Role, label_blocks
 from portal_archive.extract.charset import decode_html
 from portal_archive.extract.dates import parse_absolute_date
 from portal_archive.extract.dom import HEADING_TAGS, Block, blocks_of, clean, parse, text_of
-from portal_archive.extract.lexicon import BYLINE_RE, ENGLISH_BYLINE_RE, SOURCE_IN_LINE_RE, SOURCE_RE
+from portal_archive.extract.lexicon import BYLINE_RE, ENGLISH_BYLINE_RE, SOURCE_IN_LINE_RE, SOURCE_RE, simplified
 from portal_archive.extract.metadata import read_metadata, split_authors
 from portal_archive.extract.scoring import BlockFeatures, boost_after_title, choose_container, features, mark_teasers
 from portal_archive.extract.text import squeeze
@@ -329,16 +329,16 @@ def _authors(byline: str) -> tuple[str, ...]:
     """Names from a byline line: ``整理 | 凌敏、核子可乐`` → ``("凌敏", "核子可乐")``."""
     if not byline:
         return ()
-    match = BYLINE_RE.match(byline) or ENGLISH_BYLINE_RE.match(byline)
-    return split_authors(match.group(1) if match else byline.split("|")[-1])
+    match = BYLINE_RE.match(simplified(byline)) or ENGLISH_BYLINE_RE.match(byline)
+    return split_authors(byline[match.start(1) : match.end(1)] if match else byline.split("|")[-1])
 
 
 def _source_in_date_line(blocks: list[Block], labels: list[Label]) -> str:
     """``来源：新华社`` inside a date line such as ``2024-03-12 09:30 来源：新华社``."""
     for block, label in zip(blocks, labels, strict=True):
         is_date_line = label.role is Role.DATE or (label.role is Role.OUTSIDE and label.kind == Role.DATE.value)
-        if is_date_line and (match := SOURCE_IN_LINE_RE.search(block.text)):
-            return match.group(1)
+        if is_date_line and (match := SOURCE_IN_LINE_RE.search(simplified(block.text))):
+            return block.text[match.start(1) : match.end(1)]
     return ""
 
 
@@ -463,8 +463,8 @@ def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, enc
     byline = byline or _metadata_line(blocks, labels, Role.BYLINE, start, end)
     authors = _authors(byline)
     if source:
-        match_source = SOURCE_RE.match(source)
-        source = match_source.group(1) if match_source else source
+        match_source = SOURCE_RE.match(simplified(source))
+        source = source[match_source.start(1) : match_source.end(1)] if match_source else source
     else:
         source = _metadata_value(labels, Role.SOURCE, start, end) or _source_in_date_line(blocks, labels)
     if not references:

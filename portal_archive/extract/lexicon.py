@@ -10,6 +10,28 @@ from __future__ import annotations
 import re
 from typing import Final
 
+_TRADITIONAL: Final = (
+    "專為舉習於們傳儲關興內寫擊劃則刪別務華協參發號員圖場聲處備實審對屬歸當擴掃報攝權條來構歡點熱現電監碼類約經維"
+    "編網聯薦藍觀視訂議訊記許論證評識譯話請讀責貼資轉載輯還違選郵鄭鏈鍵長門間閉聞閱隱頁顧頻題戶眾會與個時連結繫廣並"
+    "區國際產業車動價錢標籤體愛樂歷畫檔應該項從這麼說裡後開見氣運導鬆讚頂無"
+)
+_SIMPLIFIED: Final = (
+    "专为举习于们传储关兴内写击划则删别务华协参发号员图场声处备实审对属归当扩扫报摄权条来构欢点热现电监码类约经维"
+    "编网联荐蓝观视订议讯记许论证评识译话请读责贴资转载辑还违选邮郑链键长门间闭闻阅隐页顾频题户众会与个时连结系广并"
+    "区国际产业车动价钱标签体爱乐历画档应该项从这么说里后开见气运导松赞顶无"
+)
+_TO_SIMPLIFIED: Final = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
+
+
+def simplified(text: str) -> str:
+    """Traditional characters of the words below written simplified, one for one (offsets hold).
+
+    Hong Kong and Taiwan portals label the same sections (相關新聞, 延伸閱讀, 熱門, 責任編輯) in
+    traditional script; the patterns here are written once, in simplified script, and read both.
+    """
+    return text.translate(_TO_SIMPLIFIED)
+
+
 RELATED_HEADER_RE: Final = re.compile(
     r"^(?:相关(?:新闻|阅读|文章|链接|报道|推荐|资讯|专题|内容|话题|稿件|视频)?|延伸阅读|扩展阅读|拓展阅读|"
     r"更多(?:新闻|阅读|相关|精彩|文章|报道)|同类文章|本文相关|专题链接|"
@@ -29,7 +51,7 @@ RECOMMEND_HEADER_RE: Final = re.compile(
     re.IGNORECASE,
 )
 REFERENCES_HEADER_RE: Final = re.compile(
-    r"^(?:参考链接|参考资料|参考文献|参考来源|参考|相关链接地址|references?|sources|links)$", re.IGNORECASE
+    r"^(?:参考链接|参考连结|参考资料|参考文献|参考来源|参考|相关链接地址|references?|sources|links)$", re.IGNORECASE
 )
 INLINE_REFERENCE_RE: Final = re.compile(
     r"^(?:原文链接|原文地址|原文|参考链接|来源链接|Source)\s*[:：]\s*(https?://\S+)$"
@@ -86,8 +108,8 @@ DISCLAIMER_RE: Final = re.compile(
     re.IGNORECASE,
 )
 COMMENTS_HEADER_RE: Final = re.compile(
-    r"跟贴|跟帖|(?:网友|網友|热门|熱門|最热|最熱|最新|全部|精彩|精选|精選)(?:评论|評論|留言)|(?:我要|发表|發表|写|寫|查看)(?:评论|評論|留言)"
-    r"|\d+\s*(?:条|條|则|則)(?:评论|評論|留言)|(?:评论|評論)\s*[(（]?\d+|\d+\s*人参与|\d+\s*人參與|^(?:评论|評論|留言)$"
+    r"跟贴|跟帖|(?:网友|热门|最热|最新|全部|精彩|精选)(?:评论|留言)|(?:我要|发表|写|查看)(?:评论|留言)"
+    r"|\d+\s*(?:条|则)(?:评论|留言)|评论\s*[(（]?\d+|\d+\s*人参与|^(?:评论|留言)$"
     r"|^(?:\d+\s+)?comments?(?:\s*\(\d+\))?$|^(?:leave|post|add) a (?:comment|reply)$",
     re.IGNORECASE,
 )

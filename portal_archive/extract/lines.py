@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Final
 
 from portal_archive.extract.dom import Block
-from portal_archive.extract.lexicon import DISCLAIMER_RE, FOOTER_RE, NAV_RE, NAV_SEPARATOR_RE, PROMO_RE, SHARE_RE
+from portal_archive.extract.lexicon import (
+    DISCLAIMER_RE,
+    FOOTER_RE,
+    NAV_RE,
+    NAV_SEPARATOR_RE,
+    PROMO_RE,
+    SHARE_RE,
+    simplified,
+)
 
 RELATED: Final = "related_links"
 RECOMMENDATIONS: Final = "recommendations"
@@ -32,15 +40,16 @@ def _is_disclaimer(block: Block) -> bool:
     """A disclaimer formula that makes up the block, not a passing "仅供参考" in a paragraph."""
     if block.chars > _DISCLAIMER_MAX_CHARS:
         return False
-    found = DISCLAIMER_RE.findall(block.text)
+    words = simplified(block.text)
+    found = DISCLAIMER_RE.findall(words)
     if not found:
         return False
-    return len(set(found)) >= 2 or block.chars <= _SHORT_DISCLAIMER_CHARS or DISCLAIMER_RE.match(block.text) is not None
+    return len(set(found)) >= 2 or block.chars <= _SHORT_DISCLAIMER_CHARS or DISCLAIMER_RE.match(words) is not None
 
 
 def line_kind(block: Block) -> str | None:
-    """Share prompts, footers, disclaimers and breadcrumbs, recognised by their wording."""
-    text = block.text
+    """Share prompts, footers, disclaimers and breadcrumbs, recognised by their wording (either script)."""
+    text = simplified(block.text)
     if block.chars <= _SHORT_LINE_MAX_CHARS and SHARE_RE.search(text):
         return SHARE
     if block.chars <= _PROMO_MAX_CHARS and PROMO_RE.search(text):

@@ -69,3 +69,20 @@ def test_a_story_that_talks_about_comments_keeps_that_paragraph() -> None:
     about = "这篇报道发表后，网友评论纷纷表示支持，认为施工虽然带来不便，但有利于城市长远发展。"
     article = extract_article(page([*STORY, about], ""), url="http://news.test/a/5.html")
     assert article.body_text == "\n".join([*STORY, about])
+
+
+def test_a_traditional_chinese_page_labels_its_sections_as_a_simplified_one_does() -> None:
+    related = "".join(f"<li><a href='/n/{n}'>市府宣布第{n}批道路改善工程名單出爐</a></li>" for n in range(5))
+    tail = (
+        "<p>（責任編輯：陳小明）</p><p>來源：中央社</p>"
+        f"<div><h3>相關新聞</h3><ul>{related}</ul></div>"
+        f"<div><h3>延伸閱讀</h3><ul>{related}</ul></div>"
+    )
+    article = extract_article(page(STORY_TRADITIONAL, tail, title="城南大道封閉施工"), url="http://news.test/tw/1")
+    assert article.body_text == "\n".join(STORY_TRADITIONAL)
+    assert article.source == "中央社"
+    assert {block.kind for block in article.boilerplate} == {"related_links"}
+    simplified_page = page(STORY, tail.replace("相關新聞", "相关新闻").replace("延伸閱讀", "延伸阅读"))
+    assert {block.kind for block in extract_article(simplified_page, url="http://news.test/cn/1").boilerplate} == {
+        "related_links"
+    }
