@@ -66,6 +66,9 @@ class Article:
     page_kind: str = ""
     """``article``, or why the page is none (``no body``, ``short body``, ``listing page``,
     ``no prose``): the page-type decision for sites no portal profile describes."""
+    body_path: str = ""
+    """How the body was found: ``selectors`` (a portal profile's), ``scoring``, or ``scoring without
+    class names`` (a second look when the first container held no body and the page has prose)."""
 
 
 def article_to_dict(article: Article) -> dict[str, Any]:
@@ -416,6 +419,9 @@ class PageLayout:
     start: int
     end: int
     labels: list[Label]
+    path: str = "scoring"
+    """How the container was found: ``selectors`` (a portal profile's), ``scoring``, or ``scoring
+    without class names`` (the named container held no body while the page has prose)."""
 
 
 def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> PageLayout:
@@ -428,15 +434,41 @@ def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> Pag
     feats = [features(b) for b in blocks]
     chosen = _select(page, body_selector)
     if chosen:
-        container: etree._Element | None = chosen[0]
-    else:
-        title_index = _title_index(blocks, title)
-        mark_teasers(blocks, feats, title_index)
-        values = boost_after_title(blocks, feats, title_index)
-        container = choose_container(page, blocks, values, title_index=title_index)
+        return _laid_out(blocks, feats, chosen[0], title, "selectors")
+    title_index = _title_index(blocks, title)
+    mark_teasers(blocks, feats, title_index)
+    values = boost_after_title(blocks, feats, title_index)
+    layout = _laid_out(blocks, feats, choose_container(page, blocks, values, title_index=title_index), title, "scoring")
+    if _body_chars(layout) < _FALLBACK_BELOW and _prose_chars(feats, blocks) >= _FALLBACK_PROSE:
+        # Never no body while the page has paragraphs: its class names misled the choice.
+        unnamed = choose_container(page, blocks, values, title_index=title_index, names=False)
+        second = _laid_out(blocks, feats, unnamed, title, "scoring without class names")
+        if _body_chars(second) > _body_chars(layout):
+            return second
+    return layout
+
+
+_FALLBACK_BELOW: Final = 20
+"""A body shorter than this (characters: a follow button, a date) is as good as none: looked for again."""
+_FALLBACK_PROSE: Final = 100
+"""Characters of prose the page must hold for that."""
+
+
+def _laid_out(blocks: list[Block], feats: list[BlockFeatures], container: etree._Element | None, title: str,
+              path: str) -> PageLayout:  # fmt: skip
     start, end = _block_range(blocks, container) if container is not None else (0, 0)
     labels = label_blocks(blocks, feats, start, end, title=title)
-    return PageLayout(blocks, feats, container, start, end, labels)
+    return PageLayout(blocks, feats, container, start, end, labels, path)
+
+
+def _body_chars(layout: PageLayout) -> int:
+    return sum(
+        block.chars for block, label in zip(layout.blocks, layout.labels, strict=True) if label.role is Role.BODY
+    )
+
+
+def _prose_chars(feats: list[BlockFeatures], blocks: list[Block]) -> int:
+    return sum(block.chars for block, feat in zip(blocks, feats, strict=True) if feat.is_prose)
 
 
 def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, encoding: str) -> Article:
@@ -494,4 +526,5 @@ def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, enc
         encoding=encoding,
         empty_reason="" if body_text else "no body found",
         page_kind=kind,
+        body_path=layout.path,
     )

@@ -217,13 +217,15 @@ def _name_hint(names: str) -> int:
 
 
 def choose_container(
-    root: etree._Element, blocks: list[Block], values: list[float], *, title_index: int = -1
+    root: etree._Element, blocks: list[Block], values: list[float], *, title_index: int = -1, names: bool = True
 ) -> etree._Element | None:
     """The element whose blocks add up to the most article-like text, or ``None``.
 
     Prose under a boilerplate-named element (comments, sidebars) counts against every element
     above it, and nothing inside such an element can be chosen. Elements around the headline
-    are exempt: a page wrapper named ``has-sidebar`` still holds the article.
+    are exempt: a page wrapper named ``has-sidebar`` still holds the article. ``names=False``
+    reads no class or id at all: for a page whose article sits in an element named for
+    something else (``js_img_share_area``).
     """
     around_title: set[etree._Element] = set()
     if 0 <= title_index < len(blocks):
@@ -239,7 +241,8 @@ def choose_container(
         for depth, el in enumerate(chain):
             hint = hints.get(el)
             if hint is None:
-                hint = hints[el] = _hint(el) if el.tag not in _NEVER_NEGATIVE and el not in around_title else 0
+                named = names and el.tag not in _NEVER_NEGATIVE and el not in around_title
+                hint = hints[el] = _hint(el) if named else 0
             if hint < 0 and negative_at < 0:
                 negative_at = depth
         if negative_at >= 0:

@@ -60,7 +60,13 @@ def test_a_platform_notice_under_a_users_post_is_not_the_body() -> None:
 
 
 def test_a_story_that_breaks_its_last_sentence_over_short_lines_keeps_them() -> None:
-    lines = ["道路施工会给大家的出行带来不便，", "但短暂的维修换来的是", "日后的更安全、更畅通。", "愿大家都能", "平安出行。"]
+    lines = [
+        "道路施工会给大家的出行带来不便，",
+        "但短暂的维修换来的是",
+        "日后的更安全、更畅通。",
+        "愿大家都能",
+        "平安出行。",
+    ]
     article = extract_article(page(STORY + lines, comments("跟贴 3")), url="http://news.test/a/4.html")
     assert article.body_text == "\n".join(STORY + lines)
 
@@ -86,3 +92,18 @@ def test_a_traditional_chinese_page_labels_its_sections_as_a_simplified_one_does
     assert {block.kind for block in extract_article(simplified_page, url="http://news.test/cn/1").boilerplate} == {
         "related_links"
     }
+
+
+def test_an_article_in_an_element_named_for_something_else_is_still_found() -> None:
+    """Class names point away from the story ("share area" around it): no body is not an answer while
+    the page has paragraphs; the second look, without class names, says so."""
+    body = "".join(f"<p>{text}</p>" for text in STORY)
+    html = (
+        "<html><head><title>城南大道封闭施工</title></head><body><h1>城南大道封闭施工</h1>"
+        "<p class='p_time'>2020年09月11日 18:05 来源：本报</p>"
+        f"<div class='js_img_share_area'><div id='main_content'>{body}</div></div></body></html>"
+    ).encode()
+    article = extract_article(html, url="http://news.test/a/6.html")
+    assert article.body_text == "\n".join(STORY)
+    assert article.body_path == "scoring without class names"
+    assert extract_article(page(STORY, ""), url="http://news.test/a/7.html").body_path == "scoring"
