@@ -135,7 +135,8 @@ _SPACE = re.compile(r"\s+")
 _FURNITURE = re.compile(
     r"^(?:责任编辑|責任編輯|编辑|編輯|来源|來源|作者|记者|記者|原标题|原標題|本文来源|图片来源|校对|审核|监制|出品)\s*[:：|丨]"
     r"|当前位置|當前位置|首页\s*[>＞»/]|^[>＞»]|版权所有|版權所有|未经授权|未經授權|转载请注明|轉載請註明"
-    r"|特别声明|特別聲明|免责声明|免責聲明|本文仅代表|不代表本站|不代表本网",
+    r"|特别声明|特別聲明|免责声明|免責聲明|本文仅代表|不代表本站|不代表本网|^声明[:：]|^關鍵詞|^关键词|^标签[:：]"
+    r"|^.{0,30}(?:来源|來源)[:：]",
 )
 """Sentences that are page furniture even when both peers keep them: breadcrumbs, bylines, notices."""
 _LEFTOVERS: dict[str, re.Pattern[str]] = {
@@ -157,6 +158,10 @@ _LEFTOVERS: dict[str, re.Pattern[str]] = {
 """Boilerplate that must not be in a body, by kind (simplified and traditional)."""
 
 
+_PUNCTUATED = re.compile(r"[。！？!?；;，,]")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
 def sentences(text: str) -> set[str]:
     """A text's sentences of eight characters or more, white space removed (how peers' outputs are compared)."""
     found = set()
@@ -165,6 +170,19 @@ def sentences(text: str) -> set[str]:
         if len(sentence) >= 8:
             found.add(sentence)
     return found
+
+
+def consensus_sentences(page: Page, outputs: list[str]) -> set[str]:
+    """Sentences every output keeps, less page furniture: unpunctuated labels (bylines, headlines), the
+    page's title, notices, source and keyword lines."""
+    title_match = _TITLE.search(page.html)
+    title = _SPACE.sub("", html.unescape(title_match.group(1))) if title_match else ""
+    kept = set.intersection(*(sentences(output) for output in outputs))
+    return {
+        sentence
+        for sentence in kept
+        if _PUNCTUATED.search(sentence) and not _FURNITURE.search(sentence) and not (title and sentence in title)
+    }
 
 
 def leftovers(body: str) -> list[str]:
@@ -300,13 +318,7 @@ _EMPTY = 20
 def silver_summaries(results: dict[str, Result], pages: list[Page]) -> dict[str, dict[str, Any]]:
     """Per extractor: empty bodies, consensus sentences kept, boilerplate left (see the module docstring)."""
     consensus = {
-        page.key: {
-            sentence
-            for sentence in sentences(results[_PEERS[0]].outputs[page.key])
-            & sentences(results[_PEERS[1]].outputs[page.key])
-            if not _FURNITURE.search(sentence)
-        }
-        for page in pages
+        page.key: consensus_sentences(page, [results[peer].outputs[page.key] for peer in _PEERS]) for page in pages
     }
     counted = [page.key for page in pages if len(consensus[page.key]) >= _ENOUGH]
     summaries: dict[str, dict[str, Any]] = {}
