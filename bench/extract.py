@@ -323,7 +323,9 @@ def silver_summaries(results: dict[str, Result], pages: list[Page]) -> dict[str,
     counted = [page.key for page in pages if len(consensus[page.key]) >= _ENOUGH]
     summaries: dict[str, dict[str, Any]] = {}
     for name, result in results.items():
-        kept = {key: len(consensus[key] & sentences(result.outputs[key])) for key in counted}
+        # Kept: found in the output's text, white space removed (an output may break a line elsewhere).
+        texts = {key: _SPACE.sub("", result.outputs[key]) for key in counted}
+        kept = {key: sum(sentence in texts[key] for sentence in consensus[key]) for key in counted}
         share = {key: kept[key] / len(consensus[key]) for key in counted}
         times = sorted(result.millis.values())
         summaries[name] = {
