@@ -35,6 +35,7 @@ from portal_archive.extract.dates import (
 )
 from portal_archive.extract.extractor import Article, ParsedPage, extract_parsed, parse_page
 from portal_archive.extract.nuxt import ArticleState, read_article_state
+from portal_archive.extract.wechat import read_wechat_state
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory
 from portal_archive.timestamps import to_iso
@@ -108,7 +109,8 @@ class ArticleAssembler:
         article = extract_parsed(parsed, url=page.url, selectors=profile.selectors if profile is not None else None)
         reference = page.reference_time or page.fetched_at
         published_at, published_text = self.publication(article, state, page.url, reference)
-        source = article.source or (profile.source_name if profile is not None else "")
+        source = article.source or (state.source if state is not None else "")
+        source = source or (profile.source_name if profile is not None else "")
         source_domain = self.sources.resolve(source)
         if source:
             self.count("sources/resolved" if source_domain else "sources/unknown")
@@ -153,9 +155,11 @@ class ArticleAssembler:
         )
 
     def _embedded_state(self, parsed: ParsedPage) -> ArticleState | None:
-        """The Nuxt state of a profile that has one, read before extraction cleans scripts away."""
-        if self.profile is None or self.profile.embedded_state != "nuxt" or parsed.root is None:
+        """The embedded state of a profile that has one (Nuxt, WeChat), read before extraction cleans scripts away."""
+        if self.profile is None or not self.profile.embedded_state or parsed.root is None:
             return None
+        if self.profile.embedded_state == "wechat":
+            return read_wechat_state(parsed.root)
         scripts = _NUXT_DATA(parsed.root)
         payload = scripts[0].text if isinstance(scripts, list) and scripts else None
         return read_article_state(payload) if isinstance(payload, str) else None

@@ -149,7 +149,8 @@ def find_nuxt_article(payload: Any) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class ArticleState:
-    """The article record of a Nuxt payload in InfoQ's field names, reduced to what items carry."""
+    """An article record a page carries in its scripts (a Nuxt payload in InfoQ's field names, or WeChat's
+    script variables), reduced to what items carry."""
 
     title: str
     authors: tuple[str, ...]
@@ -158,6 +159,8 @@ class ArticleState:
     tags: tuple[str, ...]
     content: str
     """Body HTML when the payload carries it (empty for script-rendered articles)."""
+    source: str = ""
+    """The publishing account, when the state names one (WeChat's ``nickname``)."""
 
 
 def _names(values: Any, key: str) -> tuple[str, ...]:

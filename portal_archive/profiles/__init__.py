@@ -24,7 +24,8 @@ Schema (only ``name``, ``base_url`` and ``links.article`` are required)::
     js_wait_for = "article p"         # required with js = true
     delay = 2.0                       # seconds between requests (0 for loopback base_urls)
     drop_params = ["ref"]             # extra tracking parameters to strip
-    embedded_state = "nuxt"           # read __NUXT_DATA__ (title, authors, publish time, tags)
+    embedded_state = "nuxt"           # read __NUXT_DATA__ (title, authors, publish time, tags); "wechat":
+                                      # var msg_title, nickname, ct (title, account, publish time)
     ingest_id = '^/wxnews/(c[0-9a-z]{24})$'   # group 1: a CUID v1 (ingest time) in the path
 
     [links]
@@ -69,10 +70,10 @@ from cssselect import SelectorError as CssSelectorError
 from portal_archive.urls import hostname_of, site_domain
 
 Role = Literal["aggregator", "publisher"]
-EmbeddedState = Literal["", "nuxt"]
+EmbeddedState = Literal["", "nuxt", "wechat"]
 
 ROLES: Final[tuple[Role, ...]] = ("aggregator", "publisher")
-EMBEDDED_STATES: Final[tuple[EmbeddedState, ...]] = ("", "nuxt")
+EMBEDDED_STATES: Final[tuple[EmbeddedState, ...]] = ("", "nuxt", "wechat")
 BOILERPLATE_KINDS: Final = frozenset(
     {"nav", "related_links", "recommendations", "share", "footer", "disclaimer", "attribution", "comments"}
 )
@@ -359,7 +360,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         raise top.error("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
     embedded_state = top.string("embedded_state")
     if embedded_state not in EMBEDDED_STATES:
-        raise top.error("embedded_state", f"must be 'nuxt' or empty, got {embedded_state!r}")
+        raise top.error("embedded_state", f"must be 'nuxt', 'wechat' or empty, got {embedded_state!r}")
     ingest_patterns = top.patterns("ingest_id")
     if len(ingest_patterns) > 1:
         raise top.error("ingest_id", "must be a single regular expression")
