@@ -21,7 +21,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 
 from portal_archive.extract.boilerplate import Label, Role, label_blocks
 from portal_archive.extract.charset import decode_html
-from portal_archive.extract.dates import parse_absolute_date
+from portal_archive.extract.dates import DATE_LIKE_RE, parse_absolute_date
 from portal_archive.extract.dom import HEADING_TAGS, Block, blocks_of, clean, parse, text_of
 from portal_archive.extract.lexicon import BYLINE_RE, ENGLISH_BYLINE_RE, SOURCE_IN_LINE_RE, SOURCE_RE, simplified
 from portal_archive.extract.metadata import read_metadata, split_authors
@@ -439,6 +439,15 @@ def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> Pag
     mark_teasers(blocks, feats, title_index)
     values = boost_after_title(blocks, feats, title_index)
     layout = _laid_out(blocks, feats, choose_container(page, blocks, values, title_index=title_index), title, "scoring")
+    other = _other_story(blocks, feats, title_index, layout.end) if layout.container is not None else None
+    if other is not None:
+        # The chosen text runs into, or sits under, another story's headline and date (a stream of next
+        # articles, a feed under the story): the page is about the story its own title opens.
+        own = [value if title_index <= i < other else min(value, 0.0) for i, value in enumerate(values)]
+        container = choose_container(page, blocks, own, title_index=title_index)
+        story = _laid_out(blocks, feats, container, title, "scoring, the title's own story")
+        if _body_chars(story) >= _FALLBACK_BELOW:
+            layout = story
     if _body_chars(layout) < _FALLBACK_BELOW and _prose_chars(feats, blocks) >= _FALLBACK_PROSE:
         # Never no body while the page has paragraphs: its class names misled the choice.
         unnamed = choose_container(page, blocks, values, title_index=title_index, names=False)
@@ -448,6 +457,50 @@ def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> Pag
     return layout
 
 
+_STORY_DATE_WITHIN: Final = 4
+"""Blocks after a headline in which its date line shows."""
+
+
+def _other_story(blocks: list[Block], feats: list[BlockFeatures], title_index: int, end: int) -> int | None:
+    """Where another story begins between the page's headline and ``end``: a heading that is not the
+    title, with a date line of its own right after it (a subheading of the same story has none), after
+    the headline's own dated story has had prose of its own (a masthead's "title" has none)."""
+    if title_index < 0 or blocks[title_index].tag not in HEADING_TAGS or not _dated(blocks, title_index):
+        # A headline shown as plain text, or a "title" with no date of its own (a site name in the
+        # masthead): a dated heading after it may well be the story's own.
+        return None
+    title = squeeze(blocks[title_index].text)
+    for i in range(title_index + 1, min(end, len(blocks))):
+        block = blocks[i]
+        if block.tag not in HEADING_TAGS or block.chars < _HEADLINE_MIN_CHARS:
+            continue
+        heading = squeeze(block.text)
+        if heading in title or title in heading:
+            continue  # the headline again, or with its dek
+        if block.tag < blocks[title_index].tag:
+            return None  # a weightier heading (h1 under an h2 "title"): the page's headline, not a next story
+        if _dated(blocks, i):
+            story = range(title_index + 1, i)
+            prose = sum(blocks[j].chars for j in story if feats[j].is_prose and blocks[j].chars >= _PROSE_CHARS)
+            return i if prose >= _STORY_MIN_CHARS else None
+    return None
+
+
+def _dated(blocks: list[Block], heading: int) -> bool:
+    """A date line shows within a few blocks after the heading at ``heading``, before any other heading."""
+    for block in blocks[heading + 1 : heading + 1 + _STORY_DATE_WITHIN]:
+        if block.tag in HEADING_TAGS:
+            return False
+        if block.chars <= _DATE_LINE_MAX_CHARS and DATE_LIKE_RE.search(block.text):
+            return True
+    return False
+
+
+_HEADLINE_MIN_CHARS: Final = 6
+_PROSE_CHARS: Final = 25
+_STORY_MIN_CHARS: Final = 50
+"""Prose the title's own story shows before the next one (a photo caption under a masthead is not one)."""
+_DATE_LINE_MAX_CHARS: Final = 80
 _FALLBACK_BELOW: Final = 20
 """A body shorter than this (characters: a follow button, a date) is as good as none: looked for again."""
 _FALLBACK_PROSE: Final = 100
