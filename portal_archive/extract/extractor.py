@@ -66,6 +66,8 @@ class Article:
     page_kind: str = ""
     """``article``, or why the page is none (``no body``, ``short body``, ``listing page``,
     ``no prose``): the page-type decision for sites no portal profile describes."""
+    page_type: str = ""
+    """``article``, ``list`` (a listing or index page) or ``other``; ``page_kind`` says why."""
     body_path: str = ""
     """How the body was found: ``selectors`` (a portal profile's), ``scoring``, or ``scoring without
     class names`` (a second look when the first container held no body and the page has prose)."""
@@ -156,11 +158,16 @@ def parse_text(text: str, *, encoding: str = "utf-8") -> ParsedPage:
 def extract_parsed(page: ParsedPage, *, url: str, selectors: ArticleSelectors | None = None) -> Article:
     """Extract an ``Article`` from a page parsed by ``parse_page``; cleans ``page.root`` in place."""
     if page.root is None:
-        return Article(url=url, encoding=page.encoding, empty_reason=page.empty_reason, page_kind="no body")
+        return Article(
+            url=url, encoding=page.encoding, empty_reason=page.empty_reason, page_kind="no body", page_type="other"
+        )
     try:
         return _extract(page.root, url=url, selectors=selectors or ArticleSelectors(), encoding=page.encoding)
     except RecursionError:
-        return Article(url=url, encoding=page.encoding, empty_reason="document nested too deeply", page_kind="no body")
+        return Article(
+            url=url, encoding=page.encoding, empty_reason="document nested too deeply", page_kind="no body",
+            page_type="other",
+        )  # fmt: skip
 
 
 def extract_article(
@@ -376,30 +383,42 @@ _LISTING_LINK_SHARE: Final = 0.3
 """Share of the body that is link text, from which the "body" is a list of links to other pages."""
 _PAGE_LINK_SHARE: Final = 0.5
 _LISTING_MIN_LINKS: Final = 10
+_LISTING_MIN_HEADLINES: Final = 3
+"""Blocks that are each one headline link: with no article body, the page lists stories."""
+_HEADLINE_LINK_DENSITY: Final = 0.6
+"""A headline link may carry its date in the same line ("…2024-10-10")."""
+_INDEX_MIN_LINKS: Final = 3
+_EMPTY_BODY_CHARS: Final = 20
+_HEADLINE_CHARS: Final = 8
 """A page whose body proper is short, with this many links making up half its text, lists other pages."""
 _NOT_ARTICLES: Final = frozenset({"website", "product", "profile", "book", "music.song", "video.other"})
 
 
 def page_kind(
-    blocks: list[Block], features: list[BlockFeatures], body: list[Block], *, dated: bool, og_type: str
+    blocks: list[Block],
+    features: list[BlockFeatures],
+    body: list[Block],
+    *,
+    dated: bool,
+    og_type: str,
+    headline: bool = False,
 ) -> str:
     """Whether a page is an article, else why not: the decision for sites no portal profile describes.
 
     Evidence, in order: a body at all; its length, less demanding for a dated page or one that says
-    ``og:type=article``, and for Chinese text (denser than Latin); a body made of links is a listing
-    (the page around an article may be mostly links: portals' menus are); a body without one block of
-    prose is a template or a form.
+    ``og:type=article``, and for Chinese text (denser than Latin); with no article body, a page of
+    links, of headline links, or whose only text is a teaser under a headline link is a listing,
+    unless the page shows its own story headline (an article whose body is rendered by script); a
+    body made of links is a listing (the page around an article may be mostly links: portals' menus
+    are); a body without one block of prose is a template or a form.
     """
-    if not body:
-        return "no body"
     chars = sum(block.chars for block in body)
     chinese = sum(features[block.index].cjk for block in body) * 2 >= chars
     typed = og_type == ARTICLE or og_type.startswith("article:")
-    if chars < _MIN_BODY_CHARS[(chinese, dated or typed)]:
-        page_chars = sum(block.chars for block in blocks)
-        linked = sum(block.link_chars for block in blocks)
-        many_links = sum(len(block.links) for block in blocks) >= _LISTING_MIN_LINKS
-        return "listing page" if many_links and linked > _PAGE_LINK_SHARE * page_chars else "short body"
+    if not body or chars < _MIN_BODY_CHARS[(chinese, dated or typed)]:
+        if not headline and _lists_pages(blocks, body, chars):
+            return "listing page"
+        return "short body" if body else "no body"
     if og_type in _NOT_ARTICLES and not dated:
         return f"og:type {og_type}"
     if not typed and sum(block.link_chars for block in body) > _LISTING_LINK_SHARE * chars:
@@ -407,6 +426,43 @@ def page_kind(
     if not any(features[block.index].is_prose for block in body):
         return "no prose"
     return ARTICLE
+
+
+def _lists_pages(blocks: list[Block], body: list[Block], chars: int) -> bool:
+    """A page without an article body that links to other pages as its content."""
+    page_chars = sum(block.chars for block in blocks)
+    linked = sum(block.link_chars for block in blocks)
+    links = sum(len(block.links) for block in blocks)
+    if links >= _LISTING_MIN_LINKS and linked > _PAGE_LINK_SHARE * page_chars:
+        return True  # mostly links
+    if chars < _EMPTY_BODY_CHARS and links >= _INDEX_MIN_LINKS and linked > _PAGE_LINK_SHARE * page_chars:
+        return True  # a small index: a few links and nothing else (accounts, sections)
+    if sum(1 for block in blocks if _is_headline_link(block)) >= _LISTING_MIN_HEADLINES:
+        return True  # headlines of other stories
+    first = body[0].index if body else -1
+    return first > 0 and _is_headline_link(blocks[first - 1])  # the only text is a teaser under a headline
+
+
+def _is_story_headline(blocks: list[Block], index: int) -> bool:
+    """The page's title shown as a story's heading: not a link, not a section name, and followed by
+    what follows a story's headline (a dek, a date, a byline), not by links to other pages."""
+    block = blocks[index]
+    if block.tag not in HEADING_TAGS or block.links or block.chars < _HEADLINE_CHARS:
+        return False
+    following = blocks[index + 1] if index + 1 < len(blocks) else None
+    return following is not None and not following.links
+
+
+def _is_headline_link(block: Block) -> bool:
+    """A block that is one link with a headline's length: an entry of a list of stories or accounts."""
+    return len(block.links) == 1 and block.link_density >= _HEADLINE_LINK_DENSITY and block.chars >= _HEADLINE_CHARS
+
+
+def page_type(kind: str) -> str:
+    """The page-type decision in three words: ``article``, ``list`` (an index of other pages), ``other``."""
+    if kind == ARTICLE:
+        return ARTICLE
+    return "list" if kind == "listing page" else "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,8 +617,10 @@ def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, enc
         published_text = _metadata_value(labels, Role.DATE, start, end) or metadata.published_text
         published_at = metadata.published_at or (parse_absolute_date(published_text) if published_text else None)
     body_text = "\n".join(b.text for b in body_blocks)
+    title_index = _title_index(blocks, title)
+    headline = title_index >= 0 and _is_story_headline(blocks, title_index)
     kind = page_kind(blocks, layout.features, body_blocks, dated=bool(published_text or published_at),
-                     og_type=metadata.og_type)  # fmt: skip
+                     og_type=metadata.og_type, headline=headline)  # fmt: skip
     return Article(
         url=url,
         title=title,
@@ -579,5 +637,6 @@ def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, enc
         encoding=encoding,
         empty_reason="" if body_text else "no body found",
         page_kind=kind,
+        page_type=page_type(kind),
         body_path=layout.path,
     )

@@ -58,3 +58,48 @@ def test_real_article_pages_are_taken_for_articles(folder: str, least: float) ->
         for f in files
     )
     assert kinds["article"] >= least * len(files), kinds
+
+
+def test_the_page_type_of_every_demo_portal_page_as_served() -> None:
+    """List and home pages say ``list``, articles ``article``; an article whose body only script renders
+    (the demo's InfoQ shell) is ``other`` as served: its headline stands alone."""
+    import http.client
+    from datetime import UTC, datetime
+    from urllib.parse import urlsplit
+
+    from portal_archive.demo import DemoPortal
+
+    wrong = []
+    with DemoPortal(seed=20240401, now=datetime(2024, 11, 5, 12, 0, tzinfo=UTC)) as portal:
+        for entry in portal.manifest:
+            if entry.kind not in ("home", "list", "article") or entry.status != 200:
+                continue
+            parts = urlsplit(entry.url)
+            connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+            connection.request("GET", parts.path or "/")
+            served = connection.getresponse().read()
+            connection.close()
+            expected = "other" if entry.js_only else "article" if entry.kind == "article" else "list"
+            got = extract_article(served, url=entry.url).page_type
+            if got != expected:
+                wrong.append((entry.url, entry.kind, got))
+    assert wrong == []
+
+
+def test_the_page_type_of_every_bench_site_page(tmp_path: Path) -> None:
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        from sites.portal import build_site
+    finally:
+        sys.path.remove(str(bench))
+    build_site(tmp_path, 60)
+    types = Counter()
+    for path in tmp_path.rglob("*.html"):
+        relative = path.relative_to(tmp_path).as_posix()
+        story = relative.startswith("news/") and relative.count("/") == 2
+        got = extract_article(path.read_bytes(), url=f"http://bench.test/{relative}").page_type
+        types[(story, got)] += 1
+    assert set(types) == {(True, "article"), (False, "list")}, types
