@@ -175,6 +175,22 @@ def mark_teasers(blocks: list[Block], feats: list[BlockFeatures], title_index: i
         if i - before <= _TEASER_LIST_SPAN or after - i <= _TEASER_LIST_SPAN:
             feats[i].is_teaser = True
             feats[i].value *= _TEASER_DISCOUNT
+    # The list's last summary has a headline before it but none after, and no prose follows it: it
+    # closes the list all the same (an article's paragraph is followed by more of the article).
+    teasers = [i for i, feat in enumerate(feats) if feat.is_teaser]
+    for n, last in enumerate(teasers):
+        if n + 1 < len(teasers) and teasers[n + 1] - last <= _TEASER_LIST_SPAN:
+            continue  # not the list's last sandwich
+        for i in range(last + 1, min(last + 1 + _TEASER_LIST_SPAN, len(blocks))):
+            feat = feats[i]
+            if not feat.is_prose or feat.value <= 0:
+                continue
+            closes = not any(f.is_prose and not f.is_teaser for f in feats[i + 1 : i + 1 + _TEASER_LIST_SPAN])
+            if (closes and blocks[i].chars <= _TEASER_MAX_CHARS
+                    and _neighbour_is_headline(blocks, feats, i, -1, title_index)):  # fmt: skip
+                feat.is_teaser = True
+                feat.value *= _TEASER_DISCOUNT
+            break
 
 
 def boost_after_title(blocks: list[Block], feats: list[BlockFeatures], title_index: int) -> list[float]:

@@ -66,3 +66,25 @@ def test_a_masthead_that_carries_the_page_title_is_not_a_story() -> None:
     html = page("本地新闻网", masthead, story("h1", "老旧小区改造记", "2024-01-11 18:00", LONG))
     article = extract_article(html, url="http://news.test/c.html")
     assert article.body_text == "\n".join(LONG)
+
+
+FEED = [
+    f"第{n}篇推荐：记者走访了多个老旧小区，记录了居民生活的变化和改造中遇到的种种问题，以及居民的期待和担忧。"
+    for n in range(6)
+]
+STORY = [*SHORT, "气象部门表示，此次寒潮过后气温将缓慢回升，下周中期有望恢复到常年同期水平。"]
+
+
+def test_the_last_summary_of_a_feed_under_a_short_story_is_not_its_body() -> None:
+    items = "".join(
+        f"<div class='item'><h3><a href='/b/{n}.html'>城市更新系列报道之第{n}篇</a></h3><p>{text}</p></div>"
+        for n, text in enumerate(FEED)
+    )
+    html = page(
+        "寒潮蓝色预警发布",
+        story("h1", "寒潮蓝色预警发布", "2024-01-12 09:30", STORY),
+        f"<div class='feed'>{items}</div>",
+    )
+    article = extract_article(html, url="http://news.test/d.html")
+    assert article.body_text == "\n".join(STORY)
+    assert article.page_type == "article"
