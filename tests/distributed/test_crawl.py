@@ -254,12 +254,16 @@ def test_a_killed_worker_loses_nothing(redis_server: Any, slow_portal: DemoPorta
     try:
         wait_registered(client, [doomed, survivor])
         seed("bendi", url, base_url)
-        # Kill it with pages done and one archived but still in its pipelines (not done).
+        # Kill it with pages done and one archived but still in its pipelines (not done): one seen archived
+        # for the first time, so that most of its time in the pipelines is still ahead of it.
         deadline = time.monotonic() + 120
+        seen: set[bytes] = set()
         while time.monotonic() < deadline:
             held = set(client.hkeys(f"{base}:inflight:{doomed.worker}"))
             archived_not_done = held & set(client.hkeys(f"{base}:archived"))
-            if int(client.hget(f"{base}:acked", doomed.worker) or 0) >= 5 and archived_not_done:
+            fresh = archived_not_done - seen
+            seen |= archived_not_done
+            if int(client.hget(f"{base}:acked", doomed.worker) or 0) >= 5 and fresh:
                 doomed.process.send_signal(signal.SIGKILL)
                 break
             assert doomed.process.poll() is None, doomed.log_tail()
@@ -267,6 +271,7 @@ def test_a_killed_worker_loses_nothing(redis_server: Any, slow_portal: DemoPorta
         else:
             raise AssertionError("the worker never had an archived page in hand")
         assert doomed.process.wait(timeout=30) == -signal.SIGKILL
+        assert fresh & set(client.hkeys(f"{base}:inflight:{doomed.worker}")), "it finished the page as it was killed"
         assert survivor.process.wait(timeout=180) == 0, survivor.log_tail()
     finally:
         stop([doomed, survivor])
