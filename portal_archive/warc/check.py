@@ -568,13 +568,16 @@ class _CheckedRun:
     stopped_at: int | None
     members: int
     members_split: bool
+    skipped_bytes: int
 
 
 def _check_run(path: Path, start: int, stop: int | None, *, browser_capture: bool) -> _CheckedRun:
     reading = Reading(path, parse_http=False, start=start, stop=stop)
     checked: list[_Checked] = []
     ending = _check_pass(reading, _RecordChecker(browser_capture if start else None), checked.append)
-    return _CheckedRun(checked, ending, reading.stopped_at, reading.members, reading.members_split)
+    return _CheckedRun(
+        checked, ending, reading.stopped_at, reading.members, reading.members_split, reading.skipped_bytes
+    )
 
 
 def _browser_capture(path: Path) -> bool:
@@ -636,9 +639,9 @@ class WarcChecker:
         if ended is None:
             reading = Reading(self.path, parse_http=False)
             ending = _check_pass(reading, _RecordChecker(None), self._take)
-            layout = reading.found.layout_problem
+            layout, skipped = reading.found.layout_problem, reading.skipped_bytes
         else:
-            ending, layout = ended
+            ending, layout, skipped = ended
         if ending.problem is not None:
             # The record being read when the file gave out is not judged by its cut bytes.
             self._problem("error", ending.problem, f"after record #{ending.complete}" if ending.complete else "")
@@ -647,6 +650,9 @@ class WarcChecker:
             self._problem("error", _MISFRAMED, *self._previous)
         if layout and self.records:
             self._problem("error", layout)
+        if skipped:
+            self._problem("info", f"{skipped} bytes between records belong to no record: passed over to the next "
+                          "record's version line")  # fmt: skip
         self._file_checks()
         if self.group:
             counts = self._counts
@@ -655,12 +661,12 @@ class WarcChecker:
         self.problems.sort(key=lambda p: SEVERITIES.index(p.severity))
         return self.problems
 
-    def _in_runs(self, runs: list[Run]) -> tuple[_Pass, str] | None:
+    def _in_runs(self, runs: list[Run]) -> tuple[_Pass, str, int] | None:
         """Check the runs in parallel, judging each run's records in order as it comes in; None when the
         runs do not join up (the file is read in one pass then)."""
         check_run = partial(_check_run, browser_capture=_browser_capture(self.path))
         ending = _Pass()
-        members, split = 0, False
+        members, split, skipped = 0, False, 0
         with contextlib.closing(in_processes(check_run, self.path, runs, self.jobs)) as results:
             for result, (_, stop) in zip(results, runs, strict=False):
                 if result.ending.problem is None and result.stopped_at != stop:
@@ -673,11 +679,12 @@ class WarcChecker:
                     self._take(checked)
                 members += result.members
                 split = split or result.members_split
+                skipped += result.skipped_bytes
                 ending = result.ending
                 if ending.problem is not None:
                     ending = _Pass(problem=renumbered(ending.problem, before), complete=before + ending.complete)
                     break
-        return ending, gzip_layout_problem(members, self.records) if split else ""
+        return ending, gzip_layout_problem(members, self.records) if split else "", skipped
 
     def _take(self, checked: _Checked) -> None:
         """Judge one complete record in file order: numbering, duplicates, links, the record before."""

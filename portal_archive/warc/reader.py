@@ -343,6 +343,11 @@ class Reading:
         """A record that does not start, or end, where a gzip member does."""
         return self.frames.members_split if self.frames is not None else False
 
+    @property
+    def skipped_bytes(self) -> int:
+        """Bytes passed over between records (after a wrong ``Content-Length``, to the next version line)."""
+        return self.frames.skipped_bytes if self.frames is not None else 0
+
     def __iter__(self) -> Iterator[ArchivedRecord]:
         path = self.path
         found = self.found

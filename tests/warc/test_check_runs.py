@@ -82,6 +82,7 @@ def test_runs_find_what_one_pass_finds(tmp_path: Path, software: bytes) -> None:
     every = " | ".join(findings(path, 1, group=False))
     assert every.count("duplicate WARC-Record-ID") == 8 + 6  # 8 repeated capture ids, 6 repeats of one metadata id
     assert every.count("its Content-Length is wrong") == 10
+    assert every.count("bytes between records belong to no record") == 1  # summed up for the file, in every run
     assert every.count("WARC-Block-Digest does not match") == 13 + 10  # wrong digests, misframed blocks
     # Bodies shorter than their Content-Length (17, and the 10 misframed): errors, but notes in a browser
     # capture, whose bodies are decoded; the first record tells, and every run must know it.
