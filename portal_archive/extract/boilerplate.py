@@ -31,7 +31,6 @@ from portal_archive.extract.lexicon import (
     RELATED_HEADER_RE,
     SOURCE_RE,
     URL_RE,
-    simplified,
 )
 from portal_archive.extract.lines import COMMENTS, FOOTER, RECOMMENDATIONS, RELATED
 from portal_archive.extract.scoring import BlockFeatures
@@ -39,7 +38,7 @@ from portal_archive.extract.text import squeeze, strip_decoration
 
 _HEADER_MAX_CHARS: Final = 24
 _COMMENTS_HEADER_MAX_CHARS: Final = 40
-_PROSE_MIN_CHARS: Final = 25
+PROSE_MIN_CHARS: Final = 25
 """A paragraph of the article, not a caption or a label."""
 _ITEM_MAX_CHARS: Final = 100
 _META_LINE_MAX_CHARS: Final = 80
@@ -85,7 +84,7 @@ def _header_kind(block: Block) -> str | None:
     """The section a short header opens: a boilerplate kind, ``"references"``, or ``None``."""
     if block.chars > _HEADER_MAX_CHARS * (2 if block.text.isascii() else 1):
         return None
-    label = simplified(strip_decoration(block.text))
+    label = strip_decoration(block.words)
     if not label:
         return None
     if REFERENCES_HEADER_RE.match(label):
@@ -122,7 +121,7 @@ def _meta_line(block: Block, title_key: str) -> Label | None:
         return None
     if title_key and squeeze(text) == title_key:
         return Label(Role.TITLE)
-    words = simplified(text)  # matched in simplified script; values are cut from the text as shown
+    words = block.words  # matched in simplified script; values are cut from the text as shown
     if match := BYLINE_RE.match(words):
         return Label(Role.BYLINE, value=text[match.start(1) : match.end(1)])
     if match := ENGLISH_BYLINE_RE.match(text):
@@ -192,7 +191,7 @@ class _Labeller:
             end = comments
         prose = [
             i for i in range(start, end)
-            if feats[i].is_prose and not feats[i].is_teaser and blocks[i].chars >= _PROSE_MIN_CHARS
+            if feats[i].is_prose and not feats[i].is_teaser and blocks[i].chars >= PROSE_MIN_CHARS
         ]  # fmt: skip
         last_prose = prose[-1] if prose else start - 1
         # The article header (dek, date, byline) ends where the first real paragraph starts.
@@ -234,9 +233,9 @@ class _Labeller:
         for i in range(start, end):
             block, feat = self.blocks[i], self.feats[i]
             short = block.chars <= _COMMENTS_HEADER_MAX_CHARS and "。" not in block.text
-            if seen_prose and short and COMMENTS_HEADER_RE.search(simplified(block.text)):
+            if seen_prose and short and COMMENTS_HEADER_RE.search(block.words):
                 return i
-            seen_prose = seen_prose or (feat.is_prose and block.chars >= _PROSE_MIN_CHARS)
+            seen_prose = seen_prose or (feat.is_prose and block.chars >= PROSE_MIN_CHARS)
         return end
 
     def _is_short_line(self, i: int) -> bool:
@@ -265,7 +264,7 @@ class _Labeller:
             return Label(Role.DROPPED)
         if first_prose < i < last_prose and URL_RE.match(block.text):
             return Label(Role.BODY)  # a bare link cited inside the article
-        furniture = FURNITURE_RE.match(simplified(block.text)) is not None
+        furniture = FURNITURE_RE.match(block.words) is not None
         if block.link_density > 0.5 or _is_caption(block) or furniture or _ends_in_credit(block):
             return Label(Role.DROPPED)
         is_sentence = "。" in block.text or feat.sentence_ends > 1

@@ -16,6 +16,8 @@ from typing import Final
 
 from lxml import etree
 
+from portal_archive.extract.lexicon import simplified
+
 BLOCK_TAGS: Final = frozenset(
     {
         "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
@@ -116,6 +118,9 @@ class Block:
     """Non-space characters inside ``<a>``."""
     links: list[tuple[str, str]] = field(default_factory=list)
     """``(anchor text, href)`` of the links that start in this block."""
+    words: str = ""
+    """The text with traditional characters written simplified (``lexicon.simplified``), for the
+    lexicon's patterns: folded once here, offsets as in ``text``."""
 
     @property
     def tag(self) -> str:
@@ -159,6 +164,7 @@ class _BlockBuilder:
                     chars=chars,
                     link_chars=min(self.link_chars, chars),
                     links=self.links,
+                    words=simplified(text),
                 )
             )
         self.parts = []

@@ -19,7 +19,7 @@ from typing import Any, Final
 from lxml import etree
 from lxml.cssselect import CSSSelector, SelectorError
 
-from portal_archive.extract.boilerplate import Label, Role, label_blocks
+from portal_archive.extract.boilerplate import PROSE_MIN_CHARS, Label, Role, label_blocks
 from portal_archive.extract.charset import decode_html
 from portal_archive.extract.dates import DATE_LIKE_RE, parse_absolute_date
 from portal_archive.extract.dom import HEADING_TAGS, Block, blocks_of, clean, parse, text_of
@@ -347,7 +347,7 @@ def _source_in_date_line(blocks: list[Block], labels: list[Label]) -> str:
     """``来源：新华社`` inside a date line such as ``2024-03-12 09:30 来源：新华社``."""
     for block, label in zip(blocks, labels, strict=True):
         is_date_line = label.role is Role.DATE or (label.role is Role.OUTSIDE and label.kind == Role.DATE.value)
-        if is_date_line and (match := SOURCE_IN_LINE_RE.search(simplified(block.text))):
+        if is_date_line and (match := SOURCE_IN_LINE_RE.search(block.words)):
             return block.text[match.start(1) : match.end(1)]
     return ""
 
@@ -383,14 +383,15 @@ _LISTING_LINK_SHARE: Final = 0.3
 """Share of the body that is link text, from which the "body" is a list of links to other pages."""
 _PAGE_LINK_SHARE: Final = 0.5
 _LISTING_MIN_LINKS: Final = 10
+"""A page whose body proper is short, with this many links making up half its text, lists other pages."""
 _LISTING_MIN_HEADLINES: Final = 3
 """Blocks that are each one headline link: with no article body, the page lists stories."""
 _HEADLINE_LINK_DENSITY: Final = 0.6
 """A headline link may carry its date in the same line ("…2024-10-10")."""
 _INDEX_MIN_LINKS: Final = 3
-_EMPTY_BODY_CHARS: Final = 20
 _HEADLINE_CHARS: Final = 8
-"""A page whose body proper is short, with this many links making up half its text, lists other pages."""
+_NO_BODY_CHARS: Final = 20
+"""A body shorter than this (characters: a follow button, a date) is as good as none."""
 _NOT_ARTICLES: Final = frozenset({"website", "product", "profile", "book", "music.song", "video.other"})
 
 
@@ -435,7 +436,7 @@ def _lists_pages(blocks: list[Block], body: list[Block], chars: int) -> bool:
     links = sum(len(block.links) for block in blocks)
     if links >= _LISTING_MIN_LINKS and linked > _PAGE_LINK_SHARE * page_chars:
         return True  # mostly links
-    if chars < _EMPTY_BODY_CHARS and links >= _INDEX_MIN_LINKS and linked > _PAGE_LINK_SHARE * page_chars:
+    if chars < _NO_BODY_CHARS and links >= _INDEX_MIN_LINKS and linked > _PAGE_LINK_SHARE * page_chars:
         return True  # a small index: a few links and nothing else (accounts, sections)
     if sum(1 for block in blocks if _is_headline_link(block)) >= _LISTING_MIN_HEADLINES:
         return True  # headlines of other stories
@@ -502,9 +503,9 @@ def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> Pag
         own = [value if title_index <= i < other else min(value, 0.0) for i, value in enumerate(values)]
         container = choose_container(page, blocks, own, title_index=title_index)
         story = _laid_out(blocks, feats, container, title, "scoring, the title's own story")
-        if _body_chars(story) >= _FALLBACK_BELOW:
+        if _body_chars(story) >= _NO_BODY_CHARS:
             layout = story
-    if _body_chars(layout) < _FALLBACK_BELOW and _prose_chars(feats, blocks) >= _FALLBACK_PROSE:
+    if _body_chars(layout) < _NO_BODY_CHARS and _prose_chars(feats, blocks) >= _FALLBACK_PROSE:
         # Never no body while the page has paragraphs: its class names misled the choice.
         unnamed = choose_container(page, blocks, values, title_index=title_index, names=False)
         second = _laid_out(blocks, feats, unnamed, title, "scoring without class names")
@@ -537,7 +538,7 @@ def _other_story(blocks: list[Block], feats: list[BlockFeatures], title_index: i
             return None  # a weightier heading (h1 under an h2 "title"): the page's headline, not a next story
         if _dated(blocks, i):
             story = range(title_index + 1, i)
-            prose = sum(blocks[j].chars for j in story if feats[j].is_prose and blocks[j].chars >= _PROSE_CHARS)
+            prose = sum(blocks[j].chars for j in story if feats[j].is_prose and blocks[j].chars >= PROSE_MIN_CHARS)
             return i if prose >= _STORY_MIN_CHARS else None
     return None
 
@@ -553,14 +554,11 @@ def _dated(blocks: list[Block], heading: int) -> bool:
 
 
 _HEADLINE_MIN_CHARS: Final = 6
-_PROSE_CHARS: Final = 25
 _STORY_MIN_CHARS: Final = 50
 """Prose the title's own story shows before the next one (a photo caption under a masthead is not one)."""
 _DATE_LINE_MAX_CHARS: Final = 80
-_FALLBACK_BELOW: Final = 20
-"""A body shorter than this (characters: a follow button, a date) is as good as none: looked for again."""
 _FALLBACK_PROSE: Final = 100
-"""Characters of prose the page must hold for that."""
+"""Characters of prose a page must hold for a body as good as none to be looked for again."""
 
 
 def _laid_out(blocks: list[Block], feats: list[BlockFeatures], container: etree._Element | None, title: str,

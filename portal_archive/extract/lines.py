@@ -16,7 +16,6 @@ from portal_archive.extract.lexicon import (
     NAV_SEPARATOR_RE,
     PROMO_RE,
     SHARE_RE,
-    simplified,
 )
 
 RELATED: Final = "related_links"
@@ -40,7 +39,7 @@ def _is_disclaimer(block: Block) -> bool:
     """A disclaimer formula that makes up the block, not a passing "仅供参考" in a paragraph."""
     if block.chars > _DISCLAIMER_MAX_CHARS:
         return False
-    words = simplified(block.text)
+    words = block.words
     found = DISCLAIMER_RE.findall(words)
     if not found:
         return False
@@ -49,7 +48,7 @@ def _is_disclaimer(block: Block) -> bool:
 
 def line_kind(block: Block) -> str | None:
     """Share prompts, footers, disclaimers and breadcrumbs, recognised by their wording (either script)."""
-    text = simplified(block.text)
+    text = block.words
     if block.chars <= _SHORT_LINE_MAX_CHARS and SHARE_RE.search(text):
         return SHARE
     if block.chars <= _PROMO_MAX_CHARS and PROMO_RE.search(text):
