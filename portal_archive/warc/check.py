@@ -389,12 +389,11 @@ class _RecordChecker:
 
     Args:
         browser_capture: The file's warcinfo names a browser-based capture tool (HTTP-layer findings
-            are notes then); None: learn it from the first record read (a pass from the file's start).
+            are notes then: ``_browser_capture``).
     """
 
-    def __init__(self, browser_capture: bool | None) -> None:
-        self._browser_capture = browser_capture or False
-        self._learn = browser_capture is None
+    def __init__(self, browser_capture: bool) -> None:
+        self._browser_capture = browser_capture
 
     def check(self, record: ArchivedRecord) -> _Checked | None:
         """The record judged; None when its block is cut short (the reader says so next, for the file)."""
@@ -408,16 +407,9 @@ class _RecordChecker:
         self._check_headers(facts, version, fields, warc_type, raw_uri, record_id)
         is_http = warc_type in _HTTP_TYPES and uri.startswith(("http:", "https:"))
         block = _BlockReader(fields, warc_type, http=is_http)
-        learn = self._learn and warc_type == "warcinfo"
-        first_block = b""
         while chunk := record.read_block(READ_SIZE):
-            if learn and len(first_block) < READ_SIZE:
-                first_block += chunk
             block.feed(chunk)
         block.finish()
-        if self._learn:
-            self._browser_capture = bool(_BROWSER_CAPTURE_RE.search(first_block))
-            self._learn = False
         if record.block_left:
             return None
         self._check_digests(facts, block, warc_type)
@@ -574,7 +566,7 @@ class _CheckedRun:
 def _check_run(path: Path, start: int, stop: int | None, *, browser_capture: bool) -> _CheckedRun:
     reading = Reading(path, parse_http=False, start=start, stop=stop)
     checked: list[_Checked] = []
-    ending = _check_pass(reading, _RecordChecker(browser_capture if start else None), checked.append)
+    ending = _check_pass(reading, _RecordChecker(browser_capture), checked.append)
     return _CheckedRun(
         checked, ending, reading.stopped_at, reading.members, reading.members_split, reading.skipped_bytes
     )
@@ -638,7 +630,7 @@ class WarcChecker:
         ended = self._in_runs(runs) if len(runs) > 1 else None
         if ended is None:
             reading = Reading(self.path, parse_http=False)
-            ending = _check_pass(reading, _RecordChecker(None), self._take)
+            ending = _check_pass(reading, _RecordChecker(_browser_capture(self.path)), self._take)
             layout, skipped = reading.found.layout_problem, reading.skipped_bytes
         else:
             ending, layout, skipped = ended

@@ -381,14 +381,10 @@ class FrameReader:
 
     def _finish(self, frame: Frame) -> None:
         """Pass what is left of ``frame``'s block and the blank lines after it."""
-        end = frame._end
-        if end - self._base - self._at > len(self._data) - self._at:  # the block goes on past the window
-            self.skip_block(end)
-            if end > self._base + self._at:
-                self._raise_failure()
-                raise FramingError(self.cut_short(), self.complete)
-        else:
-            self._at = max(end - self._base, self._at)
+        self.skip_block(frame._end)
+        if frame._end > self._position():
+            self._raise_failure()
+            raise FramingError(self.cut_short(), self.complete)
         # Two CRLFs end a record; wget and others agree. Anything else is a wrong Content-Length.
         while len(self._data) - self._at < 4 and self._more():
             pass
