@@ -137,7 +137,7 @@ def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
         line["mime"] = "warc/revisit"
     else:
         mime: str | None
-        if warc_type in ("response", "request"):
+        if warc_type == "response":
             mime = http.first_value_text(b"Content-Type") if http is not None else None
         else:
             mime = fields.get("content-type")
