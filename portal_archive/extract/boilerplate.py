@@ -34,7 +34,7 @@ from portal_archive.extract.lexicon import (
 )
 from portal_archive.extract.lines import COMMENTS, FOOTER, RECOMMENDATIONS, RELATED
 from portal_archive.extract.scoring import BlockFeatures
-from portal_archive.extract.text import squeeze, strip_decoration
+from portal_archive.extract.text import shows_title, squeeze, strip_decoration
 
 _HEADER_MAX_CHARS: Final = 24
 _COMMENTS_HEADER_MAX_CHARS: Final = 40
@@ -100,7 +100,7 @@ def _is_item(block: Block, feats: BlockFeatures, title_key: str) -> bool:
     """Headline-shaped: what the entries of a link list or recommendation list look like."""
     if block.tag in HEADING_TAGS and block.link_density <= 0.5:
         return False  # the next heading starts something else
-    if title_key and squeeze(block.text) == title_key:
+    if shows_title(squeeze(block.text), title_key, heading=False):
         return False
     if block.link_density > 0.5 or feats.is_title_run:
         return True
@@ -119,7 +119,7 @@ def _meta_line(block: Block, title_key: str) -> Label | None:
     text = block.text
     if block.chars > _META_LINE_MAX_CHARS:
         return None
-    if title_key and squeeze(text) == title_key:
+    if shows_title(squeeze(text), title_key, heading=block.tag in HEADING_TAGS):
         return Label(Role.TITLE)
     words = block.words  # matched in simplified script; values are cut from the text as shown
     if match := BYLINE_RE.match(words):
@@ -167,8 +167,9 @@ def _reference_of(block: Block) -> str | None:
 class _Labeller:
     """One pass over the blocks, remembering the open section."""
 
-    def __init__(self, blocks: list[Block], feats: list[BlockFeatures], title: str) -> None:
+    def __init__(self, blocks: list[Block], feats: list[BlockFeatures], title: str, *, captions: bool) -> None:
         self.blocks = blocks
+        self.captions = captions
         self.feats = feats
         self.title_key = squeeze(title) if len(squeeze(title)) >= 4 else ""
         self.labels = [Label(Role.OUTSIDE) for _ in blocks]
@@ -265,7 +266,8 @@ class _Labeller:
         if first_prose < i < last_prose and URL_RE.match(block.text):
             return Label(Role.BODY)  # a bare link cited inside the article
         furniture = FURNITURE_RE.match(block.words) is not None
-        if block.link_density > 0.5 or _is_caption(block) or furniture or _ends_in_credit(block):
+        caption = not self.captions and (_is_caption(block) or _ends_in_credit(block))
+        if block.link_density > 0.5 or caption or furniture:
             return Label(Role.DROPPED)
         is_sentence = "。" in block.text or feat.sentence_ends > 1
         if (
@@ -321,9 +323,14 @@ class _Labeller:
                 labels[i] = Label(Role.BOILERPLATE, kind=kind, section=self._section_for(i, kind))
 
 
-def label_blocks(blocks: list[Block], feats: list[BlockFeatures], start: int, end: int, *, title: str) -> list[Label]:
-    """Roles for every block, given the container's block range ``start``..``end - 1``."""
-    labeller = _Labeller(blocks, feats, title)
+def label_blocks(
+    blocks: list[Block], feats: list[BlockFeatures], start: int, end: int, *, title: str, captions: bool = False
+) -> list[Label]:
+    """Roles for every block, given the container's block range ``start``..``end - 1``.
+
+    ``captions``: keep pictures' captions as body (a gallery, whose captions are all the text it has).
+    """
+    labeller = _Labeller(blocks, feats, title, captions=captions)
     labeller.outside(range(0, start), dates_from=max(0, start - _DATE_LOOKBEHIND))
     labeller.inside(start, end)
     labeller.outside(range(end, len(blocks)))

@@ -38,6 +38,10 @@ _HIDING_STYLE_RE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidde
 _XML_DECL_RE: Final = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 _CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPACE_RE: Final = re.compile(r"\s+")
+# A browser reads on after ``</body>`` or ``</html>`` (the rest of the page still goes into the body);
+# libxml2 drops what follows ``</html>`` and puts what follows ``</body>`` outside the body. Pages built
+# from server-side includes close the document mid-page, so these end tags are dropped before parsing.
+_DOCUMENT_END_RE: Final = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _SENTENCE_PUNCT_RE: Final = re.compile(r"[。！？!?]|\.\s")
 _PROSE_ANCHOR_CHARS: Final = 200
 # lxml's plain parser: lxml.html's element classes cost a lookup for every element visited.
@@ -48,9 +52,10 @@ def parse(text: str) -> etree._Element | None:
     """Parse decoded HTML; ``None`` when nothing element-like is left.
 
     The text is re-encoded and handed to libxml2 with a fixed UTF-8 parser, so a stale
-    ``<meta charset>`` or an XML declaration inside the string cannot re-decode it.
+    ``<meta charset>`` or an XML declaration inside the string cannot re-decode it. Content after an
+    early ``</body>`` or ``</html>`` stays in the body, as in a browser.
     """
-    cleaned = _CONTROL_RE.sub("", _XML_DECL_RE.sub("", text, count=1))
+    cleaned = _DOCUMENT_END_RE.sub("", _CONTROL_RE.sub("", _XML_DECL_RE.sub("", text, count=1)))
     if not cleaned.strip():
         return None
     try:

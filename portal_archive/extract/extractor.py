@@ -23,10 +23,17 @@ from portal_archive.extract.boilerplate import PROSE_MIN_CHARS, Label, Role, lab
 from portal_archive.extract.charset import decode_html
 from portal_archive.extract.dates import DATE_LIKE_RE, parse_absolute_date
 from portal_archive.extract.dom import HEADING_TAGS, Block, blocks_of, clean, parse, text_of
-from portal_archive.extract.lexicon import BYLINE_RE, ENGLISH_BYLINE_RE, SOURCE_IN_LINE_RE, SOURCE_RE, simplified
+from portal_archive.extract.lexicon import (
+    BYLINE_RE,
+    ENGLISH_BYLINE_RE,
+    MORE_LINK_RE,
+    SOURCE_IN_LINE_RE,
+    SOURCE_RE,
+    simplified,
+)
 from portal_archive.extract.metadata import read_metadata, split_authors
 from portal_archive.extract.scoring import BlockFeatures, boost_after_title, choose_container, features, mark_teasers
-from portal_archive.extract.text import squeeze
+from portal_archive.extract.text import shows_title, squeeze
 from portal_archive.items import BoilerplateBlock
 from portal_archive.profiles import ArticleSelectors
 
@@ -366,7 +373,7 @@ def _title_index(blocks: list[Block], title: str) -> int:
         return -1
     fallback = -1
     for block in blocks:
-        if squeeze(block.text) == key:
+        if shows_title(squeeze(block.text), key, heading=block.tag in HEADING_TAGS):
             if block.tag in HEADING_TAGS:
                 return block.index
             if fallback < 0:
@@ -390,6 +397,7 @@ _HEADLINE_LINK_DENSITY: Final = 0.6
 """A headline link may carry its date in the same line ("…2024-10-10")."""
 _INDEX_MIN_LINKS: Final = 3
 _HEADLINE_CHARS: Final = 8
+_AUTHOR_LINK_CHARS: Final = 16
 _NO_BODY_CHARS: Final = 20
 """A body shorter than this (characters: a follow button, a date) is as good as none."""
 _NOT_ARTICLES: Final = frozenset({"website", "product", "profile", "book", "music.song", "video.other"})
@@ -451,7 +459,19 @@ def _is_story_headline(blocks: list[Block], index: int) -> bool:
     if block.tag not in HEADING_TAGS or block.links or block.chars < _HEADLINE_CHARS:
         return False
     following = blocks[index + 1] if index + 1 < len(blocks) else None
-    return following is not None and not following.links
+    if following is None:
+        return False
+    return not following.links or _is_author_link(following)
+
+
+def _is_author_link(block: Block) -> bool:
+    """A name that links to its author's page, as bylines on content platforms do (not "更多", "more")."""
+    return (
+        len(block.links) == 1
+        and block.link_density >= _HEADLINE_LINK_DENSITY
+        and 2 <= block.chars <= _AUTHOR_LINK_CHARS
+        and MORE_LINK_RE.search(block.words) is None
+    )
 
 
 def _is_headline_link(block: Block) -> bool:
@@ -478,7 +498,8 @@ class PageLayout:
     labels: list[Label]
     path: str = "scoring"
     """How the container was found: ``selectors`` (a portal profile's), ``scoring``, or ``scoring
-    without class names`` (the named container held no body while the page has prose)."""
+    without class names`` (the named container held no body while the page has prose); ``, captions``
+    added when the body is a gallery's captions (nothing else was found)."""
 
 
 def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> PageLayout:
@@ -510,7 +531,12 @@ def analyse(page: etree._Element, *, title: str, body_selector: str = "") -> Pag
         unnamed = choose_container(page, blocks, values, title_index=title_index, names=False)
         second = _laid_out(blocks, feats, unnamed, title, "scoring without class names")
         if _body_chars(second) > _body_chars(layout):
-            return second
+            layout = second
+    if _body_chars(layout) < _NO_BODY_CHARS and layout.container is not None:
+        # A photo gallery: the pictures' captions are the only text the page has about its story.
+        gallery = _laid_out(blocks, feats, layout.container, title, f"{layout.path}, captions", captions=True)
+        if _body_chars(gallery) >= _NO_BODY_CHARS:
+            layout = gallery
     return layout
 
 
@@ -562,9 +588,9 @@ _FALLBACK_PROSE: Final = 100
 
 
 def _laid_out(blocks: list[Block], feats: list[BlockFeatures], container: etree._Element | None, title: str,
-              path: str) -> PageLayout:  # fmt: skip
+              path: str, *, captions: bool = False) -> PageLayout:  # fmt: skip
     start, end = _block_range(blocks, container) if container is not None else (0, 0)
-    labels = label_blocks(blocks, feats, start, end, title=title)
+    labels = label_blocks(blocks, feats, start, end, title=title, captions=captions)
     return PageLayout(blocks, feats, container, start, end, labels, path)
 
 

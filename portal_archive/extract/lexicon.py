@@ -79,9 +79,12 @@ FURNITURE_RE: Final = re.compile(
     r"image \d+\s*of\s*/?\s*\d+|\d+\s*of\s*\d+|(?:photo|image|picture|illustration|graphic|video)s?"
     r"(?: credit)?\s*:.{0,80}|\(?(?:image|photo) credit:?.{0,80}\)?|credit:.{0,80}|"
     r"this (?:slideshow|video|content) requires javascript\.?|广告|相关视频|图片来源[:：].{0,30}|"
+    r"[+＋]?\s*(?:已?关注|订阅)|"
     r"(?:\(|（)?(?:图|图片|摄影|图源)\s*[/:：|].{0,30}(?:\)|）)?)$",
     re.IGNORECASE,
 )
+# A link to a section's further pages ("更多>>", "More"), not to a person.
+MORE_LINK_RE: Final = re.compile(r"更多|\bmore\b", re.IGNORECASE)
 # A caption signs off with its picture credit: "… (Image: GETTY)", "…（图片来源：新华社）".
 CAPTION_CREDIT_RE: Final = re.compile(
     r"[(（](?:image|photo|picture|pic|credit|图|图片|图片来源|摄影)s?\s*[:：/][^)）]{1,60}[)）]\s*$", re.IGNORECASE
