@@ -60,6 +60,7 @@ def line_kind(block: Block) -> str | None:
     if (
         block.chars <= _META_LINE_MAX_CHARS
         and block.link_chars > 0
+        and "。" not in text  # a sentence that ends in a "返回首页>>" link is the article's last paragraph
         and (NAV_RE.search(text) or NAV_SEPARATOR_RE.search(text))
     ):
         return NAV

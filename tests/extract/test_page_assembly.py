@@ -84,3 +84,15 @@ def test_a_paragraph_that_adds_words_to_the_title_stays_in_the_body() -> None:
     )
     article = extract_article(html.encode(), url="https://www.news.test/a4/")
     assert article.body_text == f"（原标题：城南大道封闭施工）\n{STORY}\n{CAPTION}"
+
+
+def test_a_last_paragraph_that_ends_in_a_back_to_home_link_is_the_article() -> None:
+    last = "转型之路，道阻且长。可以预见的是，行业的整顿仍将持续。"
+    html = (
+        "<html><head><title>城南大道封闭施工</title></head><body><h1>城南大道封闭施工</h1><div class='main'>"
+        f"<p>{STORY}</p><p>{CAPTION}</p><p>{last}<a href='http://www.news.test/'>返回新闻网首页&gt;&gt;</a></p>"
+        "</div><div class='crumbs'><a href='/'>首页</a> &gt; <a href='/news/'>新闻</a> &gt; 正文</div></body></html>"
+    )
+    article = extract_article(html.encode(), url="https://www.news.test/a5/")
+    assert article.body_text.splitlines() == [STORY, CAPTION, f"{last}返回新闻网首页>>"]
+    assert [block.kind for block in article.boilerplate] == ["nav"]
