@@ -224,6 +224,8 @@ FETCH_GUARD_ENABLED = True  # cut a body at DOWNLOAD_MAXSIZE and archive it trun
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # Scrapy's: largest body in bytes (0: unlimited, and no guard)
 
 # --- Rendering: scrapy-playwright, only for requests with meta["playwright"] --------------------
+# RENDER_* (portal_archive.crawl.render.RenderConfig)
+RENDER_ENABLED = True  # False: no request goes to Chromium (bodies come from the HTML or the portal's API)
 # Other requests are handed to Scrapy's own HTTP handler, so a crawl that renders nothing starts no
 # browser. Debian's chromium is used: nothing is downloaded at install or run time.
 DOWNLOAD_HANDLERS = {  # a profile without js = true swaps in Scrapy's own handler at spider priority

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Final
 
+from portal_archive.archive.postquery import method_url, request_query
 from portal_archive.timestamps import timestamp14_of_warc_date
 from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError
 from portal_archive.warc.runs import Run, in_processes, renumbered, split_runs
@@ -89,18 +90,49 @@ _SORT_BUFFER: Final = 32 * 1024 * 1024
 """Bytes of index lines held before a sorted run goes to a temporary file (as cdxj-indexer does)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A POST or PUT request record: what its response is filed under (``archive.postquery``)."""
+
+    concurrent_to: str
+    url: str
+    method: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A complete index line but for the request it may answer: the request record comes next."""
+
+    key: str
+    fields: dict[str, str]
+    url: str
+    record_id: str
+
+    def line(self, asked: _Asked | None) -> str:
+        """The line; a response to ``asked`` is filed under its URL with the request body as a query,
+        as replay looks it up (cdxj-indexer ``--post-append``)."""
+        key, fields = self.key, self.fields
+        if asked is not None and asked.concurrent_to == self.record_id and asked.url == self.url:
+            key = f"{url_key(method_url(self.url, asked.method, asked.query))} {key.rsplit(' ', 1)[1]}"
+            fields = {**fields, "requestBody": asked.query, "method": asked.method}
+        return f"{key} {json.dumps(fields)}\n"
+
+
 class _Entry:
     """A record's index line but for its length, known once the record has been read to its end."""
 
-    __slots__ = ("fields", "filename", "key", "record")
+    __slots__ = ("fields", "filename", "key", "record", "url")
 
-    def __init__(self, key: str, fields: dict[str, str], record: ArchivedRecord, filename: str) -> None:
+    def __init__(self, key: str, fields: dict[str, str], record: ArchivedRecord, filename: str, url: str) -> None:
         self.key = key
         self.fields = fields
         self.record = record
         self.filename = filename
+        self.url = url
 
-    def line(self) -> str | None:
+    def held(self) -> _Held | None:
+        """The line once the record has been read to its end (None if it never ends)."""
         length = self.record.length
         if length is None:
             return None
@@ -108,7 +140,45 @@ class _Entry:
         fields["length"] = str(length)
         fields["offset"] = str(self.record.offset)
         fields["filename"] = self.filename
-        return f"{self.key} {json.dumps(fields)}\n"
+        record_id = self.record.fields.get("warc-record-id", "") if self.record.warc_type in _HTTP_INDEXED else ""
+        return _Held(self.key, fields, self.url, record_id)
+
+    def line(self, asked: _Asked | None = None) -> str | None:
+        held = self.held()
+        return held.line(asked) if held is not None else None
+
+
+_BODY_METHODS: Final = (b"POST ", b"PUT /", b"PUT h")
+_REQUEST_READ: Final = 1 << 20
+"""Bytes of a POST request record read for its lookup key (a body beyond is cut, as a query is)."""
+
+
+def asked_of(request: ArchivedRecord) -> _Asked | None:
+    """A POST or PUT request record's method and body as a lookup query; None for other records."""
+    if request.warc_type != "request":
+        return None
+    data = request.read_block(5)
+    if not data.startswith(_BODY_METHODS):
+        return None
+    while len(data) < _REQUEST_READ and (chunk := request.read_block(_REQUEST_READ - len(data))):
+        data += chunk
+    head, separator, body = data.partition(b"\r\n\r\n")
+    if not separator:
+        head, _, body = data.partition(b"\n\n")
+    lines = head.split(b"\n")
+    method = lines[0].split(b" ", 1)[0].decode("ascii", "replace")
+    content_type = ""
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-type" and not content_type:
+            content_type = value.strip().decode("latin-1")
+        elif name == b"content-length" and value.strip().isdigit():
+            body = body[: int(value.strip())]
+    fields = request.fields
+    return _Asked(
+        fields.get("warc-concurrent-to", ""), request.target_uri, method, request_query(method, content_type, body)
+    )
 
 
 def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
@@ -153,7 +223,7 @@ def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
         digest = "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
     if digest:
         line["digest"] = digest
-    return _Entry(f"{url_key(url)} {stamp}", line, record, filename)
+    return _Entry(f"{url_key(url)} {stamp}", line, record, filename, url)
 
 
 class _SortedLines:
@@ -194,6 +264,10 @@ class _Run:
 
     lines: str
     """The temporary file of its sorted lines."""
+    first_request: _Asked | None = None
+    """The run's first record, when it is a POST or PUT request: the answer to it ends the run before."""
+    last: _Held | None = None
+    """The run's last line, held back: the next run may begin with its request."""
     records: int = 0
     captures: int = 0
     members: int = 0
@@ -208,29 +282,42 @@ def _index_run(warc: Path, start: int, stop: int | None) -> _Run:
     reading = Reading(warc, parse_http=_HTTP_INDEXED, start=start, stop=stop)
     lines = _SortedLines()
     try:
-        found = _index_pass(reading, lines)
+        found, first_request, last = _index_pass(reading, lines, hold_last=True)
         with tempfile.NamedTemporaryFile("wb", prefix="cdxj-run-", suffix=".cdxj", delete=False) as out:
             lines.write(out)
     finally:
         lines.close()
     return _Run(
-        lines=out.name, records=found.records, captures=found.captures, members=found.members,
+        lines=out.name, first_request=first_request, last=last,
+        records=found.records, captures=found.captures, members=found.members,
         members_split=found.whole_file_gzip, last_complete_offset=found.last_complete_offset,
         problem=found.problem.problem if found.problem is not None else None, stopped_at=reading.stopped_at,
     )  # fmt: skip
 
 
-def _index_pass(reading: Reading, lines: _SortedLines) -> FileScan:
-    """Add the lines of the records ``reading`` reads to ``lines``; what the pass found."""
+def _index_pass(
+    reading: Reading, lines: _SortedLines, *, hold_last: bool = False
+) -> tuple[FileScan, _Asked | None, _Held | None]:
+    """Add the lines of the records ``reading`` reads to ``lines``; what the pass found, its first
+    record when that is a POST or PUT request, and (``hold_last``) its last line, held back."""
     pending: _Entry | None = None
+    first_request: _Asked | None = None
+    last: _Held | None = None
+    first = True
     with contextlib.suppress(WarcFileError):  # what ended the pass is in reading.found
         for record in reading:
-            if pending is not None and (line := pending.line()) is not None:  # the record before is complete
+            asked = asked_of(record) if record.warc_type == "request" and (pending is not None or first) else None
+            if first:
+                first_request, first = asked, False
+            if pending is not None and (line := pending.line(asked)) is not None:  # the record before is complete
                 lines.add(line)
             pending = cdxj_entry(record, reading.path.name)
-        if pending is not None and (line := pending.line()) is not None:
-            lines.add(line)
-    return reading.found
+        if pending is not None:
+            if hold_last:
+                last = pending.held()
+            elif (line := pending.line()) is not None:
+                lines.add(line)
+    return reading.found, first_request, last
 
 
 def _in_runs(warc: Path, out: BinaryIO, runs: list[Run], jobs: int) -> FileScan | None:
@@ -256,9 +343,16 @@ def _in_runs(warc: Path, out: BinaryIO, runs: list[Run], jobs: int) -> FileScan 
             (run.last_complete_offset for run in reversed(used) if run.last_complete_offset is not None), None
         )
         if not found.whole_file_gzip and found.records:
+            # Each run's last line, with the request that may open the next run (a POST's answer).
+            following = [*(run.first_request for run in used[1:]), None]
+            held = sorted(
+                run.last.line(asked).encode("utf-8")
+                for run, asked in zip(used, following, strict=True)
+                if run.last is not None
+            )
             with ExitStack() as stack:
                 streams = [stack.enter_context(Path(run.lines).open("rb")) for run in used]
-                out.writelines(heapq.merge(*streams))
+                out.writelines(heapq.merge(*streams, held))
         return found
     finally:
         for run in results:
@@ -279,7 +373,7 @@ def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
             return found
     lines = _SortedLines()
     try:
-        found = _index_pass(Reading(warc, parse_http=_HTTP_INDEXED), lines)
+        found, _, _ = _index_pass(Reading(warc, parse_http=_HTTP_INDEXED), lines)
         if not found.whole_file_gzip and found.records:
             lines.write(out)
     finally:

@@ -64,6 +64,14 @@ def dedup_section(verdict: Any) -> dict[str, Any] | None:
     return section
 
 
+def body_source(item: ArticleItem) -> str:
+    """Where the body was read: ``html`` (the page as served), ``api`` (the portal's article API,
+    filled into the page), ``rendered`` (the page after a browser ran its script)."""
+    if item.extra.get("body_from") == "api":
+        return "api"
+    return "rendered" if item.rendered else "html"
+
+
 def article_metadata(item: ArticleItem) -> dict[str, Any]:
     """The JSON document of schema ``portal-archive/article-metadata/1`` for one article item."""
     return {
@@ -77,6 +85,8 @@ def article_metadata(item: ArticleItem) -> dict[str, Any]:
             "warc_filename": item.warc_filename,
             "warc_offset": item.warc_offset,
             "fetched_at": item.fetched_at,
+            "body_from": body_source(item),
+            "api_record_ids": [str(record) for record in item.extra.get("api_records") or ()],
         },
         "article": {
             "title": item.title,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import unquote, urljoin, urlsplit
@@ -42,8 +43,12 @@ from portal_archive.capture.meta import FILENAME_META, OFFSET_META, RECORD_ID_ME
 from portal_archive.config import SettingsError
 from portal_archive.crawl.faults import record_failure
 from portal_archive.crawl.politeness import apply_crawl_pace
+from portal_archive.crawl.render import RenderConfig
 from portal_archive.extract import ParsedPage, is_html, parse_page
 from portal_archive.extract.article import ArticleAssembler, FetchedPage
+from portal_archive.extract.extractor import fill_container
+from portal_archive.extract.nuxt import ArticleState, read_detail_answer
+from portal_archive.extract.prosemirror import content_html
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory, load_profile
 from portal_archive.timestamps import parse_iso, utc_now
@@ -66,6 +71,24 @@ LIST_PAGE_META = "list_page"
 _RECENT_URLS = 4096
 """URLs remembered as requested (and canonical forms as computed): menus and related links repeat
 on every page, so a bounded memory of recent ones catches almost every repeat at a constant cost."""
+
+
+AWAITING_BODY_META = "awaiting_body"
+"""An article page whose HTML lacks the body, carried by the requests that fetch it from the API."""
+API_BODY = "api"
+"""``item.extra["body_from"]`` of an article whose body came from the portal's article API."""
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingBody:
+    """An article page waiting for its body from the portal's article API (``[api]`` in the profile)."""
+
+    page: FetchedPage
+    """The page as fetched: the body is filled into it and it is extracted like any served page."""
+    unfilled: ArticleItem
+    """The page's item without a body: what comes out if neither the API nor a browser gives one."""
+    api_records: tuple[str, ...] = ()
+    """WARC record ids of the API exchanges read so far (the detail answer, the content URL's)."""
 
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -132,6 +155,7 @@ class PortalSpider(scrapy.Spider):
         self.sources = SourceDirectory.for_profile(self.profile)
         self.assembler = ArticleAssembler(self.profile, sources=self.sources, count=self.count)
         self.reference_time: datetime | None = None
+        self.render = RenderConfig()
         self.loopback = False
         self._limits_logged: set[str] = set()
         self._requested: dict[str, None] = {}
@@ -144,7 +168,8 @@ class PortalSpider(scrapy.Spider):
         # Settings are still open here: the profile's pace becomes DOWNLOAD_DELAY unless -s says otherwise.
         delay = apply_crawl_pace(crawler.settings, spider.profile.delay, spider.base_url)
         spider.loopback = delay == 0.0 and spider.profile.delay > 0
-        if not spider.profile.js:
+        spider.render = RenderConfig.from_settings(crawler.settings)
+        if not spider.profile.js or not spider.render.enabled:
             use_plain_handlers(crawler.settings)
         spider.reference_time = parse_reference_time(crawler.settings.get("DATES_NOW"))
         return spider
@@ -363,27 +388,130 @@ class PortalSpider(scrapy.Spider):
         # no faster with 50 ms of latency, where per-domain concurrency sets the pace.
         page = parse_page(response.body, content_type=response.headers.get(b"Content-Type"))
         hrefs = page.hrefs() if page.root is not None else None
-        item = self.build_item(response, page)
-        if not item.body_text and self.profile.js and not response.meta.get("playwright"):
-            self.count("spider/render/requested")
-            logger.info("Body missing from the HTML of %(url)s: rendering it", {"url": response.url})
-            yield self.render_request(response, item)
-        else:
+        fetched = self.fetched_page(response)
+        item = self.assembler.assemble(fetched, page)
+        if item.body_text or response.meta.get("playwright"):
             yield self.emit(item)
+        else:
+            yield self.body_elsewhere(AwaitingBody(fetched, item))
         if self.profile.links.from_articles:
             yield from self._follow_links(response, hrefs=hrefs)
 
-    def render_request(self, response: TextResponse, unrendered: ArticleItem) -> scrapy.Request:
+    # -- bodies the HTML lacks: the article API, then a browser --------------------------------
+
+    def body_elsewhere(self, awaiting: AwaitingBody) -> ArticleItem | scrapy.Request:
+        """A page whose HTML lacks the body: ask the portal's article API, else a browser, else give
+        the item without a body, saying why."""
+        api = self.profile.detail_api
+        body = api.request_body(urlsplit(awaiting.page.url).path) if api is not None else None
+        if api is not None and body is not None:
+            self.count("spider/api/requested")
+            return scrapy.Request(
+                self.base_url + api.path,
+                method="POST",
+                body=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "Referer": awaiting.page.url,
+                },
+                callback=self._stable(self.parse_detail),
+                errback=self._stable(self.detail_failed),
+                priority=1,  # the page is half read: finish it before starting new ones
+                meta={AWAITING_BODY_META: awaiting},
+            )
+        return self.render_or_give_up(awaiting)
+
+    def render_or_give_up(self, awaiting: AwaitingBody) -> ArticleItem | scrapy.Request:
+        """The last resort for a body: a browser, when the profile and ``RENDER_ENABLED`` allow one."""
+        item = awaiting.unfilled
+        if self.profile.js and self.render.enabled:
+            self.count("spider/render/requested")
+            logger.info("Body missing from the HTML of %(url)s: rendering it", {"url": awaiting.page.url})
+            return self.render_request(awaiting.page, item)
+        if self.profile.js:
+            self.count("spider/render/disabled")
+            item.extra["empty_reason"] = "body rendered by script, and RENDER_ENABLED is False"
+        return self.emit(item)
+
+    def parse_detail(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
+        """The article API's answer: the body (HTML or an editor document), or where to fetch it."""
+        awaiting = self._awaiting(response)
+        state = read_detail_answer(response.body)
+        if state is None or not (state.content or state.content_url):
+            self.count("spider/api/no_body")
+            logger.info(
+                "The article API gave no body for %(url)s (HTTP %(status)d): %(next)s",
+                {"url": awaiting.page.url, "status": response.status, "next": self._next_resort()},
+            )
+            yield self.render_or_give_up(awaiting)
+        elif state.content:
+            yield self.filled(awaiting, state, state.content)
+        else:
+            self.count("spider/api/content_url")
+            yield scrapy.Request(
+                response.urljoin(state.content_url),
+                callback=self._stable(self.parse_content),
+                errback=self._stable(self.detail_failed),
+                priority=1,
+                meta={AWAITING_BODY_META: awaiting, "detail_state": state, "allow_offsite": True},
+            )
+
+    def parse_content(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
+        """A body fetched from the URL the article API named (HTML, or an editor document as JSON)."""
+        awaiting = self._awaiting(response)
+        state = response.meta["detail_state"]
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        yield self.filled(awaiting, state, text)
+
+    def detail_failed(self, failure: Failure) -> Iterator[ArticleItem | scrapy.Request]:
+        """The API request failed (refused, HTTP error, timeout): counted, and the next resort taken."""
+        self.fetch_failed(failure)
+        self.count("spider/api/failed")
+        request = getattr(failure, "request", None)
+        awaiting = request.meta.get(AWAITING_BODY_META) if request is not None else None
+        if isinstance(awaiting, AwaitingBody):
+            yield self.render_or_give_up(awaiting)
+
+    def _awaiting(self, response: Response) -> AwaitingBody:
+        """The article page an API response belongs to, with this response's record added."""
+        awaiting: AwaitingBody = response.meta[AWAITING_BODY_META]
+        record = str(response.meta.get(RECORD_ID_META) or "")
+        return AwaitingBody(
+            awaiting.page,
+            awaiting.unfilled,
+            (*awaiting.api_records, record) if record else awaiting.api_records,
+        )
+
+    def _next_resort(self) -> str:
+        return "rendering it" if self.profile.js and self.render.enabled else "no body"
+
+    def filled(self, awaiting: AwaitingBody, state: ArticleState, content: str) -> ArticleItem | scrapy.Request:
+        """The page with the API's body put where its script puts it, extracted like a served page."""
+        page = parse_page(awaiting.page.body, content_type=awaiting.page.content_type)
+        if not fill_container(page, self.profile.selectors.body or "body", content_html(content)):
+            self.count("spider/api/no_container")
+            return self.render_or_give_up(awaiting)
+        item = self.assembler.assemble(awaiting.page, page, state=state)
+        item.extra["body_from"] = API_BODY
+        item.extra["api_records"] = list(awaiting.api_records)
+        if not item.body_text:
+            self.count("spider/api/no_body")
+            return self.render_or_give_up(awaiting)
+        self.count("spider/api/read")
+        return self.emit(item)
+
+    def render_request(self, page: FetchedPage, unrendered: ArticleItem) -> scrapy.Request:
         """The same page again, through a browser that waits for the body to appear."""
         return scrapy.Request(
-            response.url,
+            page.url,
             callback=self.parse_rendered,
             errback=self.render_failed,
             dont_filter=True,
             meta={
                 "playwright": True,
                 "playwright_page_methods": [PageMethod("wait_for_selector", self.profile.js_wait_for)],
-                REFERS_TO_META: response.meta.get(RECORD_ID_META),
+                REFERS_TO_META: page.warc_record_id or None,
                 "unrendered_item": unrendered,
             },
         )
@@ -430,8 +558,12 @@ class PortalSpider(scrapy.Spider):
 
         ``page`` is the page's bytes already parsed (``parse_page``); it is cleaned in place.
         """
+        return self.assembler.assemble(self.fetched_page(response), page)
+
+    def fetched_page(self, response: Response) -> FetchedPage:
+        """What the crawl knows of a fetched page: its bytes, when, whether cut, where archived."""
         meta = response.meta
-        fetched = FetchedPage(
+        return FetchedPage(
             url=response.url,
             body=response.body,
             content_type=response.headers.get(b"Content-Type"),
@@ -442,7 +574,6 @@ class PortalSpider(scrapy.Spider):
             warc_filename=str(meta.get(FILENAME_META) or ""),
             warc_offset=meta.get(OFFSET_META),
         )
-        return self.assembler.assemble(fetched, page)
 
     # -- sitemaps and feeds --------------------------------------------------------------------
 

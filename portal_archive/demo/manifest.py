@@ -24,7 +24,7 @@ class ManifestEntry:
     """One URL of the demo world.
 
     Article fields describe the page as served: `title` as shown there, `body_text`
-    the body blocks shown (after script rendering for `js_only` pages), without
+    the body blocks shown (after script rendering for `js_only` pages, whose HTML lacks the body), without
     bylines, reference lists or recommendation tails. `published` is the original
     publication and `ingest_time` the aggregator's CUID time, both ISO 8601 UTC.
     `method` and `request_body` say how to call non-GET endpoints; `edits` lists
@@ -52,6 +52,10 @@ class ManifestEntry:
     references: tuple[str, ...] = ()
     body_text: str | None = None
     js_only: bool = False
+    delivery: str = ""
+    """How an InfoQ article's body reaches a reader (``portal_archive.demo.world.Delivery``): ``html``,
+    ``api``, ``prosemirror``, ``content_url`` or ``script`` (only a browser reads it); on a getDetail
+    entry, the delivery of the article it answers for."""
     relation: Relation | None = None
     original_url: str | None = None
     edits: tuple[str, ...] = ()

@@ -87,7 +87,7 @@ def _new_infoq_post(article: Article, world: World, taken: set[str], seed: int) 
     while post_id in taken:
         post_id = make_infoq_id(rng)
     taken.add(post_id)
-    return InfoqPost(article, post_id, f"{world.urls.infoq}/article/{post_id}", js_only=False, legacy_path=None)
+    return InfoqPost(article, post_id, f"{world.urls.infoq}/article/{post_id}", delivery="html", legacy_path=None)
 
 
 def _new_wechat_post(article: Article, world: World, infoq: list[InfoqPost], taken: set[str], seed: int) -> WechatPost:
@@ -123,7 +123,7 @@ def plan_next_day(day1: World, articles: tuple[Article, ...], seed: int) -> Next
 
     syndicated = {story.original_url for story in day1.stories}
     candidates = sorted(
-        (post for post in day1.infoq_posts if not post.js_only and post.article.slug != SEED_SLUG),
+        (post for post in day1.infoq_posts if post.delivery != "script" and post.article.slug != SEED_SLUG),
         key=lambda post: post.article.slug,
     )
     edited_post = rng.choice([post for post in candidates if post.url not in syndicated] or candidates)

@@ -61,6 +61,15 @@ class SiteUrls:
     wechat: str
 
 
+Delivery = Literal["html", "api", "prosemirror", "content_url", "script"]
+"""How an InfoQ-like article page gets its body: in the served HTML; by script from the getDetail
+API as HTML, as a ProseMirror document, or from the ``content_url`` the API names; or by script
+from data only the page holds (neither the HTML nor the API: a browser is needed)."""
+CLIENT_DELIVERIES: Final[tuple[Delivery, ...]] = ("api", "prosemirror", "content_url")
+CLIENT_SHARE: Final = 0.6
+"""Share of the ordinary InfoQ articles whose page is an empty shell filled from the API."""
+
+
 @dataclass(frozen=True)
 class InfoqPost:
     """An original on the InfoQ-like site."""
@@ -68,7 +77,7 @@ class InfoqPost:
     article: Article
     post_id: str
     url: str
-    js_only: bool
+    delivery: Delivery
     legacy_path: str | None
     modified: datetime | None = None
     """When the publisher last edited the article (None: never since publication)."""
@@ -76,6 +85,16 @@ class InfoqPost:
     @property
     def path(self) -> str:
         return f"/article/{self.post_id}"
+
+    @property
+    def js_only(self) -> bool:
+        """The served HTML lacks the body: a script fills it in."""
+        return self.delivery != "html"
+
+    @property
+    def content_path(self) -> str:
+        """Where the API's ``content_url`` points for a ``content_url`` article."""
+        return f"/resource/article/{self.post_id}.json"
 
 
 @dataclass(frozen=True)
@@ -168,14 +187,21 @@ def _plan_infoq(articles: list[Article], seed: int, base: str) -> list[InfoqPost
     taken: set[str] = set()
     ids = {article.slug: _unique(make_infoq_id, rng, taken) for article in ordered}
     ordinary = [article.slug for article in ordered if article.slug != SEED_SLUG]
-    js_only = rng.choice(ordinary) if ordinary else None
+    script_only = rng.choice(ordinary) if ordinary else None
     legacy = set(rng.sample(ordinary, min(LEGACY_INFOQ_COUNT, len(ordinary))))
+    deliveries: dict[str, Delivery] = {slug: "html" for slug in ids}
+    if script_only is not None:
+        deliveries[script_only] = "script"
+    rest = [slug for slug in ordinary if slug != script_only]
+    client = set(derive_rng(seed, "infoq-delivery").sample(rest, round(CLIENT_SHARE * len(rest))))
+    for number, slug in enumerate(slug for slug in rest if slug in client):
+        deliveries[slug] = CLIENT_DELIVERIES[number % len(CLIENT_DELIVERIES)]
     return [
         InfoqPost(
             article=article,
             post_id=ids[article.slug],
             url=f"{base}/article/{ids[article.slug]}",
-            js_only=article.slug == js_only,
+            delivery=deliveries[article.slug],
             legacy_path=f"/news/{article.slug}" if article.slug in legacy else None,
         )
         for article in sorted(articles, key=_newest_first)

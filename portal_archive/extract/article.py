@@ -96,16 +96,21 @@ class ArticleAssembler:
         self.sources = sources
         self.count = count
 
-    def assemble(self, page: FetchedPage, parsed: ParsedPage | None = None) -> ArticleItem:
+    def assemble(
+        self, page: FetchedPage, parsed: ParsedPage | None = None, *, state: ArticleState | None = None
+    ) -> ArticleItem:
         """The article of ``page``, citing where its response was archived.
 
         ``parsed`` is the page's bytes already parsed (``parse_page``) by a caller that read its
-        links first; extraction cleans it in place.
+        links first (or filled in, ``fill_container``); extraction cleans it in place. ``state`` is
+        the article record the page's script fetched (an article API's answer), read instead of
+        the state the page embeds.
         """
         profile = self.profile
         if parsed is None:
             parsed = parse_page(page.body, content_type=page.content_type)
-        state = self._embedded_state(parsed)
+        if state is None:
+            state = self._embedded_state(parsed)
         article = extract_parsed(parsed, url=page.url, selectors=profile.selectors if profile is not None else None)
         reference = page.reference_time or page.fetched_at
         published_at, published_text = self.publication(article, state, page.url, reference)

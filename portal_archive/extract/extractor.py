@@ -230,6 +230,27 @@ def _select(root: etree._Element, selector: str) -> list[etree._Element]:
     return [el for el in found if isinstance(el, etree._Element)]
 
 
+def fill_container(page: ParsedPage, selector: str, content_html: str) -> bool:
+    """Put ``content_html`` into the page's first element matching ``selector``, as the page's own
+    script does with what it fetches (an article API's body): the filled page then goes through
+    the extraction every served page goes through. False when the page has no such element."""
+    if page.root is None:
+        return False
+    targets = _select(page.root, selector)
+    fragment = parse(f"<html><body><div>{content_html}</div></body></html>") if content_html.strip() else None
+    if not targets:
+        return False
+    target = targets[0]
+    for child in list(target):
+        target.remove(child)
+    target.text = None
+    holder = fragment.find("body/div") if fragment is not None else None
+    if holder is not None:
+        target.text = holder.text
+        target.extend(list(holder))
+    return True
+
+
 def _selected_text(root: etree._Element, selector: str) -> str:
     for el in _select(root, selector):
         text = text_of(el)

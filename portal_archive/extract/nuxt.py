@@ -161,6 +161,8 @@ class ArticleState:
     """Body HTML when the payload carries it (empty for script-rendered articles)."""
     source: str = ""
     """The publishing account, when the state names one (WeChat's ``nickname``)."""
+    content_url: str = ""
+    """Where the body is fetched from when the record carries none (InfoQ's ``content_url``)."""
 
 
 def _names(values: Any, key: str) -> tuple[str, ...]:
@@ -179,14 +181,36 @@ def read_article_state(page: str) -> ArticleState | None:
         record = find_nuxt_article(decode_nuxt_data(page))
     except (ValueError, IndexError, TypeError, RecursionError):
         return None
-    if record is None:
+    return article_state_of(record) if record is not None else None
+
+
+def read_detail_answer(body: bytes) -> ArticleState | None:
+    """The article record of a JSON API answer in the same field names (InfoQ's ``getDetail``:
+    ``{"code": 0, "data": {...}}``); ``None`` for an error answer, malformed JSON or no record."""
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
+    record = find_nuxt_article(answer)
+    return article_state_of(record) if record is not None else None
+
+
+def article_state_of(record: dict[str, Any]) -> ArticleState:
+    """An article record in InfoQ's field names (``article_title``, ``author[].nickname``,
+    ``publish_time``, ``topic[].name``, ``content`` or ``content_url``), as the page state and the
+    detail API both carry it."""
     title = record.get("article_title")
     content = record.get("content")
+    content_url = record.get("content_url")
+    authors = _names(record.get("author"), "nickname")
+    no_author = record.get("no_author")
+    if not authors and isinstance(no_author, str) and no_author.strip():
+        authors = (no_author.strip(),)
     return ArticleState(
         title=title.strip() if isinstance(title, str) else "",
-        authors=_names(record.get("author"), "nickname"),
+        authors=authors,
         publish_time=record.get("publish_time"),
-        tags=_names(record.get("topic"), "name"),
+        tags=tuple(dict.fromkeys(_names(record.get("topic"), "name") + _names(record.get("label"), "name"))),
         content=content if isinstance(content, str) else "",
+        content_url=content_url.strip() if isinstance(content_url, str) else "",
     )

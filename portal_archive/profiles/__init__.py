@@ -48,6 +48,11 @@ Schema (only ``name``, ``base_url`` and ``links.article`` are required)::
     [selectors.boilerplate]           # kind = selector or [selectors]; kinds: BOILERPLATE_KINDS
     related_links = [".related"]
 
+    [api]                             # a JSON API the article pages' script fills the body from
+    detail = "/public/v1/article/getDetail"   # POSTed when the HTML lacks the body
+    detail_body = '{"uuid": "{id}"}'  # JSON body; {id} is group 1 of id over the article path
+    id = '^/article/([A-Za-z0-9]{20})$'
+
     [sources]
     name = "InfoQ"                    # attribution of articles that name none
     aliases = { "InfoQ中文站" = "infoq.cn" }  # source names → domain
@@ -55,6 +60,7 @@ Schema (only ``name``, ``base_url`` and ``links.article`` are required)::
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -132,6 +138,29 @@ class LinkRules:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DetailApi:
+    """The JSON API an article page's script fills its body from (InfoQ's ``getDetail``).
+
+    The answer is read as an article record in InfoQ's field names (``article_title``, ``author``,
+    ``publish_time``, ``content`` or ``content_url``): ``portal_archive.extract.nuxt``.
+    """
+
+    path: str
+    """Same-origin path the article's id is POSTed to, as JSON."""
+    body: str
+    """The JSON request body, with ``{id}`` standing for the article's id."""
+    id: re.Pattern[str]
+    """Regex over the article URL's path; group 1 is the id."""
+
+    def request_body(self, article_path: str) -> bytes | None:
+        """The POST body for the article at ``article_path``; None when the path carries no id."""
+        match = self.id.search(article_path)
+        if match is None:
+            return None
+        return self.body.replace("{id}", json.dumps(match.group(1))[1:-1]).encode("utf-8")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Profile:
     """One portal, parsed and validated; build with ``load_profile`` or ``parse_profile``."""
 
@@ -164,6 +193,8 @@ class Profile:
     """The attribution of articles that name none (a publisher's own articles)."""
     source_aliases: tuple[tuple[str, str], ...] = ()
     """``(name, domain)``: source names (as 来源 lines print them) and the domain they stand for."""
+    detail_api: DetailApi | None = None
+    """Where a page whose HTML lacks the body gets it from, without a browser (``[api]``)."""
 
     @property
     def aliases(self) -> dict[str, str]:
@@ -339,6 +370,28 @@ def _sources(reader: _Reader) -> tuple[str, tuple[tuple[str, str], ...]]:
     return name, tuple(aliases)
 
 
+def _detail_api(reader: _Reader) -> DetailApi | None:
+    path = reader.string("detail")
+    body = reader.string("detail_body")
+    ids = reader.patterns("id")
+    reader.reject_unknown()
+    if not path:
+        if body or ids:
+            raise reader.error("detail", "is required with detail_body and id: the API's path")
+        return None
+    if not path.startswith("/"):
+        raise reader.error("detail", f"must be a path starting with '/', got {path!r}")
+    if len(ids) != 1 or ids[0].groups < 1:
+        raise reader.error("id", "needs one regular expression whose group 1 is the article's id")
+    if "{id}" not in body:
+        raise reader.error("detail_body", 'must contain {id}, e.g. \'{"uuid": "{id}"}\'')
+    try:
+        json.loads(body.replace("{id}", "x"))
+    except ValueError as exc:
+        raise reader.error("detail_body", f"is not JSON once {{id}} is filled in: {exc}") from exc
+    return DetailApi(path=path, body=body, id=ids[0])
+
+
 def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     """Validate a parsed TOML document; ``source`` names it in errors.
 
@@ -370,6 +423,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     links = _links(top.table_of("links"))
     selectors = _selectors(top.table_of("selectors"))
     source_name, aliases = _sources(top.table_of("sources"))
+    detail_api = _detail_api(top.table_of("api"))
     profile = Profile(
         name=name,
         source_file=source,
@@ -390,6 +444,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         ingest_id=ingest_id,
         source_name=source_name,
         source_aliases=aliases,
+        detail_api=detail_api,
     )
     top.reject_unknown()
     if profile.js and not profile.js_wait_for:

@@ -157,6 +157,8 @@ def test_metadata_record_refers_to_the_response_and_holds_the_document(crawler: 
         "warc_filename": filename,
         "warc_offset": offset,
         "fetched_at": item.fetched_at,
+        "body_from": "html",
+        "api_record_ids": [],
     }
     assert document["article"]["title"] == item.title
     assert document["article"]["body_text"] == item.body_text

@@ -24,7 +24,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def rendered_crawl(demo_portal: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    (entry,) = [e for e in demo_portal.manifest.entries if e.js_only]
+    entry = next(e for e in demo_portal.manifest.entries if e.kind == "article" and e.delivery == "api")
     out = tmp_path_factory.mktemp("rendered")
     items = out / "items.jsonl"
     command = [

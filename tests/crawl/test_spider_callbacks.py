@@ -31,8 +31,8 @@ BASES = {BendiSpider: "http://bendi.test", InfoqSpider: "http://infoq.test", Wec
 WARC_META = {RECORD_ID_META: "<urn:uuid:00000000-0000-4000-8000-000000000001>", FILENAME_META: "x.warc.gz"}
 
 
-def make_spider(spidercls: type[PortalSpider]) -> PortalSpider:
-    crawler = get_crawler(spidercls, settings_dict={"DATES_NOW": NOW})
+def make_spider(spidercls: type[PortalSpider], **settings: Any) -> PortalSpider:
+    crawler = get_crawler(spidercls, settings_dict={"DATES_NOW": NOW, **settings})
     return spidercls.from_crawler(crawler, base_url=BASES[spidercls])
 
 
@@ -153,12 +153,72 @@ def test_infoq_article_reads_the_nuxt_payload() -> None:
     assert not item.rendered
 
 
-def test_infoq_article_without_body_asks_for_a_browser_rendering() -> None:
+API_URL = "http://infoq.test/public/v1/article/getDetail"
+API_RECORD = "<urn:uuid:00000000-0000-4000-8000-000000000002>"
+CONTENT_RECORD = "<urn:uuid:00000000-0000-4000-8000-000000000003>"
+
+
+def answer(request: Request, name: str | None, *, status: int = 200, record: str = API_RECORD) -> TextResponse:
+    """The response to ``request``: a saved API answer, or an error answer when ``name`` is None."""
+    body = (RESOURCES / name).read_bytes() if name else b'{"code":404,"msg":"article not found","data":null}'
+    request.meta[RECORD_ID_META] = record
+    return TextResponse(
+        request.url, status=status, body=body, headers={"Content-Type": "application/json"}, request=request
+    )
+
+
+def api_request(spider: PortalSpider, name: str) -> Request:
+    results = list(spider.parse_article(page(name)))
+    assert items_of(results) == [] and not any(r.meta.get("playwright") for r in requests_of(results))
+    (request,) = [r for r in requests_of(results) if r.method == "POST"]
+    return request
+
+
+def test_infoq_page_without_body_asks_the_article_api() -> None:
     spider = make_spider(InfoqSpider)
-    results = list(spider.parse_article(page("infoq_js_only.html")))
-    assert items_of(results) == []
-    (render,) = [r for r in requests_of(results) if r.meta.get("playwright")]
-    assert render.url == EXPECTED["pages"]["infoq_js_only.html"]["url"]
+    request = api_request(spider, "infoq_shell_api.html")
+    url = EXPECTED["pages"]["infoq_shell_api.html"]["url"]
+    assert request.url == API_URL
+    assert json.loads(request.body) == {"uuid": url.rsplit("/", 1)[1]}
+    assert request.headers["Content-Type"] == b"application/json" and request.headers["Referer"] == url.encode()
+    assert request.callback == spider.parse_detail and request.errback == spider.detail_failed
+    assert spider.crawler.stats.get_value("spider/api/requested") == 1
+
+
+@pytest.mark.parametrize("delivery", ["api", "prosemirror"])
+def test_the_api_answer_is_extracted_as_the_filled_page(delivery: str) -> None:
+    spider = make_spider(InfoqSpider)
+    shell = f"infoq_shell_{delivery}.html"
+    (item,) = items_of(list(spider.parse_detail(answer(api_request(spider, shell), f"infoq_detail_{delivery}.json"))))
+    expected = truth(shell)
+    assert norm(item.body_text) == norm(expected["body_text"])
+    assert item.references == expected["references"] and item.title == expected["title"]
+    assert item.authors == expected["authors"] and same_instant(item.published_at, expected["published"])
+    assert item.warc_record_id == WARC_META[RECORD_ID_META]  # the article cites its page
+    assert item.extra["body_from"] == "api" and item.extra["api_records"] == [API_RECORD]
+    assert not item.rendered and "参考链接" not in item.body_text
+    assert spider.crawler.stats.get_value("spider/api/read") == 1
+
+
+def test_a_content_url_is_fetched_and_its_document_extracted() -> None:
+    spider = make_spider(InfoqSpider)
+    shell = "infoq_shell_content_url.html"
+    (fetch,) = requests_of(
+        list(spider.parse_detail(answer(api_request(spider, shell), "infoq_detail_content_url.json")))
+    )
+    assert fetch.url == EXPECTED["pages"]["infoq_content.json"]["url"] and fetch.method == "GET"
+    assert fetch.meta["allow_offsite"] is True  # a publisher's static host is often another domain
+    (item,) = items_of(list(spider.parse_content(answer(fetch, "infoq_content.json", record=CONTENT_RECORD))))
+    assert norm(item.body_text) == norm(truth(shell)["body_text"])
+    assert item.extra["api_records"] == [API_RECORD, CONTENT_RECORD]
+    assert spider.crawler.stats.get_value("spider/api/content_url") == 1
+
+
+def test_no_body_from_the_api_leads_to_a_browser_rendering() -> None:
+    spider = make_spider(InfoqSpider)
+    request = api_request(spider, "infoq_js_only.html")
+    (render,) = requests_of(list(spider.parse_detail(answer(request, None, status=404))))
+    assert render.meta.get("playwright") and render.url == EXPECTED["pages"]["infoq_js_only.html"]["url"]
     assert render.callback == spider.parse_rendered and render.errback == spider.render_failed
     assert render.dont_filter
     (method,) = render.meta["playwright_page_methods"]
@@ -166,6 +226,25 @@ def test_infoq_article_without_body_asks_for_a_browser_rendering() -> None:
     assert render.meta[REFERS_TO_META] == WARC_META[RECORD_ID_META]
     unrendered = render.meta["unrendered_item"]
     assert unrendered.title == truth("infoq_js_only.html")["title"] and unrendered.body_text == ""
+    assert spider.crawler.stats.get_value("spider/api/no_body") == 1
+
+
+def test_with_rendering_off_no_request_goes_to_the_browser() -> None:
+    spider = make_spider(InfoqSpider, RENDER_ENABLED=False)
+    request = api_request(spider, "infoq_js_only.html")
+    (item,) = list(spider.parse_detail(answer(request, None, status=404)))
+    assert isinstance(item, ArticleItem) and item.body_text == ""
+    assert "RENDER_ENABLED" in item.extra["empty_reason"]
+    assert spider.crawler.stats.get_value("spider/render/disabled") == 1
+
+
+def test_a_failed_api_request_is_counted_and_the_browser_asked() -> None:
+    spider = make_spider(InfoqSpider)
+    failure = Failure(TimeoutError("no answer"))  # type: ignore[no-untyped-call]  # Twisted ships no annotation
+    failure.request = api_request(spider, "infoq_shell_api.html")  # type: ignore[attr-defined]
+    (render,) = requests_of(list(spider.detail_failed(failure)))
+    assert render.meta.get("playwright")
+    assert spider.crawler.stats.get_value("spider/api/failed") == 1
 
 
 def test_infoq_rendered_page_gives_the_body() -> None:
@@ -176,15 +255,16 @@ def test_infoq_rendered_page_gives_the_body() -> None:
     expected = truth("infoq_js_only_rendered.html")
     assert item.rendered and norm(item.body_text) == norm(expected["body_text"])
     assert item.title == expected["title"] and same_instant(item.published_at, expected["published"])
-    # A rendered page is never sent to the browser again.
-    assert not [r for r in requests_of(list(spider.parse_article(response))) if r.meta.get("playwright")]
+    # A rendered page is never sent to the browser, or to the API, again.
+    assert not [
+        r for r in requests_of(list(spider.parse_article(response))) if r.meta.get("playwright") or r.method == "POST"
+    ]
 
 
 def test_failed_rendering_keeps_the_metadata() -> None:
     spider = make_spider(InfoqSpider)
-    (render,) = [
-        r for r in requests_of(list(spider.parse_article(page("infoq_js_only.html")))) if r.meta.get("playwright")
-    ]
+    request = api_request(spider, "infoq_js_only.html")
+    (render,) = requests_of(list(spider.parse_detail(answer(request, None, status=404))))
     failure = Failure(TimeoutError("no browser"))  # type: ignore[no-untyped-call]  # Twisted ships no annotation
     failure.request = render  # type: ignore[attr-defined]
     (item,) = list(spider.render_failed(failure))

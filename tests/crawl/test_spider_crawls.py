@@ -153,6 +153,9 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawls]:
     try:
         with DemoPortal(seed=SEED, now=NOW) as portal:
             jobs = {site: _command(site, work / site, getattr(portal, SITE_URL_ATTR[site])) for site in SITES}
+            jobs["infoq-norender"] = _command(
+                "infoq", work / "infoq-norender", portal.infoq_url, "-s", "RENDER_ENABLED=False"
+            )
             jobs["wxmirror"] = _command("portal", work / "wxmirror", portal.wechat_url, "-a", f"profile={profile_path}")
             jobs["polite"] = _command("portal", work / "polite", polite_url, "-a", f"profile={polite_profile}")
             running = {}
@@ -192,7 +195,7 @@ def within_a_day(iso: str | None, expected: str | None) -> bool:
     return abs((datetime.fromisoformat(iso) - datetime.fromisoformat(expected)).total_seconds()) < DAY_SECONDS
 
 
-@pytest.mark.parametrize("run", [*SITES, "wxmirror", "polite"])
+@pytest.mark.parametrize("run", [*SITES, "infoq-norender", "wxmirror", "polite"])
 def test_crawl_finishes_cleanly(crawls: Crawls, run: str) -> None:
     crawl = crawls.runs[run]
     assert crawl.returncode == 0, crawl.log[-3000:]
@@ -230,7 +233,8 @@ def test_bodies_equal_the_manifest(crawls: Crawls, site: str) -> None:
     unequal = [
         url
         for url, entry in crawls.articles(site).items()
-        if norm(items[url]["body_text"]) != norm(entry.body_text) and not (entry.js_only and not CHROMIUM.exists())
+        if norm(items[url]["body_text"]) != norm(entry.body_text)
+        and not (entry.delivery == "script" and not CHROMIUM.exists())
     ]
     assert unequal == []
 
@@ -279,7 +283,7 @@ def test_aggregator_boilerplate_and_source_domains(crawls: Crawls) -> None:
 
 @NEEDS_CHROMIUM
 def test_script_only_article_is_rendered_by_chromium(crawls: Crawls) -> None:
-    (entry,) = [e for e in crawls.articles("infoq").values() if e.js_only]
+    (entry,) = [e for e in crawls.articles("infoq").values() if e.delivery == "script"]
     item = crawls.items("infoq")[entry.url]
     assert item["rendered"] is True
     assert norm(item["body_text"]) == norm(entry.body_text)
@@ -288,6 +292,40 @@ def test_script_only_article_is_rendered_by_chromium(crawls: Crawls) -> None:
     assert stats.get("playwright/browser_count", 0) >= 1
     others = [i for i in crawls.runs["infoq"].items if i["url"] != entry.url]
     assert not any(i["rendered"] for i in others)
+
+
+API_DELIVERIES = ("api", "prosemirror", "content_url")
+
+
+@pytest.mark.parametrize("run", ["infoq", "infoq-norender"])
+def test_shell_pages_are_read_through_the_article_api(crawls: Crawls, run: str) -> None:
+    """Empty shells get their body from getDetail (HTML, ProseMirror or content_url), never from a browser."""
+    items = crawls.items(run)
+    shells = [e for e in crawls.articles("infoq").values() if e.delivery in API_DELIVERIES]
+    assert len(shells) * 2 > len(crawls.articles("infoq"))
+    for entry in shells:
+        item = items[entry.url]
+        assert item["extra"]["body_from"] == "api" and not item["rendered"], entry.url
+        assert norm(item["body_text"]) == norm(entry.body_text), entry.url
+        assert item["references"] == list(entry.references) and item["title"] == entry.title
+    stats = crawls.runs[run].stats
+    assert stats["spider/api/read"] == len(shells)
+    assert stats["spider/api/requested"] == len(shells) + 1  # and the script-only page, which the API cannot give
+    assert stats["spider/api/content_url"] == sum(e.delivery == "content_url" for e in shells)
+
+
+def test_with_rendering_off_no_page_goes_to_a_browser(crawls: Crawls) -> None:
+    crawl = crawls.runs["infoq-norender"]
+    items = crawls.items("infoq-norender")
+    assert set(items) == set(crawls.articles("infoq"))
+    for url, entry in crawls.articles("infoq").items():
+        if entry.delivery == "script":  # only a browser can read it: the item says so
+            assert items[url]["body_text"] == "" and "RENDER_ENABLED" in items[url]["extra"]["empty_reason"]
+            assert items[url]["title"] == entry.title
+        else:
+            assert norm(items[url]["body_text"]) == norm(entry.body_text), url
+    assert crawl.stats["spider/render/disabled"] == 1
+    assert not any(key.startswith(("playwright/", "spider/render/requested")) for key in crawl.stats)
 
 
 def test_items_are_plain_json_lines_with_nested_blocks(crawls: Crawls) -> None:

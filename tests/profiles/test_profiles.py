@@ -101,6 +101,15 @@ def test_source_names_resolve_through_every_known_profile() -> None:
         (MINIMAL + "[sources]\nname = 3\n", "sources.name"),
         (MINIMAL + "[sources]\nalias = {}\n", "sources.alias"),
         (MINIMAL.replace("[links]", 'selectors = "h1"\n[links]'), "selectors"),
+        (MINIMAL + '[api]\ndetail_body = \'{"id": "{id}"}\'\nid = "^/a/(\\\\d+)$"\n', "api.detail"),
+        (
+            MINIMAL + '[api]\ndetail = "api/detail"\ndetail_body = \'{"id": "{id}"}\'\nid = "^/a/(\\\\d+)$"\n',
+            "api.detail",
+        ),
+        (MINIMAL + '[api]\ndetail = "/api"\ndetail_body = \'{"id": "{id}"}\'\nid = "^/a/\\\\d+$"\n', "api.id"),
+        (MINIMAL + '[api]\ndetail = "/api"\ndetail_body = \'{"id": 1}\'\nid = "^/a/(\\\\d+)$"\n', "api.detail_body"),
+        (MINIMAL + '[api]\ndetail = "/api"\ndetail_body = \'{"id": {id}\'\nid = "^/a/(\\\\d+)$"\n', "api.detail_body"),
+        (MINIMAL + '[api]\ndetail = "/api"\nlist = "/x"\n', "api.list"),
     ],
 )
 def test_bad_profiles_name_the_file_and_the_key(tmp_path: Path, text: str, key: str) -> None:
@@ -142,3 +151,13 @@ def test_parse_profile_takes_parsed_toml() -> None:
     profile = parse_profile(tomllib.loads(MINIMAL), "inline")
     assert profile.source_file == "inline" and profile.links.article[0].search("/a/12")
     assert "attribution" in BOILERPLATE_KINDS
+
+
+def test_the_article_api_fills_in_the_id_as_a_json_string(tmp_path: Path) -> None:
+    text = MINIMAL + '[api]\ndetail = "/api/detail"\ndetail_body = \'{"uuid": "{id}", "v": 1}\'\nid = "^/a/([^/]+)$"\n'
+    api = load_profile(str(write(tmp_path, text))).detail_api
+    assert api is not None and api.path == "/api/detail"
+    assert api.request_body("/a/123") == b'{"uuid": "123", "v": 1}'
+    assert api.request_body('/a/x"y\\z') == b'{"uuid": "x\\"y\\\\z", "v": 1}'  # quoted, never breaking the JSON
+    assert api.request_body("/b/123") is None
+    assert load_profile(str(write(tmp_path, MINIMAL, "plain.toml"))).detail_api is None

@@ -321,6 +321,54 @@ def test_replay_command_serves_the_folder_on_loopback(demo: DemoArchive) -> None
     assert process.returncode in (0, -signal.SIGTERM)
 
 
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+def test_client_rendered_articles_replay_with_their_body_in_chromium(demo: DemoArchive, tmp_path: Path) -> None:
+    """An empty shell replays with its body: the page's own POST to getDetail (and the content URL it
+    names) find their archived answers, filed under the request body by the index."""
+    shells = [
+        next(e for e in demo.portal.manifest.articles() if e.delivery == delivery)
+        for delivery in ("api", "prosemirror", "content_url")
+    ]
+    for entry in shells:  # the served HTML has no body: only replayed API answers can show it
+        assert first_words(entry) not in squash(demo.response(entry.url).block.decode("utf-8", "replace"))
+    process = subprocess.Popen(
+        [str(BIN / "portal-archive"), "replay", str(demo.directory), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    texts: dict[str, str] = {}
+
+    def browse(base: str) -> None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--disable-gpu"])
+            try:
+                page = browser.new_page()
+                for entry in shells:
+                    page.goto(f"{base}{demo.response(entry.url).timestamp}/{entry.url}")
+                    wanted = [entry.title, first_words(entry)]
+                    texts[entry.url] = _frame_texts_until(page, wanted, timeout_s=60, misses=[])
+                page.screenshot(path=str(tmp_path / "shell.png"))
+            finally:
+                browser.close()
+
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"at (http://127\.0\.0\.1:\d+/archive/)$", line.strip())
+        assert match, line + (process.stderr.read() if process.poll() is not None and process.stderr else "")
+        worker = threading.Thread(target=browse, args=(match.group(1),))  # sync Playwright wants its own thread
+        worker.start()
+        worker.join(timeout=240)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    for entry in shells:
+        shown = squash(texts.get(entry.url, ""))
+        assert entry.title in shown and first_words(entry) in shown, (entry.delivery, shown[:300])
+        assert all(squash(line)[:12] in shown for line in str(entry.body_text).splitlines()[-2:]), entry.delivery
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in path.read_text().split()] if path.exists() else []

@@ -174,7 +174,7 @@ def test_wget_capture_gives_the_same_clusters(
 ) -> None:
     code, data = run_report(tmp_path_factory.mktemp("report") / "wget.json", str(wget_capture))
     assert code == 0, data["problems"]
-    # The script-only InfoQ article has no body in wget's capture: its cluster cannot form there.
+    # wget runs no script: the InfoQ articles whose body a script fetches have none in its capture.
     assert clusters_of(data) == expected_clusters(demo_portal, without_js=True)
     assert data["totals"]["pages_read"] > data["totals"]["indexed"]
     assert all(item["reextracted"] and not item["metadata_records"] for item in data["inputs"])

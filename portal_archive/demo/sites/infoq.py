@@ -1,13 +1,17 @@
 """The original publisher, modelled on InfoQ China (infoq.cn).
 
-Article data is present twice, as on the real Nuxt site: rendered HTML inside
-`.ProseMirror` and a `__NUXT_DATA__` payload. One article ships an empty body that
-only an inline script fills from the getDetail API. Article pages are gzipped when
-the client accepts it; the home page is sent with chunked framing.
+As on the real Nuxt site, an article page carries a `__NUXT_DATA__` payload, and its body is
+either server-rendered inside `.ProseMirror` or left empty for the page's script to fill from the
+getDetail API (`POST /public/v1/article/getDetail {"uuid": …}`): most articles here are such shells,
+whose API answer holds the body as HTML, as a ProseMirror document (a JSON string), or as a
+`content_url` to fetch it from. One article's script fills the body from data only the page holds,
+so only a browser reads it. Article pages are gzipped when the client accepts it; the home page is
+sent with chunked framing.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 from email.utils import format_datetime
@@ -63,6 +67,52 @@ def content_html(post: InfoqPost) -> str:
     return "\n".join(parts)
 
 
+def _text_node(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def content_document(post: InfoqPost) -> dict[str, Any]:
+    """The body as InfoQ's editor stores it: a ProseMirror document (links are nodes, lists
+    ``bulletedlist``/``listitem``), with the same blocks and references as `content_html`."""
+    nodes: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for block in post.article.blocks:
+        if block.kind == "item":
+            items.append({"type": "listitem", "content": [{"type": "paragraph", "content": [_text_node(block.text)]}]})
+            continue
+        if items:
+            nodes.append({"type": "bulletedlist", "content": items})
+            items = []
+        if block.kind == "heading":
+            nodes.append({"type": "heading", "attrs": {"level": 2}, "content": [_text_node(block.text)]})
+        else:
+            nodes.append({"type": "paragraph", "content": [_text_node(block.text)]})
+    if items:
+        nodes.append({"type": "bulletedlist", "content": items})
+    if post.article.references:
+        nodes.append({"type": "paragraph", "content": [_text_node("参考链接:")]})
+        for url in post.article.references:
+            link = {"type": "link", "attrs": {"href": url}, "content": [_text_node(url)]}
+            nodes.append({"type": "paragraph", "content": [link]})
+    return {"type": "doc", "content": nodes}
+
+
+def _document_json(post: InfoqPost) -> str:
+    return json.dumps(content_document(post), ensure_ascii=False, separators=(",", ":"))
+
+
+def detail_record(post: InfoqPost, base: str) -> dict[str, Any]:
+    """What getDetail answers for an article, by how its page gets the body."""
+    record = article_record(post, with_content=False)
+    if post.delivery == "content_url":
+        record["content_url"] = base + post.content_path
+    elif post.delivery == "prosemirror":
+        record["content"] = _document_json(post)
+    elif post.delivery != "script":
+        record["content"] = content_html(post)
+    return record
+
+
 def article_record(post: InfoqPost, *, with_content: bool) -> dict[str, Any]:
     """The article object of the payload and of getDetail, in InfoQ's field names."""
     article = post.article
@@ -102,14 +152,55 @@ def nuxt_payload(post: InfoqPost) -> str:
     return encode_nuxt_data(Tagged("ShallowReactive", (state,)))
 
 
+_PROSEMIRROR_SCRIPT: Final = """
+  function esc(text) {
+    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  }
+  function render(node) {
+    var inner = (node.content || []).map(render).join('');
+    switch (node.type) {
+      case 'text': return esc(node.text || '');
+      case 'paragraph': return '<p>' + inner + '</p>';
+      case 'heading': return '<h' + node.attrs.level + '>' + inner + '</h' + node.attrs.level + '>';
+      case 'bulletedlist': return '<ul>' + inner + '</ul>';
+      case 'listitem': return '<li>' + inner + '</li>';
+      case 'link': return '<a href="' + esc(node.attrs.href) + '" target="_blank">' + inner + '</a>';
+      default: return inner;
+    }
+  }
+  function show(content) {
+    box.innerHTML = content.charAt(0) === '{' ? render(JSON.parse(content)) : content;
+  }
+"""
+
+
 def _fetch_script(post: InfoqPost) -> str:
+    """The shell's script: getDetail, then `content_url` if named, then the body into `.ProseMirror`."""
     return (
         "<script>\n(function () {\n"
         "  var box = document.querySelector('.ProseMirror');\n"
+        f"{_PROSEMIRROR_SCRIPT}"
         f"  fetch('{DETAIL_API_PATH}', {{method: 'POST', headers: {{'Content-Type': 'application/json'}},"
         f" body: JSON.stringify({{uuid: '{post.post_id}'}})}})\n"
         "    .then(function (response) { return response.json(); })\n"
-        "    .then(function (payload) { box.innerHTML = payload.data.content; });\n"
+        "    .then(function (payload) {\n"
+        "      var data = payload.data;\n"
+        "      return data.content_url ? fetch(data.content_url).then(function (r) { return r.text(); })"
+        " : data.content;\n"
+        "    })\n"
+        "    .then(show);\n"
+        "})();\n</script>\n"
+    )
+
+
+def _inline_script(post: InfoqPost) -> str:
+    """A body only the page's own script can produce (encoded in the page; the API has none)."""
+    packed = base64.b64encode(content_html(post).encode("utf-8")).decode("ascii")
+    return (
+        "<script>\n(function () {\n"
+        f"  var packed = '{packed}';\n"
+        "  var bytes = Uint8Array.from(atob(packed), function (c) { return c.charCodeAt(0); });\n"
+        "  document.querySelector('.ProseMirror').innerHTML = new TextDecoder('utf-8').decode(bytes);\n"
         "})();\n</script>\n"
     )
 
@@ -156,7 +247,9 @@ def render_article(post: InfoqPost, recommended: list[InfoqPost]) -> str:
         f'<link rel="canonical" href="{esc(post.url)}">\n'
     )
     tail = f'<script id="__NUXT_DATA__" type="application/json" data-ssr="true">{nuxt_payload(post)}</script>\n'
-    if post.js_only:
+    if post.delivery == "script":
+        tail += _inline_script(post)
+    elif post.js_only:
         tail += _fetch_script(post)
     return _layout(f"{article.title}_InfoQ", main, head=head, tail=tail)
 
@@ -232,6 +325,7 @@ def _json(status: int, payload: dict[str, Any]) -> Response:
 
 def _detail_route(world: World) -> Route:
     by_id = {post.post_id: post for post in world.infoq_posts}
+    base = world.urls.infoq
 
     def answer(request: Request) -> Response:
         try:
@@ -241,7 +335,7 @@ def _detail_route(world: World) -> Route:
         post = by_id.get(uuid) if isinstance(uuid, str) else None
         if post is None:
             return _json(404, {"code": 404, "msg": "article not found", "data": None})
-        return _json(200, {"code": 0, "data": article_record(post, with_content=True)})
+        return _json(200, {"code": 0, "data": detail_record(post, base)})
 
     return Route(answer, methods=("POST",))
 
@@ -269,6 +363,7 @@ def _article_entry(post: InfoqPost) -> ManifestEntry:
         references=article.references,
         body_text=body_text(article.blocks),
         js_only=post.js_only,
+        delivery=post.delivery,
         relation="original",
     )
 
@@ -296,6 +391,8 @@ def build_infoq_site(world: World) -> SiteBuild:
             )
         )
         entries.append(_article_entry(post))
+        if post.delivery == "content_url":
+            routes[post.content_path] = fixed(text_response(200, _document_json(post), JSON_UTF8))
     for post in world.infoq_posts:
         if post.legacy_path:
             body = f'<html><body><a href="{post.url}">Moved Permanently</a></body></html>'
@@ -315,8 +412,10 @@ def build_infoq_site(world: World) -> SiteBuild:
         routes[path] = fixed(response)
         entries.append(ManifestEntry(url=f"{base}{path}", site="infoq", kind="sitemap", status=200, reachable=True))
     entries.append(ManifestEntry(url=f"{base}/robots.txt", site="infoq", kind="robots", status=200, reachable=True))
-    js_only = next((post for post in world.infoq_posts if post.js_only), None)
-    if js_only is not None:
+    for post in world.infoq_posts:
+        if not post.js_only:
+            continue
+        # Called by the page's script (and by a crawler that reads the API), never linked.
         entries.append(
             ManifestEntry(
                 url=f"{base}{DETAIL_API_PATH}",
@@ -325,9 +424,14 @@ def build_infoq_site(world: World) -> SiteBuild:
                 status=200,
                 reachable=False,
                 method="POST",
-                request_body=json.dumps({"uuid": js_only.post_id}),
+                request_body=json.dumps({"uuid": post.post_id}),
+                delivery=post.delivery,
             )
         )
+        if post.delivery == "content_url":
+            entries.append(
+                ManifestEntry(url=f"{base}{post.content_path}", site="infoq", kind="api", status=200, reachable=False)
+            )
     not_found_page = _layout("404 - InfoQ", '<main class="error-page"><h1>404</h1><p>页面不存在</p></main>')
     not_found = text_response(404, not_found_page)
     return SiteBuild(SiteRoutes(SERVER_NAME, routes, lambda _request: not_found), tuple(entries))

@@ -19,11 +19,13 @@ sys.path.insert(0, str(HERE.parents[2]))
 from portal_archive.demo.assembly import PREVIEW_URLS, assemble_world  # noqa: E402
 from portal_archive.demo.manifest import ManifestEntry  # noqa: E402
 from portal_archive.demo.responses import Request  # noqa: E402
+from portal_archive.demo.sites.infoq import content_html  # noqa: E402
 
 SEED = 20240401
 NOW = datetime(2024, 10, 18, 7, 42, tzinfo=UTC)
 SEED_SLUG = "stability-ai-crisis"
 DETAIL_API_PATH = "/public/v1/article/getDetail"
+API_DELIVERIES = ("api", "prosemirror", "content_url")
 _PROSEMIRROR_EMPTY = re.compile(r'(<div class="article-preview ProseMirror">)(</div>)')
 
 
@@ -42,7 +44,8 @@ def main() -> None:
     wechat_copy = next(s for s in world.stories if "attribution" in s.edits)
     meta_charset = next(s for s in world.stories if s.encoding == "gbk" and not s.charset_in_header)
     plain_infoq = next(p for p in world.infoq_posts if p.article.references and not p.js_only)
-    js_infoq = next(p for p in world.infoq_posts if p.js_only)
+    js_infoq = next(p for p in world.infoq_posts if p.delivery == "script")
+    shells = {delivery: next(p for p in world.infoq_posts if p.delivery == delivery) for delivery in API_DELIVERIES}
     wechat_post = world.wechat_posts[0]
     pages = {
         "bendi_home.html": ("bendi", "/"),
@@ -68,9 +71,28 @@ def main() -> None:
             entry["manifest"] = _truth(manifest.by_url(url))
         pages_out[name] = entry
 
-    # What the browser shows once the page's script has filled the body from the detail API.
-    api_body, _ = serve("infoq", DETAIL_API_PATH, "POST", json.dumps({"uuid": js_infoq.post_id}).encode())
-    content = json.loads(api_body)["data"]["content"]
+    # Client-rendered pages: the empty shell, getDetail's answer and, for one, its content URL's.
+    for delivery, post in shells.items():
+        name = f"infoq_shell_{delivery}.html"
+        body, content_type = serve("infoq", post.path)
+        (HERE / name).write_bytes(body)
+        pages_out[name] = {"url": post.url, "content_type": content_type, "manifest": _truth(manifest.by_url(post.url))}
+        answer, answer_type = serve("infoq", DETAIL_API_PATH, "POST", json.dumps({"uuid": post.post_id}).encode())
+        (HERE / f"infoq_detail_{delivery}.json").write_bytes(answer)
+        pages_out[f"infoq_detail_{delivery}.json"] = {
+            "url": bases["infoq"] + DETAIL_API_PATH,
+            "content_type": answer_type,
+        }
+        if delivery == "content_url":
+            content_body, content_body_type = serve("infoq", post.content_path)
+            (HERE / "infoq_content.json").write_bytes(content_body)
+            pages_out["infoq_content.json"] = {
+                "url": bases["infoq"] + post.content_path,
+                "content_type": content_body_type,
+            }
+
+    # What the browser shows once the script-only page has filled its body from its own data.
+    content = content_html(js_infoq)
     unrendered, content_type = serve("infoq", js_infoq.path)
     rendered = _PROSEMIRROR_EMPTY.sub(lambda m: m.group(1) + content + m.group(2), unrendered.decode("utf-8"), count=1)
     (HERE / "infoq_js_only_rendered.html").write_text(rendered, encoding="utf-8")
@@ -83,7 +105,10 @@ def main() -> None:
 
 
 def _truth(entry: ManifestEntry) -> dict[str, object]:
-    keys = ("title", "published", "ingest_time", "authors", "source", "references", "body_text", "js_only", "relation")
+    keys = (
+        "title", "published", "ingest_time", "authors", "source", "references", "body_text", "js_only", "delivery",
+        "relation",
+    )  # fmt: skip
     data = entry.to_dict()
     return {key: data[key] for key in keys}
 
