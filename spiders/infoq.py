@@ -9,7 +9,7 @@ from portal_archive.crawl.spider import PortalSpider
 
 
 class InfoqSpider(PortalSpider):
-    """Crawls InfoQ's home, feed and sitemaps; bodies missing from the HTML are rendered in Chromium."""
+    """Crawls InfoQ's home, feed and sitemaps; bodies missing from the HTML come from its article API."""
 
     name = "infoq"
     profile_name = "infoq"

@@ -25,7 +25,7 @@ from typing import IO, BinaryIO, Final
 
 from portal_archive.archive.postquery import method_url, request_query
 from portal_archive.timestamps import timestamp14_of_warc_date
-from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError
+from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError, sent_request
 from portal_archive.warc.runs import Run, in_processes, renumbered, split_runs
 
 __all__ = ["cdxj_entry", "index_warc", "url_key"]
@@ -84,6 +84,8 @@ def _plain_url_key(url: str) -> str | None:
 _INDEXED_TYPES: Final = frozenset({"response", "revisit", "resource", "metadata"})
 _HTTP_INDEXED: Final = frozenset({"response", "revisit"})
 """Records whose HTTP head gives the index its status and type (requests are not indexed)."""
+_HTTP_READ: Final = _HTTP_INDEXED | {"request"}
+"""Records whose HTTP head the index reads: a request's says whether its response is a POST's answer."""
 _NO_PAYLOAD_DIGEST: Final = frozenset({"revisit", "warcinfo"})
 _MIME_END: Final = re.compile(r"[;\s]")
 _SORT_BUFFER: Final = 32 * 1024 * 1024
@@ -140,7 +142,8 @@ class _Entry:
         fields["length"] = str(length)
         fields["offset"] = str(self.record.offset)
         fields["filename"] = self.filename
-        record_id = self.record.fields.get("warc-record-id", "") if self.record.warc_type in _HTTP_INDEXED else ""
+        # Responses only, as cdxj-indexer joins them: a revisit keeps its plain key.
+        record_id = self.record.fields.get("warc-record-id", "") if self.record.warc_type == "response" else ""
         return _Held(self.key, fields, self.url, record_id)
 
     def line(self, asked: _Asked | None = None) -> str | None:
@@ -148,37 +151,21 @@ class _Entry:
         return held.line(asked) if held is not None else None
 
 
-_BODY_METHODS: Final = (b"POST ", b"PUT /", b"PUT h")
+_BODY_METHODS: Final = (b"POST ", b"PUT ")
 _REQUEST_READ: Final = 1 << 20
-"""Bytes of a POST request record read for its lookup key (a body beyond is cut, as a query is)."""
+"""Bytes of a POST request body read for its lookup key (a longer body is cut, as its query is)."""
 
 
 def asked_of(request: ArchivedRecord) -> _Asked | None:
     """A POST or PUT request record's method and body as a lookup query; None for other records."""
-    if request.warc_type != "request":
+    http = request.http
+    if http is None or not http.status_line.startswith(_BODY_METHODS):
         return None
-    data = request.read_block(5)
-    if not data.startswith(_BODY_METHODS):
+    sent = sent_request(request, _REQUEST_READ)
+    if sent is None:
         return None
-    while len(data) < _REQUEST_READ and (chunk := request.read_block(_REQUEST_READ - len(data))):
-        data += chunk
-    head, separator, body = data.partition(b"\r\n\r\n")
-    if not separator:
-        head, _, body = data.partition(b"\n\n")
-    lines = head.split(b"\n")
-    method = lines[0].split(b" ", 1)[0].decode("ascii", "replace")
-    content_type = ""
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-type" and not content_type:
-            content_type = value.strip().decode("latin-1")
-        elif name == b"content-length" and value.strip().isdigit():
-            body = body[: int(value.strip())]
-    fields = request.fields
-    return _Asked(
-        fields.get("warc-concurrent-to", ""), request.target_uri, method, request_query(method, content_type, body)
-    )
+    query = request_query(sent.method, sent.content_type, sent.body)
+    return _Asked(request.fields.get("warc-concurrent-to", ""), request.target_uri, sent.method, query)
 
 
 def cdxj_entry(record: ArchivedRecord, filename: str) -> _Entry | None:
@@ -279,7 +266,7 @@ class _Run:
 
 def _index_run(warc: Path, start: int, stop: int | None) -> _Run:
     """Index the records from ``start`` up to the one at ``stop``; the lines go to a temporary file."""
-    reading = Reading(warc, parse_http=_HTTP_INDEXED, start=start, stop=stop)
+    reading = Reading(warc, parse_http=_HTTP_READ, start=start, stop=stop)
     lines = _SortedLines()
     try:
         found, first_request, last = _index_pass(reading, lines, hold_last=True)
@@ -373,7 +360,7 @@ def index_warc(warc: Path, out: BinaryIO, *, jobs: int = 1) -> FileScan:
             return found
     lines = _SortedLines()
     try:
-        found, _, _ = _index_pass(Reading(warc, parse_http=_HTTP_INDEXED), lines)
+        found, _, _ = _index_pass(Reading(warc, parse_http=_HTTP_READ), lines)
         if not found.whole_file_gzip and found.records:
             lines.write(out)
     finally:

@@ -21,6 +21,7 @@ from portal_archive.archive.metadata import item_from_metadata
 from portal_archive.dedup import Document, document_from_item
 from portal_archive.extract.article import ArticleAssembler, FetchedPage
 from portal_archive.extract.extractor import ARTICLE
+from portal_archive.extract.nuxt import ArticleState
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory, load_bundled_profiles
 from portal_archive.timestamps import utc_now
@@ -113,7 +114,33 @@ class PageReader:
         profile, article_page = self.portal_of(url)
         if not article_page:
             return None, f"not an article URL of {profile.name}" if profile is not None else "not an article URL"
-        page = FetchedPage(
+        item = self._assembler(profile).assemble(self._fetched(url, body, content_type, fetched, location))
+        kind = str(item.extra.get("page_kind", ARTICLE))
+        return (item, "") if kind == ARTICLE else (None, kind)
+
+    def detail_request(self, url: str) -> tuple[str, bytes] | None:
+        """``(API URL, request body)`` a portal's article page POSTs for its body (``[api]`` in its
+        profile), on the page's own origin (a mirror's, the demo's); None for any other page."""
+        profile, article_page = self.portal_of(url)
+        api = profile.detail_api if profile is not None and article_page else None
+        if api is None:
+            return None
+        parts = urlsplit(url)
+        body = api.request_body(parts.path)
+        return (f"{parts.scheme}://{parts.netloc}{api.path}", body) if body is not None else None
+
+    def filled_item(
+        self, url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location,
+        state: ArticleState, content: str,
+    ) -> ArticleItem | None:  # fmt: skip
+        """The article of a page whose body its script fetched, with the archived answer put in place."""
+        profile, _ = self.portal_of(url)
+        return self._assembler(profile).assemble_filled(self._fetched(url, body, content_type, fetched, location),
+                                                         state, content)  # fmt: skip
+
+    @staticmethod
+    def _fetched(url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location) -> FetchedPage:
+        return FetchedPage(
             url=url,
             body=body,
             content_type=content_type or None,
@@ -122,9 +149,6 @@ class PageReader:
             warc_filename=location.filename,
             warc_offset=location.offset,
         )
-        item = self._assembler(profile).assemble(page)
-        kind = str(item.extra.get("page_kind", ARTICLE))
-        return (item, "") if kind == ARTICLE else (None, kind)
 
     def read_page(
         self, url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location

@@ -16,16 +16,27 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Final, Literal
+from urllib.parse import urljoin, urlsplit
 
 from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
 from portal_archive.archive.pages import Location, PageReader
+from portal_archive.archive.postquery import request_query
 from portal_archive.capture.extension import DOM_URI_PREFIX
 from portal_archive.dedup import Document, document_from_item
 from portal_archive.extract import is_html
+from portal_archive.extract.nuxt import ArticleState, read_detail_answer
 from portal_archive.timestamps import parse_iso, to_iso
-from portal_archive.warc.reader import ArchivedRecord, PayloadError, WarcFileError, read_records, record_at
+from portal_archive.warc.reader import (
+    ArchivedRecord,
+    PayloadError,
+    WarcFileError,
+    read_records,
+    record_at,
+    sent_request,
+)
 
 __all__ = ["InputSummary", "SourcedDocument", "TextLocation", "WarcSource", "document_at"]
 
@@ -34,6 +45,10 @@ logger = logging.getLogger(__name__)
 MAX_PAGE_BYTES: Final = 20 * 1024 * 1024
 """Extraction reads at most this much of a page (as ``extract_article`` does)."""
 MAX_METADATA_BYTES: Final = 64 * 1024 * 1024
+_MAX_REQUEST_BYTES: Final = 1024 * 1024
+_MAX_WAITING: Final = 1000
+"""Pages kept waiting for their article API's answer at once (answers come a few records later)."""
+_NO_ANSWER: Final = "body fetched by script, answer not archived"
 _OUR_SOFTWARE: Final = b"software: portal-archive/"
 
 TextKind = Literal["metadata", "page"]
@@ -89,11 +104,46 @@ class _Pending:
     dom: bool
 
 
+@dataclass(slots=True)
+class _AwaitingAnswer:
+    """An article page whose body its script fetches, kept until the archived answer turns up."""
+
+    url: str
+    body: bytes
+    content_type: str
+    fetched: datetime | None
+    location: Location
+    state: ArticleState | None = None
+    """The API's answer, once read; the page still waits when it names a ``content_url``."""
+
+
+@dataclass
+class _Answers:
+    """Archived article-API exchanges of one file, joined to the pages whose body they hold.
+
+    A crawl that read a page's body through the portal's API (``[api]``) archived the answer right
+    after the page; a browser capture archived it as the page's script asked. Either way the answer is
+    a POST response followed by its request record, and a ``content_url`` answer a GET after that.
+    """
+
+    detail_paths: frozenset[str]
+    last_answer: tuple[str, str, bytes] | None = None
+    """The last response to an API path: record id, URL, payload (its request record comes next)."""
+    answers: dict[tuple[str, str], ArticleState] = field(default_factory=dict)
+    contents: dict[str, bytes] = field(default_factory=dict)
+    wanted: set[str] = field(default_factory=set)
+    """Content URLs an answer named, whose response has not been seen yet."""
+    waiting: dict[tuple[str, str], _AwaitingAnswer] = field(default_factory=dict)
+    ready: list[tuple[str, str]] = field(default_factory=list)
+    """Waiting pages whose answer was archived before them (a browser's capture order)."""
+
+
 @dataclass
 class _FileState:
     ours: bool = False
     pending: dict[str, _Pending] = field(default_factory=dict)
     metadata_seen: int = 0
+    answers: _Answers | None = None
 
 
 class WarcSource:
@@ -122,13 +172,16 @@ class WarcSource:
         self.problems: list[WarcFileError] = []
         self.unextractable = 0
         self._failures_seen: set[str] = set()
+        self._detail_paths = frozenset(
+            profile.detail_api.path for profile in reader.profiles if profile.detail_api is not None
+        )
 
     def documents(self) -> Iterator[SourcedDocument]:
         """Every article document of every file; a broken file is noted in ``problems`` and skipped past."""
         for path in self.paths:
             summary = InputSummary(path=str(path))
             self.inputs.append(summary)
-            state = _FileState()
+            state = _FileState(answers=_Answers(self._detail_paths))
             try:
                 for record in read_records(path, progress=self.progress):
                     summary.records += 1
@@ -140,6 +193,9 @@ class WarcSource:
                 self.problems.append(problem)
             if state.ours and not state.metadata_seen and state.pending:
                 yield from self._reextract_pending(path, state, summary)
+            if state.answers is not None and state.answers.waiting:
+                # Pages whose body their script fetched, without the answer in this file: as they are.
+                summary.set_aside[_NO_ANSWER] += len(state.answers.waiting)
 
     def _record(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
         kind = record.warc_type
@@ -153,6 +209,14 @@ class WarcSource:
                 if found is not None:
                     yield found
             return
+        answers = state.answers if not state.ours else None
+        if answers is not None and answers.detail_paths and kind in ("response", "request"):
+            if kind == "request":
+                yield from self._answer_asked(record, answers, summary)
+                return
+            if self._api_response(record, answers):
+                yield from self._content_arrived(record.target_uri, answers, summary)
+                return
         page_url = _page_url(record)
         if page_url is None:
             return
@@ -164,9 +228,95 @@ class WarcSource:
                     page_url.url, record.offset, record.date, record.record_id, page_url.dom
                 )
             return
-        found = self._page(record, page_url, summary, count_page=not page_url.dom)
+        found = self._page(record, page_url, summary, count_page=not page_url.dom, answers=answers)
         if found is not None:
             yield found
+        while answers is not None and answers.ready:
+            yield from self._complete(answers.ready.pop(), answers, summary)
+
+    # -- pages whose body an article API holds ----------------------------------------------------
+
+    def _api_response(self, record: ArchivedRecord, answers: _Answers) -> bool:
+        """Keep a response to an article API (or to a content URL an answer named); True when it was one."""
+        uri = record.target_uri
+        if uri in answers.wanted:
+            answers.wanted.discard(uri)
+            answers.contents[uri] = self._payload(record)
+            return True
+        try:
+            path = urlsplit(uri).path
+        except ValueError:
+            return False
+        if path not in answers.detail_paths or not _successful(record):
+            return False
+        answers.last_answer = (record.record_id, uri, self._payload(record))
+        return True
+
+    def _payload(self, record: ArchivedRecord) -> bytes:
+        try:
+            return record.payload(MAX_PAGE_BYTES)
+        except PayloadError as exc:
+            logger.info("Cannot decode %(url)s: %(exc)s", {"url": record.target_uri, "exc": exc})
+            return b""
+
+    def _answer_asked(
+        self, record: ArchivedRecord, answers: _Answers, summary: InputSummary
+    ) -> Iterator[SourcedDocument]:
+        """A request record: when it asked for the answer just kept, file the answer under what it asked."""
+        last, answers.last_answer = answers.last_answer, None
+        if last is None or record.fields.get("warc-concurrent-to") != last[0] or record.target_uri != last[1]:
+            return
+        sent = sent_request(record, _MAX_REQUEST_BYTES)
+        state = read_detail_answer(last[2]) if sent is not None and sent.method == "POST" else None
+        if sent is None or state is None:
+            return
+        key = (last[1], request_query(sent.method, sent.content_type, sent.body))
+        answers.answers[key] = state
+        if not state.content and state.content_url:
+            answers.wanted.add(urljoin(last[1], state.content_url))
+        waiting = answers.waiting.get(key)
+        if waiting is not None:
+            waiting.state = state
+            yield from self._complete(key, answers, summary)
+
+    def _content_arrived(self, uri: str, answers: _Answers, summary: InputSummary) -> Iterator[SourcedDocument]:
+        for key, waiting in list(answers.waiting.items()):
+            if waiting.state is not None and urljoin(key[0], waiting.state.content_url) == uri:
+                yield from self._complete(key, answers, summary)
+
+    def _complete(self, key: tuple[str, str], answers: _Answers, summary: InputSummary) -> Iterator[SourcedDocument]:
+        """A waiting page whose answer (and content) is in: extracted with the body put in place."""
+        waiting = answers.waiting.get(key)
+        state = waiting.state if waiting is not None else None
+        if waiting is None:
+            return
+        if state is None:
+            return
+        content = state.content
+        if not content:
+            fetched = answers.contents.get(urljoin(key[0], state.content_url))
+            if fetched is None:
+                return  # the content URL's response is still to come
+            content = fetched.decode("utf-8", "replace")
+        del answers.waiting[key]
+        try:
+            item = self.reader.filled_item(
+                waiting.url, waiting.body, waiting.content_type, waiting.fetched, waiting.location, state, content
+            )
+        except Exception as exc:  # as for any page: one hostile answer must not end a report
+            self._extraction_failed(waiting.url, exc)
+            return
+        if item is None or not item.body_text:
+            summary.set_aside[_NO_ANSWER] += 1
+            return
+        summary.articles += 1
+        summary.reextracted += 1
+        yield SourcedDocument(
+            document=document_from_item(item),
+            fetched_at=to_iso(waiting.fetched) if waiting.fetched is not None else None,
+            text=None,  # the served page alone does not hold this text
+            origin="page",
+        )
 
     def _metadata(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> SourcedDocument | None:
         try:
@@ -209,8 +359,9 @@ class WarcSource:
         )
 
     def _page(
-        self, record: ArchivedRecord, page_url: _PageUrl, summary: InputSummary, *, count_page: bool
-    ) -> SourcedDocument | None:
+        self, record: ArchivedRecord, page_url: _PageUrl, summary: InputSummary, *, count_page: bool,
+        answers: _Answers | None = None,
+    ) -> SourcedDocument | None:  # fmt: skip
         if not _successful(record):
             return None
         if record.content_type and not is_html(record.content_type):
@@ -235,6 +386,8 @@ class WarcSource:
         if item is None:
             summary.set_aside[reason] += 1
             return None
+        if not item.body_text and answers is not None and self._awaits_answer(record, page_url, body, answers):
+            return None
         document = document_from_item(item)
         summary.articles += 1
         summary.reextracted += 1
@@ -244,6 +397,25 @@ class WarcSource:
             text=_text_at(record, "page"),
             origin="page",
         )
+
+    def _awaits_answer(self, record: ArchivedRecord, page_url: _PageUrl, body: bytes, answers: _Answers) -> bool:
+        """A page without a body whose script fetches it from an article API: keep it for the answer."""
+        asked = self.reader.detail_request(page_url.url)
+        if asked is None:
+            return False
+        # Filed as replay files the exchange (the body as a query): a browser's JSON spacing differs.
+        key = (asked[0], request_query("POST", "application/json", asked[1]))
+        if len(answers.waiting) >= _MAX_WAITING:
+            oldest = next(iter(answers.waiting))
+            del answers.waiting[oldest]
+            logger.info("No article API answer for %(url)s in time: set aside", {"url": oldest[0]})
+        answers.waiting[key] = _AwaitingAnswer(
+            page_url.url, body, record.content_type, parse_iso(record.date),
+            Location(str(record.path), record.offset, record.record_id), answers.answers.get(key),
+        )  # fmt: skip
+        if key in answers.answers:
+            answers.ready.append(key)
+        return True
 
     def _extraction_failed(self, url: str, exc: Exception) -> None:
         """The first failure of each kind with its traceback; repeats of it at INFO, counted."""

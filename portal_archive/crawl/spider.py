@@ -26,6 +26,7 @@ keys.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -46,9 +47,7 @@ from portal_archive.crawl.politeness import apply_crawl_pace
 from portal_archive.crawl.render import RenderConfig
 from portal_archive.extract import ParsedPage, is_html, parse_page
 from portal_archive.extract.article import ArticleAssembler, FetchedPage
-from portal_archive.extract.extractor import fill_container
 from portal_archive.extract.nuxt import ArticleState, read_detail_answer
-from portal_archive.extract.prosemirror import content_html
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory, load_profile
 from portal_archive.timestamps import parse_iso, utc_now
@@ -75,8 +74,6 @@ on every page, so a bounded memory of recent ones catches almost every repeat at
 
 AWAITING_BODY_META = "awaiting_body"
 """An article page whose HTML lacks the body, carried by the requests that fetch it from the API."""
-API_BODY = "api"
-"""``item.extra["body_from"]`` of an article whose body came from the portal's article API."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +86,46 @@ class AwaitingBody:
     """The page's item without a body: what comes out if neither the API nor a browser gives one."""
     api_records: tuple[str, ...] = ()
     """WARC record ids of the API exchanges read so far (the detail answer, the content URL's)."""
+
+
+LIST_API_META = "list_api_page"
+"""The list API page a response answers (``ListPage``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a portal's list API: which list, the body asked, the topic, its place in the list.
+
+    It travels in ``meta`` as plain JSON values (``as_meta``): a distributed crawl seeds list pages
+    through Redis as JSON.
+    """
+
+    path: str
+    body: bytes
+    topic: int | str | None = None
+    number: int = 1
+
+    def as_meta(self) -> dict[str, Any]:
+        return {"path": self.path, "body": self.body.decode("utf-8"), "topic": self.topic, "number": self.number}
+
+    @classmethod
+    def from_meta(cls, value: dict[str, Any]) -> ListPage:
+        return cls(str(value["path"]), str(value["body"]).encode("utf-8"), value.get("topic"), int(value["number"]))
+
+
+def list_items(answer: bytes) -> list[dict[str, Any]] | None:
+    """The items of a list API's answer: ``data`` when it is a list, else ``data.list``; None when the
+    answer is no JSON or holds no list (an error answer)."""
+    try:
+        parsed = json.loads(answer)
+    except (ValueError, RecursionError):
+        return None
+    data = parsed.get("data") if isinstance(parsed, dict) else None
+    if isinstance(data, dict):
+        data = data.get("list")
+    if not isinstance(data, list):
+        return None
+    return [item for item in data if isinstance(item, dict)]
 
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -161,6 +198,9 @@ class PortalSpider(scrapy.Spider):
         self._requested: dict[str, None] = {}
         self._canonical_forms: dict[str, str] = {}
         self._callbacks: dict[Any, Any] = {}
+        self._requested_lists: set[tuple[str, bytes]] = set()
+        self._topics: set[int | str] = set()
+        self._listed: dict[tuple[str, int | str | None], set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -298,6 +338,70 @@ class PortalSpider(scrapy.Spider):
             yield self.request(self.base_url + path, self.parse_sitemap)
         for path in self.profile.feeds:
             yield self.request(self.base_url + path, self.parse_feed)
+        apis = self.profile.list_apis
+        for api in apis.lists if apis is not None else ():
+            if not api.per_topic:
+                yield self.list_request(ListPage(api.path, api.request_body()))
+
+    # -- list APIs -----------------------------------------------------------------------------
+
+    def list_request(self, page: ListPage) -> scrapy.Request:
+        """One page of a list API (POST JSON, as the portal's own pages ask it)."""
+        self._requested_lists.add((page.path, page.body))
+        return scrapy.Request(
+            self.base_url + page.path,
+            method="POST",
+            body=page.body,
+            headers={"Content-Type": "application/json", "Accept": "application/json", "Referer": self.base_url + "/"},
+            callback=self._stable(self.parse_list_api),
+            errback=self._stable(self.fetch_failed),
+            meta={LIST_API_META: page.as_meta()},
+        )
+
+    def parse_list_api(self, response: Response) -> Iterator[scrapy.Request]:
+        """A page of a list API: its articles, the topic lists its items name, and the next page."""
+        apis = self.profile.list_apis
+        page = ListPage.from_meta(response.meta[LIST_API_META])
+        items = list_items(response.body)
+        if apis is None or items is None:
+            self.count("spider/api/list_unreadable")
+            logger.info("Not a list answer: %(url)s", {"url": response.url})
+            return
+        self.count("spider/api/list_pages")
+        listed = self._listed.setdefault((page.path, page.topic), set())
+        new = 0
+        for item in items:
+            path = apis.article_path(item)
+            if path is None:
+                continue
+            if path not in listed:
+                listed.add(path)
+                new += 1
+            request = self.route(self.base_url + path)
+            if request is not None:
+                self.count("spider/api/list_articles")
+                yield request
+            yield from self._topic_lists(item)
+        last = items[-1].get(apis.page_key) if items else None
+        api = next((api for api in apis.lists if api.path == page.path), None)
+        if api is None or last is None or not new or page.number >= apis.max_pages:
+            return  # the list's end, a page this list gave before (a server ignoring the cursor), or the cap
+        body = api.request_body(topic=page.topic, after=last, page_key=apis.page_key)
+        if (page.path, body) not in self._requested_lists:
+            yield self.list_request(ListPage(page.path, body, page.topic, page.number + 1))
+
+    def _topic_lists(self, item: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """The first page of each per-topic list for every topic an item names, once per crawl."""
+        apis = self.profile.list_apis
+        topics = item.get(apis.topics) if apis is not None else None
+        for topic in topics if isinstance(topics, list) else ():
+            topic_id = topic.get("id") if isinstance(topic, dict) else None
+            if not isinstance(topic_id, int | str) or isinstance(topic_id, bool) or topic_id in self._topics:
+                continue
+            self._topics.add(topic_id)
+            for api in apis.lists if apis is not None else ():
+                if api.per_topic:
+                    yield self.list_request(ListPage(api.path, api.request_body(topic=topic_id), topic_id))
 
     def fetch_failed(self, failure: Failure) -> None:
         """Errback of every request: one counted log line per failure, never a traceback for the expected."""
@@ -488,12 +592,10 @@ class PortalSpider(scrapy.Spider):
 
     def filled(self, awaiting: AwaitingBody, state: ArticleState, content: str) -> ArticleItem | scrapy.Request:
         """The page with the API's body put where its script puts it, extracted like a served page."""
-        page = parse_page(awaiting.page.body, content_type=awaiting.page.content_type)
-        if not fill_container(page, self.profile.selectors.body or "body", content_html(content)):
+        item = self.assembler.assemble_filled(awaiting.page, state, content)
+        if item is None:
             self.count("spider/api/no_container")
             return self.render_or_give_up(awaiting)
-        item = self.assembler.assemble(awaiting.page, page, state=state)
-        item.extra["body_from"] = API_BODY
         item.extra["api_records"] = list(awaiting.api_records)
         if not item.body_text:
             self.count("spider/api/no_body")

@@ -9,7 +9,8 @@ frontier's start list into the queue instead (``Frontier.adopt_start``), and
 
 Start-URL data is scrapy-redis's format: a bare URL (to the spider's default callback), or JSON
 with ``url`` and optionally ``callback`` and ``errback`` (spider method names), ``meta``,
-``priority``, ``dont_filter`` and ``method``.
+``priority``, ``dont_filter`` and ``method``; and, for a POST to a portal's list API, ``body``
+(UTF-8 text) and ``headers`` (name → value).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ __all__ = ["DistributedStartMiddleware", "StartDataError", "method_name", "reque
 
 logger = logging.getLogger(__name__)
 
-START_KEYS: Final = frozenset({"url", "callback", "errback", "meta", "priority", "dont_filter", "method"})
+START_KEYS: Final = frozenset(
+    {"url", "callback", "errback", "meta", "priority", "dont_filter", "method", "body", "headers"}
+)
 
 
 class StartDataError(ValueError):
@@ -63,9 +66,18 @@ def start_data(request: Request, spider: Spider) -> bytes:
     Raises:
         StartDataError: the request carries what JSON cannot (a body, headers, non-JSON meta).
     """
-    if request.body or request.headers or request.cookies or request.cb_kwargs:
-        raise StartDataError(f"start request {request.url} has a body, headers, cookies or cb_kwargs")
+    if request.cookies or request.cb_kwargs:
+        raise StartDataError(f"start request {request.url} has cookies or cb_kwargs")
     data: dict[str, Any] = {"url": request.url}
+    if request.body:
+        try:
+            data["body"] = request.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StartDataError(f"start request {request.url} has a body that is not UTF-8 text") from exc
+    if request.headers:
+        data["headers"] = {
+            name.decode("latin-1"): values[-1].decode("latin-1") for name, values in request.headers.items() if values
+        }
     for key, function in (("callback", request.callback), ("errback", request.errback)):
         name = method_name(spider, function)
         if name:
@@ -115,6 +127,8 @@ def request_from_start_data(data: bytes, spider: Spider) -> Request:
             priority=int(fields.get("priority") or 0),
             dont_filter=bool(fields.get("dont_filter", False)),
             method=str(fields.get("method") or "GET"),
+            body=str(fields.get("body") or "").encode("utf-8"),
+            headers={str(name): str(value) for name, value in dict(fields.get("headers") or {}).items()},
         )
     except (TypeError, ValueError) as exc:
         raise StartDataError(f"start-URL data {text[:200]!r}: {exc}") from exc

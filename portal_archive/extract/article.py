@@ -33,8 +33,9 @@ from portal_archive.extract.dates import (
     is_impossible_date,
     resolve_date,
 )
-from portal_archive.extract.extractor import Article, ParsedPage, extract_parsed, parse_page
+from portal_archive.extract.extractor import Article, ParsedPage, extract_parsed, fill_container, parse_page
 from portal_archive.extract.nuxt import ArticleState, read_article_state
+from portal_archive.extract.prosemirror import content_html
 from portal_archive.extract.wechat import read_wechat_state
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory
@@ -158,6 +159,22 @@ class ArticleAssembler:
             warc_offset=page.warc_offset,
             extra=extra,
         )
+
+    def assemble_filled(self, page: FetchedPage, state: ArticleState, content: str) -> ArticleItem | None:
+        """The page with the body its script fetched (an article API's ``content``: HTML or a ProseMirror
+        document) put where the script puts it (the profile's body selector), then extracted like any
+        served page, with the API's record for its metadata. None when the page has no such place.
+
+        The crawl (``crawl.spider``) and the report on archived exchanges (``archive.sources``) both
+        read client-rendered pages through this.
+        """
+        parsed = parse_page(page.body, content_type=page.content_type)
+        selector = self.profile.selectors.body if self.profile is not None else ""
+        if not fill_container(parsed, selector or "body", content_html(content)):
+            return None
+        item = self.assemble(page, parsed, state=state)
+        item.extra["body_from"] = "api"
+        return item
 
     def _embedded_state(self, parsed: ParsedPage) -> ArticleState | None:
         """The embedded state of a profile that has one (Nuxt, WeChat), read before extraction cleans scripts away."""

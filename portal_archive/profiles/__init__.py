@@ -52,6 +52,13 @@ Schema (only ``name``, ``base_url`` and ``links.article`` are required)::
     detail = "/public/v1/article/getDetail"   # POSTed when the HTML lacks the body
     detail_body = '{"uuid": "{id}"}'  # JSON body; {id} is group 1 of id over the article path
     id = '^/article/([A-Za-z0-9]{20})$'
+    lists = [                         # JSON lists of articles, POSTed from the start; {topic}: once per
+      { path = "/api/recommend", body = '{"size": 20}' },            # topic an item names
+      { path = "/api/list", body = '{"id": {topic}, "size": 20}' },
+    ]
+    page_key = "score"                # the next page's body carries the last item's value of this field
+    article = "/article/{uuid}"       # an item's article, from its fields
+    max_list_pages = 50
 
     [sources]
     name = "InfoQ"                    # attribution of articles that name none
@@ -160,6 +167,57 @@ class DetailApi:
         return self.body.replace("{id}", json.dumps(match.group(1))[1:-1]).encode("utf-8")
 
 
+_ITEM_FIELD_RE: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SAFE_ID_RE: Final = re.compile(r"^[A-Za-z0-9*_~-]{1,128}$")
+DEFAULT_MAX_LIST_PAGES: Final = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListApi:
+    """A JSON API listing a portal's articles newest first (InfoQ's ``recommond``, or per topic its
+    ``getList``), paged by the last item's value of ``ListApis.page_key``."""
+
+    path: str
+    body: str
+    """The first page's JSON body; ``{topic}`` stands for a topic id (a list asked once per topic)."""
+
+    @property
+    def per_topic(self) -> bool:
+        return "{topic}" in self.body
+
+    def request_body(self, *, topic: object = None, after: object = None, page_key: str = "") -> bytes:
+        """The body of one page: the topic filled in, and the last item's ``page_key`` value after page 1."""
+        data = json.loads(self.body.replace("{topic}", json.dumps(topic)) if self.per_topic else self.body)
+        if after is not None and page_key:
+            data[page_key] = after
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListApis:
+    """How a portal's list APIs are read: which lists, how they page, where an item's article is."""
+
+    lists: tuple[ListApi, ...]
+    page_key: str
+    """The item field whose last value the next page's body carries (InfoQ: ``score``)."""
+    article: str
+    """The article's path from an item's fields, e.g. ``/article/{uuid}``."""
+    topics: str = "topic"
+    """The item field listing the topics (objects with an ``id``) per-topic lists are asked for."""
+    max_pages: int = DEFAULT_MAX_LIST_PAGES
+    """Pages read of one list at most."""
+
+    def article_path(self, item: Mapping[str, Any]) -> str | None:
+        """The path of an item's article; None when a field is missing or not a plain id."""
+        values: dict[str, str] = {}
+        for name in _ITEM_FIELD_RE.findall(self.article):
+            value = item.get(name)
+            if not isinstance(value, str | int) or isinstance(value, bool) or not _SAFE_ID_RE.match(str(value)):
+                return None
+            values[name] = str(value)
+        return _ITEM_FIELD_RE.sub(lambda match: values[match.group(1)], self.article)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Profile:
     """One portal, parsed and validated; build with ``load_profile`` or ``parse_profile``."""
@@ -195,6 +253,8 @@ class Profile:
     """``(name, domain)``: source names (as 来源 lines print them) and the domain they stand for."""
     detail_api: DetailApi | None = None
     """Where a page whose HTML lacks the body gets it from, without a browser (``[api]``)."""
+    list_apis: ListApis | None = None
+    """JSON lists of the portal's articles, read besides feeds and sitemaps (``[api]``)."""
 
     @property
     def aliases(self) -> dict[str, str]:
@@ -226,6 +286,10 @@ class _Reader:
     def _get(self, name: str) -> Any:
         self.used.add(name)
         return self.table.get(name)
+
+    def raw(self, name: str) -> Any:
+        """The value as TOML gave it, for a shape the typed readers do not cover (a list of tables)."""
+        return self._get(name)
 
     def string(self, name: str, default: str = "", *, required: bool = False) -> str:
         value = self._get(name)
@@ -370,11 +434,45 @@ def _sources(reader: _Reader) -> tuple[str, tuple[tuple[str, str], ...]]:
     return name, tuple(aliases)
 
 
+def _list_apis(reader: _Reader) -> ListApis | None:
+    raw = reader.raw("lists")
+    page_key = reader.string("page_key")
+    article = reader.string("article")
+    max_pages = reader.integer("max_list_pages", DEFAULT_MAX_LIST_PAGES)
+    if raw is None:
+        if page_key or article:
+            raise reader.error("lists", "is required with page_key and article: the list APIs to read")
+        return None
+    if not isinstance(raw, list) or not raw:
+        raise reader.error("lists", "must be a list of tables such as { path = '/api/list', body = '{\"size\": 20}' }")
+    lists = []
+    for index, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise reader.error(f"lists[{index}]", "must be a table with path and body")
+        entry = _Reader(reader.source, table, prefix=f"{reader.key('lists')}[{index}].")
+        path, body = entry.string("path", required=True), entry.string("body", required=True)
+        entry.reject_unknown()
+        if not path.startswith("/"):
+            raise entry.error("path", f"must be a path starting with '/', got {path!r}")
+        try:
+            parsed = json.loads(body.replace("{topic}", "1"))
+        except ValueError as exc:
+            raise entry.error("body", f"is not JSON (with {{topic}} filled in): {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise entry.error("body", "must be a JSON object")
+        lists.append(ListApi(path=path, body=body))
+    if not page_key:
+        raise reader.error("page_key", "is required with lists: the item field the next page starts after")
+    if not _ITEM_FIELD_RE.search(article) or not article.startswith("/"):
+        raise reader.error("article", f"must be a path naming an item field, e.g. '/article/{{uuid}}', got {article!r}")
+    return ListApis(lists=tuple(lists), page_key=page_key, article=article, max_pages=max_pages)
+
+
 def _detail_api(reader: _Reader) -> DetailApi | None:
     path = reader.string("detail")
     body = reader.string("detail_body")
     ids = reader.patterns("id")
-    reader.reject_unknown()
+    reader.reject_unknown()  # every [api] key is read by now (the list keys first): a typo is named first
     if not path:
         if body or ids:
             raise reader.error("detail", "is required with detail_body and id: the API's path")
@@ -423,7 +521,9 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     links = _links(top.table_of("links"))
     selectors = _selectors(top.table_of("selectors"))
     source_name, aliases = _sources(top.table_of("sources"))
-    detail_api = _detail_api(top.table_of("api"))
+    api_table = top.table_of("api")
+    list_apis = _list_apis(api_table)
+    detail_api = _detail_api(api_table)
     profile = Profile(
         name=name,
         source_file=source,
@@ -445,6 +545,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         source_name=source_name,
         source_aliases=aliases,
         detail_api=detail_api,
+        list_apis=list_apis,
     )
     top.reject_unknown()
     if profile.js and not profile.js_wait_for:

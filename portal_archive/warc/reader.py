@@ -43,6 +43,7 @@ __all__ = [
     "PayloadError",
     "RawRecord",
     "RecordHeaders",
+    "SentRequest",
     "WarcFileError",
     "entity_stream",
     "gzip_layout_problem",
@@ -53,6 +54,7 @@ __all__ = [
     "read_records",
     "record_at",
     "scan",
+    "sent_request",
     "split_http",
 ]
 
@@ -606,6 +608,33 @@ class HttpHead:
         """The status code as the status line writes it (``""`` when there is none), as CDX indexers keep it."""
         parts = text_of(self.status_line).rstrip().split(" ", 1)
         return parts[1].strip().split(" ", 1)[0] if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """What a ``request`` record says was sent: the method, the body's type and the body."""
+
+    method: str
+    content_type: str
+    body: bytes
+
+
+def sent_request(record: ArchivedRecord, limit: int) -> SentRequest | None:
+    """The request a ``request`` record read with its HTTP head holds; the body as sent (bounded by its
+    ``Content-Length``), at most ``limit`` bytes. None for other records. Reads the record's block."""
+    http = record.http
+    if record.warc_type != "request" or http is None:
+        return None
+    method = http.status_line.split(b" ", 1)[0].decode("ascii", "replace").upper()
+    declared = (http.get(b"Content-Length") or b"").strip()
+    if declared.isdigit():
+        limit = min(limit, int(declared))
+    parts: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := record.read_block(min(READ_SIZE, limit - size))):
+        parts.append(chunk)
+        size += len(chunk)
+    return SentRequest(method, http.content_type, b"".join(parts))
 
 
 def read_http_head(stream: IO[bytes]) -> HttpHead:

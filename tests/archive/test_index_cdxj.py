@@ -31,6 +31,7 @@ from portal_archive.archive.metadata import metadata_uri
 from portal_archive.cli import main
 from portal_archive.config import SettingsError
 from portal_archive.warc.reader import scan
+from tests.cdxj_peer import cdxj_indexer_lines
 from tests.replay_samples import (
     FLAKY_URL,
     GBK_URL,
@@ -245,13 +246,7 @@ def test_a_folder_that_cannot_hold_an_index_gets_a_private_one(sample: Any) -> N
 
 
 def _cdxj_indexer_lines(warcs: list[Path]) -> list[bytes]:
-    import io
-
-    from cdxj_indexer import CDXJIndexer
-
-    text = io.StringIO()
-    CDXJIndexer(text, [str(p) for p in warcs], sort=True).process_all()
-    return sorted(line.encode("utf-8") for line in text.getvalue().splitlines(keepends=True))
+    return sorted(line.encode("utf-8") for line in cdxj_indexer_lines(warcs))
 
 
 def test_index_lines_equal_cdxj_indexer_on_our_archive(sample: Any) -> None:

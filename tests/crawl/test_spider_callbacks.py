@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from portal_archive.capture.meta import FILENAME_META, RECORD_ID_META, REFERS_TO_META
-from portal_archive.crawl.spider import PortalSpider, should_abort_request
+from portal_archive.crawl.spider import ListPage, PortalSpider, should_abort_request
 from portal_archive.items import ArticleItem, BoilerplateBlock
 from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider
@@ -348,3 +348,45 @@ def test_loopback_base_url_crawls_without_delay(spidercls: type[PortalSpider]) -
     pinned.settings.set("DOWNLOAD_DELAY", 7.5, priority="cmdline")
     spidercls.from_crawler(pinned)
     assert pinned.settings.getfloat("DOWNLOAD_DELAY") == 7.5
+
+
+def list_answer(request: Request, items: list[dict[str, Any]]) -> TextResponse:
+    body = json.dumps({"code": 0, "data": items}).encode()
+    return TextResponse(request.url, body=body, headers={"Content-Type": "application/json"}, request=request)
+
+
+def test_list_apis_page_by_the_last_score_and_open_each_topic_once() -> None:
+    spider = make_spider(InfoqSpider)
+    apis = spider.profile.list_apis
+    assert apis is not None
+    recommend, per_topic = apis.lists
+    first = spider.list_request(ListPage(recommend.path, recommend.request_body()))
+    assert first.method == "POST" and json.loads(first.body) == {"size": 20}
+    items = [
+        {"uuid": f"{n:020d}", "score": 100 - n, "topic": [{"id": 7, "name": "AI"}, {"id": n % 2, "name": "x"}]}
+        for n in range(3)
+    ]
+    results = requests_of(list(spider.parse_list_api(list_answer(first, items))))
+    articles = [r.url for r in results if r.callback == spider.parse_article]
+    assert articles == [f"http://infoq.test/article/{n:020d}" for n in range(3)]
+    topics = [json.loads(r.body) for r in results if r.url.endswith(per_topic.path)]
+    assert [t["id"] for t in topics] == [7, 0, 1] and all(t["size"] == 20 for t in topics)  # each topic once
+    (following,) = [r for r in results if r.url.endswith(recommend.path)]
+    assert json.loads(following.body) == {"size": 20, "score": 98}  # after the last item's score
+    # A server that ignores the cursor answers the same page again: nothing new, so no further page.
+    again = requests_of(list(spider.parse_list_api(list_answer(following, items))))
+    assert not [r for r in again if r.url.endswith(recommend.path)] and not [r for r in again if r.callback]
+    stats = spider.crawler.stats
+    assert stats.get_value("spider/api/list_pages") == 2 and stats.get_value("spider/api/list_articles") == 3
+
+
+def test_a_list_answer_that_is_no_list_is_counted() -> None:
+    spider = make_spider(InfoqSpider)
+    apis = spider.profile.list_apis
+    assert apis is not None
+    request = spider.list_request(ListPage(apis.lists[0].path, b"{}"))
+    error = TextResponse(request.url, status=200, body=b'{"code":500,"data":null}', request=request)
+    assert list(spider.parse_list_api(error)) == []
+    hostile = [{"uuid": "../../admin", "score": 1}, {"uuid": True, "score": 0}, "not an item"]
+    assert requests_of(list(spider.parse_list_api(list_answer(request, hostile)))) == []  # type: ignore[list-item]
+    assert spider.crawler.stats.get_value("spider/api/list_unreadable") == 1

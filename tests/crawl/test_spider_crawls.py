@@ -137,6 +137,17 @@ def _command(spider: str, out: Path, base_url: str, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def _lists_only_profile() -> str:
+    """InfoQ's profile with its list APIs as the only way to articles: no home, feed, sitemap or links."""
+    text = (PROJECT_ROOT / "portal_archive/profiles/portals/infoq.toml").read_text(encoding="utf-8")
+    text = text.replace('start_paths = ["/"]', "start_paths = []").replace(
+        "from_articles = true", "from_articles = false"
+    )
+    lines = [line for line in text.splitlines() if not line.startswith(("sitemaps =", "feeds ="))]
+    assert "start_paths = []" in lines and "from_articles = false" in lines
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawls]:
     work = tmp_path_factory.mktemp("spider-crawls")
@@ -153,6 +164,17 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawls]:
     try:
         with DemoPortal(seed=SEED, now=NOW) as portal:
             jobs = {site: _command(site, work / site, getattr(portal, SITE_URL_ATTR[site])) for site in SITES}
+            lists_only = work / "infoq-lists.toml"
+            lists_only.write_text(_lists_only_profile(), encoding="utf-8")
+            jobs["infoq-lists"] = _command(
+                "portal",
+                work / "infoq-lists",
+                portal.infoq_url,
+                "-a",
+                f"profile={lists_only}",
+                "-s",
+                "RENDER_ENABLED=False",
+            )
             jobs["infoq-norender"] = _command(
                 "infoq", work / "infoq-norender", portal.infoq_url, "-s", "RENDER_ENABLED=False"
             )
@@ -195,7 +217,7 @@ def within_a_day(iso: str | None, expected: str | None) -> bool:
     return abs((datetime.fromisoformat(iso) - datetime.fromisoformat(expected)).total_seconds()) < DAY_SECONDS
 
 
-@pytest.mark.parametrize("run", [*SITES, "infoq-norender", "wxmirror", "polite"])
+@pytest.mark.parametrize("run", [*SITES, "infoq-norender", "infoq-lists", "wxmirror", "polite"])
 def test_crawl_finishes_cleanly(crawls: Crawls, run: str) -> None:
     crawl = crawls.runs[run]
     assert crawl.returncode == 0, crawl.log[-3000:]
@@ -312,6 +334,18 @@ def test_shell_pages_are_read_through_the_article_api(crawls: Crawls, run: str) 
     assert stats["spider/api/read"] == len(shells)
     assert stats["spider/api/requested"] == len(shells) + 1  # and the script-only page, which the API cannot give
     assert stats["spider/api/content_url"] == sum(e.delivery == "content_url" for e in shells)
+
+
+def test_the_list_apis_alone_find_every_article(crawls: Crawls) -> None:
+    """Recommendations and per-topic lists, paged by score, lead to every article (no feed, sitemap or link)."""
+    crawl = crawls.runs["infoq-lists"]
+    items = crawls.items("infoq-lists")
+    assert set(items) == set(crawls.articles("infoq"))
+    stats = crawl.stats
+    assert stats["spider/api/list_articles"] == len(items)
+    pages_of_recommendations = -(-len(items) // 20) + 1  # the last page is empty: the list's end
+    assert stats["spider/api/list_pages"] > pages_of_recommendations  # topic lists were read too
+    assert "spider/api/list_unreadable" not in stats
 
 
 def test_with_rendering_off_no_page_goes_to_a_browser(crawls: Crawls) -> None:

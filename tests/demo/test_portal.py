@@ -319,7 +319,7 @@ def detail_answer(manifest: Manifest, entry: ManifestEntry) -> dict[str, object]
     (api,) = [
         e
         for e in manifest
-        if e.kind == "api" and e.method == "POST" and json.loads(e.request_body or "{}")["uuid"] == uuid
+        if e.kind == "api" and e.method == "POST" and json.loads(e.request_body or "{}").get("uuid") == uuid
     ]
     assert not api.reachable and api.delivery == entry.delivery
     data: dict[str, object] = json.loads(request_entry(api).body)["data"]

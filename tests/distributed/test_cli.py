@@ -16,6 +16,8 @@ from portal_archive.cli import main
 from portal_archive.cli.dist import REDIS_URL_ENV
 from portal_archive.crawl.runner import PROJECT_ROOT, crawl_env
 from portal_archive.distributed.frontier import Frontier
+from portal_archive.distributed.start import request_from_start_data
+from spiders.infoq import InfoqSpider
 
 DB = 14
 BASE = "portal-archive:crawl:bendi"
@@ -46,6 +48,19 @@ def test_seed_queues_the_spiders_start_requests(url: str, capsys: pytest.Capture
     capsys.readouterr()
     assert main(["dist", "seed", "bendi", "--redis", url, "--fresh"]) == 1
     assert "busy are still running" in capsys.readouterr().err
+
+
+def test_seeded_list_api_pages_keep_their_post_body(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dist", "seed", "infoq", "--redis", url, "-a", "base_url=http://127.0.0.1:9"]) == 0
+    client = Redis.from_url(url)
+    key = "portal-archive:crawl:infoq:start_urls"
+    entries = [json.loads(item) for item in client.lrange(key, 0, -1)]
+    (listed,) = [entry for entry in entries if entry.get("method") == "POST"]
+    assert listed["url"] == "http://127.0.0.1:9/public/v1/my/recommond" and json.loads(listed["body"]) == {"size": 20}
+    assert listed["headers"]["Content-Type"] == "application/json"
+    request = request_from_start_data(json.dumps(listed).encode(), InfoqSpider(base_url="http://127.0.0.1:9"))
+    assert (request.method, json.loads(request.body)) == ("POST", {"size": 20})
+    assert request.headers["Content-Type"] == b"application/json" and request.meta == listed["meta"]
 
 
 def test_status_without_a_frontier(url: str, capsys: pytest.CaptureFixture[str]) -> None:

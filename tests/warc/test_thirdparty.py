@@ -19,6 +19,7 @@ from portal_archive.extract import extract_article
 from portal_archive.timestamps import parse_iso
 from portal_archive.warc.check import WarcChecker
 from portal_archive.warc.reader import PayloadError, WarcFileError, read_records
+from tests.cdxj_peer import cdxj_indexer_lines
 
 THIRD_PARTY = Path(__file__).resolve().parents[3] / "shared" / "data" / "thirdparty_warcs"
 FILES = sorted(p for p in THIRD_PARTY.glob("*") if ".warc" in p.name) if THIRD_PARTY.is_dir() else []
@@ -142,15 +143,12 @@ def test_the_report_sets_aside_pages_that_are_no_article_and_says_why_a_file_has
 
 
 def _peer_lines(path: Path) -> list[str] | None:
-    """cdxj-indexer's lines for one file, None when it cannot read the file."""
-    from cdxj_indexer import CDXJIndexer
-
-    text = io.StringIO()
+    """cdxj-indexer's lines for one file (POST answers as ``--post-append`` files them), None when it
+    cannot read the file."""
     try:
-        CDXJIndexer(text, [str(path)], sort=True).process_all()
+        return [line.rstrip("\n") for line in cdxj_indexer_lines([path])]
     except Exception:  # the peer fails in many ways on damaged files: those are not compared
         return None
-    return text.getvalue().splitlines()
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

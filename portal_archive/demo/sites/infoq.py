@@ -40,6 +40,12 @@ SERVER_NAME: Final = "Tengine"
 SITE_TITLE: Final = "InfoQ - 促进软件开发及相关领域知识与创新的传播"
 SOURCE_NAME: Final = "InfoQ"
 DETAIL_API_PATH: Final = "/public/v1/article/getDetail"
+RECOMMEND_API_PATH: Final = "/public/v1/my/recommond"
+TOPIC_LIST_API_PATH: Final = "/public/v1/article/getList"
+TOPIC_INFO_API_PATH: Final = "/public/v1/topic/getInfo"
+LIST_SIZE: Final = 20
+"""The page size a client asks (``size``) when it names none; at most ``MAX_LIST_SIZE``."""
+MAX_LIST_SIZE: Final = 50
 HOME_LATEST_COUNT: Final = 15
 FEED_SIZE: Final = 20
 SITEMAP_PARTS: Final = 2
@@ -340,6 +346,78 @@ def _detail_route(world: World) -> Route:
     return Route(answer, methods=("POST",))
 
 
+def list_score(post: InfoqPost, rank: int) -> int:
+    """A list item's ``score``, the cursor lists page by: newest first, never two alike."""
+    return round(post.article.published.timestamp() * 1000) * 100 + (99 - rank % 100)
+
+
+def _list_item(post: InfoqPost, score: int) -> dict[str, Any]:
+    record = article_record(post, with_content=False)
+    return {**record, "label": [], "score": score}
+
+
+def _asked(request: Request) -> dict[str, Any] | None:
+    try:
+        asked = json.loads(request.body.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return asked if isinstance(asked, dict) else None
+
+
+def _page_of(scored: list[tuple[int, InfoqPost]], asked: dict[str, Any]) -> Response:
+    """One page of a list, newest first, after the ``score`` asked (the last item of the page before)."""
+    size, after = asked.get("size", LIST_SIZE), asked.get("score")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        return _json(400, {"code": 400, "msg": "size must be a positive integer", "data": None})
+    if after is not None and (not isinstance(after, int | float) or isinstance(after, bool)):
+        return _json(400, {"code": 400, "msg": "score must be a number", "data": None})
+    chosen = [(score, post) for score, post in scored if after is None or score < after][: min(size, MAX_LIST_SIZE)]
+    return _json(200, {"code": 0, "data": [_list_item(post, score) for score, post in chosen]})
+
+
+def _scored(world: World) -> list[tuple[int, InfoqPost]]:
+    posts = sorted(world.infoq_posts, key=lambda post: -post.article.published.timestamp())
+    return sorted(((list_score(post, rank), post) for rank, post in enumerate(posts)), key=lambda pair: -pair[0])
+
+
+def topic_ids(world: World) -> dict[int, str]:
+    """Every topic an article names, by the id the API gives it."""
+    return {_uid(tag): tag for post in world.infoq_posts for tag in post.article.tags}
+
+
+def _list_routes(world: World) -> dict[str, Route]:
+    """The recommendation list, the per-topic lists and topic lookups, as InfoQ's clients POST them."""
+    scored = _scored(world)
+    topics = topic_ids(world)
+
+    def recommend(request: Request) -> Response:
+        asked = _asked(request)
+        if asked is None:
+            return _json(400, {"code": 400, "msg": "invalid request body", "data": None})
+        return _page_of(scored, asked)
+
+    def topic_list(request: Request) -> Response:
+        asked = _asked(request)
+        topic = asked.get("id") if asked is not None else None
+        if asked is None or topic not in topics:
+            return _json(404, {"code": 404, "msg": "topic not found", "data": None})
+        return _page_of([(score, post) for score, post in scored if topics[topic] in post.article.tags], asked)
+
+    def topic_info(request: Request) -> Response:
+        asked = _asked(request) or {}
+        by_alias = {name: topic for topic, name in topics.items()}
+        topic = asked.get("id") if "id" in asked else by_alias.get(str(asked.get("alias")))
+        if topic not in topics:
+            return _json(404, {"code": 404, "msg": "topic not found", "data": None})
+        return _json(200, {"code": 0, "data": {"id": topic, "name": topics[topic], "alias": topics[topic]}})
+
+    return {
+        RECOMMEND_API_PATH: Route(recommend, methods=("POST",)),
+        TOPIC_LIST_API_PATH: Route(topic_list, methods=("POST",)),
+        TOPIC_INFO_API_PATH: Route(topic_info, methods=("POST",)),
+    }
+
+
 def _recommended(posts: tuple[InfoqPost, ...], index: int) -> list[InfoqPost]:
     """The next older articles (wrapping around), as a sidebar would list them."""
     count = min(RECOMMEND_COUNT, len(posts) - 1)
@@ -377,6 +455,7 @@ def build_infoq_site(world: World) -> SiteBuild:
         "/robots.txt": fixed(text_response(200, robots, TEXT_UTF8)),
         "/feed": fixed(_feed(world)),
         DETAIL_API_PATH: _detail_route(world),
+        **_list_routes(world),
     }
     entries = [ManifestEntry(url=f"{base}/", site="infoq", kind="home", status=200, reachable=True, chunked=True)]
     for index, post in enumerate(world.infoq_posts):
@@ -432,6 +511,18 @@ def build_infoq_site(world: World) -> SiteBuild:
             entries.append(
                 ManifestEntry(url=f"{base}{post.content_path}", site="infoq", kind="api", status=200, reachable=False)
             )
+    # The lists' first pages, as a client starts them (later pages follow the last item's score).
+    first_pages = [(RECOMMEND_API_PATH, {"size": LIST_SIZE})] + [
+        (TOPIC_LIST_API_PATH, {"id": topic, "ptype": 0, "type": 0, "size": LIST_SIZE})
+        for topic in sorted(topic_ids(world))
+    ]
+    for path, asked in first_pages:
+        entries.append(
+            ManifestEntry(
+                url=f"{base}{path}", site="infoq", kind="api", status=200, reachable=False, method="POST",
+                request_body=json.dumps(asked),
+            )
+        )  # fmt: skip
     not_found_page = _layout("404 - InfoQ", '<main class="error-page"><h1>404</h1><p>页面不存在</p></main>')
     not_found = text_response(404, not_found_page)
     return SiteBuild(SiteRoutes(SERVER_NAME, routes, lambda _request: not_found), tuple(entries))
