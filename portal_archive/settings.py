@@ -223,6 +223,13 @@ DOWNLOAD_FAIL_ON_DATALOSS = False
 FETCH_GUARD_ENABLED = True  # cut a body at DOWNLOAD_MAXSIZE and archive it truncated, instead of losing it
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # Scrapy's: largest body in bytes (0: unlimited, and no guard)
 
+# --- Cited sources, archived one hop away ---------------------------------------------------------
+# REFERENCES_* (portal_archive.crawl.references.ReferencesConfig)
+REFERENCES_ENABLED = True  # fetch and archive every URL an article's references list, once per crawl
+REFERENCES_MAX_PER_ARTICLE = 20  # later references of an article are listed, not fetched
+REFERENCES_DELAY = 2.0  # seconds between requests to one cited host (at least the portal's; none on loopback)
+REFERENCES_REFRESH_DAYS = 0.0  # fetch again a source this archive holds once its capture is older; 0: never
+
 # --- Rendering: scrapy-playwright, only for requests with meta["playwright"] --------------------
 # RENDER_* (portal_archive.crawl.render.RenderConfig)
 RENDER_ENABLED = True  # False: no request goes to Chromium (bodies come from the HTML or the portal's API)

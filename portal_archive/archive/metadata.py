@@ -97,6 +97,7 @@ def article_metadata(item: ArticleItem) -> dict[str, Any]:
             "source": item.source,
             "source_domain": item.source_domain,
             "references": list(item.references),
+            "cited": [dict(cited) for cited in item.extra.get("cited") or () if isinstance(cited, Mapping)],
             "body_text": item.body_text,
         },
         "boilerplate": [json_safe(block) for block in item.boilerplate],
@@ -124,7 +125,8 @@ def item_from_metadata(document: Mapping[str, Any]) -> ArticleItem:
     """The article item a metadata record describes (``decode``'s result): what the crawl extracted.
 
     The inverse of ``article_metadata`` for every field the record keeps; ``site_domain`` and
-    ``body_html`` are not in the record, and ``extra`` holds the crawl's dedup verdict only.
+    ``body_html`` are not in the record, and ``extra`` holds the crawl's dedup verdict and the
+    settled references (``cited``) only.
     """
     capture = _section(document, "capture")
     article = _section(document, "article")
@@ -163,8 +165,17 @@ def item_from_metadata(document: Mapping[str, Any]) -> ArticleItem:
         warc_record_id=_text(capture, "record_id"),
         warc_filename=_text(capture, "warc_filename"),
         warc_offset=offset if isinstance(offset, int) and not isinstance(offset, bool) else None,
-        extra={"dedup": dict(verdict)} if isinstance(verdict, Mapping) else {},
+        extra={
+            **({"dedup": dict(verdict)} if isinstance(verdict, Mapping) else {}),
+            **({"cited": cited} if (cited := _cited(article)) else {}),
+        },
     )
+
+
+def _cited(article: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The settled references a record lists (``crawl.references``): url, record_id, status, reason."""
+    values = article.get("cited")
+    return [dict(value) for value in values if isinstance(value, Mapping)] if isinstance(values, list) else []
 
 
 def encode(document: Mapping[str, Any]) -> bytes:

@@ -113,6 +113,8 @@ class _AwaitingAnswer:
     content_type: str
     fetched: datetime | None
     location: Location
+    summary: InputSummary
+    """The input the page came from: its document (or its setting aside) is counted there."""
     state: ArticleState | None = None
     """The API's answer, once read; the page still waits when it names a ``content_url``."""
 
@@ -172,16 +174,19 @@ class WarcSource:
         self.problems: list[WarcFileError] = []
         self.unextractable = 0
         self._failures_seen: set[str] = set()
-        self._detail_paths = frozenset(
-            profile.detail_api.path for profile in reader.profiles if profile.detail_api is not None
+        self._answers = _Answers(
+            frozenset(profile.detail_api.path for profile in reader.profiles if profile.detail_api is not None)
         )
+        """Article-API answers and the pages waiting for them, across the files: a crawl of the portal
+        may have archived the answer, another crawl the page it cites (as a source)."""
 
     def documents(self) -> Iterator[SourcedDocument]:
         """Every article document of every file; a broken file is noted in ``problems`` and skipped past."""
         for path in self.paths:
             summary = InputSummary(path=str(path))
             self.inputs.append(summary)
-            state = _FileState(answers=_Answers(self._detail_paths))
+            state = _FileState(answers=self._answers)
+            self._answers.last_answer = None  # a request record follows its response in the same file
             try:
                 for record in read_records(path, progress=self.progress):
                     summary.records += 1
@@ -193,9 +198,10 @@ class WarcSource:
                 self.problems.append(problem)
             if state.ours and not state.metadata_seen and state.pending:
                 yield from self._reextract_pending(path, state, summary)
-            if state.answers is not None and state.answers.waiting:
-                # Pages whose body their script fetched, without the answer in this file: as they are.
-                summary.set_aside[_NO_ANSWER] += len(state.answers.waiting)
+        for waiting in self._answers.waiting.values():
+            # Pages whose body their script fetched, without the answer in any file: set aside, counted.
+            waiting.summary.set_aside[_NO_ANSWER] += 1
+        self._answers.waiting.clear()
 
     def _record(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
         kind = record.warc_type
@@ -307,10 +313,10 @@ class WarcSource:
             self._extraction_failed(waiting.url, exc)
             return
         if item is None or not item.body_text:
-            summary.set_aside[_NO_ANSWER] += 1
+            waiting.summary.set_aside[_NO_ANSWER] += 1
             return
-        summary.articles += 1
-        summary.reextracted += 1
+        waiting.summary.articles += 1
+        waiting.summary.reextracted += 1
         yield SourcedDocument(
             document=document_from_item(item),
             fetched_at=to_iso(waiting.fetched) if waiting.fetched is not None else None,
@@ -386,7 +392,7 @@ class WarcSource:
         if item is None:
             summary.set_aside[reason] += 1
             return None
-        if not item.body_text and answers is not None and self._awaits_answer(record, page_url, body, answers):
+        if not item.body_text and answers is not None and self._awaits_answer(record, page_url, body, answers, summary):
             return None
         document = document_from_item(item)
         summary.articles += 1
@@ -398,7 +404,9 @@ class WarcSource:
             origin="page",
         )
 
-    def _awaits_answer(self, record: ArchivedRecord, page_url: _PageUrl, body: bytes, answers: _Answers) -> bool:
+    def _awaits_answer(
+        self, record: ArchivedRecord, page_url: _PageUrl, body: bytes, answers: _Answers, summary: InputSummary
+    ) -> bool:
         """A page without a body whose script fetches it from an article API: keep it for the answer."""
         asked = self.reader.detail_request(page_url.url)
         if asked is None:
@@ -407,11 +415,11 @@ class WarcSource:
         key = (asked[0], request_query("POST", "application/json", asked[1]))
         if len(answers.waiting) >= _MAX_WAITING:
             oldest = next(iter(answers.waiting))
-            del answers.waiting[oldest]
+            answers.waiting.pop(oldest).summary.set_aside[_NO_ANSWER] += 1
             logger.info("No article API answer for %(url)s in time: set aside", {"url": oldest[0]})
         answers.waiting[key] = _AwaitingAnswer(
             page_url.url, body, record.content_type, parse_iso(record.date),
-            Location(str(record.path), record.offset, record.record_id), answers.answers.get(key),
+            Location(str(record.path), record.offset, record.record_id), summary, answers.answers.get(key),
         )  # fmt: skip
         if key in answers.answers:
             answers.ready.append(key)

@@ -8,6 +8,8 @@ One SQLite file beside the WARC files (``WARC_DIR/crawlstate.sqlite`` by default
   "known", so a crawl killed between archiving a page and indexing its article fetches the page
   again instead of skipping it. Incremental crawls send conditional requests for known pages
   (``portal_archive.crawl.incremental``).
+- ``cited``: per URL an article cited, the capture that archived it (``portal_archive.crawl.references``),
+  so a later crawl lists that capture instead of fetching the source again.
 - ``payloads``: per payload digest, the first record that stored it. The WARC writer's payload
   map is backed by it (``StoredPayloads``), so an identical payload becomes a ``revisit`` across
   files and runs, with only a bounded cache in memory.
@@ -74,6 +76,14 @@ CREATE TABLE IF NOT EXISTS payloads (
     filename TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payloads_by_file ON payloads (filename);
+CREATE TABLE IF NOT EXISTS cited (
+    url TEXT PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    status INTEGER,
+    warc_date TEXT NOT NULL,
+    filename TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cited_by_file ON cited (filename);
 """
 
 
@@ -104,6 +114,17 @@ class PageState:
     @property
     def has_validators(self) -> bool:
         return bool(self.etag or self.last_modified)
+
+
+@dataclass(frozen=True)
+class CitedState:
+    """Where a cited source was archived."""
+
+    url: str
+    record_id: str
+    status: int | None
+    warc_date: str
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -255,12 +276,29 @@ class CrawlState:
         for (digest,) in self._db.execute("SELECT digest FROM payloads"):
             yield digest
 
+    # -- cited sources ---------------------------------------------------------------------------
+
+    def cited(self, url: str) -> CitedState | None:
+        """The capture of a source an article cited, archived by an earlier (or this) crawl."""
+        row = self._db.execute(
+            "SELECT url, record_id, status, warc_date, filename FROM cited WHERE url = ?", (url,)
+        ).fetchone()
+        return CitedState(*row) if row is not None else None
+
+    def remember_cited(self, url: str, *, record_id: str, status: int | None, warc_date: str, filename: str) -> None:
+        self._db.execute(
+            "INSERT INTO cited (url, record_id, status, warc_date, filename) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET record_id = excluded.record_id, status = excluded.status,"
+            " warc_date = excluded.warc_date, filename = excluded.filename",
+            (url, record_id, status, warc_date, filename),
+        )
+
     # -- recovery and bookkeeping --------------------------------------------------------------
 
     def forget_lost(self, filename: str, surviving: set[str]) -> int:
         """Drop rows whose record was in ``filename`` but did not survive its recovery; returns how many."""
         lost = 0
-        for table in ("pages", "payloads"):
+        for table in ("pages", "payloads", "cited"):
             ids = {rid for (rid,) in self._db.execute(f"SELECT record_id FROM {table} WHERE filename = ?", (filename,))}  # noqa: S608 - table names are constants
             for record_id in ids - surviving:
                 lost += self._db.execute(

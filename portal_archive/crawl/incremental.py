@@ -278,6 +278,8 @@ class IncrementalSpiderMiddleware:
     def __init__(self, crawler: Crawler, stats: StatsCollector) -> None:
         self.crawler = crawler
         self.stats = stats
+        self._held: dict[str, dict[str, Any]] = {}
+        """Pages whose item the spider holds, with what the crawl state said about them."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -289,6 +291,8 @@ class IncrementalSpiderMiddleware:
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         status = response.meta.get(STATUS_META) if response.request is not None else None
         if not isinstance(status, dict):
+            status = None
+        if status is None and not self._held:
             async for entry in result:
                 yield entry
             return
@@ -296,7 +300,7 @@ class IncrementalSpiderMiddleware:
         deferred = False
         async for entry in result:
             if isinstance(entry, Request):
-                if entry.meta.get("playwright") and entry.url == response.url:
+                if status is not None and entry.meta.get("playwright") and entry.url == response.url:
                     # The same page, rendered: its item comes later and is the one to flag.
                     entry.meta.setdefault(STATUS_META, status)
                     deferred = True
@@ -305,14 +309,31 @@ class IncrementalSpiderMiddleware:
             if not is_item(entry):
                 yield entry
                 continue
-            if status["status"] == "unchanged" and status["known"]:
+            own = status
+            if own is None or (self._held and ItemAdapter(entry).get("url") in self._held):
+                own = self._held.pop(str(ItemAdapter(entry).get("url")), own)
+            if own is None:
+                yield entry
+                continue
+            if own["status"] == "unchanged" and own["known"]:
                 self.stats.inc_value("incremental/items/unchanged_skipped")
                 continue
             items += 1
-            self._annotate(entry, status)
+            self._annotate(entry, own)
             yield entry
-        if not items and not deferred:
-            self.crawler.signals.send_catch_log(signal=page_settled, url=response.url)
+        if status is not None and not items and not deferred:
+            spider = self.crawler.spider
+            holds, held_item = getattr(spider, "holds_item", None), getattr(spider, "held_item", None)
+            if callable(holds) and holds(response.url):
+                # The spider holds the page's item (waiting for an API's answer, or for the sources
+                # it cites): the page is known once that item goes through, flagged as this page's.
+                item = held_item(response.url) if callable(held_item) else None
+                if item is not None:
+                    self._annotate(item, status)  # it may come out of an errback, past this middleware
+                else:
+                    self._held[response.url] = status
+            else:
+                self.crawler.signals.send_catch_log(signal=page_settled, url=response.url)
 
     def _annotate(self, item: Any, status: dict[str, Any]) -> None:
         self.stats.inc_value(f"incremental/items/{status['status']}")

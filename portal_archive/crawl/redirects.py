@@ -27,6 +27,7 @@ from w3lib.url import safe_url_string
 from portal_archive import settings as project
 from portal_archive.config import SettingsError, read_bool, read_int
 from portal_archive.crawl.faults import OFFSITE, REDIRECT_LOOP, FetchFault, account
+from portal_archive.urls import hostname_of, site_domain
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+REDIRECT_SCOPE_META: Final = "redirect_scope"
+"""A registrable domain a request's redirects must stay within, instead of the spider's origin
+(a cited source's site, ``crawl.references``)."""
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
@@ -142,8 +146,13 @@ class RedirectGuardMiddleware:
             return response
         if urlsplit(target).scheme not in _DEFAULT_PORTS:
             return response  # RedirectMiddleware leaves those alone too
+        scope = request.meta.get(REDIRECT_SCOPE_META)
         origin = getattr(self.crawler.spider, "origin", None)
-        if isinstance(origin, str) and not same_site(origin, target):
+        if isinstance(scope, str):
+            # A request off the portal (a cited source): it may move within its own site, and only there.
+            if site_domain(hostname_of(target)) != scope:
+                self._stop(OffsiteRedirect, request, f"redirect to {target} leaves {scope}")
+        elif isinstance(origin, str) and not same_site(origin, target):
             self._stop(OffsiteRedirect, request, f"redirect to {target} leaves {origin}")
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if _without_fragment(target) in {_without_fragment(url) for url in chain}:

@@ -36,14 +36,19 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import scrapy
 from lxml import etree
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
 from portal_archive.capture.extension import truncation_reason
-from portal_archive.capture.meta import FILENAME_META, OFFSET_META, RECORD_ID_META, REFERS_TO_META
+from portal_archive.capture.meta import DATE_META, FILENAME_META, OFFSET_META, RECORD_ID_META, REFERS_TO_META
+from portal_archive.capture.state import CrawlState, configured_state_path
 from portal_archive.config import SettingsError
 from portal_archive.crawl.faults import record_failure
-from portal_archive.crawl.politeness import apply_crawl_pace
+from portal_archive.crawl.incremental import IncrementalConfig
+from portal_archive.crawl.politeness import apply_crawl_pace, is_loopback
+from portal_archive.crawl.redirects import REDIRECT_SCOPE_META
+from portal_archive.crawl.references import NOT_WEB, OWN_PAGE, ROBOTS, Citations, CitedCapture, ReferencesConfig
 from portal_archive.crawl.render import RenderConfig
 from portal_archive.extract import ParsedPage, is_html, parse_page
 from portal_archive.extract.article import ArticleAssembler, FetchedPage
@@ -51,7 +56,7 @@ from portal_archive.extract.nuxt import ArticleState, read_detail_answer
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory, load_profile
 from portal_archive.timestamps import parse_iso, utc_now
-from portal_archive.urls import canonicalize_url
+from portal_archive.urls import canonicalize_url, hostname_of, site_domain
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -72,6 +77,8 @@ _RECENT_URLS = 4096
 on every page, so a bounded memory of recent ones catches almost every repeat at a constant cost."""
 
 
+REFERENCE_META = "reference"
+"""The cited URL a request fetches (as the article cites it; redirects may lead elsewhere)."""
 AWAITING_BODY_META = "awaiting_body"
 """An article page whose HTML lacks the body, carried by the requests that fetch it from the API."""
 
@@ -193,6 +200,11 @@ class PortalSpider(scrapy.Spider):
         self.assembler = ArticleAssembler(self.profile, sources=self.sources, count=self.count)
         self.reference_time: datetime | None = None
         self.render = RenderConfig()
+        self.references = ReferencesConfig(enabled=False)
+        self.citations = Citations(self.references.max_per_article)
+        self._state: CrawlState | None = None
+        self._state_tried = False
+        self._body_pending: set[str] = set()
         self.loopback = False
         self._limits_logged: set[str] = set()
         self._requested: dict[str, None] = {}
@@ -209,6 +221,10 @@ class PortalSpider(scrapy.Spider):
         delay = apply_crawl_pace(crawler.settings, spider.profile.delay, spider.base_url)
         spider.loopback = delay == 0.0 and spider.profile.delay > 0
         spider.render = RenderConfig.from_settings(crawler.settings)
+        spider.references = ReferencesConfig.from_settings(crawler.settings)
+        if spider.references.enabled and spider.references.distributed:
+            logger.info("Cited sources are not fetched in a distributed crawl (REFERENCES_ENABLED has no effect)")
+        spider.citations = Citations(spider.references.max_per_article)
         if not spider.profile.js or not spider.render.enabled:
             use_plain_handlers(crawler.settings)
         spider.reference_time = parse_reference_time(crawler.settings.get("DATES_NOW"))
@@ -495,22 +511,23 @@ class PortalSpider(scrapy.Spider):
         fetched = self.fetched_page(response)
         item = self.assembler.assemble(fetched, page)
         if item.body_text or response.meta.get("playwright"):
-            yield self.emit(item)
+            yield from self.emit(item)
         else:
-            yield self.body_elsewhere(AwaitingBody(fetched, item))
+            yield from self.body_elsewhere(AwaitingBody(fetched, item))
         if self.profile.links.from_articles:
             yield from self._follow_links(response, hrefs=hrefs)
 
     # -- bodies the HTML lacks: the article API, then a browser --------------------------------
 
-    def body_elsewhere(self, awaiting: AwaitingBody) -> ArticleItem | scrapy.Request:
+    def body_elsewhere(self, awaiting: AwaitingBody) -> Iterator[ArticleItem | scrapy.Request]:
         """A page whose HTML lacks the body: ask the portal's article API, else a browser, else give
         the item without a body, saying why."""
         api = self.profile.detail_api
         body = api.request_body(urlsplit(awaiting.page.url).path) if api is not None else None
         if api is not None and body is not None:
             self.count("spider/api/requested")
-            return scrapy.Request(
+            self._body_pending.add(awaiting.page.url)
+            yield scrapy.Request(
                 self.base_url + api.path,
                 method="POST",
                 body=body,
@@ -524,19 +541,22 @@ class PortalSpider(scrapy.Spider):
                 priority=1,  # the page is half read: finish it before starting new ones
                 meta={AWAITING_BODY_META: awaiting},
             )
-        return self.render_or_give_up(awaiting)
+        else:
+            yield from self.render_or_give_up(awaiting)
 
-    def render_or_give_up(self, awaiting: AwaitingBody) -> ArticleItem | scrapy.Request:
+    def render_or_give_up(self, awaiting: AwaitingBody) -> Iterator[ArticleItem | scrapy.Request]:
         """The last resort for a body: a browser, when the profile and ``RENDER_ENABLED`` allow one."""
         item = awaiting.unfilled
         if self.profile.js and self.render.enabled:
             self.count("spider/render/requested")
             logger.info("Body missing from the HTML of %(url)s: rendering it", {"url": awaiting.page.url})
-            return self.render_request(awaiting.page, item)
+            self._body_pending.add(awaiting.page.url)
+            yield self.render_request(awaiting.page, item)
+            return
         if self.profile.js:
             self.count("spider/render/disabled")
             item.extra["empty_reason"] = "body rendered by script, and RENDER_ENABLED is False"
-        return self.emit(item)
+        yield from self.emit(item)
 
     def parse_detail(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         """The article API's answer: the body (HTML or an editor document), or where to fetch it."""
@@ -548,9 +568,9 @@ class PortalSpider(scrapy.Spider):
                 "The article API gave no body for %(url)s (HTTP %(status)d): %(next)s",
                 {"url": awaiting.page.url, "status": response.status, "next": self._next_resort()},
             )
-            yield self.render_or_give_up(awaiting)
+            yield from self.render_or_give_up(awaiting)
         elif state.content:
-            yield self.filled(awaiting, state, state.content)
+            yield from self.filled(awaiting, state, state.content)
         else:
             self.count("spider/api/content_url")
             yield scrapy.Request(
@@ -566,7 +586,7 @@ class PortalSpider(scrapy.Spider):
         awaiting = self._awaiting(response)
         state = response.meta["detail_state"]
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-        yield self.filled(awaiting, state, text)
+        yield from self.filled(awaiting, state, text)
 
     def detail_failed(self, failure: Failure) -> Iterator[ArticleItem | scrapy.Request]:
         """The API request failed (refused, HTTP error, timeout): counted, and the next resort taken."""
@@ -575,7 +595,7 @@ class PortalSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         awaiting = request.meta.get(AWAITING_BODY_META) if request is not None else None
         if isinstance(awaiting, AwaitingBody):
-            yield self.render_or_give_up(awaiting)
+            yield from self.render_or_give_up(awaiting)
 
     def _awaiting(self, response: Response) -> AwaitingBody:
         """The article page an API response belongs to, with this response's record added."""
@@ -590,18 +610,18 @@ class PortalSpider(scrapy.Spider):
     def _next_resort(self) -> str:
         return "rendering it" if self.profile.js and self.render.enabled else "no body"
 
-    def filled(self, awaiting: AwaitingBody, state: ArticleState, content: str) -> ArticleItem | scrapy.Request:
+    def filled(
+        self, awaiting: AwaitingBody, state: ArticleState, content: str
+    ) -> Iterator[ArticleItem | scrapy.Request]:
         """The page with the API's body put where its script puts it, extracted like a served page."""
         item = self.assembler.assemble_filled(awaiting.page, state, content)
-        if item is None:
-            self.count("spider/api/no_container")
-            return self.render_or_give_up(awaiting)
+        if item is None or not item.body_text:
+            self.count("spider/api/no_body" if item is not None else "spider/api/no_container")
+            yield from self.render_or_give_up(awaiting)
+            return
         item.extra["api_records"] = list(awaiting.api_records)
-        if not item.body_text:
-            self.count("spider/api/no_body")
-            return self.render_or_give_up(awaiting)
         self.count("spider/api/read")
-        return self.emit(item)
+        yield from self.emit(item)
 
     def render_request(self, page: FetchedPage, unrendered: ArticleItem) -> scrapy.Request:
         """The same page again, through a browser that waits for the body to appear."""
@@ -618,7 +638,7 @@ class PortalSpider(scrapy.Spider):
             },
         )
 
-    def parse_rendered(self, response: Response) -> Iterator[ArticleItem]:
+    def parse_rendered(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         """A page as the browser rendered it: the article with its script-filled body."""
         if not isinstance(response, TextResponse):
             self.count("extract/not_html")
@@ -631,9 +651,9 @@ class PortalSpider(scrapy.Spider):
         else:
             self.count("spider/render/empty")
             logger.info("Rendered page still has no body: %(url)s", {"url": response.url})
-        yield self.emit(item)
+        yield from self.emit(item)
 
-    def render_failed(self, failure: Failure) -> Iterator[ArticleItem]:
+    def render_failed(self, failure: Failure) -> Iterator[ArticleItem | scrapy.Request]:
         """The browser failed: keep the article's metadata from the plain HTML."""
         self.count("spider/render/failed")
         request = getattr(failure, "request", None)
@@ -643,17 +663,142 @@ class PortalSpider(scrapy.Spider):
         )
         unrendered = request.meta.get("unrendered_item") if request is not None else None
         if isinstance(unrendered, ArticleItem):
-            yield self.emit(unrendered)
+            yield from self.emit(unrendered)
 
-    def emit(self, item: ArticleItem) -> ArticleItem:
-        """Count an item on its way out; one without a body still goes, saying why it has none."""
+    def emit(self, item: ArticleItem) -> Iterator[ArticleItem | scrapy.Request]:
+        """Count an item on its way out; one without a body still goes, saying why it has none. An item
+        that cites sources waits for them to be archived (``crawl.references``)."""
+        self._body_pending.discard(item.url)
         self.count("spider/articles")
         if not item.body_text:
             reason = str(item.extra.setdefault("empty_reason", "no body found"))
             self.count("extract/empty_body")
             self.count("extract/empty_reason/" + reason.replace(" ", "_"))
             logger.info("No body extracted from %(url)s: %(reason)s", {"url": item.url, "reason": reason})
-        return item
+        if not (self.references.active and item.references):
+            yield item
+            return
+        self.count("references/articles")
+        to_fetch, ready = self.citations.cite(item, self._refused(item.references), self._known_capture)
+        for url in to_fetch:
+            yield self.reference_request(url)
+        if ready is not None:
+            yield ready
+
+    # -- cited sources ---------------------------------------------------------------------------
+
+    def holds_item(self, url: str) -> bool:
+        """Whether the item of the page at ``url`` is still to come: its body is being fetched from the
+        portal's API or a browser, or it waits for the sources it cites (``IncrementalSpiderMiddleware``
+        then leaves the page unknown until the item goes through)."""
+        return url in self._body_pending or self.citations.held(url) is not None
+
+    def held_item(self, url: str) -> ArticleItem | None:
+        """The item of the page at ``url`` while it waits for the sources it cites."""
+        return self.citations.held(url)
+
+    def _refused(self, urls: list[str]) -> dict[str, str]:
+        """The references never fetched as such, with why: not web links, or pages of this portal."""
+        refused = {}
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https"):
+                refused[url] = NOT_WEB
+            elif self.wants(self.canonical(url)):
+                refused[url] = OWN_PAGE
+        return refused
+
+    def _known_capture(self, url: str) -> CitedCapture | None:
+        """A capture of ``url`` this archive holds already (a source an earlier crawl archived, or a
+        portal's page whose item went through), unless older than ``REFERENCES_REFRESH_DAYS``."""
+        state = self._crawl_state()
+        if state is None:
+            return None
+        cited = state.cited(url)
+        page = state.page(url) if cited is None else None
+        found = (cited.record_id, cited.status, cited.warc_date) if cited is not None else None
+        if found is None and page is not None and page.done:
+            found = (page.record_id, None, page.warc_date)
+        if found is None:
+            return None
+        record_id, status, warc_date = found
+        captured = parse_iso(warc_date)
+        refresh = self.references.refresh_days
+        if refresh and (captured is None or (utc_now() - captured).total_seconds() > refresh * 86_400):
+            return None
+        self.count("references/known")
+        return CitedCapture(url, record_id, status, captured_at=warc_date)
+
+    def _crawl_state(self) -> CrawlState | None:
+        """The archive's crawl state (``INCREMENTAL_*``), opened once; None without one."""
+        if self._state is None and not self._state_tried:
+            self._state_tried = True
+            crawler = getattr(self, "crawler", None)
+            settings = crawler.settings if crawler is not None else None
+            if settings is not None and IncrementalConfig.from_settings(settings).enabled:
+                self._state = CrawlState.open(configured_state_path(settings))
+        return self._state
+
+    def closed(self, reason: str) -> None:
+        """Close the crawl-state connection references were looked up in."""
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    def reference_request(self, url: str) -> scrapy.Request:
+        """A cited URL, in a download slot of its host's own: one at a time, at least the portal's delay."""
+        self.count("references/requested")
+        host = hostname_of(url)
+        slot = f"reference:{host}"
+        try:
+            downloader = self.crawler.engine.downloader
+        except (AttributeError, RuntimeError):  # no crawl running (a spider built for a test or a seed)
+            downloader = None
+        if downloader is not None and slot not in downloader.per_slot_settings:
+            delay = 0.0 if is_loopback(url) else max(self.references.delay, self.profile.delay)
+            downloader.per_slot_settings[slot] = {"concurrency": 1, "delay": delay, "randomize_delay": False}
+        return scrapy.Request(
+            url,
+            callback=self._stable(self.parse_reference),
+            errback=self._stable(self.reference_failed),
+            meta={
+                REFERENCE_META: url,
+                "allow_offsite": True,
+                "download_slot": slot,
+                "autothrottle_dont_adjust_delay": True,
+                "incremental": False,
+                REDIRECT_SCOPE_META: site_domain(host),
+            },
+        )
+
+    def parse_reference(self, response: Response) -> Iterator[ArticleItem]:
+        """A cited page (or file) as archived: settled with its record; nothing on it is followed."""
+        url = str(response.meta[REFERENCE_META])
+        self.count("references/archived")
+        final = response.url if response.url != url else ""
+        record = str(response.meta.get(RECORD_ID_META) or "")
+        state = self._crawl_state()
+        if state is not None and record and 200 <= response.status < 300:
+            date, filename = str(response.meta.get(DATE_META) or ""), str(response.meta.get(FILENAME_META) or "")
+            state.remember_cited(url, record_id=record, status=response.status, warc_date=date, filename=filename)
+        yield from self.citations.settle(CitedCapture(url, record, response.status, final))
+
+    def reference_failed(self, failure: Failure) -> Iterator[ArticleItem]:
+        """A cited URL that gave no 2xx capture: an error page (archived, with its status), robots.txt, a fault."""
+        request = getattr(failure, "request", None)
+        url = str(request.meta.get(REFERENCE_META)) if request is not None else ""
+        if not url:
+            return
+        response = getattr(failure.value, "response", None)
+        if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
+            capture = CitedCapture(url, reason=ROBOTS)
+        elif isinstance(response, Response):
+            record = str(response.meta.get(RECORD_ID_META) or "") if response.request is not None else ""
+            capture = CitedCapture(url, record, response.status, reason=f"HTTP {response.status}")
+        else:
+            self.fetch_failed(failure)
+            capture = CitedCapture(url, reason=f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:200])
+        self.count("references/not_archived/" + (ROBOTS if capture.reason == ROBOTS else "error"))
+        yield from self.citations.settle(capture)
 
     def build_item(self, response: TextResponse, page: ParsedPage | None = None) -> ArticleItem:
         """Extract an ``ArticleItem`` from an article page, citing its WARC record.

@@ -14,16 +14,23 @@ from .articles import Article
 from .corpus_loader import load_corpus
 from .manifest import Manifest
 from .seed_page import SeedPage, load_seed_page
-from .sites import SiteBuild, build_bendi_site, build_infoq_site, build_wechat_site
+from .sites import SiteBuild, build_bendi_site, build_cited_sites, build_infoq_site, build_wechat_site
 from .world import SiteUrls, World, plan_world
 
 DEFAULT_SEED: Final = 20240401
-PREVIEW_URLS: Final = SiteUrls(bendi="http://bendi.test", infoq="http://infoq.test", wechat="http://wechat.test")
+PREVIEW_URLS: Final = SiteUrls(
+    bendi="http://bendi.test",
+    infoq="http://infoq.test",
+    wechat="http://wechat.test",
+    forbes="http://forbes.test",
+    verge="http://verge.test",
+)
 
 
 @dataclass(frozen=True)
 class AssembledWorld:
-    """A planned world, its per-site routes (keyed "bendi", "infoq", "wechat") and its manifest."""
+    """A planned world, its per-site routes (keyed "bendi", "infoq", "wechat", and "forbes", "verge"
+    when the world has the cited sites) and its manifest."""
 
     world: World
     sites: dict[str, SiteBuild]
@@ -44,5 +51,7 @@ def assemble_world(
         seed_page = load_seed_page(corpus_dir)
     world = plan_world(articles, seed_page, seed, urls)
     sites = {"bendi": build_bendi_site(world), "infoq": build_infoq_site(world), "wechat": build_wechat_site(world)}
+    if urls.forbes and urls.verge:
+        sites.update(build_cited_sites(world))
     entries = tuple(entry for build in sites.values() for entry in build.entries)
     return AssembledWorld(world, sites, Manifest(entries))

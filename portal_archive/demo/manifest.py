@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Final, Literal, cast
 
-Site = Literal["bendi", "infoq", "wechat"]
-Kind = Literal["home", "list", "article", "robots", "sitemap", "feed", "redirect", "error", "api"]
+Site = Literal["bendi", "infoq", "wechat", "forbes", "verge"]
+Kind = Literal["home", "list", "article", "robots", "sitemap", "feed", "redirect", "error", "api", "cited"]
 Relation = Literal["original", "copy", "excerpt", "aggregator-only"]
 
 SITES: Final[tuple[Site, ...]] = ("bendi", "infoq", "wechat")
+"""The three portals (``forbes`` and ``verge`` are sites their articles cite, not portals)."""
 SYNDICATED_RELATIONS: Final = ("copy", "excerpt")
 
 
@@ -52,6 +53,8 @@ class ManifestEntry:
     references: tuple[str, ...] = ()
     body_text: str | None = None
     js_only: bool = False
+    robots_disallowed: bool = False
+    """A cited page the site's robots.txt disallows: a polite crawler never asks for it."""
     delivery: str = ""
     """How an InfoQ article's body reaches a reader (``portal_archive.demo.world.Delivery``): ``html``,
     ``api``, ``prosemirror``, ``content_url`` or ``script`` (only a browser reads it); on a getDetail

@@ -27,7 +27,7 @@ from .corpus_loader import CorpusError, parse_corpus_file
 from .identifiers import make_infoq_id, make_wechat_id
 from .manifest import Manifest, ManifestChanges
 from .seed_page import PACKAGE_CORPUS_DIR, SEED_SLUG
-from .sites import SiteBuild, build_bendi_site, build_infoq_site, build_wechat_site
+from .sites import SiteBuild, build_bendi_site, build_cited_sites, build_infoq_site, build_wechat_site
 from .sites.bendi import SITE_NAME
 from .syndication import plan_copy
 from .world import (
@@ -196,6 +196,8 @@ def assemble_next_day(day1: AssembledWorld, seed: int, corpus_dir: Path | None =
     }
     fresh = {"bendi": build_bendi_site(world), "infoq": build_infoq_site(world), "wechat": build_wechat_site(world)}
     sites = {key: _keep_day1_articles(day1.sites[key], build, unchanged[key]) for key, build in fresh.items()}
+    if "forbes" in day1.sites:  # the cited sites serve what both days' articles cite
+        sites.update(build_cited_sites(world))
     entries = tuple(entry for build in sites.values() for entry in build.entries)
     known = {entry.url for entry in day1.manifest}
     changes = ManifestChanges(

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from .assembly import DEFAULT_SEED, AssembledWorld, assemble_world
 from .manifest import SITES, Manifest
 from .server import DemoHTTPServer
+from .sites import CITED_SITES
 from .world import SiteUrls
 
 
@@ -81,11 +82,14 @@ class DemoPortal:
         if self._servers:
             raise RuntimeError("portal already started")
         try:
-            for site in SITES:
+            for site in (*SITES, *CITED_SITES):
                 self._servers[site] = DemoHTTPServer((self.host, 0), site, self.clock, self._record)
                 self._servers[site].delay = self._delay
             servers = self._servers
-            urls = SiteUrls(servers["bendi"].base_url, servers["infoq"].base_url, servers["wechat"].base_url)
+            urls = SiteUrls(
+                servers["bendi"].base_url, servers["infoq"].base_url, servers["wechat"].base_url,
+                forbes=servers["forbes"].base_url, verge=servers["verge"].base_url,
+            )  # fmt: skip
             self._worlds[1] = assemble_world(self.seed, urls, corpus_dir=self.corpus_dir)
             assembled = self._world(self._state)
         except BaseException:
@@ -166,6 +170,11 @@ class DemoPortal:
     def urls(self) -> dict[str, str]:
         """Base URL of every site, by site key."""
         return {site: self._url(site) for site in SITES}
+
+    @property
+    def cited_urls(self) -> dict[str, str]:
+        """Base URL of the two sites the articles cite (``forbes``, ``verge``), by site key."""
+        return {site: self._url(site) for site in CITED_SITES}
 
     @property
     def start_urls(self) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
+from urllib.parse import urlsplit
 
 from .articles import Article
 from .blocks import Block
@@ -54,11 +55,29 @@ LEGACY_INFOQ_COUNT: Final = 2
 
 @dataclass(frozen=True)
 class SiteUrls:
-    """Base URLs ("http://host:port", no trailing slash) of the three servers."""
+    """Base URLs ("http://host:port", no trailing slash) of the three portals and the two cited sites."""
 
     bendi: str
     infoq: str
     wechat: str
+    forbes: str = ""
+    """The forbes-like site articles cite (empty: references keep their real hosts)."""
+    verge: str = ""
+    """The verge-like site articles cite."""
+
+    def local_reference(self, url: str) -> str:
+        """A cited URL on the host the demo serves it from: forbes- and verge-like pages on their
+        sites, an infoq.cn page on the InfoQ-like portal; any other URL as it is."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").removeprefix("www.")
+        base = {"forbes.com": self.forbes, "theverge.com": self.verge, "infoq.cn": self.infoq}.get(host, "")
+        if not base:
+            return url
+        return base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+CITED_PAGES: Final = 6
+"""InfoQ originals that cite pages of the two cited sites, besides the seed article."""
 
 
 Delivery = Literal["html", "api", "prosemirror", "content_url", "script"]
@@ -362,8 +381,34 @@ def _assign_cuids_and_links(drafts: list[Story], rng: random.Random, base: str) 
     return sorted(linked, key=lambda story: (-story.ingest.timestamp(), story.cuid))
 
 
+def _with_citations(articles: tuple[Article, ...], seed: int, urls: SiteUrls) -> tuple[Article, ...]:
+    """References served by the demo's cited sites: the corpus's own, moved to the local hosts, and,
+    for a few InfoQ originals, pages of both cited sites, one of them a PDF and one a page the
+    verge-like site's robots.txt disallows."""
+    if not (urls.forbes and urls.verge):
+        return articles
+    rng = derive_rng(seed, "citations")
+    ordinary = sorted(a.slug for a in articles if a.origin == "infoq" and not a.references and a.slug != SEED_SLUG)
+    citing = rng.sample(ordinary, min(CITED_PAGES, len(ordinary)))
+    extra: dict[str, tuple[str, ...]] = {}
+    for number, slug in enumerate(citing):
+        forbes = f"{urls.forbes}/reports/{slug}.pdf" if number == 0 else f"{urls.forbes}/sites/tech/{slug}/"
+        verge = f"{urls.verge}/private/{slug}" if number == 1 else f"{urls.verge}/2024/{number}/{slug}"
+        extra[slug] = (forbes, verge)
+    if len(citing) > 2:  # two articles cite the same page: it is fetched once
+        extra[citing[2]] = (*extra[citing[2]], extra[citing[3 % len(citing)]][0])
+    return tuple(
+        replace(
+            article,
+            references=tuple(urls.local_reference(url) for url in article.references) + extra.get(article.slug, ()),
+        )
+        for article in articles
+    )
+
+
 def plan_world(articles: tuple[Article, ...], seed_page: SeedPage, seed: int, urls: SiteUrls) -> World:
     """Decide every URL, copy, edit and quirk of the world for `seed`."""
+    articles = _with_citations(articles, seed, urls)
     infoq = _plan_infoq([a for a in articles if a.origin == "infoq"], seed, urls.infoq)
     wechat = _plan_wechat([a for a in articles if a.origin == "wechat"], seed, urls.wechat, infoq)
     stories = _plan_stories(articles, infoq, wechat, seed, urls.bendi)

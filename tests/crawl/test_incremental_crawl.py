@@ -166,7 +166,10 @@ def test_the_edited_article_is_flagged_as_a_new_version(two_runs: TwoRuns) -> No
     assert flag["status"] == "changed" and flag["version"] == 2 and flag["previous_record_id"]
     for url in two_runs.state2.changes.new:
         if url in two_runs.items:
-            assert two_runs.items[url]["extra"]["incremental"]["status"] == "new"
+            assert two_runs.items[url]["extra"].get("incremental", {}).get("status") == "new", (
+                url,
+                two_runs.items[url]["extra"],
+            )
     infoq = next(r.stats for r in two_runs.run2 if r.spider == "infoq")
     assert infoq["incremental/items/changed"] == 1
 

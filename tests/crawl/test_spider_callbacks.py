@@ -7,13 +7,16 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.exporters import JsonLinesItemExporter
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.settings import Settings
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
@@ -32,7 +35,8 @@ WARC_META = {RECORD_ID_META: "<urn:uuid:00000000-0000-4000-8000-000000000001>", 
 
 
 def make_spider(spidercls: type[PortalSpider], **settings: Any) -> PortalSpider:
-    crawler = get_crawler(spidercls, settings_dict={"DATES_NOW": NOW, **settings})
+    """A spider as a crawl builds it; its items come at once (the references tests ask for sources)."""
+    crawler = get_crawler(spidercls, settings_dict={"DATES_NOW": NOW, "REFERENCES_ENABLED": False, **settings})
     return spidercls.from_crawler(crawler, base_url=BASES[spidercls])
 
 
@@ -390,3 +394,42 @@ def test_a_list_answer_that_is_no_list_is_counted() -> None:
     hostile = [{"uuid": "../../admin", "score": 1}, {"uuid": True, "score": 0}, "not an item"]
     assert requests_of(list(spider.parse_list_api(list_answer(request, hostile)))) == []  # type: ignore[list-item]
     assert spider.crawler.stats.get_value("spider/api/list_unreadable") == 1
+
+
+def test_an_article_waits_for_the_sources_it_cites() -> None:
+    spider = make_spider(BendiSpider, REFERENCES_ENABLED=True, INCREMENTAL_ENABLED=False)
+    results = list(spider.parse_article(page("bendi_infoq_copy.html")))
+    expected = truth("bendi_infoq_copy.html")["references"]
+    assert items_of(results) == []  # held until every source is settled
+    fetches = [r for r in requests_of(results) if r.callback == spider.parse_reference]
+    assert [r.url for r in fetches] == [url for url in expected if not url.startswith("http://bendi.test")]
+    for request in fetches:
+        host = urlsplit(request.url).hostname
+        assert request.meta["allow_offsite"] and request.meta["download_slot"] == f"reference:{host}"
+        assert request.meta["incremental"] is False and request.errback == spider.reference_failed
+    first, *rest = fetches
+    released = list(spider.parse_reference(archived(first, status=200, record="<urn:uuid:1>")))
+    assert released == []
+    robots = Failure(IgnoreRequest("Forbidden by robots.txt"))  # type: ignore[no-untyped-call]
+    robots.request = rest[0]  # type: ignore[attr-defined]
+    assert list(spider.reference_failed(robots)) == []
+    missing = rest[1]
+    error = HttpError(archived(missing, status=404, record="<urn:uuid:3>"), "Ignoring non-200 response")
+    failure = Failure(error)  # type: ignore[no-untyped-call]
+    failure.request = missing  # type: ignore[attr-defined]
+    (item,) = list(spider.reference_failed(failure))
+    assert item.extra["cited"] == [
+        {"url": first.url, "record_id": "<urn:uuid:1>", "status": 200},
+        {"url": rest[0].url, "record_id": "", "status": None, "reason": "robots.txt"},
+        {"url": missing.url, "record_id": "<urn:uuid:3>", "status": 404, "reason": "HTTP 404"},
+    ]
+    # Cited again by another article: settled already, nothing fetched, the item comes at once.
+    again = list(spider.parse_article(page("bendi_infoq_copy.html")))
+    (second,) = items_of(again)
+    assert not [r for r in requests_of(again) if r.callback == spider.parse_reference]
+    assert second.extra["cited"] == item.extra["cited"]
+
+
+def archived(request: Request, *, status: int, record: str) -> TextResponse:
+    request.meta[RECORD_ID_META] = record
+    return TextResponse(request.url, status=status, body=b"<html></html>", request=request)

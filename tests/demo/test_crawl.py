@@ -102,7 +102,16 @@ def test_every_reachable_manifest_url_archived_exactly_once(demo_portal: Any, de
         assert kinds.count("response") == 1, (url, kinds)
     # Script-driven requests (the JS-only page's API call, made by the browser) are archived too.
     scripted = {e.url for e in demo_portal.manifest.entries if e.kind == "api"}
-    unexpected = sorted(set(captured) - reachable - scripted)
+    # The sources articles cite, archived one hop away; robots.txt of their sites obeyed.
+    cited = {
+        e.url
+        for e in demo_portal.manifest.entries
+        if (e.site in ("forbes", "verge") or e.kind == "cited") and not e.robots_disallowed
+    }
+    disallowed = {e.url for e in demo_portal.manifest.entries if e.robots_disallowed}
+    assert disallowed and not disallowed & set(captured)
+    assert sorted(cited - set(captured)) == []
+    unexpected = sorted(set(captured) - reachable - scripted - cited)
     assert unexpected == []
 
 

@@ -511,6 +511,14 @@ def build_infoq_site(world: World) -> SiteBuild:
             entries.append(
                 ManifestEntry(url=f"{base}{post.content_path}", site="infoq", kind="api", status=200, reachable=False)
             )
+    # Pages of this site that articles cite but the site does not serve (a real article's URL): its own
+    # articles link them (参考链接), so a crawl of the site meets them.
+    served = {post.url for post in world.infoq_posts}
+    cited = {url for post in world.infoq_posts for url in post.article.references}
+    cited |= {url for story in world.stories for url in story.references}
+    for url in sorted(u for u in cited if u.startswith(base + "/") and u not in served):
+        linked = any(url in post.article.references for post in world.infoq_posts)
+        entries.append(ManifestEntry(url=url, site="infoq", kind="cited", status=404, reachable=linked))
     # The lists' first pages, as a client starts them (later pages follow the last item's score).
     first_pages = [(RECOMMEND_API_PATH, {"size": LIST_SIZE})] + [
         (TOPIC_LIST_API_PATH, {"id": topic, "ptype": 0, "type": 0, "size": LIST_SIZE})
