@@ -234,3 +234,27 @@ def test_pywb_id_replay_returns_exactly_the_bytes_sent(demo_portal: Any, demo_cr
             kinds_checked.add("cookies")
             assert len([v for k, v in reply["headers"] if k.lower() == "set-cookie"]) == 2
     assert kinds_checked == {"redirect", "gzip", "gbk", "cookies"}
+
+
+def test_metadata_records_point_at_the_captures_of_the_cited_sources(demo_portal: Any, demo_crawl: DemoCrawl) -> None:
+    """Each article's record lists its sources: the record id of a capture in the archive, or why none."""
+    records: dict[str, tuple[str, str]] = {}
+    cited: list[dict[str, Any]] = []
+    for path in sorted(demo_crawl.directory.glob("*.warc.gz")):
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                headers = record.rec_headers
+                if record.rec_type in ("response", "revisit"):
+                    records[headers.get_header("WARC-Record-ID")] = (
+                        record.rec_type,
+                        headers.get_header("WARC-Target-URI"),
+                    )
+                elif record.rec_type == "metadata" and headers.get_header("WARC-Target-URI").startswith("urn:article:"):
+                    cited += json.loads(record.content_stream().read())["article"].get("cited", [])
+    disallowed = {e.url for e in demo_portal.manifest.entries if e.robots_disallowed}
+    assert cited and {c["url"] for c in cited} >= disallowed
+    for capture in cited:
+        if capture["url"] in disallowed:
+            assert capture["reason"] == "robots.txt" and capture["record_id"] == ""
+        elif capture.get("reason") != "the portal's own page":
+            assert records[capture["record_id"]][1] in (capture["url"], capture.get("final_url")), capture
