@@ -33,18 +33,39 @@ their sources).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
+from urllib.parse import urlsplit
 
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
 from portal_archive import settings as project
+from portal_archive.capture.meta import DATE_META, FILENAME_META, RECORD_ID_META
+from portal_archive.capture.state import CrawlState, configured_state_path
 from portal_archive.config import SettingsError, read_bool, read_float, read_int
+from portal_archive.crawl.incremental import IncrementalConfig
+from portal_archive.crawl.politeness import is_loopback
+from portal_archive.crawl.redirects import REDIRECT_SCOPE_META
 from portal_archive.items import ArticleItem
+from portal_archive.profiles import Profile
+from portal_archive.timestamps import parse_iso, utc_now
+from portal_archive.urls import hostname_of, site_domain
 
-__all__ = ["Citations", "CitedCapture", "ReferencesConfig"]
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
 
+__all__ = ["Citations", "CitedCapture", "CitedSourcesMixin", "ReferencesConfig"]
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_META: Final = "reference"
+"""The cited URL a request fetches (as the article cites it; redirects may lead elsewhere)."""
 REFERENCES_EXTRA: Final = "cited"
 """``item.extra`` key of the settled references, in the order the article cites them."""
 ROBOTS: Final = "robots.txt"
@@ -190,3 +211,137 @@ class Citations:
         item = waiting.item
         item.extra[REFERENCES_EXTRA] = [self.settled[url].as_json() for url in waiting.cited if url in self.settled]
         return item
+
+
+class CitedSourcesMixin:
+    """Fetching the sources articles cite and holding each article until they settle (mixed into
+    ``PortalSpider``; ``emit`` hands it every item that cites something)."""
+
+    profile: Profile
+    references: ReferencesConfig
+    citations: Citations
+    _state: CrawlState | None
+    _state_tried: bool
+    _body_pending: set[str]
+
+    if TYPE_CHECKING:  # provided by PortalSpider
+        crawler: Crawler
+
+        def count(self, key: str, amount: int = 1) -> None: ...
+        def _stable(self, method: Any) -> Any: ...
+        def canonical(self, url: str) -> str: ...
+        def wants(self, url: str) -> bool: ...
+        def fetch_failed(self, failure: Failure) -> None: ...
+
+    def holds_item(self, url: str) -> bool:
+        """Whether the item of the page at ``url`` is still to come: its body is being fetched from the
+        portal's API or a browser, or it waits for the sources it cites (``IncrementalSpiderMiddleware``
+        then leaves the page unknown until the item goes through)."""
+        return url in self._body_pending or self.citations.held(url) is not None
+
+    def held_item(self, url: str) -> ArticleItem | None:
+        """The item of the page at ``url`` while it waits for the sources it cites."""
+        return self.citations.held(url)
+
+    def _refused(self, urls: list[str]) -> dict[str, str]:
+        """The references never fetched as such, with why: not web links, or pages of this portal."""
+        refused = {}
+        for url in urls:
+            if urlsplit(url).scheme not in ("http", "https"):
+                refused[url] = NOT_WEB
+            elif self.wants(self.canonical(url)):
+                refused[url] = OWN_PAGE
+        return refused
+
+    def _known_capture(self, url: str) -> CitedCapture | None:
+        """A capture of ``url`` this archive holds already (a source an earlier crawl archived, or a
+        portal's page whose item went through), unless older than ``REFERENCES_REFRESH_DAYS``."""
+        state = self._crawl_state()
+        if state is None:
+            return None
+        cited = state.cited(url)
+        page = state.page(url) if cited is None else None
+        found = (cited.record_id, cited.status, cited.warc_date) if cited is not None else None
+        if found is None and page is not None and page.done:
+            found = (page.record_id, None, page.warc_date)
+        if found is None:
+            return None
+        record_id, status, warc_date = found
+        captured = parse_iso(warc_date)
+        refresh = self.references.refresh_days
+        if refresh and (captured is None or (utc_now() - captured).total_seconds() > refresh * 86_400):
+            return None
+        self.count("references/known")
+        return CitedCapture(url, record_id, status, captured_at=warc_date)
+
+    def _crawl_state(self) -> CrawlState | None:
+        """The archive's crawl state (``INCREMENTAL_*``), opened once; None without one."""
+        if self._state is None and not self._state_tried:
+            self._state_tried = True
+            crawler = getattr(self, "crawler", None)
+            settings = crawler.settings if crawler is not None else None
+            if settings is not None and IncrementalConfig.from_settings(settings).enabled:
+                self._state = CrawlState.open(configured_state_path(settings))
+        return self._state
+
+    def closed(self, reason: str) -> None:
+        """Close the crawl-state connection references were looked up in."""
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    def reference_request(self, url: str) -> scrapy.Request:
+        """A cited URL, in a download slot of its host's own: one at a time, at least the portal's delay."""
+        self.count("references/requested")
+        host = hostname_of(url)
+        slot = f"reference:{host}"
+        try:
+            downloader = self.crawler.engine.downloader
+        except (AttributeError, RuntimeError):  # no crawl running (a spider built for a test or a seed)
+            downloader = None
+        if downloader is not None and slot not in downloader.per_slot_settings:
+            delay = 0.0 if is_loopback(url) else max(self.references.delay, self.profile.delay)
+            downloader.per_slot_settings[slot] = {"concurrency": 1, "delay": delay, "randomize_delay": False}
+        return scrapy.Request(
+            url,
+            callback=self._stable(self.parse_reference),
+            errback=self._stable(self.reference_failed),
+            meta={
+                REFERENCE_META: url,
+                "allow_offsite": True,
+                "download_slot": slot,
+                "autothrottle_dont_adjust_delay": True,
+                "incremental": False,
+                REDIRECT_SCOPE_META: site_domain(host),
+            },
+        )
+
+    def parse_reference(self, response: Response) -> Iterator[ArticleItem]:
+        """A cited page (or file) as archived: settled with its record; nothing on it is followed."""
+        url = str(response.meta[REFERENCE_META])
+        self.count("references/archived")
+        final = response.url if response.url != url else ""
+        record = str(response.meta.get(RECORD_ID_META) or "")
+        state = self._crawl_state()
+        if state is not None and record and 200 <= response.status < 300:
+            date, filename = str(response.meta.get(DATE_META) or ""), str(response.meta.get(FILENAME_META) or "")
+            state.remember_cited(url, record_id=record, status=response.status, warc_date=date, filename=filename)
+        yield from self.citations.settle(CitedCapture(url, record, response.status, final))
+
+    def reference_failed(self, failure: Failure) -> Iterator[ArticleItem]:
+        """A cited URL that gave no 2xx capture: an error page (archived, with its status), robots.txt, a fault."""
+        request = getattr(failure, "request", None)
+        url = str(request.meta.get(REFERENCE_META)) if request is not None else ""
+        if not url:
+            return
+        response = getattr(failure.value, "response", None)
+        if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
+            capture = CitedCapture(url, reason=ROBOTS)
+        elif isinstance(response, Response):
+            record = str(response.meta.get(RECORD_ID_META) or "") if response.request is not None else ""
+            capture = CitedCapture(url, record, response.status, reason=f"HTTP {response.status}")
+        else:
+            self.fetch_failed(failure)
+            capture = CitedCapture(url, reason=f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:200])
+        self.count("references/not_archived/" + (ROBOTS if capture.reason == ROBOTS else "error"))
+        yield from self.citations.settle(capture)

@@ -5,8 +5,10 @@ on the portal's own origin (scheme, host and port: Scrapy's offsite filter ignor
 canonicalises every URL, follows list pages and pagination, reads sitemaps and RSS/Atom feeds,
 and hands article pages to ``portal_archive.extract.article.ArticleAssembler`` (the same assembly
 the report and replay run on archived pages) with what only a crawler knows: the fetch time (to
-resolve "7月前"), ``DATES_NOW``, a cut body, and where the response was archived. Pages whose body
-only appears after script runs are rendered in a browser.
+resolve "7月前"), ``DATES_NOW``, a cut body, and where the response was archived. A page whose body
+only appears after script runs gets it from the portal's article API (``crawl.portal_api``, which
+also reads the portal's list APIs), else from a browser; an article that cites sources waits until
+they are archived (``crawl.references``).
 
 Hostile pages never break a crawl (``docs/faults.md``): a failed request is counted and logged
 once by its errback (``portal_archive.crawl.faults``); a page that is not HTML is archived but not
@@ -26,37 +28,32 @@ keys.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import unquote, urljoin, urlsplit
 
 import scrapy
 from lxml import etree
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
 from portal_archive.capture.extension import truncation_reason
-from portal_archive.capture.meta import DATE_META, FILENAME_META, OFFSET_META, RECORD_ID_META, REFERS_TO_META
-from portal_archive.capture.state import CrawlState, configured_state_path
+from portal_archive.capture.meta import FILENAME_META, OFFSET_META, RECORD_ID_META, REFERS_TO_META
+from portal_archive.capture.state import CrawlState
 from portal_archive.config import SettingsError
 from portal_archive.crawl.faults import record_failure
-from portal_archive.crawl.incremental import IncrementalConfig
-from portal_archive.crawl.politeness import apply_crawl_pace, is_loopback
-from portal_archive.crawl.redirects import REDIRECT_SCOPE_META
-from portal_archive.crawl.references import NOT_WEB, OWN_PAGE, ROBOTS, Citations, CitedCapture, ReferencesConfig
+from portal_archive.crawl.politeness import apply_crawl_pace
+from portal_archive.crawl.portal_api import AwaitingBody, ListPage, PortalApiMixin
+from portal_archive.crawl.references import Citations, CitedSourcesMixin, ReferencesConfig
 from portal_archive.crawl.render import RenderConfig
 from portal_archive.extract import ParsedPage, is_html, parse_page
 from portal_archive.extract.article import ArticleAssembler, FetchedPage
-from portal_archive.extract.nuxt import ArticleState, read_detail_answer
 from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile, SourceDirectory, load_profile
 from portal_archive.timestamps import parse_iso, utc_now
-from portal_archive.urls import canonicalize_url, hostname_of, site_domain
+from portal_archive.urls import canonicalize_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -75,64 +72,6 @@ LIST_PAGE_META = "list_page"
 _RECENT_URLS = 4096
 """URLs remembered as requested (and canonical forms as computed): menus and related links repeat
 on every page, so a bounded memory of recent ones catches almost every repeat at a constant cost."""
-
-
-REFERENCE_META = "reference"
-"""The cited URL a request fetches (as the article cites it; redirects may lead elsewhere)."""
-AWAITING_BODY_META = "awaiting_body"
-"""An article page whose HTML lacks the body, carried by the requests that fetch it from the API."""
-
-
-@dataclass(frozen=True, slots=True)
-class AwaitingBody:
-    """An article page waiting for its body from the portal's article API (``[api]`` in the profile)."""
-
-    page: FetchedPage
-    """The page as fetched: the body is filled into it and it is extracted like any served page."""
-    unfilled: ArticleItem
-    """The page's item without a body: what comes out if neither the API nor a browser gives one."""
-    api_records: tuple[str, ...] = ()
-    """WARC record ids of the API exchanges read so far (the detail answer, the content URL's)."""
-
-
-LIST_API_META = "list_api_page"
-"""The list API page a response answers (``ListPage``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ListPage:
-    """One page of a portal's list API: which list, the body asked, the topic, its place in the list.
-
-    It travels in ``meta`` as plain JSON values (``as_meta``): a distributed crawl seeds list pages
-    through Redis as JSON.
-    """
-
-    path: str
-    body: bytes
-    topic: int | str | None = None
-    number: int = 1
-
-    def as_meta(self) -> dict[str, Any]:
-        return {"path": self.path, "body": self.body.decode("utf-8"), "topic": self.topic, "number": self.number}
-
-    @classmethod
-    def from_meta(cls, value: dict[str, Any]) -> ListPage:
-        return cls(str(value["path"]), str(value["body"]).encode("utf-8"), value.get("topic"), int(value["number"]))
-
-
-def list_items(answer: bytes) -> list[dict[str, Any]] | None:
-    """The items of a list API's answer: ``data`` when it is a list, else ``data.list``; None when the
-    answer is no JSON or holds no list (an error answer)."""
-    try:
-        parsed = json.loads(answer)
-    except (ValueError, RecursionError):
-        return None
-    data = parsed.get("data") if isinstance(parsed, dict) else None
-    if isinstance(data, dict):
-        data = data.get("list")
-    if not isinstance(data, list):
-        return None
-    return [item for item in data if isinstance(item, dict)]
 
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
@@ -178,7 +117,7 @@ def parse_reference_time(value: object) -> datetime | None:
     return moment
 
 
-class PortalSpider(scrapy.Spider):
+class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
     """Crawls one portal as its profile describes; subclasses only name a bundled profile."""
 
     profile_name: ClassVar[str] = ""
@@ -359,66 +298,6 @@ class PortalSpider(scrapy.Spider):
             if not api.per_topic:
                 yield self.list_request(ListPage(api.path, api.request_body()))
 
-    # -- list APIs -----------------------------------------------------------------------------
-
-    def list_request(self, page: ListPage) -> scrapy.Request:
-        """One page of a list API (POST JSON, as the portal's own pages ask it)."""
-        self._requested_lists.add((page.path, page.body))
-        return scrapy.Request(
-            self.base_url + page.path,
-            method="POST",
-            body=page.body,
-            headers={"Content-Type": "application/json", "Accept": "application/json", "Referer": self.base_url + "/"},
-            callback=self._stable(self.parse_list_api),
-            errback=self._stable(self.fetch_failed),
-            meta={LIST_API_META: page.as_meta()},
-        )
-
-    def parse_list_api(self, response: Response) -> Iterator[scrapy.Request]:
-        """A page of a list API: its articles, the topic lists its items name, and the next page."""
-        apis = self.profile.list_apis
-        page = ListPage.from_meta(response.meta[LIST_API_META])
-        items = list_items(response.body)
-        if apis is None or items is None:
-            self.count("spider/api/list_unreadable")
-            logger.info("Not a list answer: %(url)s", {"url": response.url})
-            return
-        self.count("spider/api/list_pages")
-        listed = self._listed.setdefault((page.path, page.topic), set())
-        new = 0
-        for item in items:
-            path = apis.article_path(item)
-            if path is None:
-                continue
-            if path not in listed:
-                listed.add(path)
-                new += 1
-            request = self.route(self.base_url + path)
-            if request is not None:
-                self.count("spider/api/list_articles")
-                yield request
-            yield from self._topic_lists(item)
-        last = items[-1].get(apis.page_key) if items else None
-        api = next((api for api in apis.lists if api.path == page.path), None)
-        if api is None or last is None or not new or page.number >= apis.max_pages:
-            return  # the list's end, a page this list gave before (a server ignoring the cursor), or the cap
-        body = api.request_body(topic=page.topic, after=last, page_key=apis.page_key)
-        if (page.path, body) not in self._requested_lists:
-            yield self.list_request(ListPage(page.path, body, page.topic, page.number + 1))
-
-    def _topic_lists(self, item: dict[str, Any]) -> Iterator[scrapy.Request]:
-        """The first page of each per-topic list for every topic an item names, once per crawl."""
-        apis = self.profile.list_apis
-        topics = item.get(apis.topics) if apis is not None else None
-        for topic in topics if isinstance(topics, list) else ():
-            topic_id = topic.get("id") if isinstance(topic, dict) else None
-            if not isinstance(topic_id, int | str) or isinstance(topic_id, bool) or topic_id in self._topics:
-                continue
-            self._topics.add(topic_id)
-            for api in apis.lists if apis is not None else ():
-                if api.per_topic:
-                    yield self.list_request(ListPage(api.path, api.request_body(topic=topic_id), topic_id))
-
     def fetch_failed(self, failure: Failure) -> None:
         """Errback of every request: one counted log line per failure, never a traceback for the expected."""
         crawler = getattr(self, "crawler", None)
@@ -519,31 +398,6 @@ class PortalSpider(scrapy.Spider):
 
     # -- bodies the HTML lacks: the article API, then a browser --------------------------------
 
-    def body_elsewhere(self, awaiting: AwaitingBody) -> Iterator[ArticleItem | scrapy.Request]:
-        """A page whose HTML lacks the body: ask the portal's article API, else a browser, else give
-        the item without a body, saying why."""
-        api = self.profile.detail_api
-        body = api.request_body(urlsplit(awaiting.page.url).path) if api is not None else None
-        if api is not None and body is not None:
-            self.count("spider/api/requested")
-            self._body_pending.add(awaiting.page.url)
-            yield scrapy.Request(
-                self.base_url + api.path,
-                method="POST",
-                body=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "Referer": awaiting.page.url,
-                },
-                callback=self._stable(self.parse_detail),
-                errback=self._stable(self.detail_failed),
-                priority=1,  # the page is half read: finish it before starting new ones
-                meta={AWAITING_BODY_META: awaiting},
-            )
-        else:
-            yield from self.render_or_give_up(awaiting)
-
     def render_or_give_up(self, awaiting: AwaitingBody) -> Iterator[ArticleItem | scrapy.Request]:
         """The last resort for a body: a browser, when the profile and ``RENDER_ENABLED`` allow one."""
         item = awaiting.unfilled
@@ -556,71 +410,6 @@ class PortalSpider(scrapy.Spider):
         if self.profile.js:
             self.count("spider/render/disabled")
             item.extra["empty_reason"] = "body rendered by script, and RENDER_ENABLED is False"
-        yield from self.emit(item)
-
-    def parse_detail(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
-        """The article API's answer: the body (HTML or an editor document), or where to fetch it."""
-        awaiting = self._awaiting(response)
-        state = read_detail_answer(response.body)
-        if state is None or not (state.content or state.content_url):
-            self.count("spider/api/no_body")
-            logger.info(
-                "The article API gave no body for %(url)s (HTTP %(status)d): %(next)s",
-                {"url": awaiting.page.url, "status": response.status, "next": self._next_resort()},
-            )
-            yield from self.render_or_give_up(awaiting)
-        elif state.content:
-            yield from self.filled(awaiting, state, state.content)
-        else:
-            self.count("spider/api/content_url")
-            yield scrapy.Request(
-                response.urljoin(state.content_url),
-                callback=self._stable(self.parse_content),
-                errback=self._stable(self.detail_failed),
-                priority=1,
-                meta={AWAITING_BODY_META: awaiting, "detail_state": state, "allow_offsite": True},
-            )
-
-    def parse_content(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
-        """A body fetched from the URL the article API named (HTML, or an editor document as JSON)."""
-        awaiting = self._awaiting(response)
-        state = response.meta["detail_state"]
-        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-        yield from self.filled(awaiting, state, text)
-
-    def detail_failed(self, failure: Failure) -> Iterator[ArticleItem | scrapy.Request]:
-        """The API request failed (refused, HTTP error, timeout): counted, and the next resort taken."""
-        self.fetch_failed(failure)
-        self.count("spider/api/failed")
-        request = getattr(failure, "request", None)
-        awaiting = request.meta.get(AWAITING_BODY_META) if request is not None else None
-        if isinstance(awaiting, AwaitingBody):
-            yield from self.render_or_give_up(awaiting)
-
-    def _awaiting(self, response: Response) -> AwaitingBody:
-        """The article page an API response belongs to, with this response's record added."""
-        awaiting: AwaitingBody = response.meta[AWAITING_BODY_META]
-        record = str(response.meta.get(RECORD_ID_META) or "")
-        return AwaitingBody(
-            awaiting.page,
-            awaiting.unfilled,
-            (*awaiting.api_records, record) if record else awaiting.api_records,
-        )
-
-    def _next_resort(self) -> str:
-        return "rendering it" if self.profile.js and self.render.enabled else "no body"
-
-    def filled(
-        self, awaiting: AwaitingBody, state: ArticleState, content: str
-    ) -> Iterator[ArticleItem | scrapy.Request]:
-        """The page with the API's body put where its script puts it, extracted like a served page."""
-        item = self.assembler.assemble_filled(awaiting.page, state, content)
-        if item is None or not item.body_text:
-            self.count("spider/api/no_body" if item is not None else "spider/api/no_container")
-            yield from self.render_or_give_up(awaiting)
-            return
-        item.extra["api_records"] = list(awaiting.api_records)
-        self.count("spider/api/read")
         yield from self.emit(item)
 
     def render_request(self, page: FetchedPage, unrendered: ArticleItem) -> scrapy.Request:
@@ -686,119 +475,6 @@ class PortalSpider(scrapy.Spider):
             yield ready
 
     # -- cited sources ---------------------------------------------------------------------------
-
-    def holds_item(self, url: str) -> bool:
-        """Whether the item of the page at ``url`` is still to come: its body is being fetched from the
-        portal's API or a browser, or it waits for the sources it cites (``IncrementalSpiderMiddleware``
-        then leaves the page unknown until the item goes through)."""
-        return url in self._body_pending or self.citations.held(url) is not None
-
-    def held_item(self, url: str) -> ArticleItem | None:
-        """The item of the page at ``url`` while it waits for the sources it cites."""
-        return self.citations.held(url)
-
-    def _refused(self, urls: list[str]) -> dict[str, str]:
-        """The references never fetched as such, with why: not web links, or pages of this portal."""
-        refused = {}
-        for url in urls:
-            if urlsplit(url).scheme not in ("http", "https"):
-                refused[url] = NOT_WEB
-            elif self.wants(self.canonical(url)):
-                refused[url] = OWN_PAGE
-        return refused
-
-    def _known_capture(self, url: str) -> CitedCapture | None:
-        """A capture of ``url`` this archive holds already (a source an earlier crawl archived, or a
-        portal's page whose item went through), unless older than ``REFERENCES_REFRESH_DAYS``."""
-        state = self._crawl_state()
-        if state is None:
-            return None
-        cited = state.cited(url)
-        page = state.page(url) if cited is None else None
-        found = (cited.record_id, cited.status, cited.warc_date) if cited is not None else None
-        if found is None and page is not None and page.done:
-            found = (page.record_id, None, page.warc_date)
-        if found is None:
-            return None
-        record_id, status, warc_date = found
-        captured = parse_iso(warc_date)
-        refresh = self.references.refresh_days
-        if refresh and (captured is None or (utc_now() - captured).total_seconds() > refresh * 86_400):
-            return None
-        self.count("references/known")
-        return CitedCapture(url, record_id, status, captured_at=warc_date)
-
-    def _crawl_state(self) -> CrawlState | None:
-        """The archive's crawl state (``INCREMENTAL_*``), opened once; None without one."""
-        if self._state is None and not self._state_tried:
-            self._state_tried = True
-            crawler = getattr(self, "crawler", None)
-            settings = crawler.settings if crawler is not None else None
-            if settings is not None and IncrementalConfig.from_settings(settings).enabled:
-                self._state = CrawlState.open(configured_state_path(settings))
-        return self._state
-
-    def closed(self, reason: str) -> None:
-        """Close the crawl-state connection references were looked up in."""
-        if self._state is not None:
-            self._state.close()
-            self._state = None
-
-    def reference_request(self, url: str) -> scrapy.Request:
-        """A cited URL, in a download slot of its host's own: one at a time, at least the portal's delay."""
-        self.count("references/requested")
-        host = hostname_of(url)
-        slot = f"reference:{host}"
-        try:
-            downloader = self.crawler.engine.downloader
-        except (AttributeError, RuntimeError):  # no crawl running (a spider built for a test or a seed)
-            downloader = None
-        if downloader is not None and slot not in downloader.per_slot_settings:
-            delay = 0.0 if is_loopback(url) else max(self.references.delay, self.profile.delay)
-            downloader.per_slot_settings[slot] = {"concurrency": 1, "delay": delay, "randomize_delay": False}
-        return scrapy.Request(
-            url,
-            callback=self._stable(self.parse_reference),
-            errback=self._stable(self.reference_failed),
-            meta={
-                REFERENCE_META: url,
-                "allow_offsite": True,
-                "download_slot": slot,
-                "autothrottle_dont_adjust_delay": True,
-                "incremental": False,
-                REDIRECT_SCOPE_META: site_domain(host),
-            },
-        )
-
-    def parse_reference(self, response: Response) -> Iterator[ArticleItem]:
-        """A cited page (or file) as archived: settled with its record; nothing on it is followed."""
-        url = str(response.meta[REFERENCE_META])
-        self.count("references/archived")
-        final = response.url if response.url != url else ""
-        record = str(response.meta.get(RECORD_ID_META) or "")
-        state = self._crawl_state()
-        if state is not None and record and 200 <= response.status < 300:
-            date, filename = str(response.meta.get(DATE_META) or ""), str(response.meta.get(FILENAME_META) or "")
-            state.remember_cited(url, record_id=record, status=response.status, warc_date=date, filename=filename)
-        yield from self.citations.settle(CitedCapture(url, record, response.status, final))
-
-    def reference_failed(self, failure: Failure) -> Iterator[ArticleItem]:
-        """A cited URL that gave no 2xx capture: an error page (archived, with its status), robots.txt, a fault."""
-        request = getattr(failure, "request", None)
-        url = str(request.meta.get(REFERENCE_META)) if request is not None else ""
-        if not url:
-            return
-        response = getattr(failure.value, "response", None)
-        if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
-            capture = CitedCapture(url, reason=ROBOTS)
-        elif isinstance(response, Response):
-            record = str(response.meta.get(RECORD_ID_META) or "") if response.request is not None else ""
-            capture = CitedCapture(url, record, response.status, reason=f"HTTP {response.status}")
-        else:
-            self.fetch_failed(failure)
-            capture = CitedCapture(url, reason=f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:200])
-        self.count("references/not_archived/" + (ROBOTS if capture.reason == ROBOTS else "error"))
-        yield from self.citations.settle(capture)
 
     def build_item(self, response: TextResponse, page: ParsedPage | None = None) -> ArticleItem:
         """Extract an ``ArticleItem`` from an article page, citing its WARC record.
