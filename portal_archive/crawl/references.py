@@ -37,7 +37,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Self
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -70,6 +70,7 @@ REFERENCES_EXTRA: Final = "cited"
 """``item.extra`` key of the settled references, in the order the article cites them."""
 ROBOTS: Final = "robots.txt"
 NOT_WEB: Final = "not an http(s) link"
+BAD_URL: Final = "not a valid URL"
 OVER_LIMIT: Final = "over REFERENCES_MAX_PER_ARTICLE"
 OWN_PAGE: Final = "the portal's own page"
 
@@ -155,14 +156,19 @@ class Citations:
         self._keys = itertools.count()
 
     def cite(
-        self, item: ArticleItem, refused: dict[str, str], known: Callable[[str], CitedCapture | None]
+        self,
+        item: ArticleItem,
+        urls: list[str],
+        refused: dict[str, str],
+        known: Callable[[str], CitedCapture | None],
     ) -> tuple[list[str], ArticleItem | None]:
-        """Note the article's references: the URLs to fetch now, and the item when nothing is left to wait for.
+        """Note the sources an article cites (``urls``, absolute): the URLs to fetch now, and the item
+        when nothing is left to wait for.
 
         ``refused`` holds the URLs never to fetch, each with its reason (not http(s), the portal's own);
         ``known`` gives the capture an earlier crawl made of a URL, when it need not be fetched again.
         """
-        cited = list(dict.fromkeys(item.references))
+        cited = list(dict.fromkeys(urls))
         key = next(self._keys)
         waiting = _Waiting(item, cited)
         to_fetch: list[str] = []
@@ -231,6 +237,7 @@ class CitedSourcesMixin:
         def _stable(self, method: Any) -> Any: ...
         def canonical(self, url: str) -> str: ...
         def wants(self, url: str) -> bool: ...
+        def is_article(self, url: str) -> bool: ...
         def fetch_failed(self, failure: Failure) -> None: ...
 
     def holds_item(self, url: str) -> bool:
@@ -243,14 +250,34 @@ class CitedSourcesMixin:
         """The item of the page at ``url`` while it waits for the sources it cites."""
         return self.citations.held(url)
 
+    def cite_sources(self, item: ArticleItem) -> Iterator[ArticleItem | scrapy.Request]:
+        """Requests for the sources ``item`` cites that need fetching, and the item once none is pending."""
+        self.count("references/articles")
+        urls = [_absolute(item.url, reference) for reference in item.references if reference.strip()]
+        to_fetch, ready = self.citations.cite(item, urls, self._refused(urls), self._known_capture)
+        for url in to_fetch:
+            try:
+                yield self.reference_request(url)
+            except ValueError:  # a URL Scrapy cannot request: settled, and said
+                yield from self.citations.settle(CitedCapture(url, reason=BAD_URL))
+        if ready is not None:
+            yield ready
+
     def _refused(self, urls: list[str]) -> dict[str, str]:
-        """The references never fetched as such, with why: not web links, or pages of this portal."""
+        """The references never fetched as such, with why: not web links, or this portal's articles."""
         refused = {}
         for url in urls:
-            if urlsplit(url).scheme not in ("http", "https"):
+            try:
+                scheme = urlsplit(url).scheme
+            except ValueError:  # "http://[::1" and the like
+                refused[url] = BAD_URL
+                continue
+            if scheme not in ("http", "https"):
                 refused[url] = NOT_WEB
-            elif self.wants(self.canonical(url)):
-                refused[url] = OWN_PAGE
+            elif not hostname_of(url):
+                refused[url] = BAD_URL
+            elif self.wants(canonical := self.canonical(url)) and self.is_article(canonical):
+                refused[url] = OWN_PAGE  # the crawl fetches it as one of the portal's articles
         return refused
 
     def _known_capture(self, url: str) -> CitedCapture | None:
@@ -345,3 +372,12 @@ class CitedSourcesMixin:
             capture = CitedCapture(url, reason=f"{type(failure.value).__name__}: {failure.getErrorMessage()}"[:200])
         self.count("references/not_archived/" + (ROBOTS if capture.reason == ROBOTS else "error"))
         yield from self.citations.settle(capture)
+
+
+def _absolute(page: str, reference: str) -> str:
+    """A reference as the page's reader follows it (relative to the page); as written when it cannot be."""
+    reference = reference.strip()
+    try:
+        return reference if urlsplit(reference).scheme else urljoin(page, reference)
+    except ValueError:
+        return reference

@@ -467,14 +467,7 @@ class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
         if not (self.references.active and item.references):
             yield item
             return
-        self.count("references/articles")
-        to_fetch, ready = self.citations.cite(item, self._refused(item.references), self._known_capture)
-        for url in to_fetch:
-            yield self.reference_request(url)
-        if ready is not None:
-            yield ready
-
-    # -- cited sources ---------------------------------------------------------------------------
+        yield from self.cite_sources(item)
 
     def build_item(self, response: TextResponse, page: ParsedPage | None = None) -> ArticleItem:
         """Extract an ``ArticleItem`` from an article page, citing its WARC record.

@@ -433,3 +433,29 @@ def test_an_article_waits_for_the_sources_it_cites() -> None:
 def archived(request: Request, *, status: int, record: str) -> TextResponse:
     request.meta[RECORD_ID_META] = record
     return TextResponse(request.url, status=status, body=b"<html></html>", request=request)
+
+
+def test_references_that_cannot_be_fetched_are_listed_with_why() -> None:
+    spider = make_spider(BendiSpider, REFERENCES_ENABLED=True, INCREMENTAL_ENABLED=False)
+    item = ArticleItem(url="http://bendi.test/wxnews/c1", title="t", body_text="正文。")
+    item.references = [
+        "javascript:alert(1)", "mailto:editor@news.test", "http://", "http://[::1", f"/wxnews/c{'2' * 24}",
+        "../files/a.pdf", "http://cited.test/a b", "",
+    ]  # fmt: skip
+    results = list(spider.emit(item))
+    fetched = [r.url for r in requests_of(results)]
+    assert fetched == ["http://bendi.test/files/a.pdf", "http://cited.test/a%20b"]
+    assert items_of(results) == []
+    for request in requests_of(results):
+        list(spider.parse_reference(archived(request, status=200, record=f"<urn:uuid:{request.url[-1]}>")))
+    assert spider.citations.waiting == 0
+    reasons = {c["url"]: c.get("reason", "") for c in item.extra["cited"]}
+    assert reasons == {
+        "javascript:alert(1)": "not an http(s) link",
+        "mailto:editor@news.test": "not an http(s) link",
+        "http://": "not a valid URL",
+        "http://[::1": "not a valid URL",
+        f"http://bendi.test/wxnews/c{'2' * 24}": "the portal's own page",
+        "http://bendi.test/files/a.pdf": "",
+        "http://cited.test/a b": "",
+    }
