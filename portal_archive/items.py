@@ -44,6 +44,8 @@ class ArticleItem:
     source_domain: str = ""
     """The domain ``source`` stands for (``InfoQ`` → ``infoq.cn``) when a portal profile knows it."""
     references: list[str] = field(default_factory=list)
+    body_links: list[str] = field(default_factory=list)
+    """Web links inside the body (absolute): sources too, when the profile says so (``cite_body_links``)."""
     tags: list[str] = field(default_factory=list)
     """Topics the publisher tagged the article with (InfoQ's ``topic`` names)."""
     body_text: str = ""

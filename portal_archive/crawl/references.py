@@ -254,6 +254,8 @@ class CitedSourcesMixin:
         """Requests for the sources ``item`` cites that need fetching, and the item once none is pending."""
         self.count("references/articles")
         urls = [_absolute(item.url, reference) for reference in item.references if reference.strip()]
+        if self.profile.cite_body_links:
+            urls += item.body_links
         to_fetch, ready = self.citations.cite(item, urls, self._refused(urls), self._known_capture)
         for url in to_fetch:
             try:

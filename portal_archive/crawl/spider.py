@@ -464,7 +464,7 @@ class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
             self.count("extract/empty_body")
             self.count("extract/empty_reason/" + reason.replace(" ", "_"))
             logger.info("No body extracted from %(url)s: %(reason)s", {"url": item.url, "reason": reason})
-        if not (self.references.active and item.references):
+        if not (self.references.active and (item.references or (self.profile.cite_body_links and item.body_links))):
             yield item
             return
         yield from self.cite_sources(item)

@@ -148,6 +148,7 @@ class ArticleAssembler:
             source=source,
             source_domain=source_domain,
             references=list(article.references),
+            body_links=list(article.body_links),
             tags=list(state.tags) if state is not None else [],
             body_text=article.body_text,
             body_html=article.body_html,

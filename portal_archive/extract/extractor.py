@@ -15,6 +15,7 @@ import html as html_escape
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
+from urllib.parse import urljoin
 
 from lxml import etree
 from lxml.cssselect import CSSSelector, SelectorError
@@ -62,6 +63,8 @@ class Article:
     """The attribution (``来源:InfoQ`` gives ``InfoQ``)."""
     references: tuple[str, ...] = ()
     """URLs listed under 参考链接 / References."""
+    body_links: tuple[str, ...] = ()
+    """Web links inside the body, in order, resolved against the page URL."""
     body_text: str = ""
     """Body paragraphs joined by ``\\n``."""
     body_html: str = ""
@@ -261,6 +264,20 @@ def _selected_text(root: etree._Element, selector: str) -> str:
 
 def _links(blocks: list[Block]) -> list[dict[str, str]]:
     return [{"title": title, "url": href} for block in blocks for title, href in block.links if title or href]
+
+
+def _web_links(page_url: str, blocks: list[Block]) -> tuple[str, ...]:
+    """The http(s) links of ``blocks``, absolute, each once, in order."""
+    found: dict[str, None] = {}
+    for block in blocks:
+        for _title, href in block.links:
+            try:
+                target = urljoin(page_url, href.strip())
+            except ValueError:
+                continue
+            if target.startswith(("http://", "https://")):
+                found[target] = None
+    return tuple(found)
 
 
 def _remove_selected_boilerplate(root: etree._Element, selectors: ArticleSelectors) -> list[BoilerplateBlock]:
@@ -676,6 +693,7 @@ def _extract(root: etree._Element, *, url: str, selectors: ArticleSelectors, enc
         published_at=published_at,
         source=source,
         references=tuple(dict.fromkeys(references)),
+        body_links=_web_links(url, body_blocks),
         body_text=body_text,
         body_html=_body_html(body_blocks),
         boilerplate=tuple(boilerplate),

@@ -27,6 +27,7 @@ Schema (only ``name``, ``base_url`` and ``links.article`` are required)::
     embedded_state = "nuxt"           # read __NUXT_DATA__ (title, authors, publish time, tags); "wechat":
                                       # var msg_title, nickname, ct (title, account, publish time)
     ingest_id = '^/wxnews/(c[0-9a-z]{24})$'   # group 1: a CUID v1 (ingest time) in the path
+    cite_body_links = false           # archive the body's links as sources too (not only 参考链接)
 
     [links]
     article = ['^/wxnews/c[0-9a-z]{24}$']     # regexes over the URL path
@@ -255,6 +256,8 @@ class Profile:
     """Where a page whose HTML lacks the body gets it from, without a browser (``[api]``)."""
     list_apis: ListApis | None = None
     """JSON lists of the portal's articles, read besides feeds and sitemaps (``[api]``)."""
+    cite_body_links: bool = False
+    """Archive the links inside an article's body as its sources too, not only its references."""
 
     @property
     def aliases(self) -> dict[str, str]:
@@ -546,6 +549,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         source_aliases=aliases,
         detail_api=detail_api,
         list_apis=list_apis,
+        cite_body_links=top.boolean("cite_body_links", False),
     )
     top.reject_unknown()
     if profile.js and not profile.js_wait_for:

@@ -25,6 +25,7 @@ from portal_archive.crawl.spider import ListPage, PortalSpider, should_abort_req
 from portal_archive.items import ArticleItem, BoilerplateBlock
 from spiders.bendi import BendiSpider
 from spiders.infoq import InfoqSpider
+from spiders.portal import ProfileSpider
 from spiders.wechat import WechatSpider
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "spiders"
@@ -459,3 +460,28 @@ def test_references_that_cannot_be_fetched_are_listed_with_why() -> None:
         "http://bendi.test/files/a.pdf": "",
         "http://cited.test/a b": "",
     }
+
+
+def test_a_profile_can_cite_the_links_inside_the_body_too(tmp_path: Path) -> None:
+    profile = tmp_path / "cites.toml"
+    profile.write_text(
+        "name = 'cites'\nbase_url = 'http://news.test'\ncite_body_links = true\n[links]\narticle = ['^/a/[0-9]+$']\n",
+        encoding="utf-8",
+    )
+    crawler = get_crawler(ProfileSpider, settings_dict={"REFERENCES_ENABLED": True, "INCREMENTAL_ENABLED": False})
+    spider = ProfileSpider.from_crawler(crawler, profile=str(profile), base_url="http://news.test")
+    prose = "城南大道将于本周六起进行为期三个月的封闭施工，届时过往车辆需按指示绕行，公交线路也将调整。"
+    body = (
+        f"<html><head><title>施工</title></head><body><h1>施工</h1><div class='main'><p>{prose}</p>"
+        f"<p>{prose}据<a href='https://gov.test/notice/1'>市交通局通告</a>，详见<a href='/a/2'>上一篇</a>。</p>"
+        f"<p>{prose}</p></div></body></html>"
+    ).encode()
+    request = Request("http://news.test/a/1", meta={RECORD_ID_META: "<urn:uuid:1>"})
+    response = HtmlResponse(
+        request.url, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=request
+    )
+    results = list(spider.parse_article(response))
+    assert [r.url for r in requests_of(results) if r.callback == spider.parse_reference] == [
+        "https://gov.test/notice/1"
+    ]
+    assert items_of(results) == []  # waits for its source; /a/2 is the portal's own article
