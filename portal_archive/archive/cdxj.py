@@ -317,6 +317,14 @@ def iter_prefix(index: Path, prefix: bytes) -> Iterator[bytes]:
 
 
 def lookup(index: Path, url: str) -> list[CdxjEntry]:
-    """Every index entry filed under ``url``'s SURT key, in index order (timestamp ascending)."""
-    prefix = url_key(url).encode("utf-8") + b" "
-    return [CdxjEntry.parse(line) for line in iter_prefix(index, prefix)]
+    """Every index entry of ``url``'s SURT key, by timestamp: those filed under it, and the answers to
+    its POST (or PUT) requests, filed under the key with the method and body appended as a query (as
+    replay looks them up) and found among the key's query forms."""
+    key = url_key(url)
+    entries = [CdxjEntry.parse(line) for line in iter_prefix(index, key.encode("utf-8") + b" ")]
+    asked = [
+        entry
+        for line in iter_prefix(index, key.split("?", 1)[0].encode("utf-8") + b"?")
+        if (entry := CdxjEntry.parse(line)).fields.get("method") and url_key(entry.url) == key
+    ]
+    return sorted(entries + asked, key=lambda entry: entry.timestamp) if asked else entries

@@ -117,3 +117,18 @@ def test_request_bodies_become_queries_as_replay_computes_them() -> None:
     assert len(request_query("POST", "application/octet-stream", bytes(10_000))) == MAX_QUERY_LENGTH
     assert method_url("http://x/api", "post", "q=1") == "http://x/api?__wb_method=POST&q=1"
     assert method_url("http://x/api?v=1", "POST", "") == "http://x/api?v=1&__wb_method=POST"
+
+
+def test_a_lookup_by_url_finds_the_answers_filed_under_their_request_bodies(tmp_path: Path) -> None:
+    from portal_archive.archive.cdxj import lookup
+
+    path = archive(tmp_path / "api.warc.gz")
+    index = tmp_path / "index.cdxj"
+    with index.open("wb") as out:
+        index_warc(path, out)
+    asked = lookup(index, API)
+    assert sorted(entry.fields["method"] for entry in asked) == ["POST"] * 10 + ["PUT"] * 10
+    assert all(entry.url == API for entry in asked)
+    assert [e.timestamp for e in asked] == sorted(e.timestamp for e in asked)
+    assert len(lookup(index, f"{API}?v=2")) == 10  # a URL with a query of its own
+    assert len(lookup(index, "http://infoq.test/article/3")) == 1
