@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Final
 
-from portal_archive.archive.postquery import method_url, request_query
+from portal_archive.archive.postquery import REQUEST_BODY_READ, method_url, request_query
 from portal_archive.timestamps import timestamp14_of_warc_date
 from portal_archive.warc.reader import ArchivedRecord, FileScan, Reading, WarcFileError, sent_request
 from portal_archive.warc.runs import Run, in_processes, renumbered, split_runs
@@ -152,8 +152,6 @@ class _Entry:
 
 
 _BODY_METHODS: Final = (b"POST ", b"PUT ")
-_REQUEST_READ: Final = 1 << 20
-"""Bytes of a POST request body read for its lookup key (a longer body is cut, as its query is)."""
 
 
 def asked_of(request: ArchivedRecord) -> _Asked | None:
@@ -161,7 +159,7 @@ def asked_of(request: ArchivedRecord) -> _Asked | None:
     http = request.http
     if http is None or not http.status_line.startswith(_BODY_METHODS):
         return None
-    sent = sent_request(request, _REQUEST_READ)
+    sent = sent_request(request, REQUEST_BODY_READ)
     if sent is None:
         return None
     query = request_query(sent.method, sent.content_type, sent.body)

@@ -22,9 +22,11 @@ import math
 from typing import Any, Final
 from urllib.parse import unquote_plus, urlencode
 
-__all__ = ["MAX_QUERY_LENGTH", "method_url", "request_query"]
+__all__ = ["MAX_QUERY_LENGTH", "REQUEST_BODY_READ", "method_url", "request_query"]
 
 MAX_QUERY_LENGTH: Final = 4096
+REQUEST_BODY_READ: Final = 1 << 20
+"""Bytes of a request body read to make its query (what replay keys on is cut at ``MAX_QUERY_LENGTH``)."""
 _WITH_BODY: Final = frozenset({"POST", "PUT"})
 
 

@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
 from portal_archive.archive.pages import Location, PageReader
-from portal_archive.archive.postquery import request_query
+from portal_archive.archive.postquery import REQUEST_BODY_READ, request_query
 from portal_archive.capture.extension import DOM_URI_PREFIX
 from portal_archive.dedup import Document, document_from_item
 from portal_archive.extract import is_html
@@ -45,13 +45,15 @@ logger = logging.getLogger(__name__)
 MAX_PAGE_BYTES: Final = 20 * 1024 * 1024
 """Extraction reads at most this much of a page (as ``extract_article`` does)."""
 MAX_METADATA_BYTES: Final = 64 * 1024 * 1024
-_MAX_REQUEST_BYTES: Final = 1024 * 1024
 _MAX_WAITING: Final = 1000
-"""Pages kept waiting for their article API's answer at once (answers come a few records later)."""
+"""Pages kept waiting for their article API's answer at once, and answers (and content URLs' bodies)
+kept for pages still to come: in an archive they lie a few records apart."""
 _NO_ANSWER: Final = "body fetched by script, answer not archived"
 _OUR_SOFTWARE: Final = b"software: portal-archive/"
 
 TextKind = Literal["metadata", "page"]
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class _AwaitingAnswer:
 
 @dataclass
 class _Answers:
-    """Archived article-API exchanges of one file, joined to the pages whose body they hold.
+    """Archived article-API exchanges, joined to the pages whose body they hold, across the input files.
 
     A crawl that read a page's body through the portal's API (``[api]``) archived the answer right
     after the page; a browser capture archived it as the page's script asked. Either way the answer is
@@ -145,7 +147,6 @@ class _FileState:
     ours: bool = False
     pending: dict[str, _Pending] = field(default_factory=dict)
     metadata_seen: int = 0
-    answers: _Answers | None = None
 
 
 class WarcSource:
@@ -185,7 +186,7 @@ class WarcSource:
         for path in self.paths:
             summary = InputSummary(path=str(path))
             self.inputs.append(summary)
-            state = _FileState(answers=self._answers)
+            state = _FileState()
             self._answers.last_answer = None  # a request record follows its response in the same file
             try:
                 for record in read_records(path, progress=self.progress):
@@ -201,7 +202,7 @@ class WarcSource:
         for waiting in self._answers.waiting.values():
             # Pages whose body their script fetched, without the answer in any file: set aside, counted.
             waiting.summary.set_aside[_NO_ANSWER] += 1
-        self._answers.waiting.clear()
+        self._answers = _Answers(self._answers.detail_paths)  # what is left is of no use to a next pass
 
     def _record(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
         kind = record.warc_type
@@ -215,13 +216,13 @@ class WarcSource:
                 if found is not None:
                     yield found
             return
-        answers = state.answers if not state.ours else None
+        answers = self._answers if not state.ours else None  # our files' metadata records hold the bodies
         if answers is not None and answers.detail_paths and kind in ("response", "request"):
             if kind == "request":
-                yield from self._answer_asked(record, answers, summary)
+                yield from self._answer_asked(record, answers)
                 return
             if self._api_response(record, answers):
-                yield from self._content_arrived(record.target_uri, answers, summary)
+                yield from self._content_arrived(record.target_uri, answers)
                 return
         page_url = _page_url(record)
         if page_url is None:
@@ -238,7 +239,7 @@ class WarcSource:
         if found is not None:
             yield found
         while answers is not None and answers.ready:
-            yield from self._complete(answers.ready.pop(), answers, summary)
+            yield from self._complete(answers.ready.pop(), answers)
 
     # -- pages whose body an article API holds ----------------------------------------------------
 
@@ -247,7 +248,7 @@ class WarcSource:
         uri = record.target_uri
         if uri in answers.wanted:
             answers.wanted.discard(uri)
-            answers.contents[uri] = self._payload(record)
+            _keep(answers.contents, uri, self._payload(record))
             return True
         try:
             path = urlsplit(uri).path
@@ -265,38 +266,34 @@ class WarcSource:
             logger.info("Cannot decode %(url)s: %(exc)s", {"url": record.target_uri, "exc": exc})
             return b""
 
-    def _answer_asked(
-        self, record: ArchivedRecord, answers: _Answers, summary: InputSummary
-    ) -> Iterator[SourcedDocument]:
+    def _answer_asked(self, record: ArchivedRecord, answers: _Answers) -> Iterator[SourcedDocument]:
         """A request record: when it asked for the answer just kept, file the answer under what it asked."""
         last, answers.last_answer = answers.last_answer, None
         if last is None or record.fields.get("warc-concurrent-to") != last[0] or record.target_uri != last[1]:
             return
-        sent = sent_request(record, _MAX_REQUEST_BYTES)
+        sent = sent_request(record, REQUEST_BODY_READ)
         state = read_detail_answer(last[2]) if sent is not None and sent.method == "POST" else None
         if sent is None or state is None:
             return
         key = (last[1], request_query(sent.method, sent.content_type, sent.body))
-        answers.answers[key] = state
+        _keep(answers.answers, key, state)
         if not state.content and state.content_url:
             answers.wanted.add(urljoin(last[1], state.content_url))
         waiting = answers.waiting.get(key)
         if waiting is not None:
             waiting.state = state
-            yield from self._complete(key, answers, summary)
+            yield from self._complete(key, answers)
 
-    def _content_arrived(self, uri: str, answers: _Answers, summary: InputSummary) -> Iterator[SourcedDocument]:
+    def _content_arrived(self, uri: str, answers: _Answers) -> Iterator[SourcedDocument]:
         for key, waiting in list(answers.waiting.items()):
             if waiting.state is not None and urljoin(key[0], waiting.state.content_url) == uri:
-                yield from self._complete(key, answers, summary)
+                yield from self._complete(key, answers)
 
-    def _complete(self, key: tuple[str, str], answers: _Answers, summary: InputSummary) -> Iterator[SourcedDocument]:
+    def _complete(self, key: tuple[str, str], answers: _Answers) -> Iterator[SourcedDocument]:
         """A waiting page whose answer (and content) is in: extracted with the body put in place."""
         waiting = answers.waiting.get(key)
         state = waiting.state if waiting is not None else None
-        if waiting is None:
-            return
-        if state is None:
+        if waiting is None or state is None:
             return
         content = state.content
         if not content:
@@ -414,9 +411,9 @@ class WarcSource:
         # Filed as replay files the exchange (the body as a query): a browser's JSON spacing differs.
         key = (asked[0], request_query("POST", "application/json", asked[1]))
         if len(answers.waiting) >= _MAX_WAITING:
-            oldest = next(iter(answers.waiting))
-            answers.waiting.pop(oldest).summary.set_aside[_NO_ANSWER] += 1
-            logger.info("No article API answer for %(url)s in time: set aside", {"url": oldest[0]})
+            oldest = answers.waiting.pop(next(iter(answers.waiting)))
+            oldest.summary.set_aside[_NO_ANSWER] += 1
+            logger.info("No article API answer for %(url)s in time: set aside", {"url": oldest.url})
         answers.waiting[key] = _AwaitingAnswer(
             page_url.url, body, record.content_type, parse_iso(record.date),
             Location(str(record.path), record.offset, record.record_id), summary, answers.answers.get(key),
@@ -501,3 +498,11 @@ def document_at(location: TextLocation, reader: PageReader) -> Document | None:
         url = record.target_uri.removeprefix(DOM_URI_PREFIX)
         return reader.read_page(url, body, record.content_type, parse_iso(record.date), where)
     return None
+
+
+def _keep(kept: dict[_Key, _Value], key: _Key, value: _Value) -> None:
+    """Keep ``value`` under ``key``, forgetting the oldest entry beyond ``_MAX_WAITING``: bounded memory
+    over a collection of any size."""
+    kept[key] = value
+    if len(kept) > _MAX_WAITING:
+        del kept[next(iter(kept))]

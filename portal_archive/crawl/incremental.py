@@ -309,9 +309,7 @@ class IncrementalSpiderMiddleware:
             if not is_item(entry):
                 yield entry
                 continue
-            own = status
-            if own is None or (self._held and ItemAdapter(entry).get("url") in self._held):
-                own = self._held.pop(str(ItemAdapter(entry).get("url")), own)
+            own = self._held.pop(str(ItemAdapter(entry).get("url")), status) if self._held else status
             if own is None:
                 yield entry
                 continue

@@ -123,14 +123,25 @@ class PortalApiMixin:
     def list_request(self, page: ListPage) -> scrapy.Request:
         """One page of a list API (POST JSON, as the portal's own pages ask it)."""
         self._requested_lists.add((page.path, page.body))
+        return self._api_post(
+            page.path, page.body, referer=self.base_url + "/", callback=self.parse_list_api,
+            errback=self.fetch_failed, meta={LIST_API_META: page.as_meta()},
+        )  # fmt: skip
+
+    def _api_post(
+        self, path: str, body: bytes, *, referer: str, callback: Any, errback: Any, meta: dict[str, Any],
+        priority: int = 0,
+    ) -> scrapy.Request:  # fmt: skip
+        """A POST of JSON to one of the portal's APIs, as the portal's own pages send it."""
         return scrapy.Request(
-            self.base_url + page.path,
+            self.base_url + path,
             method="POST",
-            body=page.body,
-            headers={"Content-Type": "application/json", "Accept": "application/json", "Referer": self.base_url + "/"},
-            callback=self._stable(self.parse_list_api),
-            errback=self._stable(self.fetch_failed),
-            meta={LIST_API_META: page.as_meta()},
+            body=body,
+            headers={"Content-Type": "application/json", "Accept": "application/json", "Referer": referer},
+            callback=self._stable(callback),
+            errback=self._stable(errback),
+            priority=priority,
+            meta=meta,
         )
 
     def parse_list_api(self, response: Response) -> Iterator[scrapy.Request]:
@@ -188,20 +199,11 @@ class PortalApiMixin:
         if api is not None and body is not None:
             self.count("spider/api/requested")
             self._body_pending.add(awaiting.page.url)
-            yield scrapy.Request(
-                self.base_url + api.path,
-                method="POST",
-                body=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "Referer": awaiting.page.url,
-                },
-                callback=self._stable(self.parse_detail),
-                errback=self._stable(self.detail_failed),
-                priority=1,  # the page is half read: finish it before starting new ones
+            yield self._api_post(
+                api.path, body, referer=awaiting.page.url, callback=self.parse_detail, errback=self.detail_failed,
                 meta={AWAITING_BODY_META: awaiting},
-            )
+                priority=1,  # the page is half read: finish it before starting new ones
+            )  # fmt: skip
         else:
             yield from self.render_or_give_up(awaiting)
 

@@ -251,11 +251,15 @@ class CitedSourcesMixin:
         return self.citations.held(url)
 
     def cite_sources(self, item: ArticleItem) -> Iterator[ArticleItem | scrapy.Request]:
-        """Requests for the sources ``item`` cites that need fetching, and the item once none is pending."""
-        self.count("references/articles")
+        """Requests for the sources ``item`` cites that need fetching, and the item once none is pending
+        (at once when it cites nothing)."""
         urls = [_absolute(item.url, reference) for reference in item.references if reference.strip()]
         if self.profile.cite_body_links:
             urls += item.body_links
+        if not urls:
+            yield item
+            return
+        self.count("references/articles")
         to_fetch, ready = self.citations.cite(item, urls, self._refused(urls), self._known_capture)
         for url in to_fetch:
             try:
@@ -289,13 +293,13 @@ class CitedSourcesMixin:
         if state is None:
             return None
         cited = state.cited(url)
-        page = state.page(url) if cited is None else None
-        found = (cited.record_id, cited.status, cited.warc_date) if cited is not None else None
-        if found is None and page is not None and page.done:
-            found = (page.record_id, None, page.warc_date)
-        if found is None:
-            return None
-        record_id, status, warc_date = found
+        if cited is not None:
+            record_id, status, warc_date = cited.record_id, cited.status, cited.warc_date
+        else:
+            page = state.page(url)
+            if page is None or not page.done:
+                return None
+            record_id, status, warc_date = page.record_id, None, page.warc_date
         captured = parse_iso(warc_date)
         refresh = self.references.refresh_days
         if refresh and (captured is None or (utc_now() - captured).total_seconds() > refresh * 86_400):

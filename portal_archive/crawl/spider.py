@@ -464,10 +464,10 @@ class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
             self.count("extract/empty_body")
             self.count("extract/empty_reason/" + reason.replace(" ", "_"))
             logger.info("No body extracted from %(url)s: %(reason)s", {"url": item.url, "reason": reason})
-        if not (self.references.active and (item.references or (self.profile.cite_body_links and item.body_links))):
+        if self.references.active:
+            yield from self.cite_sources(item)
+        else:
             yield item
-            return
-        yield from self.cite_sources(item)
 
     def build_item(self, response: TextResponse, page: ParsedPage | None = None) -> ArticleItem:
         """Extract an ``ArticleItem`` from an article page, citing its WARC record.

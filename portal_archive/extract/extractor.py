@@ -240,9 +240,9 @@ def fill_container(page: ParsedPage, selector: str, content_html: str) -> bool:
     if page.root is None:
         return False
     targets = _select(page.root, selector)
-    fragment = parse(f"<html><body><div>{content_html}</div></body></html>") if content_html.strip() else None
     if not targets:
         return False
+    fragment = parse(f"<html><body><div>{content_html}</div></body></html>") if content_html.strip() else None
     target = targets[0]
     for child in list(target):
         target.remove(child)
