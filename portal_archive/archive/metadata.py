@@ -167,14 +167,14 @@ def item_from_metadata(document: Mapping[str, Any]) -> ArticleItem:
         warc_offset=offset if isinstance(offset, int) and not isinstance(offset, bool) else None,
         extra={
             **({"dedup": dict(verdict)} if isinstance(verdict, Mapping) else {}),
-            **({"cited": cited} if (cited := _cited(article)) else {}),
+            **({"cited": cited} if (cited := cited_sources(document)) else {}),
         },
     )
 
 
-def _cited(article: Mapping[str, Any]) -> list[dict[str, Any]]:
+def cited_sources(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The settled references a record lists (``crawl.references``): url, record_id, status, reason."""
-    values = article.get("cited")
+    values = _section(document, "article").get("cited")
     return [dict(value) for value in values if isinstance(value, Mapping)] if isinstance(values, list) else []
 
 

@@ -8,6 +8,9 @@ HTML responses are re-read one by one and extracted. Every other file (wget, Her
 Common Crawl…) is extracted as it streams: ``response`` records of ``text/html`` with a 2xx status,
 and our rendered-DOM ``resource`` records (``urn:dom:<url>``). Revisits, requests and non-HTML
 payloads are skipped.
+
+Every capture in the files (``response``, ``revisit`` and ``resource`` records of web URLs) is also
+handed to an optional ``on_capture``: what the report looks cited sources up in.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Final, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, decode
+from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, cited_sources, decode
 from portal_archive.archive.pages import Location, PageReader
 from portal_archive.archive.postquery import REQUEST_BODY_READ, request_query
 from portal_archive.capture.extension import DOM_URI_PREFIX
@@ -38,7 +41,7 @@ from portal_archive.warc.reader import (
     sent_request,
 )
 
-__all__ = ["InputSummary", "SourcedDocument", "TextLocation", "WarcSource", "document_at"]
+__all__ = ["Capture", "InputSummary", "SourcedDocument", "TextLocation", "WarcSource", "document_at"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ _MAX_WAITING: Final = 1000
 kept for pages still to come: in an archive they lie a few records apart."""
 _NO_ANSWER: Final = "body fetched by script, answer not archived"
 _OUR_SOFTWARE: Final = b"software: portal-archive/"
+_CAPTURE_TYPES: Final = frozenset({"response", "revisit", "resource"})
 
 TextKind = Literal["metadata", "page"]
 _Key = TypeVar("_Key")
@@ -66,6 +70,17 @@ class TextLocation:
 
 
 @dataclass(frozen=True, slots=True)
+class Capture:
+    """One capture of a web URL in the input files (a page, a file, a revisit, an error page)."""
+
+    url: str
+    date: str
+    """``WARC-Date`` as written."""
+    status: int | None
+    record_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SourcedDocument:
     """A document for the engine and what the report keeps beside it."""
 
@@ -76,6 +91,9 @@ class SourcedDocument:
     """``metadata``: what the crawl recorded; ``page``: the page extracted again here."""
     crawl_role: str | None = None
     """The role the crawl gave it (metadata records only): a snapshot, shown next to the final one."""
+    cited: tuple[dict[str, object], ...] = ()
+    """How the crawl settled each source the article cites (metadata records only): its capture's
+    record id and status, or why there is none (``crawl.references``)."""
 
 
 @dataclass
@@ -157,6 +175,7 @@ class WarcSource:
         reader: Extracts pages and reads metadata records.
         use_metadata: Take our metadata records where present; False re-extracts every page.
         progress: Called with the number of input bytes consumed (for a progress bar).
+        on_capture: Called with every capture of a web URL the files hold, in file order.
     """
 
     def __init__(
@@ -166,8 +185,10 @@ class WarcSource:
         *,
         use_metadata: bool = True,
         progress: Callable[[int], None] | None = None,
+        on_capture: Callable[[Capture], None] | None = None,
     ) -> None:
         self.paths = list(paths)
+        self.on_capture = on_capture
         self.reader = reader
         self.use_metadata = use_metadata
         self.progress = progress
@@ -206,6 +227,8 @@ class WarcSource:
 
     def _record(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
         kind = record.warc_type
+        if self.on_capture is not None and kind in _CAPTURE_TYPES and record.target_uri.startswith(("http:", "https:")):
+            self.on_capture(Capture(record.target_uri, record.date, record.status, record.record_id))
         if kind == "warcinfo":
             if summary.records == 1 and self.use_metadata:
                 state.ours = _OUR_SOFTWARE in record.payload(64 * 1024)
@@ -359,6 +382,7 @@ class WarcSource:
             text=_text_at(record, "metadata"),
             origin="metadata",
             crawl_role=role if isinstance(role, str) else None,
+            cited=tuple(cited_sources(data)),
         )
 
     def _page(

@@ -43,6 +43,8 @@ class Document:
     read_original_url: str = ""
     """Target of a ``阅读原文`` / ``原文链接`` link."""
     byline: str = ""
+    references: tuple[str, ...] = ()
+    """The URLs the article cites (its 参考链接 list), in page order: what a copy kept or dropped."""
     record_id: str = ""
     """``WARC-Record-ID`` of the response the text was extracted from."""
     warc_filename: str = ""
@@ -76,6 +78,7 @@ def document_from_item(item: Any) -> Document:
         source_domain=_text(fields.source_domain),
         read_original_url=str(extra.get("read_original_url") or ""),
         byline=_text(fields.byline),
+        references=tuple(url for url in fields.references or () if isinstance(url, str) and url),
         record_id=_text(fields.warc_record_id),
         warc_filename=_text(fields.warc_filename),
         warc_offset=offset if isinstance(offset, int) and not isinstance(offset, bool) else None,

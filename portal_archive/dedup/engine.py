@@ -54,6 +54,9 @@ from portal_archive.dedup.verify import CopyRule, Relation, Similarity
 __all__ = ["COPY_MARKER_KINDS", "DedupEngine", "Match", "Verdict", "VerdictRole", "VerdictStatus"]
 
 COPY_MARKER_KINDS: Final = ("source", "reprint", "original_title", "read_original")
+STORED_REFERENCES: Final = 32
+"""Cited URLs the index keeps per document (for the report's citation comparison): a page that
+lists more is a link list, not a story's sources, and must not grow the index."""
 """Removed lines that a republisher adds (bylines and related-story blocks also occur on originals)."""
 
 VerdictStatus = Literal["indexed", "revisit", "too_short"]
@@ -484,6 +487,8 @@ def _metadata(document: Document, text: PreparedText) -> dict[str, Any]:
     canonical = document.canonical_url
     if canonical and canonical != document.url and normalize_url(canonical) != normalize_url(document.url):
         meta["canonical_url"] = canonical
+    if document.references:
+        meta["references"] = list(document.references[:STORED_REFERENCES])
     read_original = [url for url in (document.read_original_url,) if url]
     if text.removed:
         read_original.extend(text.read_original_urls)

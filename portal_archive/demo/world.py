@@ -8,7 +8,7 @@ its own derived RNG, so adding a corpus file reshuffles as little as possible.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -242,12 +242,11 @@ def _plan_wechat(articles: list[Article], seed: int, base: str, infoq: list[Info
     return sorted(posts, key=lambda post: _newest_first(post.article))
 
 
-def _choose_syndicated(infoq: list[InfoqPost], wechat: list[WechatPost], seed: int) -> dict[str, CopyRelation]:
-    """About a third of the originals (plus the seed article, always), 3-4 of them as excerpts."""
+def _choose_syndicated(infoq: Iterable[str], wechat: Iterable[str], seed: int) -> dict[str, CopyRelation]:
+    """About a third of the originals (slugs of InfoQ and WeChat articles; plus the seed article,
+    always), 3-4 of them as excerpts."""
     rng = derive_rng(seed, "syndication")
-    pool = sorted(
-        [post.article.slug for post in infoq if post.article.slug != SEED_SLUG] + [post.article.slug for post in wechat]
-    )
+    pool = sorted([slug for slug in infoq if slug != SEED_SLUG] + list(wechat))
     chosen = rng.sample(pool, round(len(pool) * SYNDICATED_SHARE))
     excerpts = set(rng.sample(chosen, min(rng.randint(*EXCERPT_COUNT), len(chosen))))
     relations: dict[str, CopyRelation] = {slug: "excerpt" if slug in excerpts else "copy" for slug in chosen}
@@ -283,9 +282,25 @@ def _copy_story(article: Article, original_url: str, relation: CopyRelation, cop
     )
 
 
-def _plan_copies(infoq: list[InfoqPost], wechat: list[WechatPost], seed: int) -> list[Story]:
+def _edit_citations(story: Story, urls: SiteUrls) -> Story:
+    """A copy of an original citing two or more sources replaces the last source (a page of a cited
+    site) by a follow-up page of the same site: one citation dropped, one added."""
+    references = story.references
+    last = references[-1] if len(references) >= 2 else ""
+    base = next((base for base in (urls.forbes, urls.verge) if base and last.startswith(base + "/")), "")
+    if story.relation != "copy" or story.article.slug == SEED_SLUG or not base:
+        return story
+    return replace(
+        story,
+        references=(*references[:-1], f"{base}/updates/{story.article.slug}"),
+        edits=(*story.edits, "citation dropped", "citation added"),
+    )
+
+
+def _plan_copies(
+    infoq: list[InfoqPost], wechat: list[WechatPost], seed: int, relations: Mapping[str, CopyRelation], urls: SiteUrls
+) -> list[Story]:
     """Drafts of every republication, ingested minutes to hours after the original."""
-    relations = _choose_syndicated(infoq, wechat, seed)
     rng = derive_rng(seed, "copies")
     originals = [(post.article, post.url) for post in reversed(infoq)]
     originals += [(post.article, post.url) for post in reversed(wechat)]
@@ -303,7 +318,8 @@ def _plan_copies(infoq: list[InfoqPost], wechat: list[WechatPost], seed: int) ->
             article, rng, relation=relation, faithful=article.slug == SEED_SLUG, recommendation_pool=pool
         )
         ingest = article.published + timedelta(milliseconds=rng.randint(*INGEST_DELAY_MS))
-        drafts.append(replace(_copy_story(article, original_url, relation, copy_plan), ingest=ingest))
+        story = _edit_citations(_copy_story(article, original_url, relation, copy_plan), urls)
+        drafts.append(replace(story, ingest=ingest))
     return drafts
 
 
@@ -333,13 +349,18 @@ def _aggregator_only_story(article: Article, source: str) -> Story:
 
 
 def _plan_stories(
-    articles: tuple[Article, ...], infoq: list[InfoqPost], wechat: list[WechatPost], seed: int, base: str
+    articles: tuple[Article, ...],
+    infoq: list[InfoqPost],
+    wechat: list[WechatPost],
+    seed: int,
+    relations: Mapping[str, CopyRelation],
+    urls: SiteUrls,
 ) -> list[Story]:
     rng = derive_rng(seed, "stories")
-    drafts = _plan_copies(infoq, wechat, seed)
+    drafts = _plan_copies(infoq, wechat, seed, relations, urls)
     for article in sorted((a for a in articles if a.origin == "bendi"), key=lambda a: (a.published, a.slug)):
         drafts.append(_aggregator_only_story(article, rng.choice(LOCAL_SOURCES)))
-    return _assign_cuids_and_links(drafts, rng, base)
+    return _assign_cuids_and_links(drafts, rng, urls.bendi)
 
 
 def place_stories(
@@ -381,10 +402,13 @@ def _assign_cuids_and_links(drafts: list[Story], rng: random.Random, base: str) 
     return sorted(linked, key=lambda story: (-story.ingest.timestamp(), story.cuid))
 
 
-def _with_citations(articles: tuple[Article, ...], seed: int, urls: SiteUrls) -> tuple[Article, ...]:
+def _with_citations(
+    articles: tuple[Article, ...], seed: int, urls: SiteUrls, relations: Mapping[str, CopyRelation]
+) -> tuple[Article, ...]:
     """References served by the demo's cited sites: the corpus's own, moved to the local hosts, and,
     for a few InfoQ originals, pages of both cited sites, one of them a PDF and one a page the
-    verge-like site's robots.txt disallows."""
+    verge-like site's robots.txt disallows; and for one more, republished, a page of each (its copy
+    changes one: ``_edit_citations``)."""
     if not (urls.forbes and urls.verge):
         return articles
     rng = derive_rng(seed, "citations")
@@ -397,6 +421,9 @@ def _with_citations(articles: tuple[Article, ...], seed: int, urls: SiteUrls) ->
         extra[slug] = (forbes, verge)
     if len(citing) > 2:  # two articles cite the same page: it is fetched once
         extra[citing[2]] = (*extra[citing[2]], extra[citing[3 % len(citing)]][0])
+    copied = next((slug for slug in ordinary if relations.get(slug) == "copy" and slug not in extra), None)
+    if copied is not None:
+        extra[copied] = (f"{urls.forbes}/sites/tech/{copied}/", f"{urls.verge}/2024/{len(citing)}/{copied}")
     return tuple(
         replace(
             article,
@@ -408,10 +435,13 @@ def _with_citations(articles: tuple[Article, ...], seed: int, urls: SiteUrls) ->
 
 def plan_world(articles: tuple[Article, ...], seed_page: SeedPage, seed: int, urls: SiteUrls) -> World:
     """Decide every URL, copy, edit and quirk of the world for `seed`."""
-    articles = _with_citations(articles, seed, urls)
+    relations = _choose_syndicated(
+        [a.slug for a in articles if a.origin == "infoq"], [a.slug for a in articles if a.origin == "wechat"], seed
+    )
+    articles = _with_citations(articles, seed, urls, relations)
     infoq = _plan_infoq([a for a in articles if a.origin == "infoq"], seed, urls.infoq)
     wechat = _plan_wechat([a for a in articles if a.origin == "wechat"], seed, urls.wechat, infoq)
-    stories = _plan_stories(articles, infoq, wechat, seed, urls.bendi)
+    stories = _plan_stories(articles, infoq, wechat, seed, relations, urls)
     rng = derive_rng(seed, "bendi-extras")
     taken = {story.cuid for story in stories}
     fingerprint, newest = stories[0].cuid[13:17], stories[0].ingest

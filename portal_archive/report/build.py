@@ -13,6 +13,7 @@ decisions are taken again on the stored sketches (``build_from_index`` says why)
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 import tempfile
 from collections import Counter
@@ -27,11 +28,12 @@ from portal_archive.archive.cdxj import default_index_path, lookup
 from portal_archive.archive.folder import ArchiveFolderError, inside
 from portal_archive.archive.metadata import metadata_uri
 from portal_archive.archive.pages import PageReader
-from portal_archive.archive.sources import SourcedDocument, TextLocation, WarcSource
+from portal_archive.archive.sources import Capture, SourcedDocument, TextLocation, WarcSource
 from portal_archive.dedup import ClusterDecision, DedupConfig, DedupEngine, DedupIndexError, DedupIndexMismatch
-from portal_archive.dedup.canonical import domain_of
+from portal_archive.dedup.canonical import domain_of, normalize_url
 from portal_archive.dedup.config import is_index_url
 from portal_archive.dedup.index import NearDuplicateIndex, StoredDocument, open_index
+from portal_archive.report.citations import CaptureLookup, CitationReader, against_original
 from portal_archive.report.model import (
     ROLE_ORDER,
     ClusterReport,
@@ -76,10 +78,16 @@ class _Facts:
     fetched_at: str | None
     text: TextLocation | None
     crawl_role: str | None
+    cited: tuple[dict[str, object], ...] = ()
+    """How the crawl settled each source the article cites (its metadata record)."""
+
+
+_CAPTURES_FLUSH: Final = 10_000
 
 
 class _Ledger:
-    """Per indexed document: capture time, where its text is, the crawl-time role (SQLite, not RAM)."""
+    """Per indexed document: capture time, where its text is, the crawl-time role, how its sources
+    were settled; and every capture the input files hold, for looking cited sources up (SQLite, not RAM)."""
 
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(path, isolation_level=None)
@@ -87,20 +95,51 @@ class _Ledger:
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
             "CREATE TABLE facts (doc INTEGER PRIMARY KEY, fetched_at TEXT, text_path TEXT, text_offset INTEGER, "
-            "text_kind TEXT, crawl_role TEXT)"
+            "text_kind TEXT, crawl_role TEXT, cited TEXT)"
         )
+        self._db.execute("CREATE TABLE captures (key TEXT, url TEXT, date TEXT, status INTEGER, record_id TEXT)")
+        self._captures: list[tuple[str, str, str, int | None, str]] = []
+        self._captures_indexed = False
 
     def add(self, rows: Sequence[tuple[int, SourcedDocument]]) -> None:
-        self._db.executemany("INSERT OR IGNORE INTO facts VALUES (?, ?, ?, ?, ?, ?)", [_row(*row) for row in rows])
+        self._db.executemany("INSERT OR IGNORE INTO facts VALUES (?, ?, ?, ?, ?, ?, ?)", [_row(*row) for row in rows])
 
     def get(self, doc_id: int) -> _Facts | None:
         row = self._db.execute(
-            "SELECT fetched_at, text_path, text_offset, text_kind, crawl_role FROM facts WHERE doc = ?", (doc_id,)
+            "SELECT fetched_at, text_path, text_offset, text_kind, crawl_role, cited FROM facts WHERE doc = ?",
+            (doc_id,),
         ).fetchone()
         if row is None:
             return None
         text = TextLocation(row[1], int(row[2]), row[3]) if row[1] is not None else None
-        return _Facts(row[0], text, row[4])
+        cited = tuple(json.loads(row[5])) if row[5] else ()
+        return _Facts(row[0], text, row[4], cited)
+
+    def note_capture(self, capture: Capture) -> None:
+        """Remember a capture of the input (written in batches)."""
+        self._captures.append(
+            (normalize_url(capture.url), capture.url, capture.date, capture.status, capture.record_id)
+        )
+        if len(self._captures) >= _CAPTURES_FLUSH:
+            self._flush_captures()
+
+    def _flush_captures(self) -> None:
+        self._db.executemany("INSERT INTO captures VALUES (?, ?, ?, ?, ?)", self._captures)
+        self._captures.clear()
+
+    def capture(self, url: str, record_id: str = "") -> Capture | None:
+        """The input's capture of ``url``: the one with ``record_id``, else the earliest with a 2xx
+        status, else the earliest."""
+        if not self._captures_indexed:
+            self._flush_captures()
+            self._db.execute("CREATE INDEX captures_by_key ON captures (key)")
+            self._captures_indexed = True
+        row = self._db.execute(
+            "SELECT url, date, status, record_id FROM captures WHERE key = ? "
+            "ORDER BY record_id = ? DESC, coalesce(status BETWEEN 200 AND 299, 0) DESC, date LIMIT 1",
+            (normalize_url(url), record_id),
+        ).fetchone()
+        return Capture(row[0], row[1], row[2], row[3]) if row is not None else None
 
     def close(self) -> None:
         self._db.close()
@@ -108,9 +147,10 @@ class _Ledger:
 
 def _row(doc_id: int, sourced: SourcedDocument) -> tuple[object, ...]:
     text = sourced.text
+    cited = json.dumps(sourced.cited, ensure_ascii=False) if sourced.cited else None
     if text is None:
-        return (doc_id, sourced.fetched_at, None, None, None, sourced.crawl_role)
-    return (doc_id, sourced.fetched_at, text.path, text.offset, text.kind, sourced.crawl_role)
+        return (doc_id, sourced.fetched_at, None, None, None, sourced.crawl_role, cited)
+    return (doc_id, sourced.fetched_at, text.path, text.offset, text.kind, sourced.crawl_role, cited)
 
 
 def _site_of(meta: dict[str, Any] | None, url: str) -> tuple[str, str]:
@@ -181,10 +221,13 @@ class _Assembler:
         engine: DedupEngine,
         options: ReportOptions,
         facts: Callable[[StoredDocument], _Facts | None],
+        captures: CaptureLookup | None,
     ) -> None:
         self.engine = engine
         self.options = options
         self.facts = facts
+        replay = options.replay_url
+        self.citations = CitationReader(captures, lambda captured_at, url: replay_link(replay, captured_at, url))
 
     def cluster(self, cluster_id: int, decision: ClusterDecision) -> ClusterReport:
         members = []
@@ -220,6 +263,7 @@ class _Assembler:
                     else None,
                     replay_url=replay_link(self.options.replay_url, fetched_at, verdict.url),
                     crawl_role=facts.crawl_role if facts is not None else None,
+                    cited=self.citations.sources(_references(meta), facts.cited if facts is not None else ()),
                 )
             )
         members.sort(key=_member_sort_key)
@@ -228,13 +272,31 @@ class _Assembler:
             decided_by=decision.decided_by,
             evidence=decision.evidence,
             flags=decision.flags,
-            members=tuple(members),
+            members=_compare_citations(members),
         )
 
     def clusters(self) -> list[ClusterReport]:
         found = [self.cluster(cluster_id, decision) for cluster_id, decision in self.engine.decisions()]
         found.sort(key=lambda c: (-c.size, c.canonical.published_at or "9999", c.id))
         return found
+
+
+def _references(meta: dict[str, Any]) -> list[str]:
+    values = meta.get("references")
+    return [url for url in values if isinstance(url, str)] if isinstance(values, list) else []
+
+
+def _compare_citations(members: list[MemberReport]) -> tuple[MemberReport, ...]:
+    """Copies and excerpts with their sources marked against the original's (the first member)."""
+    original = members[0]
+    pages = {normalize_url(member.url) for member in members}
+    compared = [
+        dataclasses.replace(member, cited=against_original(original.cited, member.cited, pages))
+        if member.role in ("copy", "excerpt")
+        else member
+        for member in members[1:]
+    ]
+    return (original, *compared)
 
 
 def _sites(counts: Counter[tuple[str, str]], clusters: Iterable[ClusterReport]) -> list[SiteReport]:
@@ -318,12 +380,14 @@ def build_from_warcs(
     Unreadable files are reported in ``Report.inputs`` (``problem``); the rest is still read.
     """
     reader = reader or PageReader()
-    source = WarcSource(paths, reader, use_metadata=options.use_metadata, progress=progress)
     counts: Counter[tuple[str, str]] = Counter()
     articles = too_short = revisits = indexed = 0
     with tempfile.TemporaryDirectory(prefix="portal-archive-report-") as scratch:
         engine = DedupEngine.open(dataclasses.replace(config, index_path=Path(scratch) / "dedup.sqlite"))
         ledger = _Ledger(Path(scratch) / "facts.sqlite")
+        source = WarcSource(
+            paths, reader, use_metadata=options.use_metadata, progress=progress, on_capture=ledger.note_capture
+        )
         try:
             for batch in _batches(source.documents(), BATCH_SIZE):
                 verdicts = engine.add_many([sourced.document for sourced in batch])
@@ -342,7 +406,7 @@ def build_from_warcs(
                         counts[_site_of(meta, document.url)] += 1
                 ledger.add(rows)
             engine.index.commit()
-            clusters = _Assembler(engine, options, lambda stored: ledger.get(stored.id)).clusters()
+            clusters = _Assembler(engine, options, lambda stored: ledger.get(stored.id), ledger.capture).clusters()
             texts = TextLoader(reader, lambda member: _ledger_text(ledger, member)) if options.texts else None
             pages = sum(item.pages for item in source.inputs)
             return _finish(
@@ -453,7 +517,7 @@ def build_from_index(
         counts: Counter[tuple[str, str]] = Counter()
         for stored in index.documents():
             counts[_site_of(stored.meta, stored.url)] += 1
-        clusters = _Assembler(engine, options, captures.facts).clusters()
+        clusters = _Assembler(engine, options, captures.facts, captures.capture if captures.cdxj else None).clusters()
         texts = TextLoader(reader, captures.text_of) if options.texts else None
         rule = engine.rule
         stored_config = dataclasses.replace(
@@ -504,9 +568,19 @@ class _CaptureIndex:
         exact = [e for e in entries if e.filename == filename and e.offset == offset]
         if not exact and not entries:
             return None
-        chosen = (exact or entries)[0]
-        stamp = chosen.timestamp
-        return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}+00:00"
+        return _iso_of_timestamp((exact or entries)[0].timestamp)
+
+    def capture(self, url: str, record_id: str = "") -> Capture | None:
+        """The folder's capture of ``url`` (CDXJ, which keeps no record ids): the earliest with a 2xx
+        status, else the earliest."""
+        if self.cdxj is None:
+            return None
+        entries = [entry for entry in lookup(self.cdxj, url) if entry.is_capture]
+        if not entries:
+            return None
+        chosen = next((entry for entry in entries if entry.status.startswith("2")), entries[0])
+        status = int(chosen.status) if chosen.status.isdigit() else None
+        return Capture(chosen.url, _iso_of_timestamp(chosen.timestamp), status, "")
 
     def text_of(self, member: MemberReport) -> TextLocation | None:
         """The crawl's metadata record of the page when the CDXJ index lists it, else its response."""
@@ -525,3 +599,8 @@ class _CaptureIndex:
                 return None
             return TextLocation(str(path), member.warc.offset, "page")
         return None
+
+
+def _iso_of_timestamp(stamp: str) -> str:
+    """A CDXJ 14-digit timestamp as ISO 8601 (UTC)."""
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}+00:00"

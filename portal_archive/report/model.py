@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from portal_archive.dedup.canonical import normalize_url
 from portal_archive.urls import hostname_of
 
 __all__ = ["SCHEMA", "ClusterReport", "InputReport", "MemberReport", "Report", "SiteReport", "Totals", "WarcLocation"]
@@ -29,6 +30,51 @@ class WarcLocation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"filename": self.filename, "offset": self.offset, "record_id": self.record_id or None}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CitedSource:
+    """A source one member cites (or, marked ``dropped``, one its original cites and it does not)."""
+
+    url: str
+    change: str = ""
+    """For a copy or an excerpt, against the original: ``""`` (the original cites it too),
+    ``added`` (only the copy cites it), ``dropped`` (the original cites it, the copy does not),
+    ``original`` (it is a page of the cluster itself: the copy naming its original)."""
+    captured_at: str | None = None
+    """When the source was archived (its capture's ``WARC-Date``), None when no capture is known."""
+    status: int | None = None
+    record_id: str | None = None
+    reason: str | None = None
+    """Why there is no capture: what the crawl recorded (robots.txt, an error), or that the
+    collection holds none; None when a capture is known or nothing could be looked up."""
+    replay_url: str | None = None
+
+    @property
+    def archived(self) -> bool:
+        return self.captured_at is not None or bool(self.record_id)
+
+    @property
+    def capture_text(self) -> str:
+        """Where the source stands, in words: ``archived 2026-12-06 13:23``, ``archived … (HTTP 404)``,
+        ``not archived: robots.txt``."""
+        if not self.archived:
+            return f"not archived: {self.reason}" if self.reason else "capture not known"
+        when = (self.captured_at or "")[:16].replace("T", " ")
+        failed = f"(HTTP {self.status})" if self.status is not None and not 200 <= self.status < 300 else ""
+        return " ".join(part for part in ("archived", when, failed) if part)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "change": self.change or None,
+            "archived": self.archived,
+            "captured_at": self.captured_at,
+            "status": self.status,
+            "record_id": self.record_id,
+            "reason": self.reason,
+            "replay_url": self.replay_url,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +102,13 @@ class MemberReport:
     """The role recorded at crawl time (from a metadata record), when known."""
     text: str | None = None
     """The body text, loaded only for the HTML side-by-side view."""
+    cited: tuple[CitedSource, ...] = ()
+    """The sources it cites, in page order, then (for a copy) those of the original it dropped."""
+
+    @property
+    def citation_changes(self) -> dict[str, int]:
+        """Citations this copy ``added`` and ``dropped`` against its original."""
+        return {change: sum(1 for c in self.cited if c.change == change) for change in ("added", "dropped")}
 
     def on_site(self, wanted: str) -> bool:
         """Whether this member is on ``wanted``: a site key, a domain, or a subdomain of it."""
@@ -83,6 +136,7 @@ class MemberReport:
             "warc": self.warc.to_dict() if self.warc is not None else None,
             "replay_url": self.replay_url,
             "crawl_role": self.crawl_role,
+            "cited": [source.to_dict() for source in self.cited],
         }
 
 
@@ -104,6 +158,24 @@ class ClusterReport:
     def size(self) -> int:
         return len(self.members)
 
+    @property
+    def citation_changes(self) -> dict[str, int]:
+        """Citations the copies added and dropped against the original, summed over the copies."""
+        changes = [member.citation_changes for member in self.members[1:]]
+        return {change: sum(c[change] for c in changes) for change in ("added", "dropped")}
+
+    def cited_sources(self) -> list[tuple[CitedSource, tuple[str | None, ...]]]:
+        """Every source a member cites or dropped (the original's first), each with, per member in
+        order: None (it does not cite it) or its ``change`` mark (``""``: cited as the original does)."""
+        rows: dict[str, CitedSource] = {}
+        marks: dict[str, list[str | None]] = {}
+        for position, member in enumerate(self.members):
+            for source in member.cited:
+                key = normalize_url(source.url)
+                rows.setdefault(key, source)
+                marks.setdefault(key, [None] * len(self.members))[position] = source.change
+        return [(rows[key], tuple(marks[key])) for key in rows]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -112,6 +184,7 @@ class ClusterReport:
             "evidence": list(self.evidence),
             "flags": list(self.flags),
             "canonical_url": self.canonical.url,
+            "citation_changes": self.citation_changes,
             "members": [member.to_dict() for member in self.members],
         }
 

@@ -1,5 +1,9 @@
 """The report as CSV: one row per cluster member, the original first in each cluster.
 
+``cited`` counts the sources a member cites (``cited_archived`` those archived); a copy's citations
+of its original's sources it dropped, and of sources the original does not cite, are listed
+(space-separated URLs).
+
 Text cells that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``, a tab
 or a carriage return) get a leading apostrophe: titles come from the pages, i.e. from anyone.
 """
@@ -33,6 +37,10 @@ COLUMNS: Final = (
     "warc_record_id",
     "replay_url",
     "evidence",
+    "cited",
+    "cited_archived",
+    "citations_dropped",
+    "citations_added",
 )
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -74,5 +82,9 @@ def render_csv(report: Report, out: TextIO) -> None:
                     warc.record_id if warc is not None else "",
                     member.replay_url or "",
                     _cell("; ".join(member.evidence)),
+                    sum(1 for source in member.cited if source.change != "dropped"),
+                    sum(1 for source in member.cited if source.change != "dropped" and source.archived),
+                    _cell(" ".join(source.url for source in member.cited if source.change == "dropped")),
+                    _cell(" ".join(source.url for source in member.cited if source.change == "added")),
                 )
             )

@@ -44,6 +44,10 @@ td.title { min-width: 18em; }
 td.where { max-width: 16em; word-break: break-all; font-size: .9em; }
 td.evidence { max-width: 22em; font-size: .9em; }
 .same-run { color: var(--muted); font-style: italic; }
+table.cited td.mark { text-align: center; white-space: nowrap; }
+.mark-added { background: var(--ins); }
+.mark-dropped { background: var(--del); }
+.not-archived { color: #a12622; }
 .problems { background: #fff4f4; border: 1px solid #f1c0c0; border-radius: 6px; padding: 8px 16px; }
 details { margin: 8px 0; }
 summary { cursor: pointer; font-weight: 600; }
@@ -215,6 +219,43 @@ def _diffs(cluster: ClusterReport) -> str:
     return "".join(parts)
 
 
+CITATION_MARKS: Final = {"": "cited", "added": "added", "dropped": "dropped", "original": "cites the original"}
+"""A member's mark for a source: cited as the original does, added or dropped by a copy, or the
+source is the cluster's original page itself."""
+
+
+def _cited_sources(cluster: ClusterReport) -> str:
+    """Sources (rows) by member (columns): who cites what, what a copy added or dropped, and where
+    each source is archived; nothing when no member cites anything."""
+    rows = cluster.cited_sources()
+    if not rows:
+        return ""
+    heads = "".join(f"<th>{_role(member.role)}<br>{_e(member.site)}</th>" for member in cluster.members)
+    body = []
+    for source, marks in rows:
+        state = source.capture_text
+        css = "" if source.archived else ' class="not-archived"'
+        replay = f" · {_link(source.replay_url, 'replay')}" if source.replay_url else ""
+        cells = "".join(
+            f'<td class="mark mark-{_e(mark or "cited")}">{_e(CITATION_MARKS.get(mark, mark))}</td>'
+            if mark is not None
+            else '<td class="mark"></td>'
+            for mark in marks
+        )
+        body.append(f"<tr><td>{_link(source.url)}</td><td{css}>{_e(state)}{replay}</td>{cells}</tr>")
+    changes = cluster.citation_changes
+    summary = (
+        f"copies dropped {changes['dropped']} and added {changes['added']} citation(s)"
+        if changes["dropped"] or changes["added"]
+        else "no copy dropped or added a citation"
+    )
+    return (
+        f'<details class="cited" open><summary>Cited sources: {len(rows)} · {summary}</summary>'
+        f'<table class="cited"><thead><tr><th>source</th><th>archived</th>{heads}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></details>"
+    )
+
+
 def _cluster(number: int, cluster: ClusterReport) -> str:
     canonical = cluster.canonical
     flags = f" · flags: {_e(', '.join(cluster.flags))}" if cluster.flags else ""
@@ -230,7 +271,7 @@ def _cluster(number: int, cluster: ClusterReport) -> str:
         f'<ul class="evidence">{evidence}</ul>'
         "<table><thead><tr><th>role</th><th>site</th><th>title / URL</th><th>J</th><th>contain.</th>"
         "<th>published</th><th>fetched</th><th>archived in</th><th>evidence</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>{_diffs(cluster)}</section>"
+        f"<tbody>{rows}</tbody></table>{_cited_sources(cluster)}{_diffs(cluster)}</section>"
     )
 
 

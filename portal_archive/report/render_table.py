@@ -97,6 +97,38 @@ def _cluster_lines(number: int, cluster: ClusterReport) -> list[str]:
     for member in cluster.members:
         if member.replay_url:
             lines.append(f"    replay {member.role}: {_clean(member.replay_url)}")
+    lines.extend(_citation_lines(cluster))
+    return lines
+
+
+def _citation_lines(cluster: ClusterReport) -> list[str]:
+    """The original's sources with where each is archived; per copy, what it cites against them."""
+    original = cluster.canonical
+    lines = []
+    if original.cited:
+        archived = sum(1 for source in original.cited if source.archived)
+        lines.append(f"  sources cited by the original: {len(original.cited)} ({archived} archived)")
+        lines.extend(f"    {source.capture_text}  {_clean(source.url)}" for source in original.cited)
+    for member in cluster.members[1:]:
+        if not member.cited:
+            continue
+        marks = [source.change for source in member.cited]
+        changed = [source for source in member.cited if source.change in ("added", "dropped")]
+        if member.role == "related":
+            summary = f"cites {len(member.cited)} source(s)"
+        elif changed:
+            summary = ", ".join(f"{marks.count(mark)} {mark}" for mark in ("dropped", "added") if mark in marks)
+        elif "original" in marks and len(marks) == 1:
+            summary = "cites only its original"
+        else:
+            summary = f"cites the original's {marks.count('')} source(s)" + (
+                " and the original itself" if "original" in marks else ""
+            )
+        lines.append(f"  {member.role} {_clean(member.url)}: {summary}")
+        shown = member.cited if member.role == "related" else changed
+        lines.extend(
+            f"    {source.change or 'cites':<7}  {source.capture_text}  {_clean(source.url)}" for source in shown
+        )
     return lines
 
 

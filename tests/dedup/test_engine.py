@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from portal_archive.dedup import (
     Document,
     IndexParameters,
 )
+from portal_archive.dedup.engine import STORED_REFERENCES
 from tests.conftest import PROJECT_ROOT
 from tests.dedup.test_texts import (
     ASTRONOMY,
@@ -87,6 +89,18 @@ def test_copy_verdict_carries_what_was_stripped(tmp_path: Path) -> None:
     assert {"kind": "source", "text": "来源：城市晚报", "value": "城市晚报"} in summary["stripped"]
     assert summary["matches"][0]["url"] == ORIGINAL_URL
     assert summary["matches"][0]["relation"] == "copy"
+
+
+def test_the_index_keeps_what_a_document_cites_for_the_report(tmp_path: Path) -> None:
+    cited = tuple(f"https://source{n}.example/page" for n in range(STORED_REFERENCES + 5))
+    with DedupEngine.open(config(tmp_path)) as engine:
+        original = engine.add(dataclasses.replace(ORIGINAL, references=cited[:2]))
+        listing = engine.add(dataclasses.replace(UNRELATED, references=cited))
+        copy = engine.add(COPY)
+        stored = [engine.index.document(v.doc_id or 0).meta for v in (original, listing, copy)]
+    assert stored[0]["references"] == list(cited[:2])
+    assert stored[1]["references"] == list(cited[:STORED_REFERENCES])  # a link list does not grow the index
+    assert "references" not in stored[2]
 
 
 def test_index_persists_across_engines(tmp_path: Path) -> None:

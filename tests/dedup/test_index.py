@@ -292,6 +292,7 @@ def test_metadata_record_ids_and_warc_locations_round_trip(backend: Backend) -> 
         "published_at": "2024-04-01T08:00:00+08:00",
         "attributions": ["城市晚报"],
         "copy_markers": 2,
+        "references": ["https://www.forbes.com/sites/a/?sh=1", "https://www.infoq.cn/article/ktsN07R8UDXAGcgkRLQc"],
         "warc_filename": "citydaily-20240401-00000.warc.gz",
         "warc_offset": 7817,
         "t": "an unknown key that looks like a short one",

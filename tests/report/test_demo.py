@@ -178,3 +178,109 @@ def test_wget_capture_gives_the_same_clusters(
     assert clusters_of(data) == expected_clusters(demo_portal, without_js=True)
     assert data["totals"]["pages_read"] > data["totals"]["indexed"]
     assert all(item["reextracted"] and not item["metadata_records"] for item in data["inputs"])
+
+
+Citations = dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]]
+"""Per copy URL: (sources cited as the original does, added, dropped), URLs as the pages give them."""
+
+
+def expected_citations(portal: Any, *, without_js: bool = False) -> Citations:
+    """What each planted copy cites against its original, from the manifest's reference lists."""
+    js_only = {entry.url for entry in portal.manifest.entries if entry.js_only}
+    references = {entry.url: entry.references for entry in portal.manifest.entries if entry.kind == "article"}
+    found: Citations = {}
+    for copy_url, original_url, _relation in portal.manifest.syndications():
+        if without_js and original_url in js_only:
+            continue
+        original, copy = set(references[original_url]), set(references[copy_url])
+        found[copy_url] = (
+            frozenset(copy & original),
+            frozenset(copy - original - {original_url}),
+            frozenset(original - copy),
+        )
+    return found
+
+
+def citations_of(data: dict[str, Any]) -> Citations:
+    found: Citations = {}
+    for cluster in data["clusters"]:
+        for member in cluster["members"][1:]:
+            marks = {(c["url"], c["change"]) for c in member["cited"]}
+            found[member["url"]] = (
+                frozenset(url for url, change in marks if change is None),
+                frozenset(url for url, change in marks if change == "added"),
+                frozenset(url for url, change in marks if change == "dropped"),
+            )
+    return found
+
+
+def test_report_marks_each_citation_a_copy_dropped_or_added(demo_portal: Any, from_metadata: dict[str, Any]) -> None:
+    expected = expected_citations(demo_portal)
+    assert citations_of(from_metadata) == expected
+    # The demo plants a copy that swaps a source: the check above is not only about empty sets.
+    assert any(added and dropped for _kept, added, dropped in expected.values())
+    changed = [c for c in from_metadata["clusters"] if c["citation_changes"] != {"added": 0, "dropped": 0}]
+    assert [c["citation_changes"] for c in changed] == [{"added": 1, "dropped": 1}]
+    # A copy citing its original names where it comes from: marked, not counted as an added source.
+    originals = [
+        (c["canonical_url"], s["url"]) for c in from_metadata["clusters"] for s in c["members"][1]["cited"]
+        if s["change"] == "original"
+    ]  # fmt: skip
+    assert originals and all(url == canonical for canonical, url in originals)
+
+
+def test_every_source_the_clusters_cite_is_archived_with_its_capture(from_metadata: dict[str, Any]) -> None:
+    sources = [s for c in from_metadata["clusters"] for m in c["members"] for s in m["cited"]]
+    assert sources
+    for source in sources:
+        assert source["archived"] and source["captured_at"] and source["record_id"], source
+        assert source["status"] == 200 or source["reason"] == f"HTTP {source['status']}", source
+        stamp = "".join(ch for ch in source["captured_at"] if ch.isdigit())[:14]
+        assert source["replay_url"] == f"http://127.0.0.1:8080/archive/{stamp}/{source['url']}"
+
+
+def _cited_view(data: dict[str, Any]) -> set[tuple[str, str, str | None, bool, bool, int | None]]:
+    # Not the capture time: the crawl records the capture it made or met (a revisit, say), a
+    # collection alone gives its earliest good capture.
+    return {
+        (m["url"], s["url"], s["change"], s["archived"], bool(s["captured_at"]), s["status"])
+        for c in data["clusters"] for m in c["members"] for s in m["cited"]
+    }  # fmt: skip
+
+
+def test_reextraction_and_the_crawl_index_give_the_same_citations(
+    crawl: Path, from_metadata: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("report")
+    code, reextracted = run_report(folder / "reextracted.json", str(crawl), "--no-metadata")
+    assert code == 0
+    code, indexed = run_report(folder / "index.json", str(crawl), "--from", "index")
+    assert code == 0
+    # From the index the capture comes from the CDXJ index, which keeps no record id.
+    assert _cited_view(reextracted) == _cited_view(indexed) == _cited_view(from_metadata)
+    assert all(s["record_id"] is None for c in indexed["clusters"] for m in c["members"] for s in m["cited"])
+
+
+def test_wget_capture_gives_the_same_citations_and_says_which_it_lacks(
+    demo_portal: Any, wget_capture: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    code, data = run_report(tmp_path_factory.mktemp("report") / "wget.json", str(wget_capture))
+    assert code == 0
+    assert citations_of(data) == expected_citations(demo_portal, without_js=True)
+    from warcio.archiveiterator import ArchiveIterator
+
+    captured = set()
+    for path in wget_capture.glob("*.warc.gz"):
+        with path.open("rb") as fh:
+            captured |= {
+                record.rec_headers.get_header("WARC-Target-URI") for record in ArchiveIterator(fh)
+                if record.rec_type in ("response", "revisit")
+            }  # fmt: skip
+    sources = [s for c in data["clusters"] for m in c["members"] for s in m["cited"]]
+    assert sources
+    # Archived exactly when wget's capture holds the URL; else the report says the collection has none.
+    for source in sources:
+        if source["url"] in captured:
+            assert source["archived"] and source["captured_at"] and source["record_id"], source
+        else:
+            assert not source["archived"] and source["reason"] == "no capture in the collection", source

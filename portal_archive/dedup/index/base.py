@@ -379,6 +379,7 @@ _META_KEYS: Final = {
     "copy_markers": "m",
     "read_original": "r",
     "fetched_at": "f",
+    "references": "rf",
 }
 """Metadata names and their short form on disk (a third of the metadata's bytes were names)."""
 _META_NAMES: Final = {short: name for name, short in _META_KEYS.items()}
