@@ -21,6 +21,13 @@ spider's ``is_article(url)`` accepts (``PortalSpider`` has one); never browser r
 becomes "known" once its item has gone through the pipelines (``item_scraped``), so a crawl killed
 before that fetches the page again, in full if the archive lost it.
 
+A POST that takes part (a portal's article API asked for one article's body) is remembered under
+its URL and body (``state_key``), known at once (it has no item of its own), and counted apart:
+``incremental/answers/new``, ``…/unchanged``, ``…/changed``. Its status tells the spider whether an
+article whose page answered 304 was edited where its body lives (``crawl.portal_api``); a page the
+spider fetches again because of that (``meta["body_changed"]``) is asked without validators and is
+``changed`` even when its own HTML is not.
+
 Settings: ``INCREMENTAL_ENABLED`` (default True), ``INCREMENTAL_STATE_PATH`` (default
 ``WARC_DIR/crawlstate.sqlite``), ``INCREMENTAL_PAYLOAD_CACHE`` (payload digests kept in memory,
 default 2000). Needs the WARC capture extension.
@@ -35,6 +42,7 @@ Documentation: ``docs/scheduling.md``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -77,6 +85,9 @@ logger = logging.getLogger(__name__)
 STATUS_META: Final = "incremental_status"
 """``request.meta`` key: what the crawl state said about the response (a JSON-ready dict)."""
 OPT_IN_META: Final = "incremental"
+BODY_CHANGED_META: Final = "body_changed"
+"""``request.meta`` key: the page is fetched again because its body changed elsewhere (its article
+API's answer): no validators, and the page counts as changed."""
 
 NOT_MODIFIED: Final = FaultKind("incremental/not_modified", logging.DEBUG, "known page unchanged (304 Not Modified)")
 page_settled = object()
@@ -119,6 +130,14 @@ def takes_part(request: Request, spider: object) -> bool:
         return False
     is_article = getattr(spider, "is_article", None)
     return bool(is_article(request.url)) if callable(is_article) else False
+
+
+def state_key(request: Request) -> str:
+    """Where the crawl state files a request: a GET under its URL, any other method under its method,
+    URL and a digest of its body (a portal's API answers every article at one URL)."""
+    if request.method == "GET":
+        return request.url
+    return f"{request.method} {request.url} sha256:{hashlib.sha256(request.body).hexdigest()}"
 
 
 def current_file_name(writer: RotatingWarcWriter) -> str:
@@ -166,9 +185,9 @@ class IncrementalDownloaderMiddleware:
 
     def process_request(self, request: Request) -> None:
         """Known, finished pages are asked for conditionally."""
-        if not takes_part(request, self.crawler.spider):
+        if not takes_part(request, self.crawler.spider) or request.meta.get(BODY_CHANGED_META):
             return
-        known = self.state.page(request.url)
+        known = self.state.page(state_key(request))
         if known is None:
             return
         if not known.done:
@@ -188,9 +207,9 @@ class IncrementalDownloaderMiddleware:
         if not takes_part(request, self.crawler.spider):
             return response
         if response.status == 304 and request.meta.get(NOT_MODIFIED_META) is not None:
-            self.state.touch(
-                response.url, etag=response.headers.get(b"ETag"), last_modified=response.headers.get(b"Last-Modified")
-            )
+            key = response.url if request.method == "GET" else state_key(request)
+            headers = response.headers
+            self.state.touch(key, etag=headers.get(b"ETag"), last_modified=headers.get(b"Last-Modified"))
             self.stats.inc_value("incremental/not_modified")
             logger.debug("Not modified: %(url)s", {"url": response.url})
             raise NotModified(NOT_MODIFIED, f"not modified: {response.url}")
@@ -217,18 +236,22 @@ class IncrementalDownloaderMiddleware:
         if archived is None:
             return  # the capture failed: claim nothing, so the next crawl fetches the page again
         origin, filename = archived
-        known = self.state.page(response.url)
+        page = request.method == "GET"
+        key = response.url if page else state_key(request)
+        known = self.state.page(key)
         status = "new" if known is None else "unchanged" if known.payload_digest == origin.payload_digest else "changed"
+        if status == "unchanged" and request.meta.get(BODY_CHANGED_META):
+            status = "changed"  # the same HTML, a new body from where the page reads it
         self.state.remember_page(
-            response.url,
+            key,
             etag=response.headers.get(b"ETag"),
             last_modified=response.headers.get(b"Last-Modified"),
             origin=origin,
             filename=filename,
-            done=known.done if known is not None and status == "unchanged" else False,
+            done=not page or (known.done if known is not None and status == "unchanged" else False),
             new_version=status == "changed",
         )
-        self.stats.inc_value(f"incremental/{status}")
+        self.stats.inc_value(f"incremental/{status}" if page else f"incremental/answers/{status}")
         request.meta[STATUS_META] = status_annotation(status, known)
 
     def item_finished(self, item: Any, response: Any = None, **_: Any) -> None:
@@ -309,7 +332,9 @@ class IncrementalSpiderMiddleware:
             if not is_item(entry):
                 yield entry
                 continue
-            own = self._held.pop(str(ItemAdapter(entry).get("url")), status) if self._held else status
+            # A response's status is its own page's: an API answer's item is its page's, held earlier.
+            url = str(ItemAdapter(entry).get("url"))
+            own = self._held.pop(url) if url in self._held else status if url == response.url else None
             if own is None:
                 yield entry
                 continue
@@ -319,19 +344,20 @@ class IncrementalSpiderMiddleware:
             items += 1
             self._annotate(entry, own)
             yield entry
+        spider = self.crawler.spider
+        holds, held_item = getattr(spider, "holds_item", None), getattr(spider, "held_item", None)
         if status is not None and not items and not deferred:
-            spider = self.crawler.spider
-            holds, held_item = getattr(spider, "holds_item", None), getattr(spider, "held_item", None)
             if callable(holds) and holds(response.url):
                 # The spider holds the page's item (waiting for an API's answer, or for the sources
                 # it cites): the page is known once that item goes through, flagged as this page's.
-                item = held_item(response.url) if callable(held_item) else None
-                if item is not None:
-                    self._annotate(item, status)  # it may come out of an errback, past this middleware
-                else:
-                    self._held[response.url] = status
+                self._held[response.url] = status
             else:
                 self.crawler.signals.send_catch_log(signal=page_settled, url=response.url)
+        if self._held and callable(held_item):
+            # An item now waiting for the sources it cites may come out of an errback, past this
+            # middleware: flag it while it waits.
+            for url in [url for url in self._held if held_item(url) is not None]:
+                self._annotate(held_item(url), self._held.pop(url))
 
     def _annotate(self, item: Any, status: dict[str, Any]) -> None:
         self.stats.inc_value(f"incremental/items/{status['status']}")

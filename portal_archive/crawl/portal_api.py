@@ -10,9 +10,15 @@
 - the list APIs (InfoQ's recommendations, and each topic's list) lead to articles, page after page
   by the last item's ``page_key``, each topic an item names asked once.
 
+An edit of such an article changes the API's answer, not the page: in an incremental crawl a page
+that answers 304 Not Modified, and whose body an earlier crawl read through the API (the crawl state
+remembers the answer), has the API asked again; an answer that changed has the page fetched again
+(unconditionally) and read through the API as the first time, its item flagged ``changed``.
+
 Stats: ``spider/api/requested``, ``spider/api/read``, ``spider/api/content_url``,
 ``spider/api/no_body``, ``spider/api/no_container``, ``spider/api/failed``,
-``spider/api/list_pages``, ``spider/api/list_articles``, ``spider/api/list_unreadable``.
+``spider/api/list_pages``, ``spider/api/list_articles``, ``spider/api/list_unreadable``,
+``spider/api/rechecked``, ``spider/api/unchanged``, ``spider/api/changed``.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
 from portal_archive.capture.meta import RECORD_ID_META
+from portal_archive.capture.state import CrawlState
+from portal_archive.crawl.incremental import BODY_CHANGED_META, OPT_IN_META, STATUS_META, NotModified, state_key
 from portal_archive.crawl.render import RenderConfig
 from portal_archive.extract.article import ArticleAssembler, FetchedPage
 from portal_archive.extract.nuxt import ArticleState, read_detail_answer
@@ -54,6 +62,12 @@ class AwaitingBody:
     api_records: tuple[str, ...] = ()
     """WARC record ids of the API exchanges read so far (the detail answer, the content URL's)."""
 
+
+RECHECK_META = "recheck_body_of"
+"""The article page (URL) whose body an API request asks again after the page answered 304."""
+ANSWERED_META = "api_answer"
+"""On a page fetched again because its API answer changed: that answer (JSON values: the answer as
+text, its URL, status and record id), read instead of asking the API once more."""
 
 LIST_API_META = "list_api_page"
 """The list API page a response answers (``ListPage``)."""
@@ -117,6 +131,8 @@ class PortalApiMixin:
         def fetch_failed(self, failure: Failure) -> None: ...
         def emit(self, item: ArticleItem) -> Iterator[ArticleItem | scrapy.Request]: ...
         def render_or_give_up(self, awaiting: AwaitingBody) -> Iterator[ArticleItem | scrapy.Request]: ...
+        def _crawl_state(self) -> CrawlState | None: ...
+        def parse_article(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]: ...
 
     # -- list APIs ---------------------------------------------------------------------------
 
@@ -191,31 +207,92 @@ class PortalApiMixin:
 
     # -- bodies the HTML lacks ------------------------------------------------------------------
 
-    def body_elsewhere(self, awaiting: AwaitingBody) -> Iterator[ArticleItem | scrapy.Request]:
+    def body_elsewhere(
+        self, awaiting: AwaitingBody, answered: dict[str, Any] | None = None
+    ) -> Iterator[ArticleItem | scrapy.Request]:
         """A page whose HTML lacks the body: ask the portal's article API, else a browser, else give
-        the item without a body, saying why."""
-        api = self.profile.detail_api
-        body = api.request_body(urlsplit(awaiting.page.url).path) if api is not None else None
-        if api is not None and body is not None:
+        the item without a body, saying why. ``answered``: the API's answer, already read
+        (``ANSWERED_META``: a page fetched again because that answer changed)."""
+        if answered is not None:
+            record = str(answered.get("record_id") or "")
+            awaiting = AwaitingBody(awaiting.page, awaiting.unfilled, (record,) if record else ())
+            self._body_pending.add(awaiting.page.url)
+            answer = str(answered["answer"]).encode("utf-8")
+            yield from self._read_answer(awaiting, answer, str(answered["url"]), int(answered["status"]))
+            return
+        request = self._detail_request(
+            awaiting.page.url, callback=self.parse_detail, errback=self.detail_failed,
+            meta={AWAITING_BODY_META: awaiting},
+        )  # fmt: skip
+        if request is not None:
             self.count("spider/api/requested")
             self._body_pending.add(awaiting.page.url)
-            yield self._api_post(
-                api.path, body, referer=awaiting.page.url, callback=self.parse_detail, errback=self.detail_failed,
-                meta={AWAITING_BODY_META: awaiting},
-                priority=1,  # the page is half read: finish it before starting new ones
-            )  # fmt: skip
+            yield request
         else:
             yield from self.render_or_give_up(awaiting)
 
+    def _detail_request(
+        self, page_url: str, *, callback: Any, errback: Any, meta: dict[str, Any]
+    ) -> scrapy.Request | None:
+        """The article API's request for one page (None without a detail API or an id in the URL).
+        Its answer takes part in incremental crawls: it is how an edit shows."""
+        api = self.profile.detail_api
+        body = api.request_body(urlsplit(page_url).path) if api is not None else None
+        if api is None or body is None:
+            return None
+        return self._api_post(
+            api.path, body, referer=page_url, callback=callback, errback=errback, meta={**meta, OPT_IN_META: True},
+            priority=1,  # the page is half read: finish it before starting new ones
+        )  # fmt: skip
+
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """Errback of article pages: counted like any failure; a page unchanged (304) whose body an
+        earlier crawl read through the article API has the API asked again."""
+        self.fetch_failed(failure)
+        request = getattr(failure, "request", None)
+        if request is None or not isinstance(failure.value, NotModified):
+            return
+        recheck = self._detail_request(
+            request.url, callback=self.parse_recheck, errback=self.fetch_failed, meta={RECHECK_META: request.url}
+        )
+        state = self._crawl_state()
+        if recheck is None or state is None or state.page(state_key(recheck)) is None:
+            return  # the body is in the page's own HTML: unchanged with it
+        self.count("spider/api/rechecked")
+        # Not filtered: the same request reads the body if the page is fetched again.
+        yield recheck.replace(dont_filter=True)
+
+    def parse_recheck(self, response: Response) -> Iterator[scrapy.Request]:
+        """The article API's answer for a page that answered 304: unchanged, or fetch the page again."""
+        status = response.meta.get(STATUS_META)
+        page_url = str(response.meta[RECHECK_META])
+        if isinstance(status, dict) and status.get("status") == "unchanged":
+            self.count("spider/api/unchanged")
+            return
+        self.count("spider/api/changed")
+        logger.info("Body changed at the article API, the page did not: reading %(url)s again", {"url": page_url})
+        answered = {
+            "answer": response.body.decode("utf-8", "replace"), "url": response.url, "status": response.status,
+            "record_id": str(response.meta.get(RECORD_ID_META) or ""),
+        }  # fmt: skip
+        yield scrapy.Request(
+            page_url, callback=self._stable(self.parse_article), errback=self._stable(self.fetch_failed),
+            dont_filter=True, priority=1, meta={BODY_CHANGED_META: True, ANSWERED_META: answered},
+        )  # fmt: skip
+
     def parse_detail(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
         """The article API's answer: the body (HTML or an editor document), or where to fetch it."""
-        awaiting = self._awaiting(response)
-        state = read_detail_answer(response.body)
+        yield from self._read_answer(self._awaiting(response), response.body, response.url, response.status)
+
+    def _read_answer(
+        self, awaiting: AwaitingBody, answer: bytes, api_url: str, status: int
+    ) -> Iterator[ArticleItem | scrapy.Request]:
+        state = read_detail_answer(answer)
         if state is None or not (state.content or state.content_url):
             self.count("spider/api/no_body")
             logger.info(
                 "The article API gave no body for %(url)s (HTTP %(status)d): %(next)s",
-                {"url": awaiting.page.url, "status": response.status, "next": self._next_resort()},
+                {"url": awaiting.page.url, "status": status, "next": self._next_resort()},
             )
             yield from self.render_or_give_up(awaiting)
         elif state.content:
@@ -223,7 +300,7 @@ class PortalApiMixin:
         else:
             self.count("spider/api/content_url")
             yield scrapy.Request(
-                response.urljoin(state.content_url),
+                urljoin(api_url, state.content_url),
                 callback=self._stable(self.parse_content),
                 errback=self._stable(self.detail_failed),
                 priority=1,

@@ -45,7 +45,7 @@ from portal_archive.capture.state import CrawlState
 from portal_archive.config import SettingsError
 from portal_archive.crawl.faults import record_failure
 from portal_archive.crawl.politeness import apply_crawl_pace
-from portal_archive.crawl.portal_api import AwaitingBody, ListPage, PortalApiMixin
+from portal_archive.crawl.portal_api import ANSWERED_META, AwaitingBody, ListPage, PortalApiMixin
 from portal_archive.crawl.references import Citations, CitedSourcesMixin, ReferencesConfig
 from portal_archive.crawl.render import RenderConfig
 from portal_archive.extract import ParsedPage, is_html, parse_page
@@ -216,15 +216,16 @@ class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
         rules = self.profile.links.follow
         return not rules or any(pattern.search(self._path_and_query(url)) for pattern in rules)
 
-    def request(self, url: str, callback: Any, *, depth: int = 0, page: int = 1) -> scrapy.Request:
-        """A request whose failure is accounted for (``fetch_failed``) and that knows its place in the crawl."""
+    def request(self, url: str, callback: Any, *, depth: int = 0, page: int = 1, errback: Any = None) -> scrapy.Request:
+        """A request whose failure is accounted for (``fetch_failed`` unless said) and that knows its
+        place in the crawl."""
         self._requested[url] = None
         if len(self._requested) > _RECENT_URLS:
             del self._requested[next(iter(self._requested))]
         return scrapy.Request(
             url,
             callback=self._stable(callback),
-            errback=self._stable(self.fetch_failed),
+            errback=self._stable(errback or self.fetch_failed),
             meta={LIST_DEPTH_META: depth, LIST_PAGE_META: page},
         )
 
@@ -270,7 +271,7 @@ class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
         page = int(meta.get(LIST_PAGE_META, 1))
         links = self.profile.links
         if self.is_article(canonical):
-            return self.request(canonical, self.parse_article, depth=depth + 1)
+            return self.request(canonical, self.parse_article, depth=depth + 1, errback=self.article_failed)
         if pagination:
             if links.max_pages and page + 1 > links.max_pages:
                 self._over_limit("spider/max_pages_reached", canonical, "links.max_pages", links.max_pages)
@@ -392,7 +393,7 @@ class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
         if item.body_text or response.meta.get("playwright"):
             yield from self.emit(item)
         else:
-            yield from self.body_elsewhere(AwaitingBody(fetched, item))
+            yield from self.body_elsewhere(AwaitingBody(fetched, item), response.meta.get(ANSWERED_META))
         if self.profile.links.from_articles:
             yield from self._follow_links(response, hrefs=hrefs)
 

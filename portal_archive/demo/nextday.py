@@ -9,6 +9,8 @@ crawler that remembers ETag / Last-Modified gets 304 Not Modified for it. New in
 - aggregator copies of state-1 originals that were not syndicated the day before, and a copy of
   the new InfoQ original: each belongs in its original's near-duplicate cluster;
 - one edited InfoQ article (an update note appended; new ETag and Last-Modified);
+- one edited InfoQ article whose body its page's script fetches from the article API: the API
+  answers with the update note, the page itself is served as before (304 to a conditional request);
 - home, list, feed, sitemap and profile pages that list all of it.
 
 The manifest's ``changes`` names the new URLs and the edited article.
@@ -59,6 +61,8 @@ class NextDayPlan:
 
     world: World
     edited_url: str
+    api_edited_url: str | None = None
+    """The article edited only in its API's answer (its page unchanged), when the world has one."""
 
 
 def next_day_corpus_dir(corpus_dir: Path | None) -> Path:
@@ -127,6 +131,8 @@ def plan_next_day(day1: World, articles: tuple[Article, ...], seed: int) -> Next
         key=lambda post: post.article.slug,
     )
     edited_post = rng.choice([post for post in candidates if post.url not in syndicated] or candidates)
+    by_api = [post for post in candidates if post.delivery == "api" and post.url not in syndicated]
+    api_edited = next((post for post in by_api if post is not edited_post), None)
     originals = [(post.article, post.url) for post in day1.infoq_posts if post is not edited_post]
     originals += [(post.article, post.url) for post in day1.wechat_posts]
     unsyndicated = sorted(
@@ -163,7 +169,10 @@ def plan_next_day(day1: World, articles: tuple[Article, ...], seed: int) -> Next
         linked.append(replace(story, related=tuple(rng.sample(others, min(rng.randint(*RELATED_COUNT), len(others))))))
 
     edited = _edit(edited_post, day_start + EDIT_DELAY)
-    infoq = [edited if post is edited_post else post for post in infoq] + added_infoq
+    edits = {edited_post.url: edited}
+    if api_edited is not None:
+        edits[api_edited.url] = _edit(api_edited, day_start + EDIT_DELAY)
+    infoq = [edits.get(post.url, post) for post in infoq] + added_infoq
     wechat = list(day1.wechat_posts) + added_wechat
     world = replace(
         day1,
@@ -171,7 +180,7 @@ def plan_next_day(day1: World, articles: tuple[Article, ...], seed: int) -> Next
         wechat_posts=tuple(sorted(wechat, key=lambda post: _newest_first(post.article))),
         stories=tuple(sorted(list(day1.stories) + linked, key=lambda story: (-story.ingest.timestamp(), story.cuid))),
     )
-    return NextDayPlan(world, edited.url)
+    return NextDayPlan(world, edited.url, api_edited.url if api_edited is not None else None)
 
 
 def _keep_day1_articles(day1: SiteBuild, day2: SiteBuild, keep: set[str]) -> SiteBuild:
@@ -184,7 +193,8 @@ def _keep_day1_articles(day1: SiteBuild, day2: SiteBuild, keep: set[str]) -> Sit
 
 
 def assemble_next_day(day1: AssembledWorld, seed: int, corpus_dir: Path | None = None) -> AssembledWorld:
-    """State 2 of the world ``day1`` was assembled as (same seed, same base URLs)."""
+    """State 2 of the world ``day1`` was assembled as (same seed, same base URLs); the page of the
+    article edited in its API's answer is kept as it was, like every unchanged page."""
     plan = plan_next_day(day1.world, load_next_day_articles(corpus_dir), seed)
     world = plan.world
     old = day1.world
@@ -203,7 +213,7 @@ def assemble_next_day(day1: AssembledWorld, seed: int, corpus_dir: Path | None =
     changes = ManifestChanges(
         state=2,
         new=tuple(entry.url for entry in entries if entry.url not in known),
-        changed=(plan.edited_url,),
+        changed=(plan.edited_url, *([plan.api_edited_url] if plan.api_edited_url else [])),
     )
     return AssembledWorld(world, sites, Manifest(entries, changes))
 

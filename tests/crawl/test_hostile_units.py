@@ -230,7 +230,7 @@ def test_list_depth_stops_calendar_traps_but_not_articles(spider: ProfileSpider)
     deep = page("http://e.test/cal/2", depth=2)
     assert spider.route("http://e.test/cal/3", source=deep) is None
     article = spider.route("http://e.test/a/1", source=deep)
-    assert article is not None and article.errback == spider.fetch_failed
+    assert article is not None and article.errback == spider.article_failed
 
 
 def test_unicode_links_are_one_ascii_request(spider: ProfileSpider) -> None:

@@ -29,11 +29,13 @@ from portal_archive.capture.meta import (
 from portal_archive.capture.state import CrawlState, CrawlStateError, StoredPayloads
 from portal_archive.config import SettingsError
 from portal_archive.crawl.incremental import (
+    BODY_CHANGED_META,
     STATUS_META,
     IncrementalConfig,
     IncrementalDownloaderMiddleware,
     IncrementalSpiderMiddleware,
     NotModified,
+    state_key,
     takes_part,
 )
 from portal_archive.items import ArticleItem
@@ -302,6 +304,57 @@ def test_a_changed_page_is_a_new_version(tmp_path: Path) -> None:
     middleware.engine_stopped()
 
 
+API = "http://news.example.cn/public/v1/article/getDetail"
+
+
+def _answer(uuid: str, *, body: bytes) -> tuple[Request, HtmlResponse]:
+    request = Request(API, method="POST", body=b'{"uuid": "%s"}' % uuid.encode(), meta={"incremental": True})
+    return request, _archived(request, body=body, etag=b"")
+
+
+def test_api_answers_are_remembered_per_request_body_and_counted_apart(tmp_path: Path) -> None:
+    crawler = _crawler(tmp_path)
+    middleware: IncrementalDownloaderMiddleware = build_from_crawler(IncrementalDownloaderMiddleware, crawler)
+    one, two = _answer("a", body=b'{"content": "1"}'), _answer("b", body=b'{"content": "1"}')
+    assert state_key(one[0]) != state_key(two[0]) and state_key(one[0]).startswith("POST " + API)
+    assert state_key(Request(URL)) == URL
+    for request, response in (one, two):
+        middleware.process_request(request)
+        middleware.process_response(request, response)
+        assert request.meta[STATUS_META]["status"] == "new"
+    again, edited = _answer("a", body=b'{"content": "1"}'), _answer("b", body=b'{"content": "2"}')
+    for request, response in (again, edited):
+        middleware.process_request(request)
+        assert request.meta.get(NOT_MODIFIED_META) is None  # no validators: nothing to revalidate
+        middleware.process_response(request, response)
+    assert again[0].meta[STATUS_META]["status"] == "unchanged"
+    assert edited[0].meta[STATUS_META]["status"] == "changed"
+    # An answer has no item of its own: known at once, never "unconfirmed"; its stats are its own.
+    assert middleware.state.page(state_key(again[0])).done  # type: ignore[union-attr]
+    stats = crawler.stats.get_stats()
+    assert {key: value for key, value in stats.items() if key.startswith("incremental/")} == {
+        "incremental/answers/new": 2,
+        "incremental/answers/unchanged": 1,
+        "incremental/answers/changed": 1,
+    }
+    middleware.engine_stopped()
+
+
+def test_a_page_fetched_again_for_a_new_body_is_asked_in_full_and_changed(tmp_path: Path) -> None:
+    crawler = _crawler(tmp_path)
+    middleware: IncrementalDownloaderMiddleware = build_from_crawler(IncrementalDownloaderMiddleware, crawler)
+    first = Request(URL)
+    middleware.process_response(first, _archived(first))
+    middleware.item_finished(ArticleItem(url=URL))
+    again = Request(URL, meta={BODY_CHANGED_META: True})
+    middleware.process_request(again)
+    assert b"If-None-Match" not in again.headers and NOT_MODIFIED_META not in again.meta
+    middleware.process_response(again, _archived(again))  # the same HTML
+    status = again.meta[STATUS_META]
+    assert (status["status"], status["version"]) == ("changed", 2)
+    middleware.engine_stopped()
+
+
 def test_a_page_the_capture_could_not_archive_is_not_remembered(tmp_path: Path) -> None:
     crawler = _crawler(tmp_path)
     middleware: IncrementalDownloaderMiddleware = build_from_crawler(IncrementalDownloaderMiddleware, crawler)
@@ -337,3 +390,17 @@ def test_items_of_new_and_changed_pages_are_flagged_unchanged_ones_skipped() -> 
     assert rendered.meta[STATUS_META]["status"] == "changed"  # the rendered page's item is the one to flag
     assert crawler.stats.get_value("incremental/items/changed") == 1
     assert crawler.stats.get_value("incremental/items/unchanged_skipped") == 1
+
+
+def test_a_status_flags_only_its_own_pages_item() -> None:
+    """An API answer's response carries the answer's status, not the status of the page whose item
+    it completes: that item takes its page's status (held), never the answer's."""
+    crawler = get_crawler(ArticleSpider)
+    crawler.spider = ArticleSpider()
+    middleware: IncrementalSpiderMiddleware = build_from_crawler(IncrementalSpiderMiddleware, crawler)
+    answer = HtmlResponse(
+        API, body=b"", request=Request(API, method="POST", meta={STATUS_META: {"status": "unchanged", "known": True}})
+    )
+    out = asyncio.run(_run(middleware, answer, [ArticleItem(url=URL)]))
+    assert len(out) == 1 and "incremental" not in out[0].extra
+    assert crawler.stats.get_value("incremental/items/unchanged_skipped") is None

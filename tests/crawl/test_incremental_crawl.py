@@ -24,9 +24,10 @@ from warcio.archiveiterator import ArchiveIterator
 from portal_archive.dedup.config import DedupConfig
 from portal_archive.dedup.engine import DedupEngine
 from portal_archive.demo import preview_manifest
+from portal_archive.demo.nextday import UPDATE_NOTE
 from portal_archive.demo.run import SITE_URL_ATTR, CrawlResult, run_crawls
 from portal_archive.warc.check import check_files
-from portal_archive.warc.records import REVISIT_SERVER_NOT_MODIFIED
+from portal_archive.warc.records import REVISIT_IDENTICAL_PAYLOAD, REVISIT_SERVER_NOT_MODIFIED
 from tests.conftest import LINT_WARC, lint_available
 
 pytestmark = pytest.mark.slow
@@ -104,13 +105,20 @@ def test_state_two_keeps_every_state_one_url_and_names_what_is_new() -> None:
     assert day1.changes is None and "changes" not in day1.to_dict()
     assert {e.url for e in day1} <= {e.url for e in day2}
     changes = day2.changes
-    assert changes is not None and changes.state == 2 and len(changes.changed) == 1
+    assert changes is not None and changes.state == 2 and len(changes.changed) == 2
     new_articles = [day2.by_url(url) for url in changes.new if day2.by_url(url).kind == "article"]
     assert {e.site for e in new_articles} == {"bendi", "infoq", "wechat"}
     old_originals = {e.url for e in day1.articles() if e.relation == "original"}
     assert sum(1 for e in new_articles if e.original_url in old_originals) >= 3
-    edited = day2.by_url(changes.changed[0])
-    assert edited.body_text != day1.by_url(edited.url).body_text
+    edited = [day2.by_url(url) for url in changes.changed]
+    assert all(entry.body_text != day1.by_url(entry.url).body_text for entry in edited)
+    # One served in its HTML, one through its article API (its page unchanged).
+    assert sorted(entry.delivery for entry in edited) == ["api", "html"]
+
+
+def api_edited(two_runs: TwoRuns) -> set[str]:
+    """The article edited only in its API's answer: its page answers 304 like an unchanged one."""
+    return {url for url in two_runs.state2.changes.changed if two_runs.state2.by_url(url).delivery == "api"}
 
 
 def test_run_two_succeeds(two_runs: TwoRuns) -> None:
@@ -126,19 +134,34 @@ def test_run_two_fetches_in_full_only_new_and_changed_articles(two_runs: TwoRuns
         stats = by_spider[site]
         new = site_articles(two_runs.state2, site) - site_articles(two_runs.state1, site)
         changed = set(changes.changed) & site_articles(two_runs.state1, site)
+        by_api = api_edited(two_runs) & changed
         known = site_articles(two_runs.state1, site) - changed
         assert stats.get("incremental/new", 0) == len(new), site
         assert stats.get("incremental/changed", 0) == len(changed), site
-        assert stats.get("incremental/not_modified", 0) == len(known), site
+        assert stats.get("incremental/not_modified", 0) == len(known) + len(by_api), site
         assert stats.get("incremental/conditional", 0) == len(known) + len(changed), site
         assert stats.get("incremental/unchanged", 0) == 0, site
-        assert stats.get("downloader/response_status_count/304", 0) == len(known), site
+        assert stats.get("downloader/response_status_count/304", 0) == len(known) + len(by_api), site
         assert stats.get("item_scraped_count", 0) == len(new) + len(changed), site
+        # Pages whose body run 1 asked the article API for: the API is asked again after their 304.
+        asked = {
+            url for url in site_articles(two_runs.state1, site)
+            if two_runs.state1.by_url(url).delivery not in ("", "html")
+        }  # fmt: skip
+        assert stats.get("spider/api/rechecked", 0) == len(asked), site
+        assert stats.get("spider/api/changed", 0) == len(by_api), site
+        assert stats.get("spider/api/unchanged", 0) == len(asked) - len(by_api), site
 
     run2 = defaultdict(list)
     for capture in captures(two_runs.run2_files):
         run2[capture.url].append(capture)
     for url in set().union(*(site_articles(two_runs.state1, site) for site in SITES)):
+        if url in api_edited(two_runs):
+            # 304, then fetched again for the new body: the same HTML, a revisit of run 1's.
+            assert [(c.warc_type, c.profile) for c in run2[url]] == [
+                ("revisit", REVISIT_SERVER_NOT_MODIFIED), ("revisit", REVISIT_IDENTICAL_PAYLOAD)
+            ], url  # fmt: skip
+            continue
         if url in changes.changed:
             assert [c.warc_type for c in run2[url]] == ["response"], url
             continue
@@ -156,14 +179,15 @@ def test_every_url_of_both_states_is_archived_in_full(two_runs: TwoRuns) -> None
     assert sorted(url for url in reachable if "response" not in found[url]) == []
     articles = {e.url for e in two_runs.state2.articles() if e.reachable}
     for url in articles:
-        expected = 2 if url in two_runs.state2.changes.changed else 1
+        expected = 2 if url in set(two_runs.state2.changes.changed) - api_edited(two_runs) else 1
         assert found[url].count("response") == expected, url
 
 
-def test_the_edited_article_is_flagged_as_a_new_version(two_runs: TwoRuns) -> None:
-    (edited,) = two_runs.state2.changes.changed
-    flag = two_runs.items[edited]["extra"]["incremental"]
-    assert flag["status"] == "changed" and flag["version"] == 2 and flag["previous_record_id"]
+def test_the_edited_articles_are_flagged_as_new_versions(two_runs: TwoRuns) -> None:
+    for edited in two_runs.state2.changes.changed:
+        flag = two_runs.items[edited]["extra"]["incremental"]
+        assert flag["status"] == "changed" and flag["version"] == 2 and flag["previous_record_id"], edited
+        assert two_runs.items[edited]["body_text"].endswith(UPDATE_NOTE), edited
     for url in two_runs.state2.changes.new:
         if url in two_runs.items:
             assert two_runs.items[url]["extra"].get("incremental", {}).get("status") == "new", (
@@ -171,7 +195,22 @@ def test_the_edited_article_is_flagged_as_a_new_version(two_runs: TwoRuns) -> No
                 two_runs.items[url]["extra"],
             )
     infoq = next(r.stats for r in two_runs.run2 if r.spider == "infoq")
-    assert infoq["incremental/items/changed"] == 1
+    assert infoq["incremental/items/changed"] == 2
+
+
+def test_an_article_edited_in_its_api_answer_is_read_through_the_api_again(two_runs: TwoRuns) -> None:
+    (edited,) = api_edited(two_runs)
+    item = two_runs.items[edited]
+    assert item["extra"]["body_from"] == "api" and item["extra"]["api_records"]
+    # The new answer is archived in full, as a response record, in run 2.
+    answers = {}
+    for path in two_runs.run2_files:
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                answers[record.rec_headers.get_header("WARC-Record-ID")] = record.rec_type
+    assert [answers.get(record) for record in item["extra"]["api_records"]] == ["response"]
+    infoq = next(r.stats for r in two_runs.run2 if r.spider == "infoq")
+    assert infoq["incremental/answers/changed"] == 1
 
 
 def test_next_day_copies_join_their_run_one_originals(two_runs: TwoRuns) -> None:
