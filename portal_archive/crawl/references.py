@@ -153,6 +153,8 @@ class Citations:
         self.settled: dict[str, CitedCapture] = {}
         self._fetching: dict[str, list[int]] = {}
         self._waiting: dict[int, _Waiting] = {}
+        self._by_url: dict[str, int] = {}
+        """The waiting article (its key) of each page URL: asked after every response."""
         self._keys = itertools.count()
 
     def cite(
@@ -188,6 +190,7 @@ class Citations:
         if not waiting.pending:
             return to_fetch, self._finished(waiting)
         self._waiting[key] = waiting
+        self._by_url[item.url] = key
         return to_fetch, None
 
     def settle(self, capture: CitedCapture) -> list[ArticleItem]:
@@ -201,6 +204,8 @@ class Citations:
             waiting.pending.discard(capture.url)
             if not waiting.pending:
                 del self._waiting[key]
+                if self._by_url.get(waiting.item.url) == key:
+                    del self._by_url[waiting.item.url]
                 released.append(self._finished(waiting))
         return released
 
@@ -211,7 +216,8 @@ class Citations:
 
     def held(self, url: str) -> ArticleItem | None:
         """The item of the article at ``url``, while it waits for a source."""
-        return next((waiting.item for waiting in self._waiting.values() if waiting.item.url == url), None)
+        waiting = self._waiting.get(self._by_url.get(url, -1))
+        return waiting.item if waiting is not None else None
 
     def _finished(self, waiting: _Waiting) -> ArticleItem:
         item = waiting.item
