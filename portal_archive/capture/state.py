@@ -307,6 +307,12 @@ class CrawlState:
                 ).rowcount
         return lost
 
+    def known_under(self, prefix: str) -> Iterator[str]:
+        """URLs of the known pages (their item went through) that start with ``prefix``."""
+        rows = self._db.execute("SELECT url FROM pages WHERE done = 1 AND substr(url, 1, ?) = ?", (len(prefix), prefix))
+        for (url,) in rows:
+            yield url
+
     def counts(self) -> tuple[int, int]:
         """(pages, payloads) remembered."""
         (pages,) = self._db.execute("SELECT COUNT(*) FROM pages").fetchone()

@@ -36,7 +36,9 @@ Stats: ``incremental/conditional``, ``incremental/not_modified``, ``incremental/
 finished: fetched without validators), ``incremental/items/new``, ``incremental/items/changed``,
 ``incremental/items/unchanged_skipped``, ``incremental/items/unchanged`` (the item of a page archived
 but never finished, produced after all), ``incremental/pages`` and ``incremental/payloads``
-(store size at the end), ``incremental/payload_hits`` (payloads found already archived).
+(store size at the end), ``incremental/has_known_articles`` (1 when the store knows an article of
+the portal, by its article rules),
+``incremental/payload_hits`` (payloads found already archived).
 Documentation: ``docs/scheduling.md``.
 """
 
@@ -270,6 +272,13 @@ class IncrementalDownloaderMiddleware:
         pages, payloads = self.state.counts()
         self.stats.set_value("incremental/pages", pages)
         self.stats.set_value("incremental/payloads", payloads)
+        spider = self.crawler.spider
+        origin, is_article = getattr(spider, "origin", None), getattr(spider, "is_article", None)
+        if isinstance(origin, str) and origin and callable(is_article):
+            # What a run that found no article is judged by: did earlier runs find this portal's?
+            # (Under its origin another portal's pages may be known too: its own rules decide.)
+            known = any(is_article(url) for url in self.state.known_under(origin + "/"))
+            self.stats.set_value("incremental/has_known_articles", int(known))
 
     def engine_stopped(self) -> None:
         """Close the store; a browser exchange archived even later falls back to in-memory revisits."""

@@ -47,6 +47,8 @@ EXIT_USAGE: Final = 2
 EXIT_BUSY: Final = 75  # EX_TEMPFAIL: another run holds the folder; cron can simply try next time
 LOG_TAIL_BYTES: Final = 4000
 WARC_SUFFIXES: Final = (".warc.gz", ".warc")
+NO_ARTICLE: Final = "fetched pages but no article matched the portal's article links: is base_url right?"
+"""A portal run that read pages and found no article, with none known from earlier runs."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,15 @@ class CrawlResult:
     returncode: int
     stats: dict[str, Any]
     log_tail: str
+
+    def _found_articles(self) -> bool:
+        """Whether this portal has articles: read in this run, revalidated, or known from earlier runs."""
+        stats = self.stats
+        return any(
+            stats.get(key)
+            for key in ("spider/articles", "incremental/not_modified", "incremental/unchanged",
+                        "incremental/has_known_articles")
+        )  # fmt: skip
 
     @property
     def problems(self) -> list[str]:
@@ -71,6 +82,8 @@ class CrawlResult:
             found.append(f"finish_reason {self.stats.get('finish_reason')!r}")
         if not self.stats.get("downloader/response_count"):
             found.append("fetched nothing")
+        elif "spider/articles" in self.stats and not self._found_articles():  # a portal spider's run
+            found.append(NO_ARTICLE)
         if self.stats.get("warc/errors"):
             found.append(f"{self.stats['warc/errors']} exchange(s) could not be archived")
         if self.stats.get("log_count/ERROR"):

@@ -285,6 +285,7 @@ class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):
         return None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.count("spider/articles", 0)  # present from the start: a run that found none says so
         if self.loopback:
             logger.info("Loopback base_url %(url)s: crawling without delay", {"url": self.base_url})
             self.count("politeness/loopback")

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from portal_archive.cli import main
-from portal_archive.crawl.runner import EXIT_BUSY, EXIT_USAGE, ArchiveBusy, CrawlResult, archive_lock, resolve_targets
+from portal_archive.crawl.runner import (
+    EXIT_BUSY,
+    EXIT_USAGE,
+    NO_ARTICLE,
+    ArchiveBusy,
+    CrawlResult,
+    archive_lock,
+    resolve_targets,
+)
 from portal_archive.demo import DemoPortal
 
 
@@ -78,6 +86,40 @@ def test_wait_queues_behind_the_holder(tmp_path: Path) -> None:
 def test_problems_of_a_crawl_that_fetched_nothing() -> None:
     result = CrawlResult("x", 0, {"finish_reason": "finished", "downloader/response_count": 0}, "")
     assert result.problems == ["fetched nothing"]
+
+
+@pytest.mark.parametrize(
+    ("found", "problems"),
+    [
+        ({}, [NO_ARTICLE]),
+        ({"spider/articles": 3}, []),
+        ({"incremental/not_modified": 5}, []),  # known articles, none changed
+        ({"incremental/has_known_articles": 1}, []),  # earlier runs found this portal's articles
+    ],
+)
+def test_a_portal_run_that_found_no_article_fails_unless_it_had_some_before(
+    found: dict[str, int], problems: list[str]
+) -> None:
+    stats = {"finish_reason": "finished", "downloader/response_count": 12, "spider/articles": 0, **found}
+    assert CrawlResult("x", 0, stats, "").problems == problems
+    # A spider that is no portal spider (no ``spider/articles`` at all) is not judged by articles.
+    assert CrawlResult("x", 0, {"finish_reason": "finished", "downloader/response_count": 12}, "").problems == []
+
+
+@pytest.mark.slow
+def test_portals_aimed_at_the_wrong_site_fail_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with DemoPortal(seed=20240401) as portal:
+        command = ["crawl", "--all", "--archive", str(tmp_path), "-a", f"base_url={portal.aggregator_url}"]
+        assert main(command) == 1
+    err = capsys.readouterr().err
+    (summary,) = summaries(tmp_path)
+    runs = {run["portal"]: run for run in summary["portals"]}  # type: ignore[union-attr]
+    assert runs["bendi"]["ok"] is True
+    for portal_name in ("infoq", "wechat"):
+        run = runs[portal_name]
+        assert run["ok"] is False and run["pages_fetched"] > 0 and run["problems"] == [NO_ARTICLE], run["problems"]
+        assert f"  {portal_name}: " in err
+    assert "is base_url right?" in err
 
 
 @pytest.mark.slow

@@ -404,3 +404,22 @@ def test_a_status_flags_only_its_own_pages_item() -> None:
     out = asyncio.run(_run(middleware, answer, [ArticleItem(url=URL)]))
     assert len(out) == 1 and "incremental" not in out[0].extra
     assert crawler.stats.get_value("incremental/items/unchanged_skipped") is None
+
+
+def test_the_store_says_whether_it_knows_an_article_of_the_portal(tmp_path: Path) -> None:
+    crawler = _crawler(tmp_path)
+    crawler.spider.origin = "http://news.example.cn"
+    middleware: IncrementalDownloaderMiddleware = build_from_crawler(IncrementalDownloaderMiddleware, crawler)
+    other = Request("http://news.example.cn/article/7", meta={"incremental": True})  # not this portal's article
+    middleware.process_response(other, _archived(other))
+    middleware.item_finished(ArticleItem(url=other.url))
+    middleware.spider_closed()
+    assert crawler.stats.get_value("incremental/has_known_articles") == 0
+    first = Request(URL)
+    middleware.process_response(first, _archived(first))
+    middleware.spider_closed()
+    assert crawler.stats.get_value("incremental/has_known_articles") == 0  # archived, its item never went through
+    middleware.item_finished(ArticleItem(url=URL))
+    middleware.spider_closed()
+    assert crawler.stats.get_value("incremental/has_known_articles") == 1
+    middleware.engine_stopped()
