@@ -19,6 +19,7 @@ from portal_archive import __version__
 BOT_NAME = "portal_archive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "portal_archive.cli.scrapy_commands"  # `scrapy crawl` checks spider arguments first
 
 # --- Add-ons: run at the start of every crawl, before any component is built. ------------------
 ADDONS = {
@@ -26,6 +27,8 @@ ADDONS = {
     "portal_archive.crawl.offline.OfflineAddon": 0,
     # DISTRIBUTED_REDIS_URL set: any portal spider crawls from the shared frontier.
     "portal_archive.distributed.addon.DistributedAddon": 0,
+    # Components off by configuration (RUN_STATS_FILE empty…) say so at DEBUG, not as a WARNING.
+    "portal_archive.crawl.quiet.QuietAddon": 0,
 }
 
 # --- Security: both open code-execution endpoints on the crawl host. ---------------------------
@@ -211,8 +214,9 @@ RETRY_ENABLED = True  # Scrapy's: retry failed downloads at all (off, Retry-Afte
 
 # --- Retries -------------------------------------------------------------------------------------
 # A server that keeps answering 5xx is a fact about the site, archived like any response and
-# counted as retry/max_reached; it is not a failure of the crawl, so it is not logged as an error.
-RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+# counted as retry/max_reached; it is not a failure of the crawl: INFO, like fetch/http_error. A
+# network fault that retries did not cure is said once, at WARNING, by the spider's errback.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 
 # --- Partial downloads ---------------------------------------------------------------------------
 # A body cut short by the server is still what was received: hand it on (flagged "dataloss") so it

@@ -26,7 +26,15 @@ def _archive(value: str | None, settings: list[tuple[str, str]]) -> Path:
 
 
 def _cmd_crawl(args: argparse.Namespace) -> int:
-    from portal_archive.crawl.runner import EXIT_USAGE, RunOptions, UsageError, parse_pairs, resolve_targets, run_crawl
+    from portal_archive.crawl.runner import (
+        EXIT_USAGE,
+        RunOptions,
+        UsageError,
+        check_arguments,
+        parse_pairs,
+        resolve_targets,
+        run_crawl,
+    )
 
     try:
         settings = parse_pairs(args.set or [], "-s")
@@ -35,6 +43,7 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
         if args.archive and dict(settings).get("WARC_DIR") not in (None, str(archive), args.archive):
             raise UsageError("--archive and -s WARC_DIR name different folders; give one of them")
         targets = resolve_targets(args.portals, args.all)
+        check_arguments(targets, arguments)
     except UsageError as exc:
         print(f"portal-archive crawl: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -340,7 +340,7 @@ class CitedSourcesMixin:
             downloader = None
         if downloader is not None and slot not in downloader.per_slot_settings:
             delay = 0.0 if is_loopback(url) else max(self.references.delay, self.profile.delay)
-            downloader.per_slot_settings[slot] = {"concurrency": 1, "delay": delay, "randomize_delay": False}
+            downloader.per_slot_settings[slot] = {"concurrency": 1, "delay": delay, "jitter": 0.0}
         return scrapy.Request(
             url,
             callback=self._stable(self.parse_reference),

@@ -181,6 +181,23 @@ def project_spiders() -> dict[str, type]:
     return {name: loader.load(name) for name in loader.list()}
 
 
+def check_arguments(targets: Sequence[CrawlTarget], arguments: Sequence[tuple[str, str]]) -> None:
+    """Refuse spider arguments a portal spider cannot start with, before any crawl runs.
+
+    Raises:
+        UsageError: ``-a base_url=notaurl``, a profile file that cannot be read…, in one line.
+    """
+    from portal_archive.crawl.spider import spider_argument_problem
+
+    spiders = project_spiders()
+    for target in targets:
+        spidercls = spiders.get(target.spider)
+        given = dict(target.arguments) | dict(arguments)
+        problem = spider_argument_problem(spidercls, given) if spidercls is not None else None
+        if problem is not None:
+            raise UsageError(f"{target.label}: {problem}" if not problem.startswith(target.spider) else problem)
+
+
 def needs_profile(spider: type) -> bool:
     """The generic ``portal`` spider crawls nothing without ``-a profile=``."""
     from portal_archive.crawl.spider import PortalSpider

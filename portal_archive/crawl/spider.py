@@ -29,7 +29,7 @@ keys.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import unquote, urljoin, urlsplit
@@ -115,6 +115,17 @@ def parse_reference_time(value: object) -> datetime | None:
     if moment is None:
         raise SettingsError(f"DATES_NOW must be an ISO 8601 instant, got {value!r}")
     return moment
+
+
+def spider_argument_problem(spidercls: type, arguments: Mapping[str, Any]) -> str | None:
+    """Why a portal spider cannot start with these ``-a`` arguments, in one line (None: it can)."""
+    if not issubclass(spidercls, PortalSpider):
+        return None
+    try:
+        spidercls(**arguments)
+    except (ValueError, TypeError) as exc:  # a bad base_url, a profile that cannot be read (ProfileError)
+        return str(exc)
+    return None
 
 
 class PortalSpider(PortalApiMixin, CitedSourcesMixin, scrapy.Spider):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -156,3 +158,40 @@ def test_scheduled_runs_summarise_what_each_found(tmp_path: Path) -> None:
         assert run["stats"]["finish_reason"] == "finished" and run["exit_status"] == 0
         assert Path(run["log"]).is_file()
     assert second["recovery"]["files"] == [] and second["skipped"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["crawl", "bendi", "-a", "base_url=notaurl"], "bendi: base_url must be an absolute http(s) URL"),
+        (["crawl", "portal", "-a", "profile=/nonexistent/site.toml"], "/nonexistent/site.toml: cannot read"),
+        (["crawl", "nosuchportal"], "no spider named 'nosuchportal'"),
+    ],
+)
+def test_scrapy_crawl_refuses_bad_arguments_in_one_line(argv: list[str], message: str) -> None:
+    from portal_archive.crawl.runner import PROJECT_ROOT, crawl_env
+
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", *argv, "-s", "LOG_LEVEL=WARNING"],
+        capture_output=True, text=True, env=crawl_env(), cwd=PROJECT_ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == EXIT_USAGE
+    assert "Traceback" not in done.stderr + done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith(f"scrapy crawl: {message}")
+
+
+def test_portal_archive_crawl_refuses_bad_arguments_before_crawling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["crawl", "bendi", "--archive", str(tmp_path), "-a", "base_url=notaurl"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err == "portal-archive crawl: bendi: base_url must be an absolute http(s) URL, got 'notaurl'\n"
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_a_clean_crawl_logs_no_warning(demo_archive: tuple[Path, list[CrawlResult]]) -> None:
+    """Components off by configuration say so at DEBUG; the demo's 500 page is a fact of the site (INFO)."""
+    _directory, results = demo_archive
+    for result in results:
+        assert result.stats.get("log_count/WARNING", 0) == 0, (result.spider, result.log_tail)
