@@ -21,7 +21,31 @@ from portal_archive.cli.dist import add_dist_commands
 from portal_archive.cli.extract import add_extract_command
 from portal_archive.cli.report import add_export_command, add_report_command
 
-__all__ = ["build_parser", "main"]
+__all__ = ["EXAMPLES", "build_parser", "main"]
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "check": ("portal-archive check archive/", "portal-archive check --strict archive/bendi-*.warc.gz"),
+    "index": ("portal-archive index archive/",),
+    "replay": ("portal-archive replay archive/    # then open http://127.0.0.1:8080/archive/",),
+    "wacz": ("portal-archive wacz archive/ -o demo.wacz --title 'Demo portal, first day'",),
+    "show": ("portal-archive show --json https://www.infoq.cn/article/ktsN07R8UDXAGcgkRLQc",),
+    "crawl": (
+        "portal-archive crawl --all --archive archive/",
+        "portal-archive crawl bendi -a base_url=https://bendi.news",
+    ),
+    "recover": ("portal-archive recover archive/",),
+    "demo": ("portal-archive demo -o archive/",),
+    "extract": ("portal-archive extract --format json --url https://bendi.news/wxnews/x page.html",),
+    "dedup-report": (
+        "portal-archive dedup-report archive/",
+        "portal-archive dedup-report --format html -o report.html --replay-url http://127.0.0.1:8080/archive/ archive/",
+    ),
+    "dedup-export": ("portal-archive dedup-export --from redis://127.0.0.1:6379/0 --to archive/dedup.sqlite",),
+    "dist seed": ("portal-archive dist seed bendi --redis redis://10.0.0.5:6379/0",),
+    "dist worker": ("portal-archive dist worker bendi --redis redis://10.0.0.5:6379/0 --archive archive/",),
+    "dist status": ("portal-archive dist status --redis redis://10.0.0.5:6379/0",),
+}
+"""What each subcommand's ``--help`` ends with: real command lines to start from."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +62,36 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_command(sub)  # dedup-report
     add_export_command(sub)  # dedup-export
     add_dist_commands(sub)  # dist seed|worker|status
+    _finish_help(sub, "")
     return parser
+
+
+EXAMPLES_HEADING = "examples:"
+
+
+class _ExamplesAsWritten(argparse.HelpFormatter):
+    """Descriptions wrapped as usual; the examples kept line by line, as they are to be typed."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(EXAMPLES_HEADING):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _finish_help(sub: argparse._SubParsersAction[argparse.ArgumentParser], prefix: str) -> None:
+    """Every subcommand's own ``--help`` opens with its one-line description and ends with examples."""
+    for choice in sub._choices_actions:
+        name = f"{prefix}{choice.dest}"
+        parser = sub.choices[choice.dest]
+        if not parser.description and choice.help:
+            parser.description = choice.help[0].upper() + choice.help[1:] + "."
+        examples = EXAMPLES.get(name, ())
+        if examples and not parser.epilog:
+            parser.epilog = EXAMPLES_HEADING + "\n" + "\n".join(f"  {line}" for line in examples)
+            parser.formatter_class = _ExamplesAsWritten
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _finish_help(action, f"{name} ")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["add_export_command", "add_report_command", "run_export", "run_report"]
 
 FORMATS: Final = ("table", "json", "csv", "html")
+UTF8_BOM: Final = "\ufeff"
+"""Before a CSV: without it Excel reads the file in the locale's code page and garbles Chinese."""
 INDEX_NAME: Final = "dedup.sqlite"
 COMMAND: Final = "portal-archive dedup-report"
 
@@ -81,6 +83,9 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--html-diffs", type=int, default=50, metavar="N", help="clusters with side-by-side texts in HTML (default 50)"
     )
     report.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
+    report.add_argument(
+        "--no-bom", action="store_true", help="CSV without the UTF-8 byte order mark (Excel needs it for Chinese)"
+    )
     report.set_defaults(func=run_report)
 
 
@@ -351,5 +356,7 @@ def run_report(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"{COMMAND}: {problem}", file=sys.stderr)
     with _destination(output, "" if args.format == "csv" else None) as stream:
+        if args.format == "csv" and not args.no_bom:
+            stream.write(UTF8_BOM)
         _renderer(args.format)(report, stream)
     return 1 if report.problems else 0

@@ -110,7 +110,10 @@ def format_clusters(index_path: Path) -> str:
     try:
         decisions = sorted((d for _, d in engine.decisions()), key=lambda d: (-len(d.members), d.canonical.url))
         copies = sum(len(d.members) - 1 for d in decisions)
-        lines.append(f"syndication: {len(decisions)} cluster(s), {copies} republished cop(ies)")
+        lines.append(
+            f"syndication: {len(decisions)} {'cluster' if len(decisions) == 1 else 'clusters'}, "
+            f"{copies} republished {'copy' if copies == 1 else 'copies'}"
+        )
         for decision in decisions:
             title = decision.canonical.title or decision.canonical.url
             lines.append(f"  original  {decision.canonical.url}  {title}  [decided by {decision.decided_by}]")

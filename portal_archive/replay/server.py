@@ -9,9 +9,14 @@ on stdout is ``Replaying … at URL``, printed once the socket listens.
 
 from __future__ import annotations
 
+import warnings
+
 from gevent import monkey
 
 monkey.patch_all(thread=False)
+# pywb's frontendapp patches again on import (its defaults: the union of both applies); gevent's
+# MonkeyPatchWarning about it says nothing an operator can act on, in every replay's terminal.
+warnings.filterwarnings("ignore", category=monkey.MonkeyPatchWarning)
 
 import argparse  # noqa: E402 - gevent must patch before anything imports socket
 import os  # noqa: E402

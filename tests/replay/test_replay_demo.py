@@ -319,6 +319,8 @@ def test_replay_command_serves_the_folder_on_loopback(demo: DemoArchive) -> None
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     assert process.returncode in (0, -signal.SIGTERM)
+    # No third-party warning on the terminal (gevent's MonkeyPatchWarning about pywb patching again).
+    assert process.stderr is not None and "Warning" not in process.stderr.read()
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")

@@ -182,7 +182,7 @@ def test_table_csv_and_html_show_the_changes(tmp_path: Path, capsys: pytest.Capt
     assert f"    added    not archived: {NOT_IN_COLLECTION}  {OWN}" in table
 
     assert main(["dedup-report", str(warc), "--format", "csv", "--no-progress"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out.removeprefix("\ufeff"))))
     assert [
         (r["role"], r["cited"], r["cited_archived"], r["citations_dropped"], r["citations_added"]) for r in rows
     ] == [

@@ -348,11 +348,15 @@ def test_output_file_and_csv_rows(tmp_path: Path, capsys: pytest.CaptureFixture[
     out = tmp_path / "report.csv"
     assert main(["dedup-report", str(warc), "--format", "csv", "-o", str(out), "--no-progress"]) == 0
     assert capsys.readouterr().out == ""
-    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    # A UTF-8 byte order mark first: Excel reads the Chinese right only with it.
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfcluster_id,")
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
     assert [(r["role"], r["url"]) for r in rows] == [("original", ORIGINAL_URL), ("copy", COPY_URL)]
     assert rows[1]["title"] == "'" + COPY_TITLE  # a title starting with "=" is no spreadsheet formula
     assert rows[1]["cluster_id"] == rows[0]["cluster_id"] and rows[1]["canonical_url"] == ORIGINAL_URL
     assert float(rows[1]["jaccard"]) > 0.7
+    assert main(["dedup-report", str(warc), "--format", "csv", "-o", str(out), "--no-progress", "--no-bom"]) == 0
+    assert out.read_bytes().startswith(b"cluster_id,")
 
 
 def test_table_lists_the_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
