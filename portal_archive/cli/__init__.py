@@ -34,7 +34,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "portal-archive crawl bendi -a base_url=https://bendi.news",
     ),
     "recover": ("portal-archive recover archive/",),
-    "demo": ("portal-archive demo -o archive/",),
+    "demo": ("portal-archive demo -o archive/", "portal-archive demo --serve    # then crawl it as it says"),
     "extract": ("portal-archive extract --format json --url https://bendi.news/wxnews/x page.html",),
     "dedup-report": (
         "portal-archive dedup-report archive/",

@@ -34,6 +34,7 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
         parse_pairs,
         resolve_targets,
         run_crawl,
+        with_base_urls,
     )
 
     try:
@@ -43,6 +44,7 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
         if args.archive and dict(settings).get("WARC_DIR") not in (None, str(archive), args.archive):
             raise UsageError("--archive and -s WARC_DIR name different folders; give one of them")
         targets = resolve_targets(args.portals, args.all)
+        targets = with_base_urls(targets, parse_pairs(args.base_url or [], "--base-url"), arguments)
         check_arguments(targets, arguments)
     except UsageError as exc:
         print(f"portal-archive crawl: {exc}", file=sys.stderr)
@@ -96,13 +98,19 @@ def _reindex(directory: Path) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from portal_archive.demo.run import run_demo
+    from portal_archive.demo.run import run_demo, serve_demo
 
+    if args.port_base and not 1024 <= args.port_base <= 65535 - 4:
+        print(f"portal-archive demo: --port-base must be 0 or 1024-65531, got {args.port_base}", file=sys.stderr)
+        return 2
+    if args.serve:
+        return serve_demo(seed=args.seed, port_base=args.port_base, archive=Path(args.output))
     return run_demo(
         output=Path(args.output),
         seed=args.seed,
         spiders=tuple(args.spider) if args.spider else None,
         log_level=args.log_level,
+        port_base=args.port_base,
     )
 
 
@@ -120,6 +128,9 @@ def add_crawl_commands(sub: Any) -> None:
     crawl.add_argument("--archive", metavar="DIR", help="archive folder (default: WARC_DIR, i.e. archive)")
     crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="Scrapy setting for every crawl")
     crawl.add_argument("-a", "--arg", action="append", metavar="NAME=VALUE", help="spider argument for every crawl")
+    crawl.add_argument(
+        "--base-url", action="append", metavar="PORTAL=URL", help="where one portal is served (repeatable)"
+    )
     crawl.add_argument("--wait", action="store_true", help="queue behind a run holding the folder (default: exit 75)")
     crawl.add_argument("--log-level", default="INFO", help="Scrapy log level of the crawl logs (default: INFO)")
     crawl.set_defaults(func=_cmd_crawl)
@@ -137,4 +148,13 @@ def add_crawl_commands(sub: Any) -> None:
     demo.add_argument("--seed", type=int, default=20240401, help="demo world seed (default: 20240401)")
     demo.add_argument("--spider", action="append", help="crawl only this spider (repeatable)")
     demo.add_argument("--log-level", default="WARNING", help="Scrapy log level for the crawls (default: WARNING)")
+    demo.add_argument(
+        "--port-base", type=int, default=8101, metavar="PORT",
+        help="serve the five demo sites on PORT..PORT+4 (default 8101; 0: any free ports); a taken port "
+        "falls back to a free one, with a note",
+    )  # fmt: skip
+    demo.add_argument(
+        "--serve", action="store_true",
+        help="only serve the demo portal until Ctrl-C, printing the crawl command for it (kill -USR1: next day)",
+    )  # fmt: skip
     demo.set_defaults(func=_cmd_demo)

@@ -247,6 +247,31 @@ def parse_pairs(values: Sequence[str], option: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def with_base_urls(
+    targets: Sequence[CrawlTarget], base_urls: Sequence[tuple[str, str]], arguments: Sequence[tuple[str, str]]
+) -> list[CrawlTarget]:
+    """Each portal's own ``base_url`` (``--base-url NAME=URL``) in its arguments.
+
+    Raises:
+        UsageError: a name that is not one of the portals crawled, or ``base_url`` given both ways.
+    """
+    if not base_urls:
+        return list(targets)
+    if any(name == "base_url" for name, _ in arguments):
+        raise UsageError("give base_url once: -a base_url=URL for every portal, or --base-url NAME=URL for each")
+    chosen = dict(base_urls)
+    labels = {target.label for target in targets}
+    unknown = sorted(set(chosen) - labels)
+    if unknown:
+        raise UsageError(f"--base-url names {', '.join(unknown)}, not crawled here ({', '.join(sorted(labels))})")
+    return [
+        CrawlTarget(target.label, target.spider, (*target.arguments, ("base_url", chosen[target.label])))
+        if target.label in chosen
+        else target
+        for target in targets
+    ]
+
+
 # -- running --------------------------------------------------------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +15,16 @@ from .manifest import SITES, Manifest
 from .server import DemoHTTPServer
 from .sites import CITED_SITES
 from .world import SiteUrls
+
+DEFAULT_PORT_BASE = 8101
+"""Where ``portal-archive demo`` serves the sites by default, one port each from here (bendi,
+infoq, wechat, then the two cited sites): the same URLs run after run, so a second demo is an
+incremental crawl of the same pages."""
+
+
+def ports_from(base: int) -> dict[str, int]:
+    """Each site's port counted from ``base`` (0: any free port for every site)."""
+    return {site: base + number if base else 0 for number, site in enumerate((*SITES, *CITED_SITES))}
 
 
 class RequestRecord(NamedTuple):
@@ -30,7 +42,8 @@ class DemoPortal:
     absolute URL. `now` fixes the clock behind the aggregator's relative dates;
     None follows the real clock. `state` 2 serves "the next day" (`portal_archive.demo.nextday`);
     `set_state` switches a running portal between the two on the same ports, as a scheduled
-    re-crawl would find the sites.
+    re-crawl would find the sites. `ports` asks for a port per site (``ports_from``); a port that
+    is taken falls back to a free one, and `notes` says so.
     """
 
     def __init__(
@@ -40,6 +53,7 @@ class DemoPortal:
         host: str = "127.0.0.1",
         corpus_dir: Path | None = None,
         state: int = 1,
+        ports: Mapping[str, int] | None = None,
     ) -> None:
         if now is not None and now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
@@ -50,6 +64,9 @@ class DemoPortal:
         self.host = host
         self.corpus_dir = corpus_dir
         self._state = state
+        self.ports = dict(ports or {})
+        self.notes: list[str] = []
+        """What did not go as asked (a port taken), in a user's words."""
         self._delay = 0.0
         self._worlds: dict[int, AssembledWorld] = {}
         self._servers: dict[str, DemoHTTPServer] = {}
@@ -83,7 +100,7 @@ class DemoPortal:
             raise RuntimeError("portal already started")
         try:
             for site in (*SITES, *CITED_SITES):
-                self._servers[site] = DemoHTTPServer((self.host, 0), site, self.clock, self._record)
+                self._servers[site] = self._bind(site, self.ports.get(site, 0))
                 self._servers[site].delay = self._delay
             servers = self._servers
             urls = SiteUrls(
@@ -102,6 +119,17 @@ class DemoPortal:
             self._threads.append(thread)
         self._manifest = assembled.manifest
         return self
+
+    def _bind(self, site: str, port: int) -> DemoHTTPServer:
+        """The site's server on ``port``, or on a free port (noted) when that one is taken."""
+        try:
+            return DemoHTTPServer((self.host, port), site, self.clock, self._record)
+        except OSError as exc:
+            if not port or exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise
+        server = DemoHTTPServer((self.host, 0), site, self.clock, self._record)
+        self.notes.append(f"port {port} is taken: {site} is served on {server.base_url} instead")
+        return server
 
     def _world(self, state: int) -> AssembledWorld:
         if state not in self._worlds:

@@ -8,18 +8,32 @@ crawl`` alone exits 0 in all of those cases.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from portal_archive.crawl.runner import PROJECT_ROOT, CrawlResult, crawl_env
+from portal_archive.demo.portal import DEFAULT_PORT_BASE, ports_from
 
-__all__ = ["DEMO_SPIDERS", "SITE_URL_ATTR", "CrawlResult", "crawl_env", "run_crawls", "run_demo"]
+if TYPE_CHECKING:
+    from portal_archive.demo import DemoPortal
+
+__all__ = [
+    "DEMO_SPIDERS", "SITE_URL_ATTR", "CrawlResult", "crawl_command", "crawl_env", "run_crawls", "run_demo",
+    "serve_demo",
+]  # fmt: skip
 
 DEMO_SPIDERS = ("bendi", "infoq", "wechat")
-DEMO_DEDUP_INDEX = "demo-dedup.sqlite"
+DEMO_DEDUP_INDEX = "dedup.sqlite"
+"""The folder's near-duplicate index, as any crawl into it keeps: ``dedup-report DIR`` reads it."""
 SITE_URL_ATTR = {"bendi": "aggregator_url", "infoq": "infoq_url", "wechat": "wechat_url"}
 
 
@@ -67,7 +81,10 @@ def run_crawls(
 
 def format_summary(results: list[CrawlResult], output: Path) -> str:
     """A plain-text table: pages, items, records by type, bytes and files per spider."""
-    columns = ["spider", "pages", "articles", "response", "revisit", "request", "warcinfo", "bytes", "files", "status"]
+    columns = [
+        "spider", "pages", "articles", "new", "not modified", "response", "revisit", "request", "warcinfo", "bytes",
+        "files", "status",
+    ]  # fmt: skip
     rows = []
     totals = dict.fromkeys(columns[1:-1], 0)
     for result in results:
@@ -75,6 +92,8 @@ def format_summary(results: list[CrawlResult], output: Path) -> str:
         values = {
             "pages": s.get("downloader/response_count", 0),
             "articles": s.get("item_scraped_count", 0),
+            "new": s.get("incremental/new", 0),
+            "not modified": s.get("incremental/not_modified", 0),
             "response": s.get("warc/records/response", 0),
             "revisit": s.get("warc/records/revisit", 0),
             "request": s.get("warc/records/request", 0),
@@ -126,7 +145,27 @@ def format_clusters(index_path: Path) -> str:
     return "\n".join(lines)
 
 
-def run_demo(*, output: Path, seed: int, spiders: tuple[str, ...] | None, log_level: str) -> int:
+SITES_RECORD = "demo-sites.json"
+"""Where the last demo in a folder was served (its base URLs): the same URLs make the next demo an
+incremental crawl of the same pages; other URLs, a new world beside the old one."""
+
+
+def _same_sites_as_last_time(output: Path, urls: dict[str, str]) -> bool | None:
+    """Whether the last demo in ``output`` was served at ``urls`` (None: no demo was); records them
+    for the next one."""
+    record = output / SITES_RECORD
+    try:
+        last = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = None
+    output.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(urls, indent=2) + "\n", encoding="utf-8")
+    return None if last is None else bool(last == urls)
+
+
+def run_demo(
+    *, output: Path, seed: int, spiders: tuple[str, ...] | None, log_level: str, port_base: int = DEFAULT_PORT_BASE
+) -> int:
     """Serve the demo portal, crawl it, print the summary; the exit code says whether all went well."""
     from portal_archive.demo import DemoPortal
 
@@ -135,12 +174,19 @@ def run_demo(*, output: Path, seed: int, spiders: tuple[str, ...] | None, log_le
     if unknown:
         print(f"unknown demo spider(s): {', '.join(unknown)}; choose from {', '.join(DEMO_SPIDERS)}", file=sys.stderr)
         return 2
-    # The demo world is served on new ports each run, so its URLs change: an index of an earlier
-    # demo world would only cluster this run's pages with pages of a world that no longer exists.
     dedup_index = output / DEMO_DEDUP_INDEX
-    for stale in (dedup_index, *(dedup_index.with_name(dedup_index.name + s) for s in ("-wal", "-shm"))):
-        stale.unlink(missing_ok=True)
-    with DemoPortal(seed=seed) as portal:
+    with DemoPortal(seed=seed, ports=ports_from(port_base)) as portal:
+        for note in portal.notes:
+            print(f"note: {note}", file=sys.stderr)
+        same = _same_sites_as_last_time(output, portal.urls)
+        if same:
+            print("the demo is served where it was last time: this crawl revisits the same pages", file=sys.stderr)
+        elif same is False and dedup_index.exists():
+            # An index of an earlier demo world would cluster this run's pages with pages of a
+            # world no longer served: start it afresh (the earlier WARC files stay).
+            print("the demo is served at other URLs than last time: a fresh near-duplicate index", file=sys.stderr)
+            for stale in (dedup_index, *(dedup_index.with_name(dedup_index.name + s) for s in ("-wal", "-shm"))):
+                stale.unlink(missing_ok=True)
         jobs = {name: getattr(portal, SITE_URL_ATTR[name]) for name in chosen}
         for name, url in jobs.items():
             print(f"demo site {name}: {url}", file=sys.stderr)
@@ -155,3 +201,36 @@ def run_demo(*, output: Path, seed: int, spiders: tuple[str, ...] | None, log_le
     if leftovers:
         print(f"unfinished WARC files left behind: {', '.join(p.name for p in leftovers)}", file=sys.stderr)
     return 1 if failed or leftovers else 0
+
+
+def crawl_command(portal: DemoPortal, archive: Path) -> str:
+    """The ``portal-archive crawl`` command line that crawls this running demo into ``archive``."""
+    urls = " ".join(f"--base-url {name}={getattr(portal, SITE_URL_ATTR[name])}" for name in DEMO_SPIDERS)
+    return f"portal-archive crawl {' '.join(DEMO_SPIDERS)} --archive {archive} {urls}"
+
+
+def serve_demo(*, seed: int, port_base: int = DEFAULT_PORT_BASE, archive: Path = Path("archive")) -> int:
+    """Serve the demo portal until Ctrl-C or SIGTERM, printing how to crawl it; ``kill -USR1`` turns
+    it to the next day (and back), on the same ports, and says so."""
+    from portal_archive.demo import DemoPortal
+
+    with DemoPortal(seed=seed, ports=ports_from(port_base)) as portal:
+        for note in portal.notes:
+            print(f"note: {note}", file=sys.stderr)
+        for site, url in portal.urls.items():
+            print(f"{site:<7} {url}/")
+        print(f"crawl it:   {crawl_command(portal, archive)}")
+        print(f"next day:   kill -USR1 {os.getpid()}    (stop: Ctrl-C)")
+        sys.stdout.flush()
+        stop = threading.Event()
+
+        def next_day(_signum: int, _frame: FrameType | None) -> None:
+            portal.set_state(3 - portal.state)
+            day = "the next day (state 2): new and edited articles" if portal.state == 2 else "the first day (state 1)"
+            print(f"now serving {day}; crawl again to see what changed", flush=True)
+
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+        signal.signal(signal.SIGUSR1, next_day)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
