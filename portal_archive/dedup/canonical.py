@@ -261,24 +261,31 @@ class _Narrowing:
 def _attribution(members: Sequence[Member], policy: CanonicalPolicy, state: _Narrowing, notes: list[str]) -> None:
     named: list[Member] = []
     reasons: list[str] = []
+    own: list[str] = []
+    """Members naming their own site (an original's "来源：InfoQ" on infoq.cn): said only when nothing
+    else is, since it points nowhere but at the claimant."""
     for claimant in members:
+        outlets: dict[str, list[str]] = {}  # per domain named, the outlets that name it ("InfoQ", "infoq.cn")
         for outlet in claimant.attributions:
             domain = policy.resolve(outlet)
-            if not domain:
-                continue
+            if domain:
+                outlets.setdefault(domain, []).append(outlet)
+        for domain, names in outlets.items():
+            said = ", ".join(repr(name) for name in names)
             hosts = [m for m in members if _on_domain(m.domain, domain)]
             if hosts:
                 named.extend(hosts)
-                reasons.append(f"{claimant.label()} names {outlet!r} → {domain}: {', '.join(m.label() for m in hosts)}")
+                reason = f"{claimant.label()} names {said} → {domain}: {', '.join(m.label() for m in hosts)}"
+                (own if hosts == [claimant] else reasons).append(reason)
             else:
-                notes.append(f"unarchived source: {claimant.label()} names {outlet!r} → {domain}, not in the cluster")
+                notes.append(f"unarchived source: {claimant.label()} names {said} → {domain}, not in the cluster")
         for title in claimant.original_titles:
             titled = [m for m in members if m is not claimant and _same_title(m.title, title)]
             if titled:
                 named.extend(titled)
                 reasons.append(f"{claimant.label()} gives 原标题 {title!r}: {', '.join(m.label() for m in titled)}")
     if named:
-        state.narrow("attribution", named, "; ".join(reasons))
+        state.narrow("attribution", named, "; ".join(reasons or own))
 
 
 def _links(members: Sequence[Member], state: _Narrowing) -> None:

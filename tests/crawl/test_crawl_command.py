@@ -195,3 +195,15 @@ def test_a_clean_crawl_logs_no_warning(demo_archive: tuple[Path, list[CrawlResul
     _directory, results = demo_archive
     for result in results:
         assert result.stats.get("log_count/WARNING", 0) == 0, (result.spider, result.log_tail)
+
+
+def test_base_url_per_portal() -> None:
+    from portal_archive.crawl.runner import UsageError, with_base_urls
+
+    targets = resolve_targets(["bendi", "infoq"], crawl_all=False)
+    chosen = with_base_urls(targets, [("infoq", "http://127.0.0.1:8102")], [])
+    assert [t.arguments for t in chosen] == [(), (("base_url", "http://127.0.0.1:8102"),)]
+    with pytest.raises(UsageError, match="--base-url names wechat, not crawled here"):
+        with_base_urls(targets, [("wechat", "http://x")], [])
+    with pytest.raises(UsageError, match="give base_url once"):
+        with_base_urls(targets, [("bendi", "http://x")], [("base_url", "http://y")])

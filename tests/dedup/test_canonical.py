@@ -39,6 +39,18 @@ def test_attribution_names_the_original_even_against_earlier_times() -> None:
     assert roles(decision.members) == {1: "original", 2: "copy"}
 
 
+def test_attribution_evidence_is_said_once_per_claim() -> None:
+    """Two spellings of one outlet are one claim; an original naming its own site is no evidence
+    of anything but itself, said only when nothing else is."""
+    original = member(1, "https://www.infoq.cn/article/abc", attributions=("InfoQ", "infoq.cn"))
+    copy = member(2, "https://bendi.news/wxnews/c1", attributions=("InfoQ", "infoq.cn"))
+    other = member(3, "https://other.example/1", published_at="2024-04-01T08:00:00+00:00")
+    decision = choose_canonical([copy, original, other], always, POLICY)
+    assert decision.evidence[0] == "attribution: #2 (bendi.news) names 'InfoQ', 'infoq.cn' → infoq.cn: #1 (infoq.cn)"
+    alone = choose_canonical([original, other], always, POLICY)
+    assert alone.evidence[0] == "attribution: #1 (infoq.cn) names 'InfoQ', 'infoq.cn' → infoq.cn: #1 (infoq.cn)"
+
+
 def test_original_title_points_at_the_member_with_that_title() -> None:
     first = member(1, "https://a.example/1", title="图书馆夜间开放试行三个月")
     second = member(
