@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["add_export_command", "add_report_command", "run_export", "run_report"]
 
 FORMATS: Final = ("table", "json", "csv", "html")
+DEFAULT_REPLAY_URL: Final = "http://127.0.0.1:8080/archive/"
+"""``portal-archive replay``'s address with its defaults (``--port 8080``, ``--collection archive``)."""
 UTF8_BOM: Final = "\ufeff"
 """Before a CSV: without it Excel reads the file in the locale's code page and garbles Chinese."""
 INDEX_NAME: Final = "dedup.sqlite"
@@ -75,7 +77,14 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     report.add_argument(
         "--since", metavar="DATE", help="only clusters with a member published or fetched on or after DATE (UTC)"
     )
-    report.add_argument("--replay-url", metavar="URL", help="replay links: URL + 14-digit timestamp + / + page URL")
+    report.add_argument(
+        "--replay-url", metavar="URL",
+        help="replay links: URL + 14-digit timestamp + / + page URL (HTML default: " + DEFAULT_REPLAY_URL
+        + ", where `portal-archive replay DIR` serves)",
+    )  # fmt: skip
+    report.add_argument(
+        "--live-links", action="store_true", help="HTML: link the live pages, not their archived captures"
+    )
     report.add_argument(
         "--no-metadata", action="store_true", help="ignore our article metadata records: re-extract every page"
     )
@@ -161,6 +170,12 @@ def _parse_since(text: str | None) -> datetime | None:
     if moment is None:
         raise UsageError(f"--since {text!r}: expected a date (2024-06-01) or an ISO 8601 time")
     return moment
+
+
+def _default_replay(args: argparse.Namespace) -> str | None:
+    """Where an HTML report links its pages unless told: the captures, as ``portal-archive replay``
+    serves them by default (live pages end with the demo, or change)."""
+    return DEFAULT_REPLAY_URL if args.format == "html" and not args.live_links else None
 
 
 def _replay_prefix(text: str | None) -> str | None:
@@ -315,7 +330,7 @@ def _report(args: argparse.Namespace, inputs: _Inputs, config: DedupConfig) -> R
         use_metadata=not args.no_metadata,
         site=args.site,
         since=_parse_since(args.since),
-        replay_url=_replay_prefix(args.replay_url),
+        replay_url=_replay_prefix(args.replay_url or _default_replay(args)),
         texts=max(args.html_diffs, 0) if args.format == "html" else 0,
     )
     if inputs.index_url is not None:
@@ -338,6 +353,8 @@ def run_report(args: argparse.Namespace) -> int:
         output = Path(args.output) if args.output else None
         if output is not None:
             _check_output(output, inputs.protected)
+        if args.live_links and args.replay_url:
+            raise UsageError("--live-links and --replay-url ask for different links; give one of them")
         if args.threshold is not None and not 0.0 < args.threshold <= 1.0:
             raise UsageError(f"--threshold must be in (0, 1], got {args.threshold}")
         if args.min_chars is not None and args.min_chars < 1:

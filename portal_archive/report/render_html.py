@@ -41,7 +41,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .evidence { margin: 4px 0 8px; padding-left: 20px; color: var(--muted); font-size: .9em; }
 .url { word-break: break-all; }
 td.title { min-width: 18em; }
-td.where { max-width: 16em; word-break: break-all; font-size: .9em; }
+td.where { max-width: 16em; overflow-wrap: anywhere; font-size: .9em; }
+.nowrap { white-space: nowrap; }
+.legend { color: var(--muted); font-size: .9em; margin: 0 0 8px; }
+.doc-id { color: var(--muted); font-size: .85em; }
 td.evidence { max-width: 22em; font-size: .9em; }
 .same-run { color: var(--muted); font-style: italic; }
 table.cited td.mark { text-align: center; white-space: nowrap; }
@@ -115,6 +118,30 @@ def _totals(report: Report) -> str:
     return f'<section class="totals">{cells}</section>'
 
 
+RATES_LEGEND: Final = (
+    "Syndication rate: the share of a site's articles that are the original of a cluster, i.e. "
+    "republished elsewhere. Copy share: the share of its articles that are copies or excerpts of "
+    "another page's original."
+)
+IDS_LEGEND: Final = (
+    "#N is a page's number in the near-duplicate index this report was made from; each cluster's "
+    "table gives every member's number."
+)
+
+
+def _links_note(report: Report) -> str:
+    """How the page links: to the archived captures (and how to serve them), or to the live pages."""
+    replay = any(member.replay_url for cluster in report.clusters for member in cluster.members)
+    ids = f'<p class="legend">{_e(IDS_LEGEND)}</p>'
+    if not replay:
+        return f'<p class="legend">Links lead to the live pages (they may have changed or gone).</p>{ids}'
+    return (
+        '<p class="legend">Titles open each page as archived: serve the archive with '
+        "<code>portal-archive replay DIR</code> (its default address is the one linked); "
+        f"<code>--live-links</code> links the live pages instead.</p>{ids}"
+    )
+
+
 def _sites(report: Report) -> str:
     if not report.sites:
         return ""
@@ -129,7 +156,8 @@ def _sites(report: Report) -> str:
     return (
         "<section><h2>Sites</h2><table><thead><tr><th>site</th><th>domain</th><th>articles</th>"
         "<th>originals republished</th><th>copies &amp; excerpts</th><th>syndication rate</th>"
-        f"<th>copy share</th></tr></thead><tbody>{rows}</tbody></table></section>"
+        f"<th>copy share</th></tr></thead><tbody>{rows}</tbody></table>"
+        f'<p class="legend">{_e(RATES_LEGEND)}</p></section>'
     )
 
 
@@ -144,18 +172,22 @@ def _member_row(member: MemberReport) -> str:
     where = ""
     if member.warc is not None:
         name = member.warc.filename.replace("\\", "/").rsplit("/", 1)[-1]
-        offset = f" @ {member.warc.offset}" if member.warc.offset is not None else ""
-        where = f'<span title="{_e(member.warc.filename)}">{_e(name)}{_e(offset)}</span>'
-    replay = f"<br>{_link(member.replay_url, 'replay')}" if member.replay_url else ""
+        # A file name may break anywhere; an offset never (it would read as two numbers).
+        offset = f' <span class="nowrap">@ {member.warc.offset}</span>' if member.warc.offset is not None else ""
+        where = f'<span title="{_e(member.warc.filename)}">{_e(name)}</span>{offset}'
     # The original's evidence is the cluster's, listed above the table.
     evidence = "" if member.role == "original" else "<br>".join(_e(line) for line in member.evidence)
+    if member.replay_url:  # the page as archived first: the live page may be gone or changed
+        page = f"{_link(member.replay_url, member.title or member.url)}<br>{_link(member.url, 'live: ' + member.url)}"
+    else:
+        page = f"{_e(member.title)}<br>{_link(member.url)}"
     return (
         "<tr>"
-        f"<td>{_role(member.role)}</td><td>{_e(member.site)}</td>"
-        f'<td class="title">{_e(member.title)}<br>{_link(member.url)}</td>'
+        f'<td>{_role(member.role)} <span class="doc-id">#{member.id}</span></td><td>{_e(member.site)}</td>'
+        f'<td class="title">{page}</td>'
         f"<td class=num>{_ratio(member.jaccard)}</td><td class=num>{_ratio(member.containment)}</td>"
         f"<td>{_date(member.published_at)}</td><td>{_date(member.fetched_at)}</td>"
-        f'<td class="where">{where}{replay}</td><td class="evidence muted">{evidence}</td>'
+        f'<td class="where">{where}</td><td class="evidence muted">{evidence}</td>'
         "</tr>"
     )
 
@@ -265,7 +297,8 @@ def _cluster(number: int, cluster: ClusterReport) -> str:
     return (
         f'<section class="cluster" id="cluster-{cluster.id}">'
         f'<h2><span class="muted">{number}.</span> {_e(canonical.title) or "(no title)"}</h2>'
-        f'<p class="meta">Original: {_link(canonical.url)} · {_e(canonical.site)} · published '
+        f'<p class="meta">Original: {_link(canonical.replay_url or canonical.url, canonical.url)} · '
+        f"{_e(canonical.site)} · published "
         f"{_date(canonical.published_at) or 'unknown'} · {cluster.size} members · decided by "
         f"{_e(cluster.decided_by)}{flags}</p>"
         f'<ul class="evidence">{evidence}</ul>'
@@ -289,6 +322,7 @@ def render_html(report: Report, out: TextIO) -> None:
         f"{' · ' + _e(filters) if filters else ''}</p></header>"
     )
     out.write(_totals(report))
+    out.write(_links_note(report))
     out.write(_problems(report))
     out.write(_sites(report))
     out.write("<main>")

@@ -132,6 +132,13 @@ def _citation_lines(cluster: ClusterReport) -> list[str]:
     return lines
 
 
+RATES_LEGEND: Final = (
+    "syndication: share of a site's articles that are the original of a cluster (republished elsewhere); "
+    "copy share: share of its articles that are copies or excerpts of another page's original"
+)
+IDS_LEGEND: Final = "#N: a page's number in the near-duplicate index this report was made from"
+
+
 def render_table(report: Report, out: TextIO) -> None:
     """Write the readable report."""
     totals = report.totals
@@ -167,6 +174,9 @@ def render_table(report: Report, out: TextIO) -> None:
                 ],
             )
         )
+        lines.append(f"  {RATES_LEGEND}")
+    if report.clusters:
+        lines.extend(["", IDS_LEGEND])
     for number, cluster in enumerate(report.clusters, start=1):
         lines.extend(_cluster_lines(number, cluster))
     if report.problems:

@@ -323,6 +323,40 @@ def test_replay_command_serves_the_folder_on_loopback(demo: DemoArchive) -> None
     assert process.stderr is not None and "Warning" not in process.stderr.read()
 
 
+def test_html_report_links_open_the_archived_pages_in_replay(demo: DemoArchive, tmp_path: Path) -> None:
+    """A report outlives the portal: its titles open the captures where ``portal-archive replay``
+    serves them by default, and they resolve there; ``--live-links`` links the live pages."""
+    import html
+
+    from portal_archive.cli import main
+    from portal_archive.cli.report import DEFAULT_REPLAY_URL
+
+    report = tmp_path / "report.html"
+    assert main(["dedup-report", str(demo.directory), "--format", "html", "-o", str(report), "--no-progress"]) == 0
+    page = report.read_text("utf-8")
+    archived = re.findall(r'href="(http://127\.0\.0\.1:8080/archive/\d{14}/[^"]+)"', page)
+    links = [html.unescape(link) for link in archived]
+    assert len(links) >= 30 and "portal-archive replay DIR" in page
+    process = subprocess.Popen(
+        [str(BIN / "portal-archive"), "replay", str(demo.directory), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        match = re.search(r"at (http://127\.0\.0\.1:\d+/archive/)$", process.stdout.readline().strip())
+        assert match
+        for link in links[:: max(1, len(links) // 8)]:  # the same URL form, at the port this replay took
+            with urllib.request.urlopen(link.replace(DEFAULT_REPLAY_URL, match.group(1)), timeout=30) as reply:
+                assert reply.status == 200, link
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    live = tmp_path / "live.html"
+    argv = ["dedup-report", str(demo.directory), "--format", "html", "-o", str(live), "--no-progress", "--live-links"]
+    assert main(argv) == 0
+    assert DEFAULT_REPLAY_URL not in live.read_text("utf-8")
+
+
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
 def test_client_rendered_articles_replay_with_their_body_in_chromium(demo: DemoArchive, tmp_path: Path) -> None:
     """An empty shell replays with its body: the page's own POST to getDetail (and the content URL it
