@@ -172,6 +172,7 @@ REDIS_PARAMS: dict[str, object] = {}  # scrapy-redis's: extra redis-py client ar
 
 # --- RUN_STATS_*: run summary (portal_archive.crawl.runstats.RunStatsConfig) ----------------------
 RUN_STATS_FILE = ""  # write the crawl's final stats as JSON here; empty: not written
+RUN_STATS_PROGRESS_INTERVAL = 0.0  # seconds between snapshots of the stats so far in RUN_STATS_FILE; 0: only at the end
 
 # --- INCREMENTAL_*: scheduled re-crawls (portal_archive.crawl.incremental, docs/scheduling.md) ---
 # Known articles are revalidated (If-None-Match / If-Modified-Since); a 304 becomes a

@@ -218,6 +218,12 @@ def test_run_stats_config(tmp_path: Path) -> None:
     with pytest.raises(NotConfigured, match="RUN_STATS_FILE"):
         build(RunStatsExtension)
     assert build(RunStatsExtension, RUN_STATS_FILE=str(tmp_path / "s.json")).path == tmp_path / "s.json"
+    assert config.progress_interval == 0.0  # only the final stats, unless asked
+    live = RunStatsConfig.from_settings(Settings({"RUN_STATS_FILE": "s.json", "RUN_STATS_PROGRESS_INTERVAL": "1.5"}))
+    assert live.progress_interval == 1.5
+    assert build(RunStatsExtension, RUN_STATS_FILE="s.json", RUN_STATS_PROGRESS_INTERVAL="2").progress_interval == 2.0
+    with pytest.raises(SettingsError, match="RUN_STATS_PROGRESS_INTERVAL"):
+        RunStatsConfig.from_settings(Settings({"RUN_STATS_PROGRESS_INTERVAL": "-1"}))
 
 
 # -- RECOVER_* ---------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
         arguments=arguments,
         log_level=args.log_level,
         wait=args.wait,
+        live=sys.stderr.isatty(),
     )
     return run_crawl(options)
 

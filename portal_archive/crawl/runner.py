@@ -275,6 +275,10 @@ def with_base_urls(
 # -- running --------------------------------------------------------------------------------------
 
 
+LIVE_INTERVAL: Final = 1.0
+"""Seconds between the live line's updates (and the crawl's stats snapshots behind it)."""
+
+
 @dataclass
 class RunOptions:
     """What ``portal-archive crawl`` was asked to do."""
@@ -283,6 +287,8 @@ class RunOptions:
     archive: Path
     settings: list[tuple[str, str]] = field(default_factory=list)
     arguments: list[tuple[str, str]] = field(default_factory=list)
+    live: bool = False
+    """Show a live line per portal on stderr (a terminal: ``sys.stderr.isatty()``)."""
     log_level: str = "INFO"
     wait: bool = False
 
@@ -321,6 +327,7 @@ def scrapy_crawl_command(target: CrawlTarget, options: RunOptions, stats_file: P
         ("WARC_DIR", str(options.archive)),
         ("RUN_STATS_FILE", str(stats_file)),
         ("LOG_LEVEL", options.log_level),
+        *([("RUN_STATS_PROGRESS_INTERVAL", str(LIVE_INTERVAL))] if options.live else []),
         *options.settings,
     ]
     for name, value in settings:
@@ -343,7 +350,7 @@ def run_one(target: CrawlTarget, options: RunOptions, log_path: Path, stopper: _
             stdout=log, stderr=subprocess.STDOUT, env=crawl_env(), start_new_session=True,
         )  # fmt: skip
         stopper.child = process
-        returncode = process.wait()
+        returncode = _wait(process, stats_file, target.label) if options.live else process.wait()
         stopper.child = None
         result = CrawlResult(target.label, returncode, read_stats(stats_file), tail(log))
     stats = result.stats
@@ -368,6 +375,31 @@ def run_one(target: CrawlTarget, options: RunOptions, log_path: Path, stopper: _
         "stats": stats,
         "log_tail": result.log_tail if result.problems else "",
     }
+
+
+def live_line(label: str, stats: dict[str, Any], seconds: float) -> str:
+    """What a crawl has done so far, in one line: pages, articles, new clusters, rate, errors."""
+    pages = int(stats.get("downloader/response_count", 0))
+    rate = pages / seconds if seconds > 0 else 0.0
+    errors = int(stats.get("log_count/ERROR", 0))
+    return (
+        f"  {label}: {pages} pages, {stats.get('item_scraped_count', 0)} articles, "
+        f"{stats.get('dedup/clusters', 0)} new clusters, {rate:.1f} pages/s, {errors} errors"
+    )
+
+
+def _wait(process: subprocess.Popen[bytes], stats_file: Path, label: str) -> int:
+    """Wait for the crawl, rewriting one terminal line with what it has done so far."""
+    started = time.monotonic()
+    while True:
+        try:
+            return process.wait(timeout=LIVE_INTERVAL)
+        except subprocess.TimeoutExpired:
+            line = live_line(label, read_stats(stats_file), time.monotonic() - started)
+            print(f"\r\x1b[K{line}", end="", file=sys.stderr, flush=True)
+        finally:
+            if process.returncode is not None:
+                print("\r\x1b[K", end="", file=sys.stderr, flush=True)  # the final line replaces it
 
 
 def _run_stamp(runs: Path) -> str:

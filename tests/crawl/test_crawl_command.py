@@ -207,3 +207,45 @@ def test_base_url_per_portal() -> None:
         with_base_urls(targets, [("wechat", "http://x")], [])
     with pytest.raises(UsageError, match="give base_url once"):
         with_base_urls(targets, [("bendi", "http://x")], [("base_url", "http://y")])
+
+
+def test_live_line_says_what_a_crawl_has_done_so_far() -> None:
+    from portal_archive.crawl.runner import live_line
+
+    stats = {"downloader/response_count": 120, "item_scraped_count": 35, "dedup/clusters": 3, "log_count/ERROR": 1}
+    assert live_line("bendi", stats, 10.0) == "  bendi: 120 pages, 35 articles, 3 new clusters, 12.0 pages/s, 1 errors"
+    assert live_line("bendi", {}, 0.0) == "  bendi: 0 pages, 0 articles, 0 new clusters, 0.0 pages/s, 0 errors"
+
+
+@pytest.mark.slow
+def test_a_crawl_on_a_terminal_shows_a_live_line(tmp_path: Path) -> None:
+    import pty
+    import select
+
+    from portal_archive.crawl.runner import PROJECT_ROOT
+
+    with DemoPortal(seed=20240401) as portal:
+        portal.delay = 0.1  # long enough for a few updates
+        leader, follower = pty.openpty()
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "portal-archive"), "crawl", "wechat", "--archive", str(tmp_path),
+             "--base-url", f"wechat={portal.wechat_url}"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower, cwd=PROJECT_ROOT,
+        )  # fmt: skip
+        os.close(follower)
+        screen = b""
+        while True:
+            ready, _, _ = select.select([leader], [], [], 120)
+            try:
+                chunk = os.read(leader, 4096) if ready else b""
+            except OSError:  # the terminal closed with the process
+                chunk = b""
+            if not chunk:
+                break
+            screen += chunk
+        os.close(leader)
+        assert process.wait(timeout=60) == 0
+    text = screen.decode("utf-8", "replace")
+    updates = [part for part in text.split("\r\x1b[K") if part.startswith("  wechat: ") and "pages/s" in part]
+    assert len(updates) >= 2, text
+    assert "  wechat: 25 pages, 20 new" in text  # the final line replaced the live one
