@@ -271,19 +271,23 @@ def _attribution(members: Sequence[Member], policy: CanonicalPolicy, state: _Nar
             if domain:
                 outlets.setdefault(domain, []).append(outlet)
         for domain, names in outlets.items():
-            said = ", ".join(repr(name) for name in names)
+            said = " and ".join(repr(name) for name in names)
             hosts = [m for m in members if _on_domain(m.domain, domain)]
             if hosts:
                 named.extend(hosts)
-                reason = f"{claimant.label()} names {said} → {domain}: {', '.join(m.label() for m in hosts)}"
+                held = ", ".join(m.label() for m in hosts)
+                reason = f"{claimant.label()} names {said} as its source; {domain} holds {held}"
                 (own if hosts == [claimant] else reasons).append(reason)
             else:
-                notes.append(f"unarchived source: {claimant.label()} names {said} → {domain}, not in the cluster")
+                notes.append(
+                    f"unarchived source: {claimant.label()} names {said} as its source; {domain} is not in the cluster"
+                )
         for title in claimant.original_titles:
             titled = [m for m in members if m is not claimant and _same_title(m.title, title)]
             if titled:
                 named.extend(titled)
-                reasons.append(f"{claimant.label()} gives 原标题 {title!r}: {', '.join(m.label() for m in titled)}")
+                held = ", ".join(m.label() for m in titled)
+                reasons.append(f"{claimant.label()} gives its original title (原标题) {title!r}, the title of {held}")
     if named:
         state.narrow("attribution", named, "; ".join(reasons or own))
 
@@ -298,12 +302,12 @@ def _links(members: Sequence[Member], state: _Narrowing) -> None:
         target = by_url.get(normalize_url(member.canonical_url)) if member.canonical_url else None
         if target is not None and target is not member:
             canonical_targets.append(target)
-            canonical_reasons.append(f"{member.label()} rel=canonical → {target.label()}")
+            canonical_reasons.append(f"{member.label()} names {target.label()} its canonical page (rel=canonical)")
         for link in member.read_original_urls:
             linked = by_url.get(normalize_url(link))
             if linked is not None and linked is not member:
                 original_targets.append(linked)
-                original_reasons.append(f"{member.label()} 阅读原文 → {linked.label()}")
+                original_reasons.append(f"{member.label()} links {linked.label()} as its original (阅读原文)")
     if canonical_targets:
         state.narrow("canonical link", canonical_targets, "; ".join(canonical_reasons))
     if original_targets:

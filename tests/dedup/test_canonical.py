@@ -35,7 +35,7 @@ def test_attribution_names_the_original_even_against_earlier_times() -> None:
     decision = choose_canonical([copy, original], always, POLICY)
     assert decision.canonical.id == 1
     assert decision.decided_by == "attribution"
-    assert "names 'InfoQ' → infoq.cn" in decision.evidence[0]
+    assert "names 'InfoQ' as its source; infoq.cn holds #1" in decision.evidence[0]
     assert roles(decision.members) == {1: "original", 2: "copy"}
 
 
@@ -46,9 +46,13 @@ def test_attribution_evidence_is_said_once_per_claim() -> None:
     copy = member(2, "https://bendi.news/wxnews/c1", attributions=("InfoQ", "infoq.cn"))
     other = member(3, "https://other.example/1", published_at="2024-04-01T08:00:00+00:00")
     decision = choose_canonical([copy, original, other], always, POLICY)
-    assert decision.evidence[0] == "attribution: #2 (bendi.news) names 'InfoQ', 'infoq.cn' → infoq.cn: #1 (infoq.cn)"
+    assert decision.evidence[0] == (
+        "attribution: #2 (bendi.news) names 'InfoQ' and 'infoq.cn' as its source; infoq.cn holds #1 (infoq.cn)"
+    )
     alone = choose_canonical([original, other], always, POLICY)
-    assert alone.evidence[0] == "attribution: #1 (infoq.cn) names 'InfoQ', 'infoq.cn' → infoq.cn: #1 (infoq.cn)"
+    assert alone.evidence[0] == (
+        "attribution: #1 (infoq.cn) names 'InfoQ' and 'infoq.cn' as its source; infoq.cn holds #1 (infoq.cn)"
+    )
 
 
 def test_original_title_points_at_the_member_with_that_title() -> None:
