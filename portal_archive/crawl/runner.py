@@ -379,6 +379,8 @@ def run_one(target: CrawlTarget, options: RunOptions, log_path: Path, stopper: _
 
 def live_line(label: str, stats: dict[str, Any], seconds: float) -> str:
     """What a crawl has done so far, in one line: pages, articles, new clusters, rate, errors."""
+    if not stats:
+        return f"  {label}: starting ({seconds:.0f} s)"  # Scrapy's start-up, before its first snapshot
     pages = int(stats.get("downloader/response_count", 0))
     rate = pages / seconds if seconds > 0 else 0.0
     errors = int(stats.get("log_count/ERROR", 0))

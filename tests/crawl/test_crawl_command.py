@@ -214,7 +214,10 @@ def test_live_line_says_what_a_crawl_has_done_so_far() -> None:
 
     stats = {"downloader/response_count": 120, "item_scraped_count": 35, "dedup/clusters": 3, "log_count/ERROR": 1}
     assert live_line("bendi", stats, 10.0) == "  bendi: 120 pages, 35 articles, 3 new clusters, 12.0 pages/s, 1 errors"
-    assert live_line("bendi", {}, 0.0) == "  bendi: 0 pages, 0 articles, 0 new clusters, 0.0 pages/s, 0 errors"
+    assert live_line("bendi", {"downloader/response_count": 0}, 0.0) == (
+        "  bendi: 0 pages, 0 articles, 0 new clusters, 0.0 pages/s, 0 errors"
+    )
+    assert live_line("bendi", {}, 1.4) == "  bendi: starting (1 s)"  # no snapshot yet
 
 
 @pytest.mark.slow
