@@ -41,8 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-        # The next day on the same ports, as a scheduled re-crawl would find the sites.
-        signal.signal(signal.SIGUSR1, lambda _signum, _frame: portal.set_state(3 - portal.state))
+        # The next day on the same ports, as a scheduled re-crawl would find the sites; said, so the
+        # person who sent the signal sees it taken.
+        def next_day(_signum: int, _frame: object) -> None:
+            portal.set_state(3 - portal.state)
+            print(f"now serving state {portal.state}", file=sys.stderr, flush=True)
+
+        signal.signal(signal.SIGUSR1, next_day)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0
