@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+
         # The next day on the same ports, as a scheduled re-crawl would find the sites; said, so the
         # person who sent the signal sees it taken.
         def next_day(_signum: int, _frame: object) -> None:
