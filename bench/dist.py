@@ -10,7 +10,7 @@ a private redis-server two ways, each measured as the growth of ``used_memory`` 
 classes included) and split by key with ``MEMORY USAGE``:
 
 - ``ours``: the frontier (``portal_archive.distributed``): an id in a sorted set, the request
-  pickled without its default values in a hash, Scrapy's 20-byte fingerprint in the seen set;
+  stored as data (msgpack) without its default values in a hash, Scrapy's 20-byte fingerprint in the seen set;
 - ``scrapy-redis``: its defaults, measured in the same run: ``PriorityQueue`` (the whole pickled
   ``Request.to_dict()`` as a sorted-set member) and ``RFPDupeFilter`` (40 hex digits).
 

@@ -64,7 +64,7 @@ class ReliableQueue(Base):  # type: ignore[misc] # scrapy-redis ships no type hi
 
     def decode(self, entry: Entry) -> Request:
         """The request an entry holds: a serialized request, or start-URL data."""
-        if codec.is_pickle(entry.payload):
+        if codec.is_request(entry.payload) or not codec.is_text(entry.payload):
             return request_from_dict(self.serializer.loads(entry.payload), spider=self.spider)
         return request_from_start_data(entry.payload, self.spider)
 

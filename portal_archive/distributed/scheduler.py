@@ -240,13 +240,18 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc] # scrapy-redis ships n
     def _decode(self, entry: Entry) -> Request | None:
         try:
             request: Request = self.queue.decode(entry)
-        except Exception as exc:  # pickle, a missing spider method, bad start-URL data: the entry is unusable
+        except codec.RefusedEntry as exc:  # not data this worker builds a request from: never run
+            self.stats.inc_value("dist/refused")
+            logger.error("Refusing frontier entry %(id)s: %(error)s", {"id": entry.id, "error": exc})
+            self._ack([entry])
+            return None
+        except Exception as exc:  # a missing spider method, bad start-URL data: the entry is unusable
             self.stats.inc_value("dist/undecodable")
             logger.error("Dropping frontier entry %(id)s: %(error)s", {"id": entry.id, "error": exc})
             self._ack([entry])
             return None
         # A start URL is filtered when taken; taken again after a crash, it is still this entry's.
-        is_start = not codec.is_pickle(entry.payload) and not request.dont_filter
+        is_start = not codec.is_request(entry.payload) and not request.dont_filter
         if is_start and not self.frontier_or_fail().start_seen(entry.id, self.df.request_fingerprint(request)):
             self.stats.inc_value("dist/filtered")
             self._ack([entry])

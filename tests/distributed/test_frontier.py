@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import msgpack
 import pytest
 from redis import Redis
 
@@ -195,9 +197,76 @@ def test_codec_leaves_defaults_out_and_gives_them_back() -> None:
     request = Request("http://portal.test/wxnews/abc", meta={"list_depth": 1, "list_page": 1})
     full = request.to_dict()
     stored = codec.dumps(full)
-    assert codec.is_pickle(stored) and not codec.is_pickle(b"http://portal.test/")
-    assert len(stored) < len(pickle.dumps(full, protocol=pickle.HIGHEST_PROTOCOL)) * 0.7
+    assert codec.is_request(stored) and not codec.is_request(b"http://portal.test/")
+    assert len(stored) < len(pickle.dumps(full, protocol=pickle.HIGHEST_PROTOCOL)) * 0.4
     back = request_from_dict(codec.loads(stored))
     assert back.to_dict() == full
-    with pytest.raises(TypeError, match="request dict"):
-        codec.loads(pickle.dumps(["not", "a", "dict"]))
+
+
+def test_codec_keeps_what_portal_requests_carry_as_data() -> None:
+    """A page waiting for its body from an API (its bytes, its item), a browser step, headers and a
+    POST body as bytes, tuples and instants: all rebuilt equal, nothing pickled."""
+    from datetime import UTC, datetime
+
+    from scrapy_playwright.page import PageMethod
+
+    from portal_archive.crawl.portal_api import AwaitingBody
+    from portal_archive.extract.article import FetchedPage
+    from portal_archive.extract.nuxt import ArticleState
+    from portal_archive.items import ArticleItem, BoilerplateBlock
+
+    fetched = datetime(2026, 12, 6, 8, tzinfo=UTC)
+    body = "<html>正文</html>".encode()
+    page = FetchedPage(url="http://portal.test/article/1", body=body, content_type=b"text/html", fetched_at=fetched)
+    footer = BoilerplateBlock(kind="footer", text="版权")
+    item = ArticleItem(url=page.url, title="标题", references=["http://a.test/"], boilerplate=[footer])
+    item.extra["api_records"] = ["<urn:x>"]
+    meta = {
+        "awaiting_body": AwaitingBody(page, item, ("<urn:uuid:1>",)),
+        "detail_state": ArticleState("标题", ("作者",), 1712000000000, ("AI",), "", content_url="http://c.test/1"),
+        "playwright_page_methods": [PageMethod("wait_for_selector", "article .ProseMirror", timeout=5000)],
+        "redirect_urls": ["http://portal.test/a"],
+    }
+    full = {
+        "url": "http://portal.test/api/getDetail", "method": "POST", "body": b'{"uuid": "1"}',
+        "headers": {b"Content-Type": [b"application/json"]}, "meta": meta, "callback": "parse_detail",
+        "errback": "detail_failed", "priority": 1, "dont_filter": True,
+    }  # fmt: skip
+    back = codec.loads(codec.dumps(full))
+    assert back["meta"]["awaiting_body"] == meta["awaiting_body"]
+    assert back["meta"]["detail_state"] == meta["detail_state"]
+    step = back["meta"]["playwright_page_methods"][0]
+    assert (type(step), step.method) == (PageMethod, "wait_for_selector")
+    assert (step.args, step.kwargs) == (("article .ProseMirror",), {"timeout": 5000})
+    assert {k: v for k, v in back.items() if k != "meta"} == {k: v for k, v in full.items() if k != "meta"}
+
+
+def test_codec_stores_data_only() -> None:
+    """An object no request of this project holds is refused when queued, not pickled."""
+    with pytest.raises(TypeError, match="only data is stored"):
+        codec.dumps({"url": "http://portal.test/", "meta": {"x": object()}})
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (pickle.dumps({"url": "http://portal.test/"}), "a pickle"),
+        (b"\x00\x01", "not a stored request"),
+        (codec.MARKER + b"\xc1", "unreadable entry"),
+        (codec.MARKER + msgpack.packb(["not", "a", "dict"]), "request dict with a URL"),
+        (codec.MARKER + msgpack.packb({"url": "http://x/", "_class": "os.system"}), "not one of Scrapy's"),
+        (codec.MARKER + msgpack.packb({"url": "http://x/", "callback": "__class__"}), "no public method name"),
+        (codec.MARKER + msgpack.packb({"url": "http://x/", "errback": "os.system"}), "no public method name"),
+        (codec.MARKER + msgpack.packb({"url": "http://x/", "meta": {"a": msgpack.ExtType(9, b"")}}),
+         "unknown extension type 9"),
+        (codec.MARKER + msgpack.packb({"url": "http://x/", "meta": {"a": msgpack.ExtType(3, msgpack.packb(
+            ["Popen", {"args": ["id"]}]))}}), "never holds: 'Popen'"),
+        (codec.MARKER + msgpack.packb({"url": "http://x/", "meta": {"a": msgpack.ExtType(3, msgpack.packb(
+            ["ArticleItem", {"url": "u", "__class__": 1}]))}}), "has no field '__class__'"),
+        (codec.MARKER + msgpack.packb({"url": "http://x/", "meta": {"a": msgpack.ExtType(3, msgpack.packb(
+            ["PageMethod", {"method": None}]))}}), "must name its method"),
+    ],
+)  # fmt: skip
+def test_codec_refuses_what_is_not_a_request_of_ours(payload: bytes, reason: str) -> None:
+    with pytest.raises(codec.RefusedEntry, match=re.escape(reason)):
+        codec.loads(payload)

@@ -302,6 +302,46 @@ def test_entries_that_cannot_be_read_are_dropped_loudly(make: Any, client: Redis
     assert crawler.stats.get_value("dist/unserializable") == 1
 
 
+class RunsCode:
+    """A pickle that runs code when unpickled: what a writable Redis could queue for pickling workers."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (open, (self.marker, "w"))
+
+
+def test_hostile_entries_are_refused_counted_and_never_run(make: Any, client: Redis, tmp_path: Any) -> None:
+    import pickle
+
+    import msgpack
+
+    from portal_archive.distributed import codec
+
+    scheduler, crawler, _ = make()
+    marker = tmp_path / "ran"
+    popen = msgpack.ExtType(3, msgpack.packb(["Popen", {"args": "touch /tmp/x"}]))
+    hostile = [
+        pickle.dumps({"url": "http://portal.test/", "x": RunsCode(str(marker))}, protocol=pickle.HIGHEST_PROTOCOL),
+        codec.MARKER + msgpack.packb({"url": "http://portal.test/a", "_class": "subprocess.Popen"}),
+        codec.MARKER + msgpack.packb({"url": "http://portal.test/b", "callback": "__init__"}),
+        codec.MARKER + msgpack.packb({"url": "http://portal.test/c", "meta": {"x": popen}}),
+        codec.MARKER + b"\xff\xff",
+    ]
+    Frontier(client, BASE).push([(None, 0.0, entry) for entry in hostile])
+    scheduler._tick()
+    assert scheduler.next_request() is None
+    assert crawler.stats.get_value("dist/refused") == len(hostile)
+    assert not marker.exists()  # the pickle was never loaded
+    assert in_flight(client) == 0 and Frontier(client, BASE).queue_length() == 0
+    # A request of this worker's own still goes through.
+    assert scheduler.enqueue_request(Request("http://portal.test/ok", callback=crawler.spider.parse))
+    scheduler._tick()
+    request = scheduler.next_request()
+    assert request is not None and request.url == "http://portal.test/ok"
+
+
 def test_a_worker_id_in_use_is_refused(make: Any) -> None:
     make("same")
     with pytest.raises(WorkerIdInUse, match="same"):
