@@ -19,7 +19,7 @@ from portal_archive.cli.archive import add_archive_commands
 from portal_archive.cli.crawl import add_crawl_commands
 from portal_archive.cli.dist import add_dist_commands
 from portal_archive.cli.extract import add_extract_command
-from portal_archive.cli.report import add_export_command, add_report_command
+from portal_archive.cli.report import add_export_command, add_index_command, add_report_command
 
 __all__ = ["EXAMPLES", "build_parser", "main"]
 
@@ -41,6 +41,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "portal-archive dedup-report --format html -o report.html --replay-url http://127.0.0.1:8080/archive/ archive/",
     ),
     "dedup-export": ("portal-archive dedup-export --from redis://127.0.0.1:6379/0 --to archive/dedup.sqlite",),
+    "dedup-index": (
+        "portal-archive dedup-index /data/cc-news/part-0*.warc.gz --index redis://10.0.0.5:6379/1",
+        "portal-archive dedup-index --no-metadata archive/ --index archive/dedup.sqlite",
+    ),
     "dist seed": ("portal-archive dist seed bendi --redis redis://10.0.0.5:6379/0",),
     "dist worker": ("portal-archive dist worker bendi --redis redis://10.0.0.5:6379/0 --archive archive/",),
     "dist status": ("portal-archive dist status --redis redis://10.0.0.5:6379/0",),
@@ -61,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_extract_command(sub)  # extract
     add_report_command(sub)  # dedup-report
     add_export_command(sub)  # dedup-export
+    add_index_command(sub)  # dedup-index
     add_dist_commands(sub)  # dist seed|worker|status
     _finish_help(sub, "")
     return parser

@@ -377,3 +377,74 @@ def run_report(args: argparse.Namespace) -> int:
             stream.write(UTF8_BOM)
         _renderer(args.format)(report, stream)
     return 1 if report.problems else 0
+
+
+def add_index_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``dedup-index`` on the ``portal-archive`` parser."""
+    index = sub.add_parser(
+        "dedup-index",
+        help="add the articles of WARC files to a shared near-duplicate index (one machine's shard)",
+        description=(
+            "Read WARC files as dedup-report does (our metadata records, else extraction) and add every article "
+            "to a persistent near-duplicate index: a Redis index shared by several machines, each indexing its own "
+            "files, or a dedup.sqlite file. dedup-report --index then reports the whole collection."
+        ),
+    )
+    index.add_argument("inputs", nargs="+", metavar="WARC|DIR", help="WARC files or folders of them")
+    index.add_argument(
+        "--index", required=True, metavar="URL|FILE", help="redis://HOST:PORT/DB (rediss://, unix://) or a dedup.sqlite"
+    )
+    index.add_argument("--no-metadata", action="store_true", help="extract every page again, ignoring metadata records")
+    index.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
+    index.set_defaults(func=run_index)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """The ``dedup-index`` handler: 0 ok, 1 an input could not be read (the rest is indexed), 2 usage."""
+    import dataclasses
+
+    from portal_archive.archive.folder import warc_files
+    from portal_archive.dedup import DedupIndexError
+    from portal_archive.dedup.config import is_index_url
+    from portal_archive.report.progress import ByteProgress
+    from portal_archive.report.shards import index_shard
+
+    command = "portal-archive dedup-index"
+    try:
+        config = _config(argparse.Namespace(threshold=None, min_chars=None))
+    except UsageError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
+    if is_index_url(args.index):
+        config = dataclasses.replace(config, index_url=args.index.strip(), index_url_setting="--index")
+    else:
+        config = dataclasses.replace(config, index_url="", index_path=Path(args.index))
+    paths: list[Path] = []
+    for given in (Path(p) for p in args.inputs):
+        if given.is_dir():
+            paths += warc_files(given)
+        elif given.is_file():
+            paths.append(given)
+        else:
+            print(f"{command}: {given}: no such file or folder", file=sys.stderr)
+            return 2
+    if not paths:
+        print(f"{command}: no WARC files in {', '.join(args.inputs)}", file=sys.stderr)
+        return 2
+    total = sum(path.stat().st_size for path in paths)
+    try:
+        with ByteProgress(total, enabled=not args.no_progress) as progress:
+            summary = index_shard(paths, config, use_metadata=not args.no_metadata, progress=progress.advance)
+    except DedupIndexError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 1
+    for problem in summary.problems:
+        print(f"{command}: {problem}", file=sys.stderr)
+    statuses, roles = summary.statuses, summary.roles
+    print(
+        f"{summary.files} WARC file(s), {summary.pages} pages, {summary.articles} articles: "
+        f"{statuses['indexed']} indexed ({roles['copy']} copies, {roles['excerpt']} excerpts when added), "
+        f"{statuses['revisit']} already indexed, {statuses['too_short']} too short; index {args.index}",
+        file=sys.stderr,
+    )
+    return 1 if summary.problems else 0

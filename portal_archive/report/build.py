@@ -356,7 +356,8 @@ def _finish(
     )
 
 
-def _batches(documents: Iterator[SourcedDocument], size: int) -> Iterator[list[SourcedDocument]]:
+def batches(documents: Iterator[SourcedDocument], size: int) -> Iterator[list[SourcedDocument]]:
+    """Documents in lists of ``size`` (the engine signs a batch 2-3x faster than one at a time)."""
     batch: list[SourcedDocument] = []
     for document in documents:
         batch.append(document)
@@ -389,7 +390,7 @@ def build_from_warcs(
             paths, reader, use_metadata=options.use_metadata, progress=progress, on_capture=ledger.note_capture
         )
         try:
-            for batch in _batches(source.documents(), BATCH_SIZE):
+            for batch in batches(source.documents(), BATCH_SIZE):
                 verdicts = engine.add_many([sourced.document for sourced in batch])
                 rows = []
                 for sourced, verdict in zip(batch, verdicts, strict=True):
