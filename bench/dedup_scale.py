@@ -1,0 +1,224 @@
+"""Near-duplicate engine at scale: documents per CPU-second, memory and bytes per document as the
+index grows, with precision and recall against planted copies.
+
+Usage::
+
+    .venv/bin/python bench/dedup_scale.py --corpus ../shared/data/sina2018_dev [--docs 10000,100000]
+
+Documents are made as they are indexed (nothing but the planted copies' originals is kept): a base
+document is 2,000-4,000 characters of sentences drawn at random from the corpus's articles, four to
+a paragraph, so no two base documents are near-copies of each other; after about one base in
+twenty, a copy of it is planted a few hundred documents later, made as ``bench/dedup.py`` makes
+them (header lines, footers, 0-25 % of sentences dropped, 0-13 % edited; 12 % cut to an excerpt).
+
+Truth is exact and cheap at any size: a planted pair is a true pair when it satisfies the copy rule
+on its full shingle sets (some planted copies are edited past it). Recall is the share of true
+pairs the engine put in one cluster; precision the share of the pairs the engine verified that are
+true pairs (strict: a planted copy edited past the rule that the sketches still took for a copy is
+an error, and so would be two base documents taken for copies).
+
+Per size, in a fresh index: CPU seconds of ``DedupEngine.add_many`` and the commits only (making
+documents is not timed), documents per CPU-second overall and over the last tenth of the documents
+(the cost per document as the index has grown), the process's peak RSS, the index file's bytes per
+document. Prints a table; JSON to ``bench/results/dedup_scale.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dedup import AGGREGATORS, PUBLISHERS, BenchDocument, _republish, _sentences, exact_shingles, read_articles
+
+from portal_archive import __version__
+from portal_archive.dedup import DedupConfig, DedupEngine, Document
+
+RESULTS = Path(__file__).resolve().parent / "results" / "dedup_scale.json"
+BATCH = 128
+COPY_SHARE = 0.05
+COPY_DELAY = (50, 800)
+"""Documents between an original and its planted copy."""
+
+
+@dataclass(frozen=True)
+class Planted:
+    copy: int
+    origin: int
+    true: bool
+    """Satisfies the copy rule on exact shingle sets."""
+
+
+class Stream:
+    """Documents ``0 … n-1`` as a crawl would deliver them, with the planted copies' truth."""
+
+    def __init__(self, articles: list[tuple[str, list[str]]], seed: int, config: DedupConfig) -> None:
+        self.pool = [s for _, paragraphs in articles for p in paragraphs for s in _sentences(p)]
+        self.headlines = [title for title, _ in articles]
+        self.seed = seed
+        self.config = config
+        self.planted: list[Planted] = []
+
+    def _base(self, index: int) -> BenchDocument:
+        rng = random.Random(self.seed * 1_000_003 + index)
+        target, parts, length = rng.randint(2000, 4000), [], 0
+        while length < target:
+            paragraph = "".join(rng.choice(self.pool) for _ in range(4))
+            parts.append(paragraph)
+            length += len(paragraph)
+        site, _ = rng.choice(PUBLISHERS)
+        return BenchDocument(
+            index=index, url=f"https://www.{site}/article/{index:07d}", site=site,
+            title=rng.choice(self.headlines), text="\n".join(parts), published_at=None,
+        )  # fmt: skip
+
+    def _exactly_copies(self, first: str, second: str) -> bool:
+        a, length_a = exact_shingles(first, self.config.shingle_size)
+        b, length_b = exact_shingles(second, self.config.shingle_size)
+        shared = int(np_intersect(a, b))
+        if not a.size or not b.size:
+            return False
+        jaccard = shared / (a.size + b.size - shared)
+        containment = shared / min(a.size, b.size)
+        return self.config.rule().judge(jaccard, containment, length_a, length_b) is not None
+
+    def documents(self, count: int) -> Any:
+        rng = random.Random(self.seed)
+        pending: list[tuple[int, int, BenchDocument]] = []  # (due position, origin index, origin)
+        base = 0
+        for position in range(count):
+            if pending and pending[0][0] <= position:
+                _, origin_index, origin = heapq.heappop(pending)
+                title, text = _republish(origin, position, rng, self.headlines, rng.random() < 0.12)
+                site = rng.choice(AGGREGATORS)
+                self.planted.append(Planted(position, origin_index, self._exactly_copies(origin.text, text)))
+                yield Document(url=f"https://{site}/news/{position:07d}", text=text, title=title, site=site)
+                continue
+            document = self._base(base)
+            base += 1
+            if rng.random() < COPY_SHARE:
+                heapq.heappush(pending, (position + rng.randint(*COPY_DELAY), position, document))
+            yield Document(url=f"{document.url}?p={position}", text=document.text, title=document.title,
+                           site=document.site)  # fmt: skip
+
+
+def np_intersect(a: Any, b: Any) -> int:
+    import numpy as np
+
+    return int(np.intersect1d(a, b, assume_unique=True).size)
+
+
+def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="dedup-scale-") as scratch:
+        config = DedupConfig(index_path=Path(scratch) / "dedup.sqlite")
+        stream = Stream(articles, seed, config)
+        engine = DedupEngine.open(config)
+        cpu = tail_cpu = 0.0
+        tail_from = docs - docs // 10
+        verified: set[tuple[int, int]] = set()
+        position_of: dict[str, int] = {}
+        batch: list[Document] = []
+        done = 0
+
+        def flush() -> None:
+            nonlocal cpu, tail_cpu, done
+            start = time.process_time()
+            verdicts = engine.add_many(batch)
+            spent = time.process_time() - start
+            cpu += spent
+            if done >= tail_from:
+                tail_cpu += spent
+            for verdict in verdicts:
+                mine = position_of[verdict.url]
+                for match in verdict.matches:
+                    other = position_of[match.url]
+                    verified.add((min(mine, other), max(mine, other)))
+            done += len(batch)
+            batch.clear()
+
+        for position, document in enumerate(stream.documents(docs)):
+            position_of[document.url] = position
+            batch.append(document)
+            if len(batch) >= BATCH:
+                flush()
+        if batch:
+            flush()
+        start = time.process_time()
+        engine.index.commit()
+        cpu += time.process_time() - start
+        clusters = {member.url: cluster for cluster, decision in engine.decisions() for member in decision.members}
+        engine.close()
+        index_bytes = sum(p.stat().st_size for p in Path(scratch).glob("dedup.sqlite*"))
+    url_of = {position: url for url, position in position_of.items()}
+    truth = {(min(p.copy, p.origin), max(p.copy, p.origin)) for p in stream.planted if p.true}
+    found = sum(1 for a, b in truth if clusters.get(url_of[a], -1) == clusters.get(url_of[b], -2))
+    correct = sum(1 for pair in verified if pair in truth)  # strict: a planted pair past the rule is an error
+    return {
+        "docs": docs,
+        "planted": len(stream.planted),
+        "true_pairs": len(truth),
+        "cpu_seconds": round(cpu, 2),
+        "docs_per_cpu_s": round(docs / cpu, 1),
+        "last_tenth_docs_per_cpu_s": round((docs - tail_from) / tail_cpu, 1) if tail_cpu else None,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "index_bytes_per_doc": round(index_bytes / docs, 1),
+        "recall": round(found / len(truth), 4) if truth else None,
+        "precision": round(correct / len(verified), 4) if verified else None,
+        "verified_pairs": len(verified),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--corpus", type=Path, required=True, help="folder of .txt articles (sina2018_dev)")
+    parser.add_argument("--docs", default="10000,100000", help="sizes, comma-separated (default 10000,100000)")
+    parser.add_argument("--seed", type=int, default=20240401)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"dedup_scale: no corpus folder at {args.corpus}", file=sys.stderr)
+        return 2
+    articles = read_articles(args.corpus)
+    sizes = [int(size) for size in args.docs.split(",") if size.strip()]
+    rows = []
+    for size in sizes:
+        print(f"indexing {size:,} documents ...", file=sys.stderr, flush=True)
+        rows.append(run_size(articles, size, args.seed))
+    header = f"{'docs':>9} {'docs/CPU-s':>10} {'last 10 %':>9} {'bytes/doc':>9} {'RSS MiB':>8} {'P':>7} {'R':>7}"
+    print(header)
+    for row in rows:
+        print(
+            f"{row['docs']:>9,} {row['docs_per_cpu_s']:>10,.0f} {row['last_tenth_docs_per_cpu_s'] or 0:>9,.0f} "
+            f"{row['index_bytes_per_doc']:>9,.0f} {row['peak_rss_mib']:>8,.0f} {row['precision'] or 0:>7.4f} "
+            f"{row['recall'] or 0:>7.4f}"
+        )
+    if len(rows) > 1:
+        print(f"docs/CPU-s at {rows[-1]['docs']:,} = {rows[-1]['docs_per_cpu_s'] / rows[0]['docs_per_cpu_s']:.2f}x "
+              f"that at {rows[0]['docs']:,}")  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {"when": datetime.now(UTC).isoformat(timespec="seconds"), "version": __version__,
+             "machine": platform.platform(), "corpus": str(args.corpus), "sizes": rows},
+            indent=2,
+        ) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
