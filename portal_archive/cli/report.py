@@ -38,6 +38,14 @@ class UsageError(ValueError):
     """Options that cannot work together (exit 2)."""
 
 
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """How WARC input is read, the same for ``dedup-report`` and ``dedup-index``."""
+    parser.add_argument(
+        "--no-metadata", action="store_true", help="ignore our article metadata records: re-extract every page"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
+
+
 def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``dedup-report`` on the ``portal-archive`` parser."""
     report = sub.add_parser(
@@ -85,13 +93,10 @@ def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     report.add_argument(
         "--live-links", action="store_true", help="HTML: link the live pages, not their archived captures"
     )
-    report.add_argument(
-        "--no-metadata", action="store_true", help="ignore our article metadata records: re-extract every page"
-    )
+    _add_reading_options(report)
     report.add_argument(
         "--html-diffs", type=int, default=50, metavar="N", help="clusters with side-by-side texts in HTML (default 50)"
     )
-    report.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
     report.add_argument(
         "--no-bom", action="store_true", help="CSV without the UTF-8 byte order mark (Excel needs it for Chinese)"
     )
@@ -394,8 +399,7 @@ def add_index_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     index.add_argument(
         "--index", required=True, metavar="URL|FILE", help="redis://HOST:PORT/DB (rediss://, unix://) or a dedup.sqlite"
     )
-    index.add_argument("--no-metadata", action="store_true", help="extract every page again, ignoring metadata records")
-    index.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
+    _add_reading_options(index)
     index.set_defaults(func=run_index)
 
 
