@@ -68,6 +68,18 @@ def _target(portal: str) -> CrawlTarget:
     return target
 
 
+def _arguments(target: CrawlTarget, values: list[str] | None) -> list[tuple[str, str]]:
+    """The ``-a`` arguments, refused in one line (exit 2) when the portal spider cannot start with them."""
+    from portal_archive.crawl.runner import UsageError, check_arguments
+
+    arguments = _pairs(values, "-a")
+    try:
+        check_arguments([target], arguments)
+    except UsageError as exc:
+        raise _Usage(str(exc)) from exc
+    return arguments
+
+
 def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
     from portal_archive.crawl.runner import UsageError, parse_pairs
 
@@ -113,8 +125,9 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     from portal_archive.distributed.seeding import build_spider, seed, start_requests
 
     target = _target(args.portal)
+    arguments = _arguments(target, args.arg)
     config = _config(args)
-    spider = build_spider(project_spiders()[target.spider], dict(target.arguments) | dict(_pairs(args.arg, "-a")))
+    spider = build_spider(project_spiders()[target.spider], dict(target.arguments) | dict(arguments))
     requests = start_requests(spider)
     client = _client(config)
     frontier = Frontier(client, config.base_key(frontier_name(spider)))
@@ -141,6 +154,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     from portal_archive.distributed.worker import WorkerOptions, run_worker
 
     target = _target(args.portal)
+    arguments = _arguments(target, args.arg)
     settings = _pairs(args.set, "-s")
     if args.seed_timeout is not None:
         settings.append(("DISTRIBUTED_SEED_TIMEOUT", str(args.seed_timeout)))
@@ -153,7 +167,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         archive=_archive_dir(args.archive, settings),
         worker_id=args.worker_id or "",
         settings=[(name, value) for name, value in settings if name != "WARC_DIR"],
-        arguments=_pairs(args.arg, "-a"),
+        arguments=arguments,
         log_level=args.log_level,
     )
     status, _ = run_worker(options)

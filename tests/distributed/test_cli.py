@@ -79,6 +79,16 @@ def test_status_without_a_frontier(url: str, capsys: pytest.CaptureFixture[str])
         (["dist", "worker", "bendi", "--redis", "redis://127.0.0.1:9/0", "-s", "NOEQUALS"], 2, "NAME=VALUE"),
         (["dist", "worker", "bendi", "--redis", "redis://127.0.0.1:9/0", "--worker-id", "a b"], 2, "WORKER_ID"),
         (
+            ["dist", "worker", "bendi", "--redis", "redis://127.0.0.1:9/0", "-a", "base_url=notaurl"],
+            2,
+            "bendi: base_url must be an absolute http(s) URL",
+        ),
+        (
+            ["dist", "seed", "bendi", "--redis", "redis://127.0.0.1:9/0", "-a", "base_url=notaurl"],
+            2,
+            "bendi: base_url must be an absolute http(s) URL",
+        ),
+        (
             ["dist", "status", "--redis", "redis://:pw@127.0.0.1:9/0"],
             1,
             "cannot use --redis=redis://:***@127.0.0.1:9/0",
