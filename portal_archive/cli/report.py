@@ -405,11 +405,9 @@ def add_index_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run_index(args: argparse.Namespace) -> int:
     """The ``dedup-index`` handler: 0 ok, 1 an input could not be read (the rest is indexed), 2 usage."""
-    import dataclasses
 
     from portal_archive.archive.folder import warc_files
     from portal_archive.dedup import DedupIndexError
-    from portal_archive.dedup.config import is_index_url
     from portal_archive.report.progress import ByteProgress
     from portal_archive.report.shards import index_shard
 
@@ -419,10 +417,7 @@ def run_index(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return 2
-    if is_index_url(args.index):
-        config = dataclasses.replace(config, index_url=args.index.strip(), index_url_setting="--index")
-    else:
-        config = dataclasses.replace(config, index_url="", index_path=Path(args.index))
+    config = config.at_index(args.index)
     paths: list[Path] = []
     for given in (Path(p) for p in args.inputs):
         if given.is_dir():

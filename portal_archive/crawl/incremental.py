@@ -134,11 +134,12 @@ def takes_part(request: Request, spider: object) -> bool:
     return bool(is_article(request.url)) if callable(is_article) else False
 
 
-def state_key(request: Request) -> str:
-    """Where the crawl state files a request: a GET under its URL, any other method under its method,
-    URL and a digest of its body (a portal's API answers every article at one URL)."""
+def state_key(request: Request, url: str | None = None) -> str:
+    """Where the crawl state files a request: a GET under its URL (``url``: the response's, after
+    redirects), any other method under its method, URL and a digest of its body (a portal's API
+    answers every article at one URL)."""
     if request.method == "GET":
-        return request.url
+        return url or request.url
     return f"{request.method} {request.url} sha256:{hashlib.sha256(request.body).hexdigest()}"
 
 
@@ -209,9 +210,10 @@ class IncrementalDownloaderMiddleware:
         if not takes_part(request, self.crawler.spider):
             return response
         if response.status == 304 and request.meta.get(NOT_MODIFIED_META) is not None:
-            key = response.url if request.method == "GET" else state_key(request)
             headers = response.headers
-            self.state.touch(key, etag=headers.get(b"ETag"), last_modified=headers.get(b"Last-Modified"))
+            self.state.touch(
+                state_key(request, response.url), etag=headers.get(b"ETag"), last_modified=headers.get(b"Last-Modified")
+            )
             self.stats.inc_value("incremental/not_modified")
             logger.debug("Not modified: %(url)s", {"url": response.url})
             raise NotModified(NOT_MODIFIED, f"not modified: {response.url}")
@@ -239,7 +241,7 @@ class IncrementalDownloaderMiddleware:
             return  # the capture failed: claim nothing, so the next crawl fetches the page again
         origin, filename = archived
         page = request.method == "GET"
-        key = response.url if page else state_key(request)
+        key = state_key(request, response.url)
         known = self.state.page(key)
         status = "new" if known is None else "unchanged" if known.payload_digest == origin.payload_digest else "changed"
         if status == "unchanged" and request.meta.get(BODY_CHANGED_META):
@@ -365,8 +367,9 @@ class IncrementalSpiderMiddleware:
         if self._held and callable(held_item):
             # An item now waiting for the sources it cites may come out of an errback, past this
             # middleware: flag it while it waits.
-            for url in [url for url in self._held if held_item(url) is not None]:
-                self._annotate(held_item(url), self._held.pop(url))
+            for url in list(self._held):
+                if (item := held_item(url)) is not None:
+                    self._annotate(item, self._held.pop(url))
 
     def _annotate(self, item: Any, status: dict[str, Any]) -> None:
         self.stats.inc_value(f"incremental/items/{status['status']}")

@@ -324,7 +324,7 @@ class CitedSourcesMixin:
         return self._state
 
     def closed(self, reason: str) -> None:
-        """Close the crawl-state connection references were looked up in."""
+        """Close the crawl-state connection (references and the article API's rechecks read it)."""
         if self._state is not None:
             self._state.close()
             self._state = None

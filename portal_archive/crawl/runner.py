@@ -395,13 +395,13 @@ def _wait(process: subprocess.Popen[bytes], stats_file: Path, label: str) -> int
     started = time.monotonic()
     while True:
         try:
-            return process.wait(timeout=LIVE_INTERVAL)
+            returncode = process.wait(timeout=LIVE_INTERVAL)
         except subprocess.TimeoutExpired:
             line = live_line(label, read_stats(stats_file), time.monotonic() - started)
             print(f"\r\x1b[K{line}", end="", file=sys.stderr, flush=True)
-        finally:
-            if process.returncode is not None:
-                print("\r\x1b[K", end="", file=sys.stderr, flush=True)  # the final line replaces it
+            continue
+        print("\r\x1b[K", end="", file=sys.stderr, flush=True)  # the final line replaces it
+        return returncode
 
 
 def _run_stamp(runs: Path) -> str:

@@ -12,6 +12,7 @@ or ``DISTRIBUTED_REDIS_URL`` does and ``DEDUP_INDEX_URL`` is empty (docs/dedup-r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -154,6 +155,13 @@ class DedupConfig:
 
     def __post_init__(self) -> None:
         self.validate()
+
+    def at_index(self, index: str | Path, setting: str = "--index") -> DedupConfig:
+        """This configuration on another index: a Redis URL (named ``setting`` in messages) or a
+        SQLite file."""
+        if isinstance(index, str) and is_index_url(index):
+            return dataclasses.replace(self, index_url=index.strip(), index_url_setting=setting)
+        return dataclasses.replace(self, index_url="", index_path=Path(index))
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -39,18 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             print(portal.manifest.to_json())
         print(f"serving state {portal.state}; kill -USR1 {os.getpid()} switches state; Ctrl-C stops", file=sys.stderr)
         sys.stdout.flush()
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-
-        # The next day on the same ports, as a scheduled re-crawl would find the sites; said, so the
-        # person who sent the signal sees it taken.
-        def next_day(_signum: int, _frame: object) -> None:
-            portal.set_state(3 - portal.state)
-            print(f"now serving state {portal.state}", file=sys.stderr, flush=True)
-
-        signal.signal(signal.SIGUSR1, next_day)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+        portal.serve_until_stopped(lambda state: print(f"now serving state {state}", file=sys.stderr, flush=True))
     return 0
 
 

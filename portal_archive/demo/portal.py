@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -119,6 +121,20 @@ class DemoPortal:
             self._threads.append(thread)
         self._manifest = assembled.manifest
         return self
+
+    def serve_until_stopped(self, announce: Callable[[int], None]) -> None:
+        """Serve until SIGTERM or Ctrl-C; ``kill -USR1`` turns the portal to the other day on the same
+        ports (as a scheduled re-crawl would find the sites) and ``announce`` says which it serves."""
+        stop = threading.Event()
+
+        def next_day(_signum: int, _frame: object) -> None:
+            self.set_state(3 - self.state)
+            announce(self.state)
+
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+        signal.signal(signal.SIGUSR1, next_day)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
 
     def _bind(self, site: str, port: int) -> DemoHTTPServer:
         """The site's server on ``port``, or on a free port (noted) when that one is taken."""

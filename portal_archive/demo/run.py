@@ -8,16 +8,12 @@ crawl`` alone exits 0 in all of those cases.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from portal_archive.crawl.runner import PROJECT_ROOT, CrawlResult, crawl_env
@@ -222,15 +218,10 @@ def serve_demo(*, seed: int, port_base: int = DEFAULT_PORT_BASE, archive: Path =
         print(f"crawl it:   {crawl_command(portal, archive)}")
         print(f"next day:   kill -USR1 {os.getpid()}    (stop: Ctrl-C)")
         sys.stdout.flush()
-        stop = threading.Event()
 
-        def next_day(_signum: int, _frame: FrameType | None) -> None:
-            portal.set_state(3 - portal.state)
-            day = "the next day (state 2): new and edited articles" if portal.state == 2 else "the first day (state 1)"
+        def announce(state: int) -> None:
+            day = "the next day (state 2): new and edited articles" if state == 2 else "the first day (state 1)"
             print(f"now serving {day}; crawl again to see what changed", flush=True)
 
-        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-        signal.signal(signal.SIGUSR1, next_day)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+        portal.serve_until_stopped(announce)
     return 0

@@ -45,7 +45,7 @@ from portal_archive.report.model import (
     WarcLocation,
 )
 from portal_archive.report.texts import TextLoader
-from portal_archive.timestamps import parse_iso, timestamp14_of, to_iso, utc_now
+from portal_archive.timestamps import from_timestamp14, parse_iso, timestamp14_of, to_iso, utc_now
 
 __all__ = ["ReportInputError", "ReportOptions", "build_from_index", "build_from_warcs", "replay_link"]
 
@@ -493,11 +493,7 @@ def build_from_index(
     """
     hint = " Or report from the WARC files: --from warc."
     remote = isinstance(path, str) and is_index_url(path)
-    where = (
-        dataclasses.replace(config, index_url=str(path), index_url_setting="--index")
-        if remote
-        else dataclasses.replace(config, index_url="", index_path=Path(path))
-    )
+    where = config.at_index(path)
     index: NearDuplicateIndex
     try:
         index = open_index(where, None, read_only=True)
@@ -569,7 +565,7 @@ class _CaptureIndex:
         exact = [e for e in entries if e.filename == filename and e.offset == offset]
         if not exact and not entries:
             return None
-        return _iso_of_timestamp((exact or entries)[0].timestamp)
+        return _iso_of_cdxj((exact or entries)[0].timestamp)
 
     def capture(self, url: str, record_id: str = "") -> Capture | None:
         """The folder's capture of ``url`` (CDXJ, which keeps no record ids): the earliest with a 2xx
@@ -581,7 +577,7 @@ class _CaptureIndex:
             return None
         chosen = next((entry for entry in entries if entry.status.startswith("2")), entries[0])
         status = int(chosen.status) if chosen.status.isdigit() else None
-        return Capture(chosen.url, _iso_of_timestamp(chosen.timestamp), status, "")
+        return Capture(chosen.url, _iso_of_cdxj(chosen.timestamp), status, "")
 
     def text_of(self, member: MemberReport) -> TextLocation | None:
         """The crawl's metadata record of the page when the CDXJ index lists it, else its response."""
@@ -602,6 +598,6 @@ class _CaptureIndex:
         return None
 
 
-def _iso_of_timestamp(stamp: str) -> str:
-    """A CDXJ 14-digit timestamp as ISO 8601 (UTC)."""
-    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}+00:00"
+def _iso_of_cdxj(stamp: str) -> str:
+    """A CDXJ entry's 14-digit timestamp as the report gives times (ISO 8601, UTC)."""
+    return to_iso(from_timestamp14(stamp))

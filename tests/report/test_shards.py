@@ -24,7 +24,7 @@ from tests.report.test_inputs import (
 )
 
 BIN = Path(sys.executable).parent
-DB = 11
+DB = 44  # a logical database of its own (the killed-worker crawl test uses 11)
 
 
 def shards(folder: Path) -> list[Path]:
