@@ -135,7 +135,7 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
         def flush() -> None:
             nonlocal cpu, tail_cpu, done
             start = time.process_time()
-            verdicts = engine.add_many(batch)
+            verdicts = engine.add_many(batch, commit=True)
             spent = time.process_time() - start
             cpu += spent
             if done >= tail_from:

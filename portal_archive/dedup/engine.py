@@ -248,11 +248,17 @@ class DedupEngine:
         """
         return self.add_many([document])[0]
 
-    def add_many(self, documents: Sequence[Document]) -> list[Verdict]:
+    def add_many(self, documents: Sequence[Document], *, commit: bool = False) -> list[Verdict]:
         """Index documents in order; each is compared with every document indexed before it.
 
         Signatures of the batch are computed together (the fast path); verification, insertion and
         clustering then run document by document, so copies within the batch are found too.
+
+        Args:
+            documents: The batch.
+            commit: Commit once, when the whole batch is indexed (bulk indexing: what the call
+                returns is durable, and one commit writes each touched page once); otherwise
+                transactions follow ``commit_every`` and ``commit_interval``.
 
         Returns:
             One verdict per document, in order. A verdict reflects the index when its document
@@ -275,7 +281,9 @@ class DedupEngine:
                     )
                 )
                 continue
-            verdicts.append(self._index(item, signatures[position], keys[position]))
+            verdicts.append(self._index(item, signatures[position], keys[position], deferred=commit))
+        if commit:
+            self.commit()
         return verdicts
 
     def _prepare(self, document: Document) -> _Prepared:
@@ -286,7 +294,9 @@ class DedupEngine:
         hashes = shingle_hashes(text.codepoints, self.index.parameters.shingle_size)
         return _Prepared(document, text, hashes, self.sketch.load(hashes))
 
-    def _index(self, item: _Prepared, signature: npt.NDArray[np.uint32], keys: npt.NDArray[np.int32]) -> Verdict:
+    def _index(
+        self, item: _Prepared, signature: npt.NDArray[np.uint32], keys: npt.NDArray[np.int32], *, deferred: bool
+    ) -> Verdict:
         document, text = item.document, item.text
         loaded = item.sketch
         size = int(item.hashes.size)
@@ -327,7 +337,7 @@ class DedupEngine:
                         containment=round(similarity.containment, 4),
                     )
                 )
-        self._written()
+        self._written(deferred=deferred)
         if not matches:
             return _unique(document.url, "indexed", text.length, doc_id, text)
         for match in matches:
@@ -351,11 +361,13 @@ class DedupEngine:
         cluster_id, outcome = self._decide_current(stored.cluster, doc_id, full=True)
         return outcome.verdict(stored.url, text, doc_id, cluster_id, status="revisit")
 
-    def _written(self) -> None:
+    def _written(self, *, deferred: bool = False) -> None:
         now = time.monotonic()
         if not self._uncommitted:
             self._first_uncommitted = now
         self._uncommitted += 1
+        if deferred:
+            return
         if self._uncommitted >= self.commit_every or (
             self.commit_interval and now - self._first_uncommitted >= self.commit_interval
         ):

@@ -70,15 +70,7 @@ def export_to_sqlite(
                     if progress is not None:
                         progress(documents)
             documents += _copy_documents(source, index, batch, bits)
-            rows: list[tuple[int, int]] = []
-            for row in source.band_entries():
-                rows.append(row)
-                if len(rows) >= 32 * _BATCH:
-                    index.restore_bands(rows)
-                    entries += len(rows)
-                    rows = []
-            index.restore_bands(rows)
-            entries += len(rows)
+            entries = index.restore_bands(source.band_entries())
             for pair in source.pairs():
                 index.add_pair(pair.first, pair.second, pair.relation, pair.jaccard, pair.containment)
                 pairs += 1

@@ -391,7 +391,7 @@ def build_from_warcs(
         )
         try:
             for batch in batches(source.documents(), BATCH_SIZE):
-                verdicts = engine.add_many([sourced.document for sourced in batch])
+                verdicts = engine.add_many([sourced.document for sourced in batch], commit=True)
                 rows = []
                 for sourced, verdict in zip(batch, verdicts, strict=True):
                     articles += 1

@@ -57,7 +57,7 @@ def index_shard(
     summary = ShardSummary(files=len(paths))
     with DedupEngine.open(config) as engine:
         for batch in batches(source.documents(), BATCH_SIZE):
-            for verdict in engine.add_many([sourced.document for sourced in batch]):
+            for verdict in engine.add_many([sourced.document for sourced in batch], commit=True):
                 summary.articles += 1
                 summary.statuses[verdict.status] += 1
                 if verdict.status == "indexed":

@@ -64,7 +64,8 @@ def test_storage_is_reported_per_object(tmp_path: Path) -> None:
             index.insert(new_document(f"https://a.example/{n}", LIBRARY + str(n)))
         report = index.storage()
     assert report.documents == 20
-    assert {"documents", "bands", "documents_url_key"} <= set(report.by_object)
+    assert {"documents", "band_keys", "sketches", "documents_url_key"} <= set(report.by_object)
+    assert report.by_component()["bands"] == report.by_object["band_keys"]
     assert report.bytes_per_document == report.file_bytes / 20
 
 
@@ -107,7 +108,7 @@ def test_band_keys_are_found_again_whatever_the_number_of_bands(bands: int, rows
             keys = np.full(bands, value, dtype=np.int32)
             packed = index._packed(keys)
             assert len(set(packed)) == bands
-            assert all(-(2**31) <= key < 2**31 for key in packed)
+            assert all(0 <= key < 2**32 for key in packed)
 
 
 def test_a_file_of_an_older_format_is_refused_with_a_rebuild_message(tmp_path: Path) -> None:
@@ -150,3 +151,115 @@ def test_a_file_opened_read_only_is_left_byte_for_byte_and_sqlite_refuses_change
                 write()
     assert (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dedup.sqlite"]  # no write-ahead log left behind
+
+
+def _as_format_2(path: Path) -> None:
+    """Rewrite a file in the layout of format 2 (one ``bands`` row per key and document)."""
+    with DedupIndex.open(path) as index:
+        entries = list(index.band_entries())
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE bands (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID"
+        )
+        connection.executemany("INSERT INTO bands VALUES (?, ?)", entries)
+        connection.execute("DROP TABLE band_keys")
+        connection.execute("UPDATE parameters SET value = '2' WHERE name = 'format'")
+
+
+def test_a_format_2_file_is_upgraded_when_opened_for_writing_and_finds_the_same_candidates(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupEngine.open(DedupConfig(index_path=path)) as engine:
+        engine.add_many(corpus(8), commit=True)
+        clusters_before = [decision.canonical.url for _, decision in engine.decisions()]
+    with DedupIndex.open(path) as index:
+        entries = sorted(index.band_entries())
+        probes = [new_document(f"https://probe.example/{n}", text) for n, text in enumerate((LIBRARY, ASTRONOMY))]
+        candidates = [index.candidates(probe.band_keys) for probe in probes]
+    _as_format_2(path)
+    with pytest.raises(DedupIndexMismatch, match="open it once for writing"):
+        DedupIndex.open(path, None, read_only=True)  # a report never writes, so never upgrades
+    with DedupIndex.open(path, PARAMETERS) as upgraded:
+        assert sorted(upgraded.band_entries()) == entries
+        assert [upgraded.candidates(probe.band_keys) for probe in probes] == candidates
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        assert "bands" not in tables and "band_keys" in tables
+    with DedupEngine.open(DedupConfig(index_path=path)) as engine:
+        assert [decision.canonical.url for _, decision in engine.decisions()] == clusters_before
+        verdict = engine.add_many(corpus(8)[:1], commit=True)[0]
+        assert verdict.status == "revisit"
+
+
+def test_a_document_another_connection_committed_is_found_and_an_uncommitted_one_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex.open(path, PARAMETERS) as first, DedupIndex.open(path, PARAMETERS) as second:
+        copy = new_document("https://b.example/copy", library_copy())
+        assert second.candidates(copy.band_keys) == []  # loads the (empty) table
+        library = first.insert(new_document("https://a.example/1", LIBRARY))
+        assert second.candidates(copy.band_keys) == []  # not committed yet
+        first.commit()
+        assert second.candidates(copy.band_keys) == [library]
+        astronomy = new_document("https://a.example/2", ASTRONOMY)
+        lost = second.insert(astronomy)
+        assert second.candidates(astronomy.band_keys) == [lost]
+        second._db.execute("ROLLBACK")  # what SQLite does by itself on a full disk or an I/O error
+        assert second.candidates(astronomy.band_keys) == []
+        assert first.candidates(astronomy.band_keys) == []
+
+
+_INDEXER = """
+import sys
+from pathlib import Path
+from portal_archive.dedup import DedupConfig, DedupEngine
+from tests.dedup_redis_corpus import corpus
+
+documents = corpus(int(sys.argv[2]))
+with DedupEngine.open(DedupConfig(index_path=Path(sys.argv[1]))) as engine:
+    for start in range(0, len(documents), 16):
+        verdicts = engine.add_many(documents[start : start + 16], commit=True)
+        print(*(v.url for v in verdicts if v.status == "indexed"), sep="\\n", flush=True)
+    print("done", flush=True)
+"""
+
+
+def test_a_process_killed_mid_batch_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "dedup.sqlite"
+    count = 400
+    process = subprocess.Popen(
+        [sys.executable, "-c", _INDEXER, str(path), str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert process.stdout is not None
+    acknowledged = []
+    for line in process.stdout:
+        acknowledged.append(line.strip())
+        if len(acknowledged) >= 150:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    with DedupIndex.open(path) as index:
+        stored = {document.url for document in index.documents()}
+        assert set(acknowledged) <= stored
+        assert len(stored) < count  # killed before the end
+        entries = list(index.band_entries())
+        assert len(entries) == len(stored) * index.parameters.bands  # no document without its keys
+    # The index takes up where it stopped: the rest is indexed, what was stored is a revisit, and
+    # the copies of documents stored before the kill are found.
+    documents = corpus(count)
+    with DedupEngine.open(DedupConfig(index_path=path)) as engine:
+        verdicts = engine.add_many(documents, commit=True)
+    assert {v.url for v in verdicts if v.status == "revisit"} == stored
+    with DedupEngine.open(DedupConfig(index_path=tmp_path / "whole.sqlite")) as whole:
+        expected = whole.add_many(documents, commit=True)
+        expected_clusters = sorted(sorted(m.url for m in d.members) for _, d in whole.decisions())
+    with DedupEngine.open(DedupConfig(index_path=path)) as engine:
+        assert sorted(sorted(m.url for m in d.members) for _, d in engine.decisions()) == expected_clusters
+    assert sum(v.role not in (None, "unique") for v in expected) > 0

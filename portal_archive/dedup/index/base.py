@@ -32,6 +32,7 @@ from portal_archive.dedup.verify import CopyRule
 __all__ = [
     "FORMAT_VERSION",
     "SIGNATURE_BITS",
+    "UPGRADABLE_FORMATS",
     "WARC_FILENAME",
     "WARC_OFFSET",
     "Added",
@@ -62,9 +63,12 @@ __all__ = [
     "url_key",
 ]
 
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 """Version of the SQLite table layout. 2: packed band keys, sketches in their own table, no signature
-by default, binary record ids, compact metadata. Files of another version are refused (rebuild)."""
+by default, binary record ids, compact metadata. 3: a document's band keys in one appended row,
+looked up in memory (version 2 files are upgraded when opened for writing). Files of other versions
+are refused (rebuild)."""
+UPGRADABLE_FORMATS: Final = ("2",)
 SIGNATURE_BITS: Final = (0, 8, 16, 32)
 """Bits kept of each stored signature value: 0 stores no signature, 32 the whole of it."""
 _MAX_BAND_BITS: Final = 12
@@ -279,8 +283,8 @@ class StorageReport:
         indexes and WARC file names), and ``other`` (pairs, clusters, schema, free pages)."""
         groups = {"bands": 0, "sketches": 0, "documents": 0, "other": self.free_bytes}
         for name, size in self.by_object.items():
-            if name in ("bands", "sketches"):
-                groups[name] += size
+            if name in ("bands", "band_keys", "sketches"):
+                groups["sketches" if name == "sketches" else "bands"] += size
             elif name.startswith(("documents", "warc_files", "sqlite_autoindex_warc_files")):
                 groups["documents"] += size
             else:
@@ -358,10 +362,15 @@ class BandKeyPacker:
         Raises:
             ValueError: Not one key per band.
         """
+        packed: list[int] = self.array(band_keys).tolist()
+        return packed
+
+    def array(self, band_keys: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+        """``__call__`` as an array."""
         if band_keys.shape != (self.bands,):
             raise ValueError(f"expected {self.bands} band keys, got shape {band_keys.shape}")
         hashes = band_keys.astype(np.int32, copy=False).view(np.uint32) >> self._band_bits
-        packed: list[int] = (self._prefix + hashes).tolist()
+        packed: npt.NDArray[np.int64] = self._prefix + hashes
         return packed
 
 

@@ -15,21 +15,23 @@ Tables:
 - ``sketches``: the verification sketch of each document and, when ``signature_bits`` > 0, its
   MinHash signature (the low ``signature_bits`` bits of each value). Rows have a fixed size, so
   they fill pages evenly whatever the URL and metadata lengths.
-- ``bands``: one row per (band key, document), ``WITHOUT ROWID``. A key packs the band number into
-  the top bits of a signed 32-bit integer and the band hash into the rest (27 bits with 32 bands),
-  so SQLite stores it in 4 bytes and a lookup is one B-tree search per band.
+- ``band_keys``: one row per document, appended in id order: its ``bands`` band keys, 4 bytes
+  each (the band number in the top bits, the band hash in the rest: 27 bits with 32 bands). Lookups
+  run in memory (``BandTable``), built from these rows at the first lookup and kept current with
+  the rows added since, so a lookup costs the same at a million documents as at a thousand and a
+  commit appends instead of rewriting one B-tree page per key (format 2 kept a ``bands`` B-tree of
+  (key, document) rows: 424 bytes per document, and the engine's cost doubled per order of
+  magnitude).
 - ``pairs``: verified copy pairs with their similarity; ``clusters``: the current original of each
   cluster.
 
-Measured size (``bench/dedup.py``, 10,000 texts of ~3,100 characters, after a WAL checkpoint):
-940 bytes per document as built, 899 after ``compact``: ``bands`` 424 (32 rows of 12 bytes in pages
-~90 % full; 386 compacted), ``sketches`` 274 (a 256-byte sketch, 15 rows per 4 KB page),
-``documents`` 216 and its URL index 18. The format-1 layout took 2,018 (signature 512, sketch 512,
-40 band rows of 15 bytes, 47-character record ids, long metadata names). Beyond 32,767 documents,
-ids take 3 bytes instead of 2 (about 35 bytes more per document); real crawls carry longer URLs and
-more metadata than the bench (about 75 bytes more on the demo portal). Stored signatures cost
-``num_perm * signature_bits / 8`` bytes more; ``verify="exact"`` stores whole shingle sets (10.6 KB
-per document).
+Measured size (``bench/dedup_scale.py``, texts of ~3,100 characters): see the README's scale
+table; ``band_keys`` takes about 140 bytes per document, ``sketches`` 274 (a 256-byte sketch, 15
+rows per 4 KB page), ``documents`` about 216 and its URL index 18. Beyond 32,767 documents, ids take
+3 bytes instead of 2; real crawls carry longer URLs and more metadata than the bench (about 75
+bytes more on the demo portal). Stored signatures cost ``num_perm * signature_bits / 8`` bytes
+more; ``verify="exact"`` stores whole shingle sets (10.6 KB per document). The in-memory band table
+takes 8 bytes per key (256 bytes per document with 32 bands) in each process that looks up.
 
 The MinHash signature is not stored by default: nothing reads it once the band keys are written,
 and the sketch estimates similarity about three times as precisely. It is reproducible: the stored
@@ -45,7 +47,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Self
 
@@ -53,8 +55,10 @@ import numpy as np
 import numpy.typing as npt
 
 from portal_archive.dedup.cluster import connected_components
+from portal_archive.dedup.index.bandtable import BandTable
 from portal_archive.dedup.index.base import (
     FORMAT_VERSION,
+    UPGRADABLE_FORMATS,
     WARC_FILENAME,
     WARC_OFFSET,
     Added,
@@ -87,6 +91,9 @@ __all__ = ["DEFAULT_CACHE_KIB", "DedupIndex"]
 
 DEFAULT_CACHE_KIB: Final = 8_192
 """SQLite page cache per connection (``DEDUP_CACHE_MIB``): see ``DedupConfig.cache_mib``."""
+_KEY_DTYPE: Final = np.dtype("<u4")
+"""A stored band key: unsigned 32 bits, little-endian, ``bands`` of them per ``band_keys`` row."""
+_LOAD_ROWS: Final = 8_192
 _WAL_CHECKPOINT_PAGES: Final = 10_000
 _WAL_LIMIT_BYTES: Final = 64 << 20
 _BUSY_TIMEOUT_S = 60.0
@@ -114,11 +121,10 @@ CREATE TABLE IF NOT EXISTS sketches (
     sketch BLOB NOT NULL,
     signature BLOB
 );
-CREATE TABLE IF NOT EXISTS bands (
-    key INTEGER NOT NULL,
-    doc INTEGER NOT NULL,
-    PRIMARY KEY (key, doc)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS band_keys (
+    id INTEGER PRIMARY KEY,
+    keys BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS warc_files (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
@@ -141,11 +147,6 @@ CREATE TABLE IF NOT EXISTS clusters (
 """
 
 
-_INSERT_BANDS_SQL: Final = "INSERT OR IGNORE INTO bands (key, doc) VALUES {values}"
-"""One statement for all bands of a document: 15 % cheaper than ``executemany`` row by row."""
-_CANDIDATES_SQL: Final = "SELECT doc, count(*) FROM bands WHERE key IN ({keys}) GROUP BY doc ORDER BY doc"
-
-
 class DedupIndex(NearDuplicateIndex):
     """A persistent MinHash LSH index with verification sketches, clusters and their originals.
 
@@ -166,11 +167,12 @@ class DedupIndex(NearDuplicateIndex):
         self.read_only = read_only
         self.mismatch_remedy = ""
         """Empty: ``DedupIndexMismatch`` says to rebuild the file or use another one."""
-        bands = parameters.bands
-        self._candidates_sql = _CANDIDATES_SQL.format(keys=",".join("?" * bands))
-        self._insert_bands_sql = _INSERT_BANDS_SQL.format(values=",".join("(?,?)" for _ in range(bands)))
-        self._packed = BandKeyPacker(bands, offset=-(1 << 31))
-        """``bands.key`` values of a document: signed, so SQLite stores each in 4 bytes."""
+        self._packed = BandKeyPacker(parameters.bands)
+        """A document's band keys as stored (unsigned, 4 bytes each in ``band_keys.keys``)."""
+        self._bands: BandTable | None = None
+        """Every stored document's band keys, read from the file at the first lookup."""
+        self._unsettled = False
+        """Keys went into ``_bands`` in the open transaction: if it does not commit, they must go."""
         self._warc_file_ids: dict[str, int] = {}
         self._pending_warc_files: set[str] = set()
         """Names given an id in the open transaction: forgotten if it does not commit."""
@@ -252,6 +254,12 @@ class DedupIndex(NearDuplicateIndex):
         try:
             # The layout is checked first: another format cannot even be read with its own parameters.
             stored_format = stored.get("format", "1")
+            if stored_format in UPGRADABLE_FORMATS and not read_only:
+                _upgrade(connection)
+                stored_format = stored["format"] = str(FORMAT_VERSION)
+            elif stored_format in UPGRADABLE_FORMATS:
+                remedy = "open it once for writing (a crawl, or portal-archive dedup-index) and it is upgraded"
+                raise DedupIndexMismatch(location, "format", stored_format, str(FORMAT_VERSION), remedy=remedy)
             if stored_format != str(FORMAT_VERSION):
                 raise DedupIndexMismatch(location, "format", stored_format, str(FORMAT_VERSION))
             if parameters is not None:
@@ -273,8 +281,8 @@ class DedupIndex(NearDuplicateIndex):
         if not self._db.in_transaction:
             self.check_writable()
             # A transaction SQLite rolled back on its own (disk full, I/O error) may have numbered
-            # WARC files that no longer exist.
-            self._forget_pending_warc_files()
+            # WARC files that no longer exist, and put band keys in memory that the file lacks.
+            self._forget_uncommitted()
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes
             # after another process committed, fails at once with SQLITE_BUSY instead of waiting.
             self._db.execute("BEGIN IMMEDIATE")
@@ -284,8 +292,9 @@ class DedupIndex(NearDuplicateIndex):
         if self._db.in_transaction:
             self._db.execute("COMMIT")
             self._pending_warc_files.clear()
+            self._unsettled = False
         else:  # nothing open, or SQLite rolled the transaction back on its own
-            self._forget_pending_warc_files()
+            self._forget_uncommitted()
 
     def close(self) -> None:
         """Commit and close the file."""
@@ -313,12 +322,12 @@ class DedupIndex(NearDuplicateIndex):
         Returns:
             Document ids in ascending order (or by shared bands, then id, when ``limit`` cut).
         """
-        rows = [(doc, shared) for doc, shared in self._db.execute(self._candidates_sql, self._packed(band_keys))]
+        shared = self._band_table().lookup(self._packed.array(band_keys).astype(np.uint32))
         if exclude is not None:
-            rows = [row for row in rows if row[0] != exclude]
-        if limit is not None and len(rows) > limit:
-            rows = sorted(rows, key=lambda row: (-row[1], row[0]))[:limit]
-        return [doc for doc, _ in rows]
+            shared.pop(exclude, None)
+        if limit is not None and len(shared) > limit:
+            return [doc for doc, _ in sorted(shared.items(), key=lambda row: (-row[1], row[0]))[:limit]]
+        return sorted(shared)
 
     def add(self, document: NewDocument, *, limit: int | None = None) -> Added:
         """``candidates``, then ``insert``, in one write transaction: no crawl sharing the file can
@@ -337,7 +346,7 @@ class DedupIndex(NearDuplicateIndex):
         Returns:
             The new document's id, or None when its URL is already indexed (nothing is written).
         """
-        packed = self._packed(document.band_keys)
+        packed = self._packed.array(document.band_keys).astype(_KEY_DTYPE)
         self.begin()
         meta, filename, offset = split_warc_location(document.meta)
         cursor = self._db.execute(
@@ -361,10 +370,10 @@ class DedupIndex(NearDuplicateIndex):
             "INSERT INTO sketches (id, sketch, signature) VALUES (?, ?, ?)",
             (doc_id, document.sketch, encode_signature(document.signature, self.parameters.signature_bits)),
         )
-        values: list[int] = []
-        for key in packed:
-            values += (key, doc_id)
-        self._db.execute(self._insert_bands_sql, values)
+        self._db.execute("INSERT INTO band_keys (id, keys) VALUES (?, ?)", (doc_id, packed.tobytes()))
+        if self._bands is not None:
+            self._bands.add(doc_id, packed)
+            self._unsettled = True
         return doc_id
 
     def restore(self, document: StoredDocument, sketch: bytes, signature: bytes | None = None) -> None:
@@ -394,10 +403,58 @@ class DedupIndex(NearDuplicateIndex):
             "INSERT INTO sketches (id, sketch, signature) VALUES (?, ?, ?)", (document.id, sketch, signature)
         )
 
-    def restore_bands(self, rows: Sequence[tuple[int, int]]) -> None:
-        """Store ``(packed band key, document id)`` rows of another index (``dedup-export``)."""
+    def restore_bands(self, rows: Iterable[tuple[int, int]]) -> int:
+        """Store every ``(packed band key, document id)`` row of another index (``dedup-export``),
+        in any order, once the documents they name are restored: each document's keys become its row.
+
+        Returns:
+            The number of rows read.
+        """
         self.begin()
-        self._db.executemany("INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", rows)
+        count = 0
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS restored_bands (doc INTEGER NOT NULL, key INTEGER NOT NULL)")
+        batch: list[tuple[int, int]] = []
+        for key, doc in rows:
+            batch.append((doc, key))
+            count += 1
+            if len(batch) >= 65_536:
+                self._db.executemany("INSERT INTO restored_bands VALUES (?, ?)", batch)
+                batch = []
+        self._db.executemany("INSERT INTO restored_bands VALUES (?, ?)", batch)
+        ordered = self._db.cursor().execute("SELECT doc, key FROM restored_bands ORDER BY doc, key")
+        self._db.executemany("INSERT OR REPLACE INTO band_keys VALUES (?, ?)", _grouped_band_keys(ordered))
+        self._db.execute("DROP TABLE restored_bands")
+        self._bands = None
+        return count
+
+    def band_entries(self) -> Iterator[tuple[int, int]]:
+        """Every ``(packed band key, document id)``, keys signed as ``restore_bands`` takes them
+        (and ``RedisDedupIndex.band_entries`` gives them), by document."""
+        for doc_id, blob in self._db.execute("SELECT id, keys FROM band_keys ORDER BY id"):
+            for key in np.frombuffer(blob, dtype=_KEY_DTYPE).tolist():
+                yield key - (1 << 31), int(doc_id)
+
+    def _band_table(self) -> BandTable:
+        """The in-memory band table, loaded at first use and brought up to date with rows other
+        processes (or an earlier transaction) added since."""
+        if self._unsettled and not self._db.in_transaction:
+            self._forget_uncommitted()  # SQLite rolled the transaction back on its own
+        if self._bands is None:
+            self._bands = BandTable()
+            self._unsettled = False
+        table = self._bands
+        added = table.extend(self._band_rows_after(table.last_id))
+        if added and self._db.in_transaction:
+            self._unsettled = True  # this transaction's own rows may be among them
+        return table
+
+    def _band_rows_after(self, last_id: int) -> Iterator[tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]]:
+        """``band_keys`` rows above ``last_id`` as (ids, keys) arrays, a few thousand rows at a time."""
+        cursor = self._db.execute("SELECT id, keys FROM band_keys WHERE id > ? ORDER BY id", (last_id,))
+        while rows := cursor.fetchmany(_LOAD_ROWS):
+            ids = np.fromiter((row[0] for row in rows), dtype=np.uint32, count=len(rows))
+            keys = np.frombuffer(b"".join(row[1] for row in rows), dtype=_KEY_DTYPE)
+            yield ids, keys.reshape(len(rows), -1).astype(np.uint32)
 
     def sketches(self, ids: Sequence[int]) -> list[StoredSketch]:
         if not ids:
@@ -561,8 +618,8 @@ class DedupIndex(NearDuplicateIndex):
     def compact(self) -> None:
         """Rewrite the file with full pages (``VACUUM``) and fold the write-ahead log into it.
 
-        Random band inserts leave B-tree pages about 90 % full: this saves about 10 % of ``bands``.
-        It takes a while on big indexes and waits for other writers; run it between crawls.
+        Pages split by out-of-order inserts (the URL index, cluster labels) are left part empty;
+        this fills them. It takes a while on big indexes and waits for other writers; run it between crawls.
         """
         self.check_writable()
         self.commit()
@@ -580,7 +637,10 @@ class DedupIndex(NearDuplicateIndex):
         self._pending_warc_files.add(name)
         return file_id
 
-    def _forget_pending_warc_files(self) -> None:
+    def _forget_uncommitted(self) -> None:
+        if self._unsettled:  # rebuilt from the file at the next lookup
+            self._bands = None
+            self._unsettled = False
         for name in self._pending_warc_files:
             self._warc_file_names.pop(self._warc_file_ids.pop(name, -1), None)
         self._pending_warc_files.clear()
@@ -615,6 +675,38 @@ class DedupIndex(NearDuplicateIndex):
 def _id_list(ids: Sequence[int]) -> str:
     """Ids as a JSON array, bound as one parameter and read with ``json_each`` (no SQL is built)."""
     return json.dumps([int(i) for i in ids])
+
+
+def _grouped_band_keys(rows: Iterable[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    """``(document id, signed band key)`` rows, ordered by document (format 2's ``bands``), as
+    ``band_keys`` rows: one blob of unsigned keys per document."""
+    current: int | None = None
+    keys: list[int] = []
+    for doc, key in rows:
+        if doc != current:
+            if current is not None:
+                yield current, np.asarray(keys, dtype=_KEY_DTYPE).tobytes()
+            current, keys = doc, []
+        keys.append(key + (1 << 31))
+    if current is not None:
+        yield current, np.asarray(keys, dtype=_KEY_DTYPE).tobytes()
+
+
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Rewrite a format 2 file's band rows (one per key and document) as format 3's ``band_keys``
+    (one per document), under the write lock; a crawl that opened it first has done it already."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if connection.execute("SELECT value FROM parameters WHERE name = 'format'").fetchone()[0] == "2":
+            connection.execute("CREATE TABLE band_keys (id INTEGER PRIMARY KEY, keys BLOB NOT NULL)")
+            ordered = connection.cursor().execute("SELECT doc, key FROM bands ORDER BY doc, key")
+            connection.executemany("INSERT INTO band_keys VALUES (?, ?)", _grouped_band_keys(ordered))
+            connection.execute("DROP TABLE bands")
+            connection.execute("UPDATE parameters SET value = ? WHERE name = 'format'", (str(FORMAT_VERSION),))
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def _has_schema(connection: sqlite3.Connection) -> bool:
