@@ -16,12 +16,14 @@ handed to an optional ``on_capture``: what the report looks cited sources up in.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Final, Literal, TypeVar
+from typing import Final, Literal, TypeAlias, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from portal_archive.archive.metadata import METADATA_URI_PREFIX, MetadataRecordError, cited_sources, decode
@@ -31,6 +33,8 @@ from portal_archive.capture.extension import DOM_URI_PREFIX
 from portal_archive.dedup import Document, document_from_item
 from portal_archive.extract import is_html
 from portal_archive.extract.nuxt import ArticleState, read_detail_answer
+from portal_archive.items import ArticleItem
+from portal_archive.profiles import Profile
 from portal_archive.timestamps import parse_iso, to_iso
 from portal_archive.warc.reader import (
     ArchivedRecord,
@@ -167,6 +171,56 @@ class _FileState:
     metadata_seen: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """An HTML page to extract, and what finishing it needs."""
+
+    url: str
+    body: bytes
+    content_type: str
+    fetched: datetime | None
+    location: Location
+    text: TextLocation | None
+    summary: InputSummary
+    answers: _Answers | None
+    """Where it waits for its article API's answer, should it need one (None in our files)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Extracting:
+    """A page being extracted in another process."""
+
+    page: _Page
+    future: Future[tuple[ArticleItem | None, str]]
+
+
+class _Drain:
+    """Marks a record that may depend on pages still being extracted: finish them all first."""
+
+
+_DRAIN: Final = _Drain()
+_Found: TypeAlias = SourcedDocument | _Extracting | _Drain
+_PAGES_AHEAD_PER_JOB: Final = 8
+"""Pages sent for extraction ahead of the one to finish next, per process: enough to keep each
+busy, few enough that their bodies (20 MB at most each) stay a small part of memory."""
+_WORKER_READER: PageReader | None = None
+
+
+def _start_worker(profiles: list[Profile]) -> None:
+    """An extraction process: one reader for every page it is given."""
+    global _WORKER_READER
+    _WORKER_READER = PageReader(profiles)
+
+
+def _page_verdict(
+    url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location
+) -> tuple[ArticleItem | None, str]:
+    """``PageReader.page_verdict`` in an extraction process."""
+    if _WORKER_READER is None:  # pragma: no cover - the pool's initializer sets it
+        raise RuntimeError("extraction process without a reader")
+    return _WORKER_READER.page_verdict(url, body, content_type, fetched, location)
+
+
 class WarcSource:
     """Documents of a set of WARC files, in file order.
 
@@ -176,6 +230,9 @@ class WarcSource:
         use_metadata: Take our metadata records where present; False re-extracts every page.
         progress: Called with the number of input bytes consumed (for a progress bar).
         on_capture: Called with every capture of a web URL the files hold, in file order.
+        jobs: Processes that extract pages (1: this one). Records are still read here, in order,
+            and every document comes out in the order ``jobs=1`` gives: only ``page_verdict``
+            runs elsewhere, a bounded number of pages ahead.
     """
 
     def __init__(
@@ -186,8 +243,11 @@ class WarcSource:
         use_metadata: bool = True,
         progress: Callable[[int], None] | None = None,
         on_capture: Callable[[Capture], None] | None = None,
+        jobs: int = 1,
     ) -> None:
         self.paths = list(paths)
+        self.jobs = max(1, jobs)
+        self._pool: Executor | None = None
         self.on_capture = on_capture
         self.reader = reader
         self.use_metadata = use_metadata
@@ -204,6 +264,51 @@ class WarcSource:
 
     def documents(self) -> Iterator[SourcedDocument]:
         """Every article document of every file; a broken file is noted in ``problems`` and skipped past."""
+        if self.jobs == 1:
+            for found in self._documents():
+                if isinstance(found, SourcedDocument):
+                    yield found
+            return
+        with ProcessPoolExecutor(
+            self.jobs, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(self.reader.profiles,)
+        ) as pool:
+            self._pool = pool
+            try:
+                yield from self._in_order(self._documents())
+            finally:
+                self._pool = None
+
+    def _in_order(self, found: Iterator[_Found]) -> Iterator[SourcedDocument]:
+        """Documents as ``jobs=1`` gives them: pages extracted elsewhere are finished here, in order.
+
+        A page's verdict can change how a later record is read (a page waiting for its article
+        API's answer), so before such a record (``_DRAIN``) every page ahead of it is finished.
+        """
+        ahead: deque[SourcedDocument | _Extracting] = deque()
+        limit = _PAGES_AHEAD_PER_JOB * self.jobs
+
+        def finish(waited: bool) -> Iterator[SourcedDocument]:
+            while ahead and (waited or not isinstance(ahead[0], _Extracting) or ahead[0].future.done()):
+                head = ahead.popleft()
+                if isinstance(head, _Extracting):
+                    yield from self._finish_page(head)
+                else:
+                    yield head
+                waited = False
+
+        for item in found:
+            if item is _DRAIN:
+                while ahead:
+                    yield from finish(True)
+                continue
+            if not isinstance(item, SourcedDocument | _Extracting):  # pragma: no cover - _Found is closed
+                raise TypeError(item)
+            ahead.append(item)
+            yield from finish(len(ahead) > limit)
+        while ahead:
+            yield from finish(True)
+
+    def _documents(self) -> Iterator[_Found]:
         for path in self.paths:
             summary = InputSummary(path=str(path))
             self.inputs.append(summary)
@@ -220,12 +325,13 @@ class WarcSource:
                 self.problems.append(problem)
             if state.ours and not state.metadata_seen and state.pending:
                 yield from self._reextract_pending(path, state, summary)
+        yield _DRAIN
         for waiting in self._answers.waiting.values():
             # Pages whose body their script fetched, without the answer in any file: set aside, counted.
             waiting.summary.set_aside[_NO_ANSWER] += 1
         self._answers = _Answers(self._answers.detail_paths)  # what is left is of no use to a next pass
 
-    def _record(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
+    def _record(self, record: ArchivedRecord, state: _FileState, summary: InputSummary) -> Iterator[_Found]:
         kind = record.warc_type
         if self.on_capture is not None and kind in _CAPTURE_TYPES and record.target_uri.startswith(("http:", "https:")):
             self.on_capture(Capture(record.target_uri, record.date, record.status, record.record_id))
@@ -242,8 +348,12 @@ class WarcSource:
         answers = self._answers if not state.ours else None  # our files' metadata records hold the bodies
         if answers is not None and answers.detail_paths and kind in ("response", "request"):
             if kind == "request":
+                if answers.last_answer is not None:
+                    yield _DRAIN  # it may complete a page still being extracted
                 yield from self._answer_asked(record, answers)
                 return
+            if record.target_uri in answers.wanted:
+                yield _DRAIN
             if self._api_response(record, answers):
                 yield from self._content_arrived(record.target_uri, answers)
                 return
@@ -258,9 +368,9 @@ class WarcSource:
                     page_url.url, record.offset, record.date, record.record_id, page_url.dom
                 )
             return
-        found = self._page(record, page_url, summary, count_page=not page_url.dom, answers=answers)
-        if found is not None:
-            yield found
+        page = self._page(record, page_url, summary, count_page=not page_url.dom, answers=answers)
+        if page is not None:
+            yield page
         while answers is not None and answers.ready:
             yield from self._complete(answers.ready.pop(), answers)
 
@@ -388,7 +498,7 @@ class WarcSource:
     def _page(
         self, record: ArchivedRecord, page_url: _PageUrl, summary: InputSummary, *, count_page: bool,
         answers: _Answers | None = None,
-    ) -> SourcedDocument | None:  # fmt: skip
+    ) -> SourcedDocument | _Extracting | None:  # fmt: skip
         if not _successful(record):
             return None
         if record.content_type and not is_html(record.content_type):
@@ -403,33 +513,56 @@ class WarcSource:
             return None
         if count_page:
             summary.pages += 1
-        fetched = parse_iso(record.date)
-        location = Location(str(record.path), record.offset, record.record_id)
+        page = _Page(
+            url=page_url.url, body=body, content_type=record.content_type, fetched=parse_iso(record.date),
+            location=Location(str(record.path), record.offset, record.record_id), text=_text_at(record, "page"),
+            summary=summary, answers=answers,
+        )  # fmt: skip
+        if self._pool is not None:
+            arguments = (page.url, body, page.content_type, page.fetched, page.location)
+            return _Extracting(page, self._pool.submit(_page_verdict, *arguments))
         try:
-            item, reason = self.reader.page_verdict(page_url.url, body, record.content_type, fetched, location)
+            verdict = self.reader.page_verdict(page.url, body, page.content_type, page.fetched, page.location)
         except Exception as exc:  # one hostile page must not end a report over millions: say so loudly, go on
-            self._extraction_failed(page_url.url, exc)
+            self._extraction_failed(page.url, exc)
             return None
+        return next(iter(self._page_read(page, *verdict)), None)
+
+    def _finish_page(self, extracting: _Extracting) -> Iterator[SourcedDocument]:
+        """A page extracted in another process, finished as ``_page`` finishes one extracted here."""
+        page = extracting.page
+        try:
+            item, reason = extracting.future.result()
+        except BrokenExecutor:
+            raise  # a worker died: the report cannot be whole
+        except Exception as exc:  # as in _page: one hostile page must not end a report
+            self._extraction_failed(page.url, exc)
+            return
+        yield from self._page_read(page, item, reason)
+        answers = page.answers
+        while answers is not None and answers.ready:
+            yield from self._complete(answers.ready.pop(), answers)
+
+    def _page_read(self, page: _Page, item: ArticleItem | None, reason: str) -> Iterator[SourcedDocument]:
+        """What an extracted page gives: its document, or nothing (set aside, or waiting for its answer)."""
+        summary = page.summary
         if item is None:
             summary.set_aside[reason] += 1
-            return None
-        if not item.body_text and answers is not None and self._awaits_answer(record, page_url, body, answers, summary):
-            return None
-        document = document_from_item(item)
+            return
+        if not item.body_text and page.answers is not None and self._awaits_answer(page, page.answers):
+            return
         summary.articles += 1
         summary.reextracted += 1
-        return SourcedDocument(
-            document=document,
-            fetched_at=to_iso(fetched) if fetched is not None else None,
-            text=_text_at(record, "page"),
+        yield SourcedDocument(
+            document=document_from_item(item),
+            fetched_at=to_iso(page.fetched) if page.fetched is not None else None,
+            text=page.text,
             origin="page",
         )
 
-    def _awaits_answer(
-        self, record: ArchivedRecord, page_url: _PageUrl, body: bytes, answers: _Answers, summary: InputSummary
-    ) -> bool:
+    def _awaits_answer(self, page: _Page, answers: _Answers) -> bool:
         """A page without a body whose script fetches it from an article API: keep it for the answer."""
-        asked = self.reader.detail_request(page_url.url)
+        asked = self.reader.detail_request(page.url)
         if asked is None:
             return False
         # Filed as replay files the exchange (the body as a query): a browser's JSON spacing differs.
@@ -439,9 +572,8 @@ class WarcSource:
             oldest.summary.set_aside[_NO_ANSWER] += 1
             logger.info("No article API answer for %(url)s in time: set aside", {"url": oldest.url})
         answers.waiting[key] = _AwaitingAnswer(
-            page_url.url, body, record.content_type, parse_iso(record.date),
-            Location(str(record.path), record.offset, record.record_id), summary, answers.answers.get(key),
-        )  # fmt: skip
+            page.url, page.body, page.content_type, page.fetched, page.location, page.summary, answers.answers.get(key)
+        )
         if key in answers.answers:
             answers.ready.append(key)
         return True
@@ -456,7 +588,7 @@ class WarcSource:
         self._failures_seen.add(kind)
         logger.warning("Extraction failed for %(url)s (repeats are logged at INFO)", {"url": url}, exc_info=exc)
 
-    def _reextract_pending(self, path: Path, state: _FileState, summary: InputSummary) -> Iterator[SourcedDocument]:
+    def _reextract_pending(self, path: Path, state: _FileState, summary: InputSummary) -> Iterator[_Found]:
         """A file of ours without metadata records: extract its HTML responses after all."""
         logger.info("%(path)s holds no article metadata records: re-extracting its pages", {"path": path})
         for pending in sorted(state.pending.values(), key=lambda p: p.offset):

@@ -32,6 +32,7 @@ UTF8_BOM: Final = "\ufeff"
 """Before a CSV: without it Excel reads the file in the locale's code page and garbles Chinese."""
 INDEX_NAME: Final = "dedup.sqlite"
 COMMAND: Final = "portal-archive dedup-report"
+_PARALLEL_FROM_BYTES: Final = 16 << 20
 
 
 class UsageError(ValueError):
@@ -44,6 +45,32 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
         "--no-metadata", action="store_true", help="ignore our article metadata records: re-extract every page"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="processes that extract pages (default: every core; one for less than 16 MB of WARC input)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def extraction_jobs(requested: int | None, input_bytes: int) -> int:
+    """Processes to extract pages with: as asked, else every core the process may use, except for
+    small inputs, where starting the processes (about a second each) costs more than it saves."""
+    if requested is not None:
+        return requested
+    if input_bytes < _PARALLEL_FROM_BYTES:
+        return 1
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -346,7 +373,10 @@ def _report(args: argparse.Namespace, inputs: _Inputs, config: DedupConfig) -> R
         return build_from_index(inputs.index, config, options)
     total = sum(path.stat().st_size for path in inputs.warcs if path.is_file())
     with ByteProgress(total, enabled=not args.no_progress) as progress:
-        return build_from_warcs(inputs.warcs, config, options, progress=progress.advance)
+        return build_from_warcs(
+            inputs.warcs, config, options, progress=progress.advance, on_articles=progress.count_articles,
+            jobs=extraction_jobs(args.jobs, total),
+        )  # fmt: skip
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -433,7 +463,10 @@ def run_index(args: argparse.Namespace) -> int:
     total = sum(path.stat().st_size for path in paths)
     try:
         with ByteProgress(total, enabled=not args.no_progress) as progress:
-            summary = index_shard(paths, config, use_metadata=not args.no_metadata, progress=progress.advance)
+            summary = index_shard(
+                paths, config, use_metadata=not args.no_metadata, progress=progress.advance,
+                on_articles=progress.count_articles, jobs=extraction_jobs(args.jobs, total),
+            )  # fmt: skip
     except DedupIndexError as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return 1

@@ -375,10 +375,15 @@ def build_from_warcs(
     *,
     reader: PageReader | None = None,
     progress: Callable[[int], None] | None = None,
+    on_articles: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> Report:
     """The report of a set of WARC files, through a fresh index in a temporary folder.
 
     Unreadable files are reported in ``Report.inputs`` (``problem``); the rest is still read.
+    ``jobs`` processes extract pages (``WarcSource``); documents reach the index in the same order
+    whatever their number, so the clusters are the same. ``on_articles`` is told how many articles
+    each batch added.
     """
     reader = reader or PageReader()
     counts: Counter[tuple[str, str]] = Counter()
@@ -387,8 +392,9 @@ def build_from_warcs(
         engine = DedupEngine.open(dataclasses.replace(config, index_path=Path(scratch) / "dedup.sqlite"))
         ledger = _Ledger(Path(scratch) / "facts.sqlite")
         source = WarcSource(
-            paths, reader, use_metadata=options.use_metadata, progress=progress, on_capture=ledger.note_capture
-        )
+            paths, reader, use_metadata=options.use_metadata, progress=progress, on_capture=ledger.note_capture,
+            jobs=jobs,
+        )  # fmt: skip
         try:
             for batch in batches(source.documents(), BATCH_SIZE):
                 verdicts = engine.add_many([sourced.document for sourced in batch], commit=True)
@@ -406,6 +412,8 @@ def build_from_warcs(
                         meta = {"site": document.site, "site_domain": document.site_domain}
                         counts[_site_of(meta, document.url)] += 1
                 ledger.add(rows)
+                if on_articles is not None:
+                    on_articles(len(batch))
             engine.index.commit()
             clusters = _Assembler(engine, options, lambda stored: ledger.get(stored.id), ledger.capture).clusters()
             texts = TextLoader(reader, lambda member: _ledger_text(ledger, member)) if options.texts else None

@@ -7,6 +7,7 @@ a person at a terminal and nobody else.
 from __future__ import annotations
 
 import sys
+import time
 from types import TracebackType
 from typing import TextIO
 
@@ -27,7 +28,8 @@ __all__ = ["ByteProgress"]
 class ByteProgress:
     """Counts input bytes consumed against the total size; a no-op unless ``stream`` is a TTY.
 
-    Use as a context manager; ``advance`` is the callback ``WarcSource`` takes.
+    Use as a context manager; ``advance`` is the callback ``WarcSource`` takes, ``count_articles``
+    the one a report or an indexing run calls per batch (the bar shows articles and their rate).
     """
 
     def __init__(
@@ -43,11 +45,14 @@ class ByteProgress:
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
+                TextColumn("{task.fields[articles]:,} articles, {task.fields[rate]:,.0f}/s"),
                 TimeRemainingColumn(),
                 console=Console(file=target),
                 transient=True,
             )
-            self._bar = self._progress.add_task(label, total=total)
+            self._bar = self._progress.add_task(label, total=total, articles=0, rate=0.0)
+        self._articles = 0
+        self._started = time.monotonic()
 
     def __enter__(self) -> ByteProgress:
         if self._progress is not None:
@@ -59,6 +64,13 @@ class ByteProgress:
     ) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+    def count_articles(self, added: int) -> None:
+        """Add ``added`` articles to the count shown, with the rate since the start."""
+        self._articles += added
+        if self._progress is not None and self._bar is not None:
+            elapsed = max(time.monotonic() - self._started, 1e-6)
+            self._progress.update(self._bar, articles=self._articles, rate=self._articles / elapsed)
 
     def advance(self, consumed: int) -> None:
         """Move the bar by ``consumed`` bytes."""

@@ -47,13 +47,15 @@ def index_shard(
     reader: PageReader | None = None,
     use_metadata: bool = True,
     progress: Callable[[int], None] | None = None,
+    on_articles: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> ShardSummary:
     """Add the article documents of ``paths`` to the index ``config`` names; what was added.
 
     Raises:
         DedupIndexError: The index cannot be opened, or was built with other parameters.
     """
-    source = WarcSource(paths, reader or PageReader(), use_metadata=use_metadata, progress=progress)
+    source = WarcSource(paths, reader or PageReader(), use_metadata=use_metadata, progress=progress, jobs=jobs)
     summary = ShardSummary(files=len(paths))
     with DedupEngine.open(config) as engine:
         for batch in batches(source.documents(), BATCH_SIZE):
@@ -62,6 +64,8 @@ def index_shard(
                 summary.statuses[verdict.status] += 1
                 if verdict.status == "indexed":
                     summary.roles[verdict.role or "unique"] += 1
+            if on_articles is not None:
+                on_articles(len(batch))
         engine.index.commit()
     summary.pages = sum(item.pages for item in source.inputs)
     summary.problems = [f"{item.path}: {item.problem}" for item in source.inputs if item.problem]

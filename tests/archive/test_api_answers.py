@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from portal_archive.archive.pages import PageReader
 from portal_archive.archive.sources import WarcSource
 
@@ -53,36 +55,43 @@ def article_id(name: str) -> str:
     return str(EXPECTED["pages"][name]["url"]).rsplit("/", 1)[1]
 
 
-def documents(tmp_path: Path, members: list[bytes]) -> tuple[dict[str, str], WarcSource]:
+def documents(tmp_path: Path, members: list[bytes], jobs: int = 1) -> tuple[dict[str, str], WarcSource]:
     path = tmp_path / "capture.warc.gz"
     path.write_bytes(b"".join(members))
-    source = WarcSource([path], PageReader())
+    source = WarcSource([path], PageReader(), jobs=jobs)
     return {found.document.url: found.document.text for found in source.documents()}, source
+
+
+JOBS = pytest.mark.parametrize("jobs", [1, 2], ids=["here", "extracted-elsewhere"])
+"""Pages extracted in other processes are joined to their answers as pages extracted here are."""
 
 
 def body_of(name: str) -> str:
     return " ".join(str(EXPECTED["pages"][name]["manifest"]["body_text"]).split())
 
 
-def test_a_page_archived_before_its_answer_gets_the_answers_body(tmp_path: Path) -> None:
+@JOBS
+def test_a_page_archived_before_its_answer_gets_the_answers_body(tmp_path: Path, jobs: int) -> None:
     shell = "infoq_shell_api.html"
     asked = json.dumps({"uuid": article_id(shell)}).encode()  # as the crawler asks
-    found, source = documents(tmp_path, [response(1, shell), *post(2, "infoq_detail_api.json", asked)])
+    found, source = documents(tmp_path, [response(1, shell), *post(2, "infoq_detail_api.json", asked)], jobs)
     assert " ".join(found[EXPECTED["pages"][shell]["url"]].split()) == body_of(shell)
     assert source.inputs[0].reextracted == 1
 
 
-def test_an_answer_archived_before_its_page_and_a_content_url(tmp_path: Path) -> None:
+@JOBS
+def test_an_answer_archived_before_its_page_and_a_content_url(tmp_path: Path, jobs: int) -> None:
     shell = "infoq_shell_content_url.html"
     asked = b'{"uuid":"%s"}' % article_id(shell).encode()  # JSON.stringify's spacing, as a browser asks
     members = [*post(1, "infoq_detail_content_url.json", asked), response(3, shell), response(4, "infoq_content.json")]
-    found, _ = documents(tmp_path, members)
+    found, _ = documents(tmp_path, members, jobs)
     assert " ".join(found[EXPECTED["pages"][shell]["url"]].split()) == body_of(shell)
 
 
-def test_a_page_whose_answer_is_not_archived_is_set_aside_saying_why(tmp_path: Path) -> None:
+@JOBS
+def test_a_page_whose_answer_is_not_archived_is_set_aside_saying_why(tmp_path: Path, jobs: int) -> None:
     shell = "infoq_shell_api.html"
     other = json.dumps({"uuid": "x" * 20}).encode()  # an answer to another article
-    found, source = documents(tmp_path, [response(1, shell), *post(2, "infoq_detail_api.json", other)])
+    found, source = documents(tmp_path, [response(1, shell), *post(2, "infoq_detail_api.json", other)], jobs)
     assert found == {}
     assert source.inputs[0].set_aside["body fetched by script, answer not archived"] == 1

@@ -146,6 +146,18 @@ def test_reextraction_gives_the_same_clusters(
     assert all(item["metadata_records"] == 0 and item["reextracted"] for item in data["inputs"])
 
 
+def test_extraction_in_two_processes_gives_the_same_report(
+    crawl: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    folder = tmp_path_factory.mktemp("report-jobs")
+    one_code, one = run_report(folder / "one.json", str(crawl), "--no-metadata", "--jobs", "1")
+    two_code, two = run_report(folder / "two.json", str(crawl), "--no-metadata", "--jobs", "2")
+    assert one_code == two_code == 0
+    for part in ("clusters", "inputs", "totals", "sites", "problems"):
+        assert two[part] == one[part], part
+    assert one["clusters"]
+
+
 def test_crawl_index_gives_the_same_clusters(
     demo_portal: Any, crawl: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

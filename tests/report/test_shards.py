@@ -90,3 +90,28 @@ def test_a_shard_into_a_sqlite_index_and_its_problems(tmp_path: Path, capsys: py
     assert "broken.warc.gz: truncated" in capsys.readouterr().err
     assert main(["dedup-index", str(tmp_path / "missing.warc"), "--index", str(index)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_jobs_extract_elsewhere_with_the_same_outcome_and_bad_counts_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from portal_archive.cli.report import extraction_jobs
+
+    first, second = shards(tmp_path)
+    for jobs in ("1", "2"):
+        index = tmp_path / f"jobs-{jobs}.sqlite"
+        assert (
+            main(["dedup-index", str(first), str(second), "--index", str(index), "--no-progress", "--jobs", jobs]) == 0
+        )
+        assert "3 articles: 3 indexed (1 copies, 0 excerpts when added)" in capsys.readouterr().err
+        assert clusters_of(report_json(capsys, "--index", str(index))) == {
+            ORIGINAL_URL: {ORIGINAL_URL: "original", COPY_URL: "copy"}
+        }
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit) as exited:
+            main(["dedup-report", str(first), "--jobs", bad])
+        assert exited.value.code == 2
+        assert "--jobs" in capsys.readouterr().err
+    assert extraction_jobs(3, 10) == 3
+    assert extraction_jobs(None, 1 << 20) == 1  # starting processes would cost more than they save
+    assert extraction_jobs(None, 1 << 30) >= 1
