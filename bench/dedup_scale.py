@@ -20,7 +20,9 @@ an error, and so would be two base documents taken for copies).
 Per size, in a fresh index, after a warm-up (``warm_up``): CPU seconds of ``DedupEngine.add_many``
 and the commits only (making documents is not timed), documents per CPU-second overall and over the
 last tenth of the documents (the cost per document as the index has grown), the process's peak RSS,
-the index file's bytes per document. Prints a table; JSON to ``bench/results/dedup_scale.json``.
+the index file's bytes per document; then the wall time and peak RSS of ``portal-archive dedup-report
+--index`` on the index (JSON of the whole collection, in a process of its own). Prints a table;
+JSON to ``bench/results/dedup_scale.json``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import os
 import platform
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,11 +161,15 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
             done += len(batch)
             batch.clear()
 
+        tenth = max(1, docs // 10)
         for position, document in enumerate(stream.documents(docs)):
             position_of[document.url] = position
             batch.append(document)
             if len(batch) >= BATCH:
                 flush()
+            if (position + 1) % tenth == 0:
+                print(f"  {position + 1:,} documents, {done / cpu if cpu else 0:,.0f} per CPU-second so far",
+                      file=sys.stderr, flush=True)  # fmt: skip
         if batch:
             flush()
         start = time.process_time()
@@ -170,6 +178,7 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
         clusters = {member.url: cluster for cluster, decision in engine.decisions() for member in decision.members}
         engine.close()
         index_bytes = sum(p.stat().st_size for p in Path(scratch).glob("dedup.sqlite*"))
+        report_seconds, report_rss = time_report(config.index_path)
     url_of = {position: url for url, position in position_of.items()}
     truth = {(min(p.copy, p.origin), max(p.copy, p.origin)) for p in stream.planted if p.true}
     found = sum(1 for a, b in truth if clusters.get(url_of[a], -1) == clusters.get(url_of[b], -2))
@@ -186,7 +195,34 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
         "recall": round(found / len(truth), 4) if truth else None,
         "precision": round(correct / len(verified), 4) if verified else None,
         "verified_pairs": len(verified),
+        "report_wall_seconds": round(report_seconds, 1),
+        "report_peak_rss_mib": round(report_rss, 1),
     }
+
+
+_REPORT = """
+import sys
+from portal_archive.cli import main
+code = main(sys.argv[1:])
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(int(peak.split()[1]), file=sys.stderr)
+sys.exit(code)
+"""
+"""``portal-archive dedup-report``, then its peak RSS (kB) on stderr: VmHWM counts this process's own
+memory only (a fork's rusage also counts the pages it shared with the bench at the fork)."""
+
+
+def time_report(index: Path | None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of ``portal-archive dedup-report --index`` on the index, as
+    a researcher runs it (JSON, the whole collection), in a process of its own."""
+    command = [sys.executable, "-c", _REPORT, "dedup-report", "--index", str(index), "--format", "json",
+               "-o", os.devnull, "--no-progress"]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"dedup-report failed: {done.stderr}")
+    return seconds, int(done.stderr.split()[-1]) / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,13 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         print(f"indexing {size:,} documents ...", file=sys.stderr, flush=True)
         rows.append(run_size(articles, size, args.seed))
-    header = f"{'docs':>9} {'docs/CPU-s':>10} {'last 10 %':>9} {'bytes/doc':>9} {'RSS MiB':>8} {'P':>7} {'R':>7}"
+    header = (
+        f"{'docs':>9} {'docs/CPU-s':>10} {'last 10 %':>9} {'bytes/doc':>9} {'RSS MiB':>8} {'P':>7} {'R':>7} "
+        f"{'report s':>8} {'report MiB':>10}"
+    )
     print(header)
     for row in rows:
         print(
             f"{row['docs']:>9,} {row['docs_per_cpu_s']:>10,.0f} {row['last_tenth_docs_per_cpu_s'] or 0:>9,.0f} "
             f"{row['index_bytes_per_doc']:>9,.0f} {row['peak_rss_mib']:>8,.0f} {row['precision'] or 0:>7.4f} "
-            f"{row['recall'] or 0:>7.4f}"
+            f"{row['recall'] or 0:>7.4f} {row['report_wall_seconds']:>8,.1f} {row['report_peak_rss_mib']:>10,.0f}"
         )
     if len(rows) > 1:
         print(f"docs/CPU-s at {rows[-1]['docs']:,} = {rows[-1]['docs_per_cpu_s'] / rows[0]['docs_per_cpu_s']:.2f}x "

@@ -323,8 +323,9 @@ class DedupEngine:
                 raise RuntimeError(f"{document.url} is neither new nor indexed")
             return self._revisit(existing, text)
         matches = []
-        for stored in self.index.sketches(candidates):
-            shared = self.sketch.intersection(loaded, size, self.sketch.decode(stored.sketch), stored.shingles)
+        found = self.index.sketches(candidates)
+        estimates = self.sketch.intersections(loaded, size, [s.sketch for s in found], [s.shingles for s in found])
+        for stored, shared in zip(found, estimates, strict=True):
             similarity = Similarity.from_intersection(shared, size, stored.shingles, exact=self.sketch.exact)
             relation = self.rule.judge(similarity.jaccard, similarity.containment, text.length, stored.chars)
             if relation is not None:

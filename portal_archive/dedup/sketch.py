@@ -24,6 +24,7 @@ precision 0.995), and so did the MinHash signature itself (128 values, standard 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol, TypeAlias
 
@@ -69,6 +70,13 @@ class VerificationSketch(Protocol):
         """``|A ∩ B|`` (estimated unless ``exact``) from comparable forms and exact set sizes."""
         ...
 
+    def intersections(
+        self, first: Comparable, first_size: int, stored: Sequence[bytes], sizes: Sequence[int]
+    ) -> list[float]:
+        """``intersection`` of one set with each of many stored ones (their blobs and set sizes):
+        the same values, computed together (a document's candidates)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ExactShingleSet:
@@ -90,6 +98,14 @@ class ExactShingleSet:
     def decode(self, blob: bytes) -> npt.NDArray[np.uint32]:
         deltas = np.frombuffer(zlib.decompress(blob), dtype="<u4")
         return np.cumsum(deltas, dtype=np.uint32)
+
+    def intersections(
+        self, first: Comparable, first_size: int, stored: Sequence[bytes], sizes: Sequence[int]
+    ) -> list[float]:
+        return [
+            self.intersection(first, first_size, self.decode(blob), size)
+            for blob, size in zip(stored, sizes, strict=True)
+        ]
 
     def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
         small, large = (first, second) if first.size <= second.size else (second, first)
@@ -156,8 +172,9 @@ class OnePermutationSketch:
         return packed.tobytes()
 
     def decode(self, blob: bytes) -> npt.NDArray[np.uint8]:
+        """One sketch, or several blobs joined (their bins one after another)."""
         packed = np.frombuffer(blob, dtype=np.uint8)
-        if packed.size * 8 != self.bins * self.bits:
+        if not packed.size or packed.size * 8 % (self.bins * self.bits):
             raise ValueError(f"sketch of {packed.size} bytes does not hold {self.bins} bins of {self.bits} bits")
         per_byte = 8 // self.bits
         shifts = np.arange(per_byte, dtype=np.uint8) * np.uint8(self.bits)
@@ -165,17 +182,34 @@ class OnePermutationSketch:
         return ((packed[:, None] >> shifts) & mask).reshape(-1)
 
     def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
+        return self._intersections(first, first_size, second.reshape(1, -1), [second_size])[0]
+
+    def intersections(
+        self, first: Comparable, first_size: int, stored: Sequence[bytes], sizes: Sequence[int]
+    ) -> list[float]:
+        if not stored:
+            return []
+        return self._intersections(first, first_size, self.decode(b"".join(stored)).reshape(len(stored), -1), sizes)
+
+    def _intersections(
+        self, first: Comparable, first_size: int, others: Comparable, sizes: Sequence[int]
+    ) -> list[float]:
+        """The estimate against each row of ``others`` (bins per row), counted for all rows at once."""
         present_first = first != 0
-        present_second = second != 0
-        union_bins = int(np.count_nonzero(present_first | present_second))
-        if union_bins == 0:
-            return 0.0
-        both = int(np.count_nonzero(present_first & present_second))
-        agreeing = int(np.count_nonzero((first == second) & present_first))
+        present_others = others != 0
+        union_bins = np.count_nonzero(present_first | present_others, axis=1).tolist()
+        both = np.count_nonzero(present_first & present_others, axis=1).tolist()
+        agreeing = np.count_nonzero((others == first) & present_first, axis=1).tolist()
         chance = self._chance
-        shared_bins = (agreeing - chance * both) / (1.0 - chance)
-        jaccard = min(1.0, max(0.0, shared_bins / union_bins))
-        return jaccard * (first_size + second_size) / (1.0 + jaccard)
+        estimates = []
+        for union, shared_codes, agreed, second_size in zip(union_bins, both, agreeing, sizes, strict=True):
+            if union == 0:
+                estimates.append(0.0)
+                continue
+            shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
+            jaccard = min(1.0, max(0.0, shared_bins / union))
+            estimates.append(jaccard * (first_size + second_size) / (1.0 + jaccard))
+        return estimates
 
 
 SKETCHES: Final = {"exact": ExactShingleSet, "oph": OnePermutationSketch}

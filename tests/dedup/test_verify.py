@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from portal_archive.dedup import CopyRule, Similarity, make_sketch, prepare_text, shingle_hashes
-from portal_archive.dedup.sketch import ExactShingleSet, OnePermutationSketch
+from portal_archive.dedup.sketch import ExactShingleSet, OnePermutationSketch, VerificationSketch
 from tests.dedup.test_texts import ASTRONOMY, LIBRARY, TEMPLATE_A, TEMPLATE_B, library_copy, library_excerpt
 
 RULE = CopyRule()
@@ -120,3 +120,24 @@ def test_sketch_parameters_are_validated() -> None:
     with pytest.raises(ValueError, match="does not hold"):
         OnePermutationSketch().decode(b"\x00" * 10)
     assert ExactShingleSet().parameters() == {"verify": "exact"}
+
+
+@pytest.mark.parametrize("sketch", [OnePermutationSketch(), OnePermutationSketch(bins=512, bits=4), ExactShingleSet()])
+def test_intersections_of_many_equal_the_pairwise_ones(sketch: VerificationSketch) -> None:
+    rng = np.random.default_rng(5)
+    base = np.unique(rng.integers(0, 2**32, 3000, dtype=np.uint64).astype(np.uint32))
+    others = [
+        np.unique(
+            np.concatenate([base[: int(base.size * share)], rng.integers(0, 2**32, 900, dtype=np.uint64)]).astype(
+                np.uint32
+            )
+        )
+        for share in (0.0, 0.3, 0.8, 1.0)
+    ] + [np.zeros(0, dtype=np.uint32)]
+    loaded = sketch.load(base)
+    blobs = [sketch.encode(sketch.load(other)) for other in others]
+    sizes = [int(other.size) for other in others]
+    expected = [sketch.intersection(loaded, base.size, sketch.decode(b), n) for b, n in zip(blobs, sizes, strict=True)]
+    assert sketch.intersections(loaded, base.size, blobs, sizes) == expected
+    assert sketch.intersections(loaded, base.size, [], []) == []
+    assert expected[0] < expected[1] < expected[2] < expected[3]
