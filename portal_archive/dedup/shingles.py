@@ -2,9 +2,9 @@
 
 A shingle's hash is a 64-bit polynomial hash of its code points (wrapping modulo 2**64), mixed
 with the MurmurHash3 64-bit finaliser, of which the top 32 bits are kept. ``shingle_hashes`` computes
-it for every window of a text in a few vector operations; ``shingle_hash`` computes the same value
-for one shingle in plain Python, so it can be handed to ``datasketch.MinHash(hashfunc=...)`` and the
-two paths compared bit for bit.
+it for every window of a text in one compiled loop (``kernels.window_hashes``); ``shingle_hash``
+computes the same value for one shingle in plain Python, so it can be handed to
+``datasketch.MinHash(hashfunc=...)`` and the two paths compared bit for bit.
 
 Hashes are 32-bit because datasketch's ``affine32`` scheme permutes 32-bit values; two distinct
 shingles of one document collide with probability about n**2 / 2**33 (≈ 0.1 % for 3,000 shingles).
@@ -91,17 +91,9 @@ def shingle_hashes(codepoints: npt.NDArray[np.uint32], size: int = 5) -> npt.NDA
     count = int(codepoints.size)
     if count == 0:
         return np.zeros(0, dtype=np.uint32)
-    width = min(size, count)
-    windows = count - width + 1
-    points = codepoints.astype(np.uint64)
-    rolling = points[:windows].copy()
-    multiplier = np.uint64(_POLY)
-    for offset in range(1, width):
-        rolling *= multiplier  # wraps modulo 2**64, as intended
-        rolling += points[offset : offset + windows]
-    mixed = fmix64(rolling)
-    mixed >>= np.uint64(32)
-    hashes = np.sort(mixed.astype(np.uint32))
+    from portal_archive.dedup.kernels import window_hashes  # deferred: numba takes 0.4 s to import
+
+    hashes = np.sort(window_hashes(codepoints, min(size, count), _POLY, _FMIX64_1, _FMIX64_2))
     if hashes.size < 2:
         return hashes
     keep = np.empty(hashes.size, dtype=bool)

@@ -1,0 +1,77 @@
+"""The compiled loops give the values of their numpy definitions (the ones they replaced), on texts
+of every length, extreme code points and hash values included."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from portal_archive.dedup.kernels import holders, min_permuted, smallest_codes, window_hashes
+from portal_archive.dedup.minhash import affine32_permutations
+from portal_archive.dedup.shingles import _FMIX64_1, _FMIX64_2, _POLY, fmix64, shingle_hash
+
+
+def numpy_window_hashes(codepoints: npt.NDArray[np.uint32], width: int) -> npt.NDArray[np.uint32]:
+    windows = codepoints.size - width + 1
+    points = codepoints.astype(np.uint64)
+    rolling = points[:windows].copy()
+    for offset in range(1, width):
+        rolling *= np.uint64(_POLY)
+        rolling += points[offset : offset + windows]
+    return (fmix64(rolling) >> np.uint64(32)).astype(np.uint32)
+
+
+def numpy_smallest_codes(hashes: npt.NDArray[np.uint32], bins: int, bits: int) -> npt.NDArray[np.uint8]:
+    codes = np.zeros(bins, dtype=np.uint8)
+    shift = np.uint32(32 - bins.bit_length() + 1)
+    ranges = hashes >> shift
+    first = np.concatenate([[True], ranges[1:] != ranges[:-1]])
+    smallest = hashes[first]
+    codes[smallest >> shift] = (smallest % np.uint32((1 << bits) - 1)).astype(np.uint8) + np.uint8(1)
+    return codes
+
+
+@pytest.mark.parametrize("length", [1, 4, 5, 6, 300, 5000])
+def test_window_hashes_are_the_polynomial_hash_of_every_window(length: int) -> None:
+    rng = np.random.default_rng(length)
+    codepoints = rng.integers(0, 0x110000, length).astype(np.uint32)
+    codepoints[:2] = [0, 0x10FFFF][: min(2, length)]
+    width = min(5, length)
+    found = window_hashes(codepoints, width, _POLY, _FMIX64_1, _FMIX64_2)
+    assert np.array_equal(found, numpy_window_hashes(codepoints, width))
+    text = codepoints.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    assert int(found[-1]) == shingle_hash(text[-width:])
+
+
+@pytest.mark.parametrize(("bins", "bits"), [(1024, 2), (512, 4), (8, 8)])
+def test_smallest_codes_are_the_one_permutation_sketch(bins: int, bits: int) -> None:
+    rng = np.random.default_rng(bins)
+    for size in (1, 10, 3000):
+        hashes = np.unique(rng.integers(0, 2**32, size).astype(np.uint32))
+        hashes[-1] = 0xFFFFFFFF
+        found = smallest_codes(hashes, bins, 32 - bins.bit_length() + 1, (1 << bits) - 1)
+        assert np.array_equal(found, numpy_smallest_codes(hashes, bins, bits))
+
+
+def test_min_permuted_is_the_minimum_of_each_affine_permutation() -> None:
+    a, b = affine32_permutations(96, 1)
+    rng = np.random.default_rng(3)
+    sets = [rng.integers(0, 2**32, size).astype(np.uint32) for size in (1, 7, 3000)]
+    starts = np.cumsum([0, *(s.size for s in sets)]).astype(np.intp)
+    result = np.full((4, 96), 0xFFFFFFFF, dtype=np.uint32)
+    min_permuted(np.concatenate(sets), starts, np.asarray([0, 2, 3], dtype=np.intp), a, b, result)
+    for row, hashes in zip((0, 2, 3), sets, strict=True):
+        expected = ((hashes[:, None].astype(np.uint64) * a + b) & 0xFFFFFFFF).min(axis=0)
+        assert np.array_equal(result[row], expected.astype(np.uint32))
+    assert (result[1] == 0xFFFFFFFF).all()  # a row not asked for is left alone
+
+
+def test_holders_reads_the_bucket_of_each_key() -> None:
+    keys = np.asarray([5, 5, 9, 0xFFFFFFFF], dtype=np.uint64)
+    entries = np.sort((keys << np.uint64(32)) | np.asarray([1, 2, 3, 4], dtype=np.uint64))
+    shift = 64 - 2
+    offsets = np.zeros(5, dtype=np.uint32)
+    np.cumsum(np.bincount((entries >> np.uint64(shift)).astype(np.intp), minlength=4), out=offsets[1:])
+    assert sorted(holders(entries, offsets, shift, np.asarray([5, 0xFFFFFFFF, 6], dtype=np.uint32))) == [1, 2, 4]
+    assert holders(entries, offsets, shift, np.asarray([7], dtype=np.uint32)).size == 0
