@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, uint32
 
-__all__ = ["holders", "min_permuted", "smallest_codes", "window_hashes"]
+__all__ = ["code_counts", "holders", "min_permuted", "smallest_codes", "window_hashes"]
 
 
 @njit(cache=True, nogil=True)
@@ -131,3 +131,37 @@ def smallest_codes(hashes: npt.NDArray[np.uint32], bins: int, shift: int, modulu
     (0: no hash in the range), from sorted hashes: a one-permutation sketch in one pass."""
     codes: npt.NDArray[np.uint8] = _smallest_codes(hashes, bins, np.uint32(shift), np.uint32(modulus))
     return codes
+
+
+@njit(cache=True, nogil=True)
+def _code_counts(codes: Any, packed: Any, bits: int) -> Any:  # pragma: no cover - compiled
+    per_byte = 8 // bits
+    mask = (1 << bits) - 1
+    width = codes.size // per_byte
+    rows = packed.size // width
+    counts = np.zeros((rows, 3), dtype=np.int64)
+    for row in range(rows):
+        union = both = agreeing = 0
+        for position in range(width):
+            byte = packed[row * width + position]
+            for slot in range(per_byte):
+                mine = codes[position * per_byte + slot]
+                theirs = (byte >> (slot * bits)) & mask
+                if mine or theirs:
+                    union += 1
+                    if mine and theirs:
+                        both += 1
+                        if mine == theirs:
+                            agreeing += 1
+        counts[row, 0] = union
+        counts[row, 1] = both
+        counts[row, 2] = agreeing
+    return counts
+
+
+def code_counts(codes: npt.NDArray[np.uint8], packed: npt.NDArray[np.uint8], bits: int) -> npt.NDArray[np.int64]:
+    """For each stored one-permutation sketch in ``packed`` (``bits``-bit codes, lowest bits first,
+    one sketch after another), against ``codes``: ranges where either has a code, where both have
+    one, and where both have the same one."""
+    counts: npt.NDArray[np.int64] = _code_counts(codes, packed, bits)
+    return counts

@@ -94,6 +94,7 @@ DEFAULT_CACHE_KIB: Final = 8_192
 _KEY_DTYPE: Final = np.dtype("<u4")
 """A stored band key: unsigned 32 bits, little-endian, ``bands`` of them per ``band_keys`` row."""
 _LOAD_ROWS: Final = 8_192
+_MMAP_BYTES: Final = 1 << 30
 _WAL_CHECKPOINT_PAGES: Final = 10_000
 _WAL_LIMIT_BYTES: Final = 64 << 20
 _BUSY_TIMEOUT_S = 60.0
@@ -224,6 +225,11 @@ class DedupIndex(NearDuplicateIndex):
                 # bench's engine 5-8 % faster. The log file is cut back to 64 MiB after a checkpoint.
                 connection.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
                 connection.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT_BYTES}")
+                # Verifying a candidate reads its row and sketch from anywhere in the file: through a
+                # memory map, a page the system has cached costs no system call (at 150,000 documents
+                # the engine ran 8 % faster). Pages read count in the process's RSS as file pages,
+                # which the kernel takes back when memory is short. A report (read-only) does without.
+                connection.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
             connection.execute("PRAGMA synchronous=NORMAL")
             # Band lookups and inserts hit random pages: the cache decides how many reach the file.
             connection.execute(f"PRAGMA cache_size = -{max(1, int(cache_kib))}")
