@@ -110,7 +110,7 @@ _LINE_PATTERNS: Final[tuple[tuple[RemovedLineKind, re.Pattern[str]], ...]] = (
             r"版权归原作者所有|如有侵权|如涉及侵权|如涉侵权|如发现稿件侵权|不代表本(?:网|站|平台|号|刊|报)|"
             r"刊载任何文章|未经(?:授权|许可).{0,12}(?:转载|使用)|转载请(?:注明|联系)"
         ),
-    ),
+    ),  # every alternative holds one of _DISCLAIMER_NEEDLES
     (
         "share",
         re.compile(
@@ -125,6 +125,9 @@ _UNANCHORED_PATTERNS: Final = tuple(
     (kind, pattern) for kind, pattern in _LINE_PATTERNS if not pattern.pattern.startswith("^")
 )
 """The patterns that may match away from the start of a line (disclaimers)."""
+_DISCLAIMER_NEEDLES: Final = ("侵权", "不代表本", "版权归", "刊载任何", "未经", "转载请")
+"""A substring of every match of the unanchored disclaimer pattern: a line with none of them skips
+the search (most body lines at a text's edges; substring tests cost a tenth of the search)."""
 _REFERENCES_HEADING: Final = re.compile(
     r"^[\[【]?(?:参考链接|参考资料|参考文献|参考来源|相关链接|资料来源)[】\]]?\s*[:：]?\s*$"
 )
@@ -225,6 +228,8 @@ def _classify(line: str, anchored: bool = True) -> RemovedLine | None:
 
     Lines that are not ``anchored`` can only be disclaimers matched away from their start.
     """
+    if not anchored and not any(needle in line for needle in _DISCLAIMER_NEEDLES):
+        return None
     for kind, pattern in _LINE_PATTERNS if anchored else _UNANCHORED_PATTERNS:
         if len(line) > _LONG_LINE_KINDS.get(kind, _MAX_ATTRIBUTION_LINE):
             continue

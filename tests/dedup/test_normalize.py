@@ -181,3 +181,21 @@ def test_fast_path_equals_reference_for_every_single_character() -> None:
         if not 0xD800 <= cp <= 0xDFFF and as_text(normalized_codepoints(chr(cp))) != normalize_text(chr(cp))
     ]
     assert wrong == []
+
+
+def test_every_unanchored_disclaimer_holds_one_of_the_needles_that_let_a_line_skip_the_search() -> None:
+    from portal_archive.dedup.normalize import _DISCLAIMER_NEEDLES, _UNANCHORED_PATTERNS, _classify
+
+    ((_, pattern),) = _UNANCHORED_PATTERNS
+    examples = [
+        "文章版权归原作者所有", "如有侵权请联系删除", "如涉及侵权，请联系", "如涉侵权请告知", "如发现稿件侵权请联系",
+        "仅代表作者观点，不代表本网立场", "不代表本报观点", "本站刊载任何文章", "未经授权不得转载",
+        "未经许可，禁止任何形式的使用", "转载请注明出处", "转载请联系作者",
+    ]  # fmt: skip
+    for line in examples:
+        match = pattern.search(line)
+        assert match is not None, line
+        assert any(needle in match.group(0) for needle in _DISCLAIMER_NEEDLES), line
+        classified = _classify(line, anchored=False)
+        assert classified is not None and classified.kind == "disclaimer"
+    assert _classify("本报记者从会上获悉，今年全市新增就业岗位。", anchored=False) is None

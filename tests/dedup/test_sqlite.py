@@ -207,6 +207,23 @@ def test_a_document_another_connection_committed_is_found_and_an_uncommitted_one
         assert first.candidates(astronomy.band_keys) == []
 
 
+def test_a_document_stored_without_a_look_up_still_sees_what_another_connection_stored_first(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex.open(path, PARAMETERS) as first, DedupIndex.open(path, PARAMETERS) as second:
+        copy = new_document("https://b.example/copy", library_copy())
+        astronomy = new_document("https://a.example/2", ASTRONOMY)
+        assert second.candidates(copy.band_keys) == []  # the table is loaded, empty
+        library = first.insert(new_document("https://a.example/1", LIBRARY))
+        first.commit()
+        stored = second.insert(astronomy)  # takes the id after the first connection's
+        second.commit()
+        assert stored is not None and library is not None and stored > library
+        assert second.candidates(copy.band_keys) == [library]
+        assert second.candidates(astronomy.band_keys) == [stored]
+
+
 _INDEXER = """
 import sys
 from pathlib import Path

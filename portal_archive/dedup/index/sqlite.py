@@ -174,6 +174,9 @@ class DedupIndex(NearDuplicateIndex):
         """Every stored document's band keys, read from the file at the first lookup."""
         self._unsettled = False
         """Keys went into ``_bands`` in the open transaction: if it does not commit, they must go."""
+        self._synced = False
+        """``_bands`` holds every row the open write transaction sees: no other writer can add one
+        before it ends, so it is not read again until then."""
         self._warc_file_ids: dict[str, int] = {}
         self._pending_warc_files: set[str] = set()
         """Names given an id in the open transaction: forgotten if it does not commit."""
@@ -292,9 +295,11 @@ class DedupIndex(NearDuplicateIndex):
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes
             # after another process committed, fails at once with SQLITE_BUSY instead of waiting.
             self._db.execute("BEGIN IMMEDIATE")
+            self._synced = False
 
     def commit(self) -> None:
         """Commit the open transaction: its writes become durable and visible to readers."""
+        self._synced = False
         if self._db.in_transaction:
             self._db.execute("COMMIT")
             self._pending_warc_files.clear()
@@ -354,6 +359,8 @@ class DedupIndex(NearDuplicateIndex):
         """
         packed = self._packed.array(document.band_keys).astype(_KEY_DTYPE)
         self.begin()
+        if self._bands is not None:
+            self._band_table()  # current before this id is taken: later look-ups read only rows above it
         meta, filename, offset = split_warc_location(document.meta)
         cursor = self._db.execute(
             "INSERT INTO documents (url_key, url, record_id, chars, shingles, warc_file, warc_offset, meta) "
@@ -447,11 +454,15 @@ class DedupIndex(NearDuplicateIndex):
             self._forget_uncommitted()  # SQLite rolled the transaction back on its own
         if self._bands is None:
             self._bands = BandTable()
-            self._unsettled = False
+            self._unsettled = self._synced = False
         table = self._bands
+        if self._synced and self._db.in_transaction:
+            return table
         added = table.extend(self._band_rows_after(table.last_id))
-        if added and self._db.in_transaction:
-            self._unsettled = True  # this transaction's own rows may be among them
+        if self._db.in_transaction:
+            self._synced = True
+            if added:
+                self._unsettled = True  # this transaction's own rows may be among them
         return table
 
     def _band_rows_after(self, last_id: int) -> Iterator[tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]]:
@@ -644,6 +655,7 @@ class DedupIndex(NearDuplicateIndex):
         return file_id
 
     def _forget_uncommitted(self) -> None:
+        self._synced = False
         if self._unsettled:  # rebuilt from the file at the next lookup
             self._bands = None
             self._unsettled = False
