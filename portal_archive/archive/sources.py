@@ -16,12 +16,13 @@ handed to an optional ``on_capture``: what the report looks cited sources up in.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Final, Literal, TypeAlias, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -269,8 +270,12 @@ class WarcSource:
                 if isinstance(found, SourcedDocument):
                     yield found
             return
+        # Forked, extraction processes start at once with everything imported (spawned, each takes a
+        # CPU-second to import); a process with other threads could fork one holding a lock, so then
+        # they are spawned.
+        method = "fork" if threading.active_count() == 1 and "fork" in get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(
-            self.jobs, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(self.reader.profiles,)
+            self.jobs, mp_context=get_context(method), initializer=_start_worker, initargs=(self.reader.profiles,)
         ) as pool:
             self._pool = pool
             try:

@@ -24,6 +24,8 @@ from rich.progress import (
 
 __all__ = ["ByteProgress"]
 
+_REFRESH_SECONDS = 0.1
+
 
 class ByteProgress:
     """Counts input bytes consumed against the total size; a no-op unless ``stream`` is a TTY.
@@ -49,10 +51,14 @@ class ByteProgress:
                 TimeRemainingColumn(),
                 console=Console(file=target),
                 transient=True,
+                # Refreshed by ``advance`` rather than by a thread of its own: worker processes that
+                # extract pages are forked, which is only safe from a process with one thread.
+                auto_refresh=False,
             )
             self._bar = self._progress.add_task(label, total=total, articles=0, rate=0.0)
         self._articles = 0
         self._started = time.monotonic()
+        self._shown = 0.0
 
     def __enter__(self) -> ByteProgress:
         if self._progress is not None:
@@ -71,8 +77,17 @@ class ByteProgress:
         if self._progress is not None and self._bar is not None:
             elapsed = max(time.monotonic() - self._started, 1e-6)
             self._progress.update(self._bar, articles=self._articles, rate=self._articles / elapsed)
+            self._refresh()
 
     def advance(self, consumed: int) -> None:
         """Move the bar by ``consumed`` bytes."""
         if self._progress is not None and self._bar is not None:
             self._progress.advance(self._bar, consumed)
+            self._refresh()
+
+    def _refresh(self) -> None:
+        """Redraw at most ten times a second."""
+        now = time.monotonic()
+        if self._progress is not None and now - self._shown >= _REFRESH_SECONDS:
+            self._shown = now
+            self._progress.refresh()

@@ -377,6 +377,26 @@ def test_progress_is_silent_without_a_terminal(tmp_path: Path) -> None:
     assert not progress.active and stream.getvalue() == ""
 
 
+def test_progress_on_a_terminal_shows_articles_and_their_rate_without_a_thread() -> None:
+    import threading
+    import time
+
+    from portal_archive.report.progress import ByteProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    threads = threading.active_count()
+    with ByteProgress(1000, stream=stream) as progress:
+        assert threading.active_count() == threads  # extraction processes may be forked from here
+        progress.advance(500)
+        time.sleep(0.15)
+        progress.count_articles(1234)
+    assert progress.active and "1,234 articles" in stream.getvalue()
+
+
 def test_our_warc_without_metadata_records_is_extracted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A crawl with ``ARCHIVE_METADATA_ENABLED`` off: its pages are re-read by offset and extracted."""
     from portal_archive.warc.records import HttpExchange
