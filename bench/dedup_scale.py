@@ -25,9 +25,10 @@ the index file's bytes per document; then the wall time and peak RSS of ``portal
 --index`` on the index (JSON of the whole collection, in a process of its own). Prints a table;
 JSON to ``bench/results/dedup_scale.json``.
 
-The peer, measured in the same run on the same documents: datasketch's in-memory ``MinHashLSH``
-(the same 32 bands of 3 rows), given the same signatures (made untimed), timed on a look-up then an
-insert per document, as the engine looks up then inserts. It does a part of the engine's work (no
+The peer, measured in the same run on the same documents (after the engine, whose peak RSS is taken
+before): datasketch's in-memory ``MinHashLSH`` (the same 32 bands of 3 rows), given the same
+signatures (made untimed), timed on a look-up then an insert per document, as the engine looks up
+then inserts. It does a part of the engine's work (no
 text preparation, signing, verification, clusters, nothing on disk, about 2.5 KB of memory per
 document), and its rate is the machine's speed in the same run: the ratio to it stays when a shared
 machine's speed moves.
@@ -36,6 +37,7 @@ machine's speed moves.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import json
 import os
@@ -158,23 +160,10 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
         batch: list[Document] = []
         done = 0
 
-        hasher = MinHasher(config.num_perm, config.seed)
-        width = config.bands * config.rows
-        peer = MinHashLSH(num_perm=width, params=(config.bands, config.rows))
-        peer_cpu = 0.0
+        reset_peak_rss()
 
         def flush() -> None:
-            nonlocal cpu, tail_cpu, done, peer_cpu
-            # The peer: datasketch's in-memory LSH, given the same signatures (made untimed here).
-            texts = [prepare_text(document.text) for document in batch]
-            hashes = [shingle_hashes(text.codepoints, config.shingle_size) for text in texts]
-            signatures = hasher.signatures(hashes, width)
-            sketches = [LeanMinHash(seed=config.seed, hashvalues=row, scheme=SCHEME) for row in signatures]
-            start = time.process_time()
-            for document, sketch in zip(batch, sketches, strict=True):
-                peer.query(sketch)
-                peer.insert(document.url, sketch)
-            peer_cpu += time.process_time() - start
+            nonlocal cpu, tail_cpu, done
             start = time.process_time()
             verdicts = engine.add_many(batch, commit=True)
             spent = time.process_time() - start
@@ -203,10 +192,12 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
         start = time.process_time()
         engine.index.commit()
         cpu += time.process_time() - start
+        engine_rss = peak_rss_mib()
         clusters = {member.url: cluster for cluster, decision in engine.decisions() for member in decision.members}
         engine.close()
         index_bytes = sum(p.stat().st_size for p in Path(scratch).glob("dedup.sqlite*"))
         report_seconds, report_rss = time_report(config.index_path)
+    peer_cpu = run_peer(articles, docs, seed, config)
     url_of = {position: url for url, position in position_of.items()}
     truth = {(min(p.copy, p.origin), max(p.copy, p.origin)) for p in stream.planted if p.true}
     found = sum(1 for a, b in truth if clusters.get(url_of[a], -1) == clusters.get(url_of[b], -2))
@@ -218,7 +209,7 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
         "cpu_seconds": round(cpu, 2),
         "docs_per_cpu_s": round(docs / cpu, 1),
         "last_tenth_docs_per_cpu_s": round((docs - tail_from) / tail_cpu, 1) if tail_cpu else None,
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(engine_rss, 1),
         "index_bytes_per_doc": round(index_bytes / docs, 1),
         "recall": round(found / len(truth), 4) if truth else None,
         "precision": round(correct / len(verified), 4) if verified else None,
@@ -240,6 +231,55 @@ sys.exit(code)
 """
 """``portal-archive dedup-report``, then its peak RSS (kB) on stderr: VmHWM counts this process's own
 memory only (a fork's rusage also counts the pages it shared with the bench at the fork)."""
+
+
+def run_peer(articles: list[tuple[str, list[str]]], docs: int, seed: int, config: DedupConfig) -> float:
+    """CPU seconds of the peer on the same documents: datasketch's in-memory LSH given the same
+    signatures (made untimed), a look-up then an insert per document, as the engine does."""
+    hasher = MinHasher(config.num_perm, config.seed)
+    width = config.bands * config.rows
+    peer = MinHashLSH(num_perm=width, params=(config.bands, config.rows))
+    spent = 0.0
+    batch: list[Document] = []
+
+    def flush() -> None:
+        nonlocal spent
+        texts = [prepare_text(document.text) for document in batch]
+        signatures = hasher.signatures([shingle_hashes(text.codepoints, config.shingle_size) for text in texts], width)
+        sketches = [LeanMinHash(seed=config.seed, hashvalues=row, scheme=SCHEME) for row in signatures]
+        start = time.process_time()
+        for document, sketch in zip(batch, sketches, strict=True):
+            peer.query(sketch)
+            peer.insert(document.url, sketch)
+        spent += time.process_time() - start
+        batch.clear()
+
+    print(f"  the peer on the same {docs:,} documents ...", file=sys.stderr, flush=True)
+    for document in Stream(articles, seed, config).documents(docs):
+        batch.append(document)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return spent
+
+
+def reset_peak_rss() -> None:
+    """Start the peak RSS over from the current RSS (Linux: ``clear_refs``), so that each size's
+    figure is its own, not an earlier size's or the peer's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mib() -> float:
+    """The process's peak RSS since ``reset_peak_rss`` (``VmHWM``), else since it started."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def time_report(index: Path | None) -> tuple[float, float]:

@@ -194,3 +194,20 @@ def test_a_capture_time_never_outweighs_a_publication_time() -> None:
     captured_early = member(2, "http://a.example/", fetched_at="2020-01-01T00:00:00+00:00")
     decision = choose_canonical([captured_early, published], always, POLICY)
     assert decision.canonical is published and decision.decided_by == "earliest publication"
+
+
+def test_the_host_of_plain_urls_is_read_as_urlsplit_reads_it() -> None:
+    from urllib.parse import urlsplit
+
+    cases = [
+        "https://WWW.InfoQ.cn/x", "http://bendi.news", "http://bendi.news?x=1", "https://a.b.c.example#f",
+        "infoq.cn", "WWW.Example.COM/path", "https://user@host.cn/", "https://host.cn:8080/", "https://[::1]/",
+        "https://中国.cn/x", " https://pad.cn/", "https://tab.cn\t/", "ftp://files.cn/", "", "no-dot", "//scheme.less/",
+        "https://a..b/", "https://-x-.cn/",
+    ]  # fmt: skip
+    for url in cases:
+        try:
+            host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+        except ValueError:
+            host = ""
+        assert domain_of(url) == host.removeprefix("www."), url
