@@ -8,9 +8,9 @@ Usage::
 The archive is ``bench/report.py``'s synthetic crawl, read with ``--no-metadata``: every page is
 extracted, as in a third-party collection (wget, Heritrix, Common Crawl), which is where extraction
 is the cost. Each setting runs ``build_from_warcs`` (read, extract, index, cluster, choose the
-originals), median wall time of ``--runs`` runs after a warm-up, on an otherwise idle machine: wall
-time is the point here. The peer is ``--jobs 1`` in the same run. Writes a table to stdout and JSON
-to ``bench/results/report_jobs.json``.
+originals), median wall time of ``--runs`` runs after a warm-up, the settings taking turns, on an
+otherwise idle machine: wall time is the point here. The peer is ``--jobs 1`` in the same run.
+Writes a table to stdout and JSON to ``bench/results/report_jobs.json``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,24 +44,11 @@ def clusters(report: Report) -> list[list[str]]:
     return sorted([c.canonical.url, *sorted(m.url for m in c.members)] for c in report.clusters)
 
 
-def run(paths: list[Path], jobs: int, runs: int) -> tuple[dict[str, Any], list[list[str]]]:
-    options = ReportOptions(use_metadata=False)
-    walls: list[float] = []
-    report = None
-    for _ in range(runs + 1):
-        started = time.perf_counter()
-        report = build_from_warcs(paths, DedupConfig(), options, jobs=jobs)
-        walls.append(time.perf_counter() - started)
-    assert report is not None
-    articles = report.totals.articles
-    wall = statistics.median(walls[1:])
-    return {
-        "jobs": jobs,
-        "articles": articles,
-        "clusters": report.totals.clusters,
-        "wall_seconds": walls[1:],
-        "articles_per_wall_second": round(articles / wall, 1),
-    }, clusters(report)
+def run(paths: list[Path], jobs: int) -> tuple[float, Report]:
+    """Wall seconds of one report with ``jobs`` extraction processes."""
+    started = time.perf_counter()
+    report = build_from_warcs(paths, DedupConfig(), ReportOptions(use_metadata=False), jobs=jobs)
+    return time.perf_counter() - started, report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,13 +64,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-report-jobs-") as scratch:
         paths = write_archive(Path(scratch), make_articles(args.articles, args.seed))
         archive_bytes = sum(p.stat().st_size for p in paths)
-        expected: list[list[str]] | None = None
+        walls: dict[int, list[float]] = {jobs: [] for jobs in settings}
+        found: dict[int, list[list[str]]] = {}
+        reports: dict[int, Report] = {}
+        # Settings take turns, run after run: a shared machine's speed drifts over minutes, and
+        # turns spread the drift over every setting alike. The first turn warms up and is not timed.
+        for turn in range(args.runs + 1):
+            for jobs in settings:
+                print(f"turn {turn} of {args.runs}, --jobs {jobs} ...", file=sys.stderr, flush=True)
+                wall, report = run(paths, jobs)
+                if turn:
+                    walls[jobs].append(wall)
+                found[jobs], reports[jobs] = clusters(report), report
         for jobs in settings:
-            print(f"--jobs {jobs} ...", file=sys.stderr, flush=True)
-            row, found = run(paths, jobs, args.runs)
-            expected = found if expected is None else expected
-            row["same_clusters_as_first"] = found == expected
-            rows.append(row)
+            report = reports[jobs]
+            wall = statistics.median(walls[jobs])
+            rows.append({
+                "jobs": jobs,
+                "articles": report.totals.articles,
+                "clusters": report.totals.clusters,
+                "wall_seconds": [round(w, 2) for w in walls[jobs]],
+                "articles_per_wall_second": round(report.totals.articles / wall, 1),
+                "same_clusters_as_first": found[jobs] == found[settings[0]],
+            })  # fmt: skip
     peer = rows[0]["articles_per_wall_second"]
     print(f"{args.articles} articles re-extracted, {archive_bytes / 1e6:.1f} MB of WARC, {os.cpu_count()} cores")
     print(f"{'jobs':>5} {'articles':>9} {'clusters':>9} {'articles/wall-s':>16} {'vs first':>9} {'same':>5}")

@@ -201,7 +201,7 @@ class _Drain:
 
 _DRAIN: Final = _Drain()
 _Found: TypeAlias = SourcedDocument | _Extracting | _Drain
-_PAGES_AHEAD_PER_JOB: Final = 8
+_PAGES_AHEAD_PER_JOB: Final = 16
 """Pages sent for extraction ahead of the one to finish next, per process: enough to keep each
 busy, few enough that their bodies (20 MB at most each) stay a small part of memory."""
 _WORKER_READER: PageReader | None = None
