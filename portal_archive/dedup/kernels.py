@@ -24,7 +24,17 @@ from numba import njit, uint32
 __all__ = ["code_counts", "holders", "min_permuted", "smallest_codes", "window_hashes"]
 
 
-@njit(cache=True, nogil=True)
+def _compiled(function: Any) -> Any:
+    """``function`` compiled, with its machine code cached beside this module; where there is no
+    file to cache beside (the project deployed as a zipped egg, as scrapyd runs it), compiled in
+    memory by each process that uses it."""
+    try:
+        return njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # numba: "cannot cache function …: no locator available for file …"
+        return njit(cache=False, nogil=True)(function)
+
+
+@_compiled
 def _min_permuted(
     hashes: Any, starts: Any, rows: Any, a: Any, b: Any, result: Any
 ) -> None:  # pragma: no cover - compiled; tested through min_permuted
@@ -53,7 +63,7 @@ def min_permuted(
     _min_permuted(hashes, starts, rows, a, b, result)
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def _holders(entries: Any, offsets: Any, shift: Any, keys: Any) -> Any:  # pragma: no cover - compiled
     found = 0
     for twice in range(2):
@@ -85,7 +95,7 @@ def holders(
     return found
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def _window_hashes(codepoints: Any, width: int, poly: Any, mix1: Any, mix2: Any) -> Any:  # pragma: no cover - compiled
     windows = codepoints.size - width + 1
     hashes = np.empty(windows, dtype=np.uint32)
@@ -113,7 +123,7 @@ def window_hashes(
     return found
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def _smallest_codes(hashes: Any, bins: int, shift: Any, modulus: Any) -> Any:  # pragma: no cover - compiled
     codes = np.zeros(bins, dtype=np.uint8)
     previous: Any = -1
@@ -133,7 +143,7 @@ def smallest_codes(hashes: npt.NDArray[np.uint32], bins: int, shift: int, modulu
     return codes
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def _code_counts(codes: Any, packed: Any, bits: int) -> Any:  # pragma: no cover - compiled
     per_byte = 8 // bits
     mask = (1 << bits) - 1
