@@ -99,6 +99,7 @@ class NearDuplicatePipeline:
     def _open(self) -> DedupEngine:
         if self.engine is None:
             self.engine = DedupEngine.open(self.config)
+            self.engine.warm_up()
             logger.info(
                 "Near-duplicate index %(path)s: %(count)d documents",
                 {"path": self.config.index_location, "count": len(self.engine.index)},

@@ -230,6 +230,15 @@ class DedupEngine:
             commit_interval=config.commit_interval,
         )
 
+    def warm_up(self) -> None:
+        """Do now what the first document would otherwise wait for: load the compiled loops and
+        (SQLite) read the band keys of every indexed document into memory (a few seconds at a
+        million documents). A crawl calls it as it opens, before its event loop has pages to serve."""
+        from portal_archive.dedup.kernels import warm_up  # deferred: numba takes 0.4 s to import
+
+        warm_up()
+        self.index.warm_up()
+
     def __enter__(self) -> Self:
         return self
 

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, uint32
 
-__all__ = ["code_counts", "holders", "min_permuted", "smallest_codes", "window_hashes"]
+__all__ = ["code_counts", "holders", "min_permuted", "smallest_codes", "warm_up", "window_hashes"]
 
 
 def _compiled(function: Any) -> Any:
@@ -175,3 +175,17 @@ def code_counts(codes: npt.NDArray[np.uint8], packed: npt.NDArray[np.uint8], bit
     one, and where both have the same one."""
     counts: npt.NDArray[np.int64] = _code_counts(codes, packed, bits)
     return counts
+
+
+def warm_up() -> None:
+    """Load every compiled loop now (numba's import and its cache: about a second; compiling them,
+    the first time after an install: a few seconds), not at the first document, where it would stall
+    a crawl's event loop."""
+    hashes = np.arange(1, 9, dtype=np.uint32)
+    codes = smallest_codes(hashes, 8, 29, 3)
+    code_counts(codes, np.zeros(2, dtype=np.uint8), 8)
+    window_hashes(hashes, 5, 3, 5, 7)
+    result = np.zeros((1, 2), dtype=np.uint32)
+    one = np.ones(2, dtype=np.uint32)
+    min_permuted(hashes, np.asarray([0, 8], dtype=np.intp), np.zeros(1, dtype=np.intp), one, one, result)
+    holders(np.zeros(1, dtype=np.uint64), np.zeros(3, dtype=np.uint32), 63, hashes)

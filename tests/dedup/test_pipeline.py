@@ -108,6 +108,8 @@ def test_recrawl_sees_the_persisted_index(tmp_path: Path) -> None:
     first.close_spider()
     second = pipeline(tmp_path)
     second.open_spider()
+    assert second.engine is not None and second.engine.index._bands is not None  # type: ignore[attr-defined]
+    assert len(second.engine.index._bands) == 32  # type: ignore[attr-defined]  # read as it opened
     copy = second.process_item(items()[1])
     revisit = second.process_item(items()[0])
     second.close_spider()

@@ -499,6 +499,10 @@ class NearDuplicateIndex(Protocol):
         if self.read_only:
             raise DedupIndexError(f"{self.path} is opened read-only: nothing can be written to it")
 
+    def warm_up(self) -> None:
+        """Read now what the first look-up would otherwise wait for (nothing, unless the backend
+        keeps something in memory)."""
+
     def __len__(self) -> int:
         """How many documents are stored."""
         ...

@@ -440,6 +440,10 @@ class DedupIndex(NearDuplicateIndex):
         self._bands = None
         return count
 
+    def warm_up(self) -> None:
+        """Read every document's band keys into memory now (a few seconds at a million documents)."""
+        self._band_table()
+
     def band_entries(self) -> Iterator[tuple[int, int]]:
         """Every ``(packed band key, document id)``, keys signed as ``restore_bands`` takes them
         (and ``RedisDedupIndex.band_entries`` gives them), by document."""
