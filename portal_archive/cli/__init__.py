@@ -39,6 +39,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "dedup-report": (
         "portal-archive dedup-report archive/",
         "portal-archive dedup-report --format html -o report.html --replay-url http://127.0.0.1:8080/archive/ archive/",
+        "portal-archive dedup-report --no-metadata --jobs 4 /data/heritrix-2024/ --format csv -o copies.csv",
     ),
     "dedup-export": ("portal-archive dedup-export --from redis://127.0.0.1:6379/0 --to archive/dedup.sqlite",),
     "dedup-index": (
