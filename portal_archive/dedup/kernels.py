@@ -42,7 +42,12 @@ def _min_permuted(
     for document in range(rows.size):
         mins[:] = np.uint32(0xFFFFFFFF)
         for position in range(starts[document], starts[document + 1]):
-            value = hashes[position]
+            value = hashes[position]  # MurmurHash3's 32-bit finaliser first, as datasketch pre-mixes
+            value ^= value >> uint32(16)
+            value = uint32(value * uint32(0x85EBCA6B))
+            value ^= value >> uint32(13)
+            value = uint32(value * uint32(0xC2B2AE35))
+            value ^= value >> uint32(16)
             for k in range(a.size):
                 permuted = uint32(uint32(a[k] * value) + b[k])
                 if permuted < mins[k]:
@@ -58,8 +63,9 @@ def min_permuted(
     b: npt.NDArray[np.uint32],
     result: npt.NDArray[np.uint32],
 ) -> None:
-    """For each document ``d``: ``result[rows[d], k] = min(a[k] * h + b[k] mod 2**32)`` over its
-    hashes ``h = hashes[starts[d]:starts[d + 1]]`` (``starts`` has one more entry than ``rows``)."""
+    """For each document ``d``: ``result[rows[d], k] = min(a[k] * fmix32(h) + b[k] mod 2**32)`` over
+    its hashes ``h = hashes[starts[d]:starts[d + 1]]`` (``starts`` has one more entry than ``rows``;
+    ``fmix32`` is ``minhash.fmix32``, applied here in the same pass)."""
     _min_permuted(hashes, starts, rows, a, b, result)
 
 

@@ -2,10 +2,10 @@
 
 datasketch updates one ``MinHash`` per document, hashing shingle by shingle (SHA-1 by default):
 about 20 documents per CPU-second for 3,000-character texts, 280 with ``update_batch``. Here the
-shingle hashes of a batch of documents are concatenated, pre-mixed once with fmix32, and permuted
-``a_k * h + b_k (mod 2**32)`` in a compiled loop that keeps each document's minimum per permutation
-(``kernels.min_permuted``): the same values datasketch computes, at about 30 µs per document (a
-numpy pass per permutation took 100).
+shingle hashes of a batch of documents are concatenated, and a compiled loop pre-mixes each with
+fmix32 and permutes it ``a_k * h + b_k (mod 2**32)``, keeping each document's minimum per
+permutation (``kernels.min_permuted``): the same values datasketch computes, at about 30 µs per
+document (a numpy pass per permutation took 100).
 
 The permutation parameters are drawn as ``datasketch.MinHash(num_perm, seed).permutations`` draws
 them (``affine32_permutations``, tested equal), so a signature equals ``MinHash(num_perm, seed,
@@ -143,10 +143,10 @@ class MinHasher:
         parts = [hash_sets[row] for row in rows.tolist()]
         starts = np.zeros(len(parts) + 1, dtype=np.intp)
         np.cumsum([part.size for part in parts], out=starts[1:])
-        mixed = fmix32(np.concatenate(parts).astype(np.uint32, copy=False))
         from portal_archive.dedup.kernels import min_permuted  # deferred: numba takes 0.4 s to import
 
-        min_permuted(mixed, starts, rows, self._a[:columns], self._b[:columns], result)
+        hashes = np.concatenate(parts).astype(np.uint32, copy=False)
+        min_permuted(hashes, starts, rows, self._a[:columns], self._b[:columns], result)  # pre-mixes too
         return result
 
     def signature(self, hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:

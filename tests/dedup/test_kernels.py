@@ -8,7 +8,7 @@ import numpy.typing as npt
 import pytest
 
 from portal_archive.dedup.kernels import holders, min_permuted, smallest_codes, window_hashes
-from portal_archive.dedup.minhash import affine32_permutations
+from portal_archive.dedup.minhash import affine32_permutations, fmix32
 from portal_archive.dedup.shingles import _FMIX64_1, _FMIX64_2, _POLY, fmix64, shingle_hash
 
 
@@ -54,7 +54,7 @@ def test_smallest_codes_are_the_one_permutation_sketch(bins: int, bits: int) -> 
         assert np.array_equal(found, numpy_smallest_codes(hashes, bins, bits))
 
 
-def test_min_permuted_is_the_minimum_of_each_affine_permutation() -> None:
+def test_min_permuted_is_the_minimum_of_each_affine_permutation_of_the_mixed_hashes() -> None:
     a, b = affine32_permutations(96, 1)
     rng = np.random.default_rng(3)
     sets = [rng.integers(0, 2**32, size).astype(np.uint32) for size in (1, 7, 3000)]
@@ -62,7 +62,7 @@ def test_min_permuted_is_the_minimum_of_each_affine_permutation() -> None:
     result = np.full((4, 96), 0xFFFFFFFF, dtype=np.uint32)
     min_permuted(np.concatenate(sets), starts, np.asarray([0, 2, 3], dtype=np.intp), a, b, result)
     for row, hashes in zip((0, 2, 3), sets, strict=True):
-        expected = ((hashes[:, None].astype(np.uint64) * a + b) & 0xFFFFFFFF).min(axis=0)
+        expected = ((fmix32(hashes)[:, None].astype(np.uint64) * a + b) & 0xFFFFFFFF).min(axis=0)
         assert np.array_equal(result[row], expected.astype(np.uint32))
     assert (result[1] == 0xFFFFFFFF).all()  # a row not asked for is left alone
 
