@@ -87,6 +87,8 @@ DEFAULT_PUBLISHER_DOMAINS: Final = project.DEDUP_PUBLISHER_DOMAINS
 DEFAULT_AGGREGATOR_DOMAINS: Final = project.DEDUP_AGGREGATOR_DOMAINS
 """Domains that republish: the ``DEDUP_AGGREGATOR_DOMAINS`` default."""
 _SPACE_OR_PUNCT: Final = re.compile(r"[\W_]+")
+_PLAIN_URL: Final = re.compile(r"https?://([A-Za-z0-9.-]+)(/[!$-;=@-~]*)?(?:\?([!$-;=?@-~]*))?(?:#[!-~]*)?")
+"""An http(s) URL of printable ASCII without spaces, user or port, whose path has no ``?`` or ``#``."""
 _PLAIN_HOST: Final = re.compile(r"(?:https?://|(?=[A-Za-z0-9.-]+(?:[/?#]|\Z)))([A-Za-z0-9.-]+)(?=[/?#]|\Z)")
 """An http(s) URL or a bare host whose host is plain ASCII (no user, port, brackets or spaces)."""
 _DOMAIN_LIKE: Final = re.compile(r"^(?:https?://)?[\w-]+(?:\.[\w-]+)+(?:/|$)", re.ASCII)
@@ -112,6 +114,14 @@ def _on_domain(host: str, domain: str) -> bool:
 
 def normalize_url(url: str) -> str:
     """A URL reduced for comparison: no scheme, ``www.``, fragment or trailing slash."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:  # what urlsplit gives, at a fifth of the cost (every indexed document's key)
+        host, path, query = (
+            plain.group(1).lower().removeprefix("www."),
+            (plain.group(2) or "").rstrip("/"),
+            plain.group(3),
+        )
+        return f"{host}{path}?{query}" if query else f"{host}{path}"
     try:
         parts = urlsplit(url.strip())
     except ValueError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal_archive.dedup import CanonicalPolicy, Member, Similarity, UnionFind, choose_canonical, connected_components
 from portal_archive.dedup.canonical import domain_of, normalize_url
@@ -211,3 +213,35 @@ def test_the_host_of_plain_urls_is_read_as_urlsplit_reads_it() -> None:
         except ValueError:
             host = ""
         assert domain_of(url) == host.removeprefix("www."), url
+
+
+def _normalize_url_by_urlsplit(url: str) -> str:
+    """``normalize_url``'s definition: what its fast path must give."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    host = (parts.hostname or "").removeprefix("www.")
+    path = parts.path.rstrip("/")
+    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
+
+
+def test_urls_are_normalised_as_urlsplit_reads_them() -> None:
+    cases = [
+        "https://WWW.InfoQ.cn/x/", "http://bendi.news/wxnews/abc?x=1#f", "https://a.cn", "https://a.cn/?",
+        "https://a.cn/p?q#", "https://a.cn/p#f?x", "https://a.cn/%E4%B8%AD/", "http://a.cn/a;b=c",
+        "https://a.cn/p?q=1&r=2/", "https://a.cn//", "https://a.cn#x", "HTTPS://A.cn/X", " https://a.cn/ ",
+        "https://user:pw@a.cn:8080/p", "https://[::1]/p", "https://中国.cn/路径", "https://a.cn/p q", "ftp://a.cn/x",
+        "https://a.cn/[x]\\y", "https:///nohost", "a.cn/x", "", "https://a.cn/p\t/q",
+    ]  # fmt: skip
+    for url in cases:
+        assert normalize_url(url) == _normalize_url_by_urlsplit(url), url
+
+
+@given(st.text(alphabet=st.sampled_from("ahH:/.?#%=&[]@ 中-_~wW"), max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_any_url_is_normalised_as_urlsplit_reads_it(tail: str) -> None:
+    for url in (tail, "http://" + tail, "https://www." + tail):
+        assert normalize_url(url) == _normalize_url_by_urlsplit(url), url
