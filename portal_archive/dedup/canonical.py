@@ -122,6 +122,11 @@ def normalize_url(url: str) -> str:
             plain.group(3),
         )
         return f"{host}{path}?{query}" if query else f"{host}{path}"
+    return _normalized_by_urlsplit(url)
+
+
+def _normalized_by_urlsplit(url: str) -> str:
+    """``normalize_url``'s definition, for every URL (its fast path gives the same for plain ones)."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal_archive.dedup import CanonicalPolicy, Member, Similarity, UnionFind, choose_canonical, connected_components
-from portal_archive.dedup.canonical import domain_of, normalize_url
+from portal_archive.dedup.canonical import _normalized_by_urlsplit, domain_of, normalize_url
 
 POLICY = CanonicalPolicy(source_domains={"城市晚报": "citydaily.example.cn", "InfoQ": "infoq.cn"})
 
@@ -215,19 +215,6 @@ def test_the_host_of_plain_urls_is_read_as_urlsplit_reads_it() -> None:
         assert domain_of(url) == host.removeprefix("www."), url
 
 
-def _normalize_url_by_urlsplit(url: str) -> str:
-    """``normalize_url``'s definition: what its fast path must give."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url.strip()
-    host = (parts.hostname or "").removeprefix("www.")
-    path = parts.path.rstrip("/")
-    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
-
-
 def test_urls_are_normalised_as_urlsplit_reads_them() -> None:
     cases = [
         "https://WWW.InfoQ.cn/x/", "http://bendi.news/wxnews/abc?x=1#f", "https://a.cn", "https://a.cn/?",
@@ -237,11 +224,11 @@ def test_urls_are_normalised_as_urlsplit_reads_them() -> None:
         "https://a.cn/[x]\\y", "https:///nohost", "a.cn/x", "", "https://a.cn/p\t/q",
     ]  # fmt: skip
     for url in cases:
-        assert normalize_url(url) == _normalize_url_by_urlsplit(url), url
+        assert normalize_url(url) == _normalized_by_urlsplit(url), url
 
 
 @given(st.text(alphabet=st.sampled_from("ahH:/.?#%=&[]@ 中-_~wW"), max_size=30))
 @settings(max_examples=400, deadline=None)
 def test_any_url_is_normalised_as_urlsplit_reads_it(tail: str) -> None:
     for url in (tail, "http://" + tail, "https://www." + tail):
-        assert normalize_url(url) == _normalize_url_by_urlsplit(url), url
+        assert normalize_url(url) == _normalized_by_urlsplit(url), url
