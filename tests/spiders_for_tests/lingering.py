@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-LINGER_SECONDS = 0.4
+LINGER_SECONDS = 1.0
+"""Long enough that a test seeing an archived page still in hand can kill its worker before the
+page is done, even on a loaded machine (0.4 s was sometimes not)."""
 
 
 class LingeringPipeline:
