@@ -189,7 +189,7 @@ def warm_up() -> None:
     a crawl's event loop."""
     hashes = np.arange(1, 9, dtype=np.uint32)
     codes = smallest_codes(hashes, 8, 29, 3)
-    code_counts(codes, np.zeros(2, dtype=np.uint8), 8)
+    code_counts(codes, np.frombuffer(bytes(2), dtype=np.uint8), 8)  # read-only, as stored sketches come
     window_hashes(hashes, 5, 3, 5, 7)
     result = np.zeros((1, 2), dtype=np.uint32)
     one = np.ones(2, dtype=np.uint32)

@@ -3,6 +3,8 @@ of every length, extreme code points and hash values included."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -75,3 +77,18 @@ def test_holders_reads_the_bucket_of_each_key() -> None:
     np.cumsum(np.bincount((entries >> np.uint64(shift)).astype(np.intp), minlength=4), out=offsets[1:])
     assert sorted(holders(entries, offsets, shift, np.asarray([5, 0xFFFFFFFF, 6], dtype=np.uint32))) == [1, 2, 4]
     assert holders(entries, offsets, shift, np.asarray([7], dtype=np.uint32)).size == 0
+
+
+def test_warm_up_compiles_every_loop_for_the_arguments_the_engine_gives(tmp_path: Path) -> None:
+    from portal_archive.dedup import DedupConfig, DedupEngine, kernels
+    from tests.dedup_redis_corpus import corpus
+
+    compiled = [kernels._min_permuted, kernels._holders, kernels._window_hashes, kernels._smallest_codes,
+                kernels._code_counts]  # fmt: skip
+    with DedupEngine.open(DedupConfig(index_path=tmp_path / "dedup.sqlite")) as engine:
+        engine.warm_up()
+        before = [len(function.signatures) for function in compiled]
+        verdicts = engine.add_many(corpus(40), commit=True)
+        engine.add_many(corpus(40)[:4], commit=True)
+    assert any(verdict.matches for verdict in verdicts)  # candidates were compared, not only signed
+    assert [len(function.signatures) for function in compiled] == before  # nothing left to compile mid-crawl
