@@ -167,9 +167,8 @@ class OnePermutationSketch:
         return packed.tobytes()
 
     def decode(self, blob: bytes) -> npt.NDArray[np.uint8]:
-        """One sketch, or several blobs joined (their bins one after another)."""
         packed = np.frombuffer(blob, dtype=np.uint8)
-        if not packed.size or packed.size * 8 % (self.bins * self.bits):
+        if packed.size * 8 != self.bins * self.bits:
             raise ValueError(f"sketch of {packed.size} bytes does not hold {self.bins} bins of {self.bits} bits")
         per_byte = 8 // self.bits
         shifts = np.arange(per_byte, dtype=np.uint8) * np.uint8(self.bits)
@@ -177,7 +176,14 @@ class OnePermutationSketch:
         return ((packed[:, None] >> shifts) & mask).reshape(-1)
 
     def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
-        return self._intersections(first, first_size, second.reshape(1, -1), [second_size])[0]
+        present_first = first != 0
+        present_second = second != 0
+        counts = (
+            int(np.count_nonzero(present_first | present_second)),
+            int(np.count_nonzero(present_first & present_second)),
+            int(np.count_nonzero((first == second) & present_first)),
+        )
+        return self._estimates(first_size, [counts], [second_size])[0]
 
     def intersections(
         self, first: Comparable, first_size: int, stored: Sequence[bytes], sizes: Sequence[int]
@@ -191,17 +197,6 @@ class OnePermutationSketch:
 
         counts = code_counts(first.astype(np.uint8, copy=False), packed, self.bits)
         return self._estimates(first_size, counts.tolist(), sizes)
-
-    def _intersections(
-        self, first: Comparable, first_size: int, others: Comparable, sizes: Sequence[int]
-    ) -> list[float]:
-        """The estimate against each row of ``others`` (bins per row), counted with numpy."""
-        present_first = first != 0
-        present_others = others != 0
-        union_bins = np.count_nonzero(present_first | present_others, axis=1).tolist()
-        both = np.count_nonzero(present_first & present_others, axis=1).tolist()
-        agreeing = np.count_nonzero((others == first) & present_first, axis=1).tolist()
-        return self._estimates(first_size, list(zip(union_bins, both, agreeing, strict=True)), sizes)
 
     def _estimates(self, first_size: int, counts: Sequence[Sequence[int]], sizes: Sequence[int]) -> list[float]:
         """``|A ∩ B|`` from each pair's range counts (either coded, both coded, same code)."""

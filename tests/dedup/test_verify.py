@@ -119,6 +119,10 @@ def test_sketch_parameters_are_validated() -> None:
         make_sketch("bloom")
     with pytest.raises(ValueError, match="does not hold"):
         OnePermutationSketch().decode(b"\x00" * 10)
+    with pytest.raises(ValueError, match="does not hold"):
+        OnePermutationSketch().decode(bytes(1024))  # two sketches' worth is not one sketch
+    with pytest.raises(ValueError, match="do not hold"):
+        OnePermutationSketch().intersections(np.zeros(1024, dtype=np.uint8), 10, [bytes(512), bytes(511)], [1, 1])
     assert ExactShingleSet().parameters() == {"verify": "exact"}
 
 
