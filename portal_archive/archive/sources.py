@@ -189,7 +189,7 @@ class _Page:
 
 @dataclass(frozen=True, slots=True)
 class _Extracting:
-    """A page being extracted in another process."""
+    """A page being extracted (in another process), or extracted here already."""
 
     page: _Page
     future: Future[tuple[ArticleItem | None, str]]
@@ -266,9 +266,7 @@ class WarcSource:
     def documents(self) -> Iterator[SourcedDocument]:
         """Every article document of every file; a broken file is noted in ``problems`` and skipped past."""
         if self.jobs == 1:
-            for found in self._documents():
-                if isinstance(found, SourcedDocument):
-                    yield found
+            yield from self._in_order(self._documents())
             return
         # Forked, extraction processes start at once with everything imported (spawned, each takes a
         # CPU-second to import); a process with other threads could fork one holding a lock, so then
@@ -284,7 +282,7 @@ class WarcSource:
                 self._pool = None
 
     def _in_order(self, found: Iterator[_Found]) -> Iterator[SourcedDocument]:
-        """Documents as ``jobs=1`` gives them: pages extracted elsewhere are finished here, in order.
+        """Documents in record order: pages (extracted here, or elsewhere) are finished here, in order.
 
         A page's verdict can change how a later record is read (a page waiting for its article
         API's answer), so before such a record (``_DRAIN``) every page ahead of it is finished.
@@ -376,8 +374,6 @@ class WarcSource:
         page = self._page(record, page_url, summary, count_page=not page_url.dom, answers=answers)
         if page is not None:
             yield page
-        while answers is not None and answers.ready:
-            yield from self._complete(answers.ready.pop(), answers)
 
     # -- pages whose body an article API holds ----------------------------------------------------
 
@@ -503,7 +499,7 @@ class WarcSource:
     def _page(
         self, record: ArchivedRecord, page_url: _PageUrl, summary: InputSummary, *, count_page: bool,
         answers: _Answers | None = None,
-    ) -> SourcedDocument | _Extracting | None:  # fmt: skip
+    ) -> _Extracting | None:  # fmt: skip
         if not _successful(record):
             return None
         if record.content_type and not is_html(record.content_type):
@@ -523,24 +519,24 @@ class WarcSource:
             location=Location(str(record.path), record.offset, record.record_id), text=_text_at(record, "page"),
             summary=summary, answers=answers,
         )  # fmt: skip
+        arguments = (page.url, body, page.content_type, page.fetched, page.location)
         if self._pool is not None:
-            arguments = (page.url, body, page.content_type, page.fetched, page.location)
             return _Extracting(page, self._pool.submit(_page_verdict, *arguments))
+        extracted: Future[tuple[ArticleItem | None, str]] = Future()
         try:
-            verdict = self.reader.page_verdict(page.url, body, page.content_type, page.fetched, page.location)
-        except Exception as exc:  # one hostile page must not end a report over millions: say so loudly, go on
-            self._extraction_failed(page.url, exc)
-            return None
-        return next(iter(self._page_read(page, *verdict)), None)
+            extracted.set_result(self.reader.page_verdict(*arguments))
+        except Exception as exc:  # finished as a worker's failure is
+            extracted.set_exception(exc)
+        return _Extracting(page, extracted)
 
     def _finish_page(self, extracting: _Extracting) -> Iterator[SourcedDocument]:
-        """A page extracted in another process, finished as ``_page`` finishes one extracted here."""
+        """An extracted page's document, if any, then the pages its reading let complete."""
         page = extracting.page
         try:
             item, reason = extracting.future.result()
         except BrokenExecutor:
             raise  # a worker died: the report cannot be whole
-        except Exception as exc:  # as in _page: one hostile page must not end a report
+        except Exception as exc:  # one hostile page must not end a report over millions: say so loudly, go on
             self._extraction_failed(page.url, exc)
             return
         yield from self._page_read(page, item, reason)

@@ -95,3 +95,26 @@ def test_a_page_whose_answer_is_not_archived_is_set_aside_saying_why(tmp_path: P
     found, source = documents(tmp_path, [response(1, shell), *post(2, "infoq_detail_api.json", other)], jobs)
     assert found == {}
     assert source.inputs[0].set_aside["body fetched by script, answer not archived"] == 1
+
+
+@JOBS
+def test_a_page_whose_extraction_fails_is_counted_and_the_next_one_read(
+    tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    shell, other = "infoq_shell_api.html", "infoq_shell_content_url.html"
+    broken = EXPECTED["pages"][shell]["url"]
+    original = PageReader.page_verdict
+
+    def page_verdict(self: PageReader, url: str, *args: Any) -> Any:
+        if url == broken:
+            raise ValueError("a hostile page")
+        return original(self, url, *args)
+
+    monkeypatch.setattr(PageReader, "page_verdict", page_verdict)  # forked workers inherit it
+    asked = b'{"uuid":"%s"}' % article_id(other).encode()
+    members = [response(1, shell), *post(2, "infoq_detail_content_url.json", asked), response(4, other),
+               response(5, "infoq_content.json")]  # fmt: skip
+    found, source = documents(tmp_path, members, jobs)
+    assert list(found) == [EXPECTED["pages"][other]["url"]]
+    assert source.unextractable == 1
+    assert "Extraction failed for " + broken in caplog.text and "a hostile page" in caplog.text
