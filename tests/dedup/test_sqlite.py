@@ -161,7 +161,7 @@ def _as_format_2(path: Path) -> None:
         connection.execute(
             "CREATE TABLE bands (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID"
         )
-        connection.executemany("INSERT INTO bands VALUES (?, ?)", entries)
+        connection.executemany("INSERT INTO bands VALUES (?, ?)", [(key - (1 << 31), doc) for key, doc in entries])
         connection.execute("DROP TABLE band_keys")
         connection.execute("UPDATE parameters SET value = '2' WHERE name = 'format'")
 

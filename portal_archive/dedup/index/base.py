@@ -342,19 +342,17 @@ def merge_clusters(labels: Mapping[int, int | None]) -> ClusterMerge:
 
 
 class BandKeyPacker:
-    """A document's band keys as the integers both backends store: band number in the top bits,
-    then the band hash (27 bits with 32 bands), so every band shares one key space.
+    """A document's band keys as the unsigned 32-bit integers both backends store: band number in
+    the top bits, then the band hash (27 bits with 32 bands), so every band shares one key space.
 
     Args:
         bands: Band keys per document.
-        offset: Added to every key: ``-2**31`` gives SQLite's signed 32-bit keys, 0 the unsigned
-            ones of Redis (the same keys, shifted).
     """
 
-    def __init__(self, bands: int, *, offset: int = 0) -> None:
+    def __init__(self, bands: int) -> None:
         self.bands = bands
         self._band_bits = np.uint32((bands - 1).bit_length())
-        self._prefix = (np.arange(bands, dtype=np.int64) << np.int64(32 - int(self._band_bits))) + offset
+        self._prefix = np.arange(bands, dtype=np.int64) << np.int64(32 - int(self._band_bits))
 
     def __call__(self, band_keys: npt.NDArray[np.int32]) -> list[int]:
         """The stored keys of one document's ``lsh.band_keys``.
@@ -365,12 +363,12 @@ class BandKeyPacker:
         packed: list[int] = self.array(band_keys).tolist()
         return packed
 
-    def array(self, band_keys: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    def array(self, band_keys: npt.NDArray[np.int32]) -> npt.NDArray[np.uint32]:
         """``__call__`` as an array."""
         if band_keys.shape != (self.bands,):
             raise ValueError(f"expected {self.bands} band keys, got shape {band_keys.shape}")
         hashes = band_keys.astype(np.int32, copy=False).view(np.uint32) >> self._band_bits
-        packed: npt.NDArray[np.int64] = self._prefix + hashes
+        packed: npt.NDArray[np.uint32] = (self._prefix + hashes).astype(np.uint32)
         return packed
 
 

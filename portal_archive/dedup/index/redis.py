@@ -627,8 +627,8 @@ class RedisDedupIndex(NearDuplicateIndex):
 
     @_server_errors_while
     def band_entries(self) -> Iterator[tuple[int, int]]:
-        """Every ``(packed band key, document id)``, as the SQLite index stores them (signed), for
-        copying the index into a file; streamed a bucket at a time."""
+        """Every ``(packed band key, document id)``, for copying the index into a file; streamed a
+        bucket at a time."""
         self.round_trips += 1
         state = self._redis.hmget(self._key("lh:b"), "level", "split")
         level, split = int(state[0] or 0), int(state[1] or 0)
@@ -645,7 +645,7 @@ class RedisDedupIndex(NearDuplicateIndex):
                 else:
                     ids = [int(part) for part in value.split(b",")]
                 for doc_id in ids:
-                    yield unsigned - (1 << 31), doc_id
+                    yield unsigned, doc_id
 
     @_server_errors
     def raw_sketch(self, doc_id: int) -> bytes:

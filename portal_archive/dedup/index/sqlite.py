@@ -98,7 +98,9 @@ _MMAP_BYTES: Final = 1 << 30
 _WAL_CHECKPOINT_PAGES: Final = 10_000
 _WAL_LIMIT_BYTES: Final = 64 << 20
 _BUSY_TIMEOUT_S = 60.0
-_SCHEMA: Final = """
+_BAND_KEYS_COLUMNS: Final = "(id INTEGER PRIMARY KEY, keys BLOB NOT NULL)"
+"""``band_keys``: created with the schema, or by upgrading a format 2 file."""
+_SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS parameters (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -122,10 +124,7 @@ CREATE TABLE IF NOT EXISTS sketches (
     sketch BLOB NOT NULL,
     signature BLOB
 );
-CREATE TABLE IF NOT EXISTS band_keys (
-    id INTEGER PRIMARY KEY,
-    keys BLOB NOT NULL
-);
+CREATE TABLE IF NOT EXISTS band_keys {_BAND_KEYS_COLUMNS};
 CREATE TABLE IF NOT EXISTS warc_files (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
@@ -333,7 +332,7 @@ class DedupIndex(NearDuplicateIndex):
         Returns:
             Document ids in ascending order (or by shared bands, then id, when ``limit`` cut).
         """
-        shared = self._band_table().lookup(self._packed.array(band_keys).astype(np.uint32))
+        shared = self._band_table().lookup(self._packed.array(band_keys))
         if exclude is not None:
             shared.pop(exclude, None)
         if limit is not None and len(shared) > limit:
@@ -357,7 +356,7 @@ class DedupIndex(NearDuplicateIndex):
         Returns:
             The new document's id, or None when its URL is already indexed (nothing is written).
         """
-        packed = self._packed.array(document.band_keys).astype(_KEY_DTYPE)
+        packed = self._packed.array(document.band_keys)
         self.begin()
         if self._bands is not None:
             self._band_table()  # current before this id is taken: later look-ups read only rows above it
@@ -383,7 +382,8 @@ class DedupIndex(NearDuplicateIndex):
             "INSERT INTO sketches (id, sketch, signature) VALUES (?, ?, ?)",
             (doc_id, document.sketch, encode_signature(document.signature, self.parameters.signature_bits)),
         )
-        self._db.execute("INSERT INTO band_keys (id, keys) VALUES (?, ?)", (doc_id, packed.tobytes()))
+        blob = packed.astype(_KEY_DTYPE, copy=False).tobytes()
+        self._db.execute("INSERT INTO band_keys (id, keys) VALUES (?, ?)", (doc_id, blob))
         if self._bands is not None:
             self._bands.add(doc_id, packed)
             self._unsettled = True
@@ -445,11 +445,11 @@ class DedupIndex(NearDuplicateIndex):
         self._band_table()
 
     def band_entries(self) -> Iterator[tuple[int, int]]:
-        """Every ``(packed band key, document id)``, keys signed as ``restore_bands`` takes them
-        (and ``RedisDedupIndex.band_entries`` gives them), by document."""
+        """Every ``(packed band key, document id)``, as ``restore_bands`` takes them (and
+        ``RedisDedupIndex.band_entries`` gives them), by document."""
         for doc_id, blob in self._db.execute("SELECT id, keys FROM band_keys ORDER BY id"):
             for key in np.frombuffer(blob, dtype=_KEY_DTYPE).tolist():
-                yield key - (1 << 31), int(doc_id)
+                yield key, int(doc_id)
 
     def _band_table(self) -> BandTable:
         """The in-memory band table, loaded at first use and brought up to date with rows other
@@ -699,9 +699,9 @@ def _id_list(ids: Sequence[int]) -> str:
     return json.dumps([int(i) for i in ids])
 
 
-def _grouped_band_keys(rows: Iterable[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
-    """``(document id, signed band key)`` rows, ordered by document (format 2's ``bands``), as
-    ``band_keys`` rows: one blob of unsigned keys per document."""
+def _grouped_band_keys(rows: Iterable[tuple[int, int]], shift: int = 0) -> Iterator[tuple[int, bytes]]:
+    """``(document id, band key)`` rows, ordered by document, as ``band_keys`` rows: one blob of
+    keys per document, each key plus ``shift``."""
     current: int | None = None
     keys: list[int] = []
     for doc, key in rows:
@@ -709,7 +709,7 @@ def _grouped_band_keys(rows: Iterable[tuple[int, int]]) -> Iterator[tuple[int, b
             if current is not None:
                 yield current, np.asarray(keys, dtype=_KEY_DTYPE).tobytes()
             current, keys = doc, []
-        keys.append(key + (1 << 31))
+        keys.append(key + shift)
     if current is not None:
         yield current, np.asarray(keys, dtype=_KEY_DTYPE).tobytes()
 
@@ -720,9 +720,10 @@ def _upgrade(connection: sqlite3.Connection) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         if connection.execute("SELECT value FROM parameters WHERE name = 'format'").fetchone()[0] == "2":
-            connection.execute("CREATE TABLE band_keys (id INTEGER PRIMARY KEY, keys BLOB NOT NULL)")
+            connection.execute(f"CREATE TABLE band_keys {_BAND_KEYS_COLUMNS}")
             ordered = connection.cursor().execute("SELECT doc, key FROM bands ORDER BY doc, key")
-            connection.executemany("INSERT INTO band_keys VALUES (?, ?)", _grouped_band_keys(ordered))
+            # Format 2 stored each key signed (shifted by -2**31), so that SQLite kept it in 4 bytes.
+            connection.executemany("INSERT INTO band_keys VALUES (?, ?)", _grouped_band_keys(ordered, 1 << 31))
             connection.execute("DROP TABLE bands")
             connection.execute("UPDATE parameters SET value = ? WHERE name = 'format'", (str(FORMAT_VERSION),))
         connection.execute("COMMIT")
