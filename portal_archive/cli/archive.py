@@ -82,7 +82,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if failing or checked == 0 else 0
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     """A count on the command line: a whole number of at least 1."""
     try:
         value = int(text)
@@ -189,7 +189,7 @@ def add_archive_commands(sub: Any) -> None:
     check.add_argument("--every", action="store_true", help="one line per record, not per cause and file")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument(
-        "-j", "--jobs", type=_positive_int, default=0,
+        "-j", "--jobs", type=positive_int, default=0,
         help="processes that check one large gzip WARC file in runs of whole records (default: the CPUs)",
     )  # fmt: skip
     check.set_defaults(func=_cmd_check)
@@ -200,7 +200,7 @@ def add_archive_commands(sub: Any) -> None:
         "-o", "--output", help="index file, relative to DIR unless absolute (default: indexes/index.cdxj)"
     )
     index.add_argument(
-        "-j", "--jobs", type=_positive_int, default=0,
+        "-j", "--jobs", type=positive_int, default=0,
         help="processes that index one large gzip WARC file in runs of whole records (default: the CPUs)",
     )  # fmt: skip
     index.set_defaults(func=_cmd_index)

@@ -45,22 +45,15 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
         "--no-metadata", action="store_true", help="ignore our article metadata records: re-extract every page"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (it is off when stderr is no TTY)")
+    from portal_archive.cli.archive import positive_int
+
     parser.add_argument(
+        "-j",
         "--jobs",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="processes that extract pages (default: every core; one for less than 16 MB of WARC input)",
     )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def extraction_jobs(requested: int | None, input_bytes: int) -> int:
@@ -70,7 +63,9 @@ def extraction_jobs(requested: int | None, input_bytes: int) -> int:
         return requested
     if input_bytes < _PARALLEL_FROM_BYTES:
         return 1
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    from portal_archive.warc.runs import default_jobs
+
+    return default_jobs()
 
 
 def add_report_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
