@@ -217,12 +217,6 @@ def _clean_outlet(value: str) -> str:
     return _OUTLET_TAIL.sub("", value).strip(_SPACES + '“”"「」【】[]（）()')
 
 
-def _anchored(line: str) -> bool:
-    """Whether the line starts (after opening brackets) like one of the anchored patterns: most
-    body lines do not, and skip every regular expression."""
-    return line.lstrip(_OPENERS)[:1] in _LEAD_CHARS
-
-
 def _classify(line: str, anchored: bool = True) -> RemovedLine | None:
     """The kind of a single attribution/boilerplate line, or None for body text.
 
@@ -277,7 +271,7 @@ def strip_attribution(text: str) -> tuple[str, tuple[RemovedLine, ...]]:
         line = raw_line.strip(_SPACES)
         if not line:
             continue
-        anchored = _anchored(line)
+        anchored = line.lstrip(_OPENERS)[:1] in _LEAD_CHARS
         edge = (number < head or number >= tail) and len(line) <= _MAX_DISCLAIMER_LINE
         if block == "related":
             if _is_title_like(line) and not ((anchored or edge) and _classify(line, anchored)):
@@ -407,22 +401,25 @@ def normalized_codepoints(text: str) -> npt.NDArray[np.uint32]:
     raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     if raw.size == 0:
         return np.zeros(0, dtype=np.uint32)
+    from portal_archive.dedup.kernels import mapped_codepoints  # deferred: numba takes 0.4 s to import
+
     tables = _tables()
-    mapped: npt.NDArray[np.uint32] = tables.mapped.take(raw)  # take: twice as fast as indexing
-    flags = int(mapped.max())
-    if flags >= _CONTEXTUAL:
+    kept, flags = mapped_codepoints(raw, tables.mapped)  # one pass: look up, drop zeros, note flags
+    if flags & _CONTEXTUAL:
         return _reference_codepoints(text)
-    if flags >= _EXPANDS:
-        pieces: list[npt.NDArray[np.uint32]] = []
-        start = 0
-        for position in np.flatnonzero(mapped == _EXPANDS).tolist():
-            pieces.append(mapped[start:position])
-            pieces.append(tables.expansions[int(raw[position])])
-            start = position + 1
-        pieces.append(mapped[start:])
-        mapped = np.concatenate(pieces)
-    kept: npt.NDArray[np.uint32] = np.compress(mapped != 0, mapped)
-    return kept
+    if not flags & _EXPANDS:
+        return kept
+    mapped: npt.NDArray[np.uint32] = tables.mapped.take(raw)
+    pieces: list[npt.NDArray[np.uint32]] = []
+    start = 0
+    for position in np.flatnonzero(mapped == _EXPANDS).tolist():
+        pieces.append(mapped[start:position])
+        pieces.append(tables.expansions[int(raw[position])])
+        start = position + 1
+    pieces.append(mapped[start:])
+    mapped = np.concatenate(pieces)
+    expanded: npt.NDArray[np.uint32] = np.compress(mapped != 0, mapped)
+    return expanded
 
 
 def prepare_text(text: str) -> PreparedText:

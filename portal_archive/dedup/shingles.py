@@ -91,12 +91,6 @@ def shingle_hashes(codepoints: npt.NDArray[np.uint32], size: int = 5) -> npt.NDA
     count = int(codepoints.size)
     if count == 0:
         return np.zeros(0, dtype=np.uint32)
-    from portal_archive.dedup.kernels import window_hashes  # deferred: numba takes 0.4 s to import
+    from portal_archive.dedup.kernels import distinct, window_hashes  # deferred: numba takes 0.4 s to import
 
-    hashes = np.sort(window_hashes(codepoints, min(size, count), _POLY, _FMIX64_1, _FMIX64_2))
-    if hashes.size < 2:
-        return hashes
-    keep = np.empty(hashes.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(hashes[1:], hashes[:-1], out=keep[1:])
-    return hashes[keep]
+    return distinct(np.sort(window_hashes(codepoints, min(size, count), _POLY, _FMIX64_1, _FMIX64_2)))

@@ -9,7 +9,14 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from portal_archive.dedup.kernels import holders, min_permuted, smallest_codes, window_hashes
+from portal_archive.dedup.kernels import (
+    distinct,
+    holders,
+    mapped_codepoints,
+    min_permuted,
+    smallest_codes,
+    window_hashes,
+)
 from portal_archive.dedup.minhash import affine32_permutations, fmix32
 from portal_archive.dedup.shingles import _FMIX64_1, _FMIX64_2, _POLY, fmix64, shingle_hash
 
@@ -46,7 +53,14 @@ def test_window_hashes_are_the_polynomial_hash_of_every_window(length: int) -> N
     assert int(found[-1]) == shingle_hash(text[-width:])
 
 
-@pytest.mark.parametrize(("bins", "bits"), [(1024, 2), (512, 4), (8, 8)])
+@pytest.mark.parametrize("size", [0, 1, 2, 3000])
+def test_distinct_is_numpys_unique_of_sorted_hashes(size: int) -> None:
+    rng = np.random.default_rng(size)
+    hashes = np.sort(rng.integers(0, 40, size).astype(np.uint32) * np.uint32(100_000_000))
+    assert np.array_equal(distinct(hashes), np.unique(hashes))
+
+
+@pytest.mark.parametrize(("bins", "bits"), [(1024, 2), (512, 4), (1024, 4), (8, 8)])
 def test_smallest_codes_are_the_one_permutation_sketch(bins: int, bits: int) -> None:
     rng = np.random.default_rng(bins)
     for size in (1, 10, 3000):
@@ -69,6 +83,24 @@ def test_min_permuted_is_the_minimum_of_each_affine_permutation_of_the_mixed_has
     assert (result[1] == 0xFFFFFFFF).all()  # a row not asked for is left alone
 
 
+@pytest.mark.parametrize("length", [1, 2, 3000])
+def test_mapped_codepoints_are_the_table_look_up_without_zeros_and_with_every_flag_seen(length: int) -> None:
+    rng = np.random.default_rng(length)
+    table = rng.integers(0, 0x110000, 0x110000).astype(np.uint32)
+    table[rng.integers(0, 0x110000, 0x40000)] = 0
+    codepoints = rng.integers(0, 0x110000, length).astype(np.uint32)
+    codepoints[:2] = [0x10FFFF, 0][: min(2, length)]
+    table[0x10FFFF] = 1 << 30
+    for flag in (0, 1 << 31):
+        table[codepoints[-1]] |= flag
+        readonly = np.frombuffer(codepoints.tobytes(), dtype="<u4")  # as a text's come
+        kept, seen = mapped_codepoints(readonly, table)
+        looked_up = table.take(codepoints)
+        assert np.array_equal(kept, looked_up[looked_up != 0])
+        assert seen == int(np.bitwise_or.reduce(looked_up))
+        assert seen & flag == flag and seen & (1 << 30)
+
+
 def test_holders_reads_the_bucket_of_each_key() -> None:
     keys = np.asarray([5, 5, 9, 0xFFFFFFFF], dtype=np.uint64)
     entries = np.sort((keys << np.uint64(32)) | np.asarray([1, 2, 3, 4], dtype=np.uint64))
@@ -84,7 +116,7 @@ def test_warm_up_compiles_every_loop_for_the_arguments_the_engine_gives(tmp_path
     from tests.dedup_redis_corpus import corpus
 
     compiled = [kernels._min_permuted, kernels._holders, kernels._window_hashes, kernels._smallest_codes,
-                kernels._code_counts]  # fmt: skip
+                kernels._code_counts, kernels._mapped_codepoints, kernels._distinct]  # fmt: skip
     with DedupEngine.open(DedupConfig(index_path=tmp_path / "dedup.sqlite")) as engine:
         engine.warm_up()
         before = [len(function.signatures) for function in compiled]
