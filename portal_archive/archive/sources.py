@@ -15,6 +15,7 @@ handed to an optional ``on_capture``: what the report looks cited sources up in.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import Counter, deque
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
+from traceback import format_exception
 from typing import Final, Literal, TypeAlias, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -34,7 +36,6 @@ from portal_archive.capture.extension import DOM_URI_PREFIX
 from portal_archive.dedup import Document, document_from_item
 from portal_archive.extract import is_html
 from portal_archive.extract.nuxt import ArticleState, read_detail_answer
-from portal_archive.items import ArticleItem
 from portal_archive.profiles import Profile
 from portal_archive.timestamps import parse_iso, to_iso
 from portal_archive.warc.reader import (
@@ -187,12 +188,18 @@ class _Page:
     """Where it waits for its article API's answer, should it need one (None in our files)."""
 
 
+PageOutcome: TypeAlias = tuple[Document | None, str]
+"""An extracted page's document, or None and why it is no article page."""
+_PageArguments: TypeAlias = tuple[str, bytes, str, datetime | None, Location]
+"""What ``PageReader.page_verdict`` takes: URL, body, content type, capture time, location."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Extracting:
     """A page being extracted (in another process), or extracted here already."""
 
     page: _Page
-    future: Future[tuple[ArticleItem | None, str]]
+    future: Future[PageOutcome]
 
 
 class _Drain:
@@ -201,10 +208,41 @@ class _Drain:
 
 _DRAIN: Final = _Drain()
 _Found: TypeAlias = SourcedDocument | _Extracting | _Drain
-_PAGES_AHEAD_PER_JOB: Final = 16
-"""Pages sent for extraction ahead of the one to finish next, per process: enough to keep each
-busy, few enough that their bodies (20 MB at most each) stay a small part of memory."""
+_PAGES_AHEAD_PER_JOB: Final = 64
+"""Pages read ahead of the one to finish next, per process: enough to keep each busy (this one
+extracts pages while the others' messages are on their way)."""
+_BYTES_AHEAD_PER_JOB: Final = 32 * 1024 * 1024
+"""And their bodies' bytes, per process (pages of 20 MB are allowed): a bounded part of memory."""
+_PAGES_PER_TASK: Final = 8
+"""Pages sent to an extraction process in one message. Each message costs the reading process
+about 0.4 ms (a pool hands it over and back through two threads), as much as a fifth of a page's
+extraction; eight pages share that cost."""
+_TASK_BYTES: Final = 4 * 1024 * 1024
+"""A message is sent as soon as its pages' bodies reach this size, however few they are."""
+_TASKS_PER_HELPER: Final = 4
+"""Messages on their way to or in each extraction process: one to work on, one waiting, so that it
+never waits for the reading process; more pages stay here, for this process to extract."""
 _WORKER_READER: PageReader | None = None
+
+
+class _ExtractionFailed(Exception):
+    """A page's extraction raised in an extraction process: its kind and its traceback, as text,
+    which cross the process boundary whatever the exception was."""
+
+    def __init__(self, kind: str, details: str) -> None:
+        super().__init__(kind, details)
+        self.kind = kind
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.kind}\n{self.details}"
+
+
+def _start_method() -> str:
+    """Forked, extraction processes start at once with everything imported (spawned, each takes a
+    CPU-second to import); a process with other threads could fork one holding a lock, so then they
+    are spawned."""
+    return "fork" if threading.active_count() == 1 and "fork" in get_all_start_methods() else "spawn"
 
 
 def _start_worker(profiles: list[Profile]) -> None:
@@ -213,13 +251,48 @@ def _start_worker(profiles: list[Profile]) -> None:
     _WORKER_READER = PageReader(profiles)
 
 
-def _page_verdict(
-    url: str, body: bytes, content_type: str, fetched: datetime | None, location: Location
-) -> tuple[ArticleItem | None, str]:
-    """``PageReader.page_verdict`` in an extraction process."""
+def _page_outcome(reader: PageReader, arguments: _PageArguments) -> PageOutcome:
+    """A page's document: what crosses back from an extraction process is the engine's input, not
+    the whole item (a third of its size)."""
+    item, reason = reader.page_verdict(*arguments)
+    return (document_from_item(item) if item is not None else None), reason
+
+
+def _extract_pages(pages: list[_PageArguments]) -> list[PageOutcome | _ExtractionFailed]:
+    """Several pages in an extraction process; a page that raises fails alone."""
     if _WORKER_READER is None:  # pragma: no cover - the pool's initializer sets it
         raise RuntimeError("extraction process without a reader")
-    return _WORKER_READER.page_verdict(url, body, content_type, fetched, location)
+    outcomes: list[PageOutcome | _ExtractionFailed] = []
+    for arguments in pages:
+        try:
+            outcomes.append(_page_outcome(_WORKER_READER, arguments))
+        except Exception as exc:
+            outcomes.append(_ExtractionFailed(f"{type(exc).__name__}: {exc}", "".join(format_exception(exc))))
+    return outcomes
+
+
+@dataclass
+class _Unsent:
+    """Pages not sent to an extraction process yet, oldest first, with the futures they resolve."""
+
+    pages: deque[tuple[_PageArguments, Future[PageOutcome]]] = field(default_factory=deque)
+    size: int = 0
+    """Bytes of their bodies."""
+
+
+def _settle(futures: list[Future[PageOutcome]], task: Future[list[PageOutcome | _ExtractionFailed]]) -> None:
+    """Resolve each page's future from its task's outcome (or the task's failure: a worker died)."""
+    try:
+        outcomes = task.result()
+    except BaseException as exc:
+        for future in futures:
+            future.set_exception(exc)
+        return
+    for future, outcome in zip(futures, outcomes, strict=True):
+        if isinstance(outcome, _ExtractionFailed):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 class WarcSource:
@@ -231,9 +304,12 @@ class WarcSource:
         use_metadata: Take our metadata records where present; False re-extracts every page.
         progress: Called with the number of input bytes consumed (for a progress bar).
         on_capture: Called with every capture of a web URL the files hold, in file order.
-        jobs: Processes that extract pages (1: this one). Records are still read here, in order,
-            and every document comes out in the order ``jobs=1`` gives: only ``page_verdict``
-            runs elsewhere, a bounded number of pages ahead.
+        jobs: Processes that extract pages: this one and ``jobs - 1`` others. Records are still
+            read here, in order, and every document comes out in the order ``jobs=1`` gives: only
+            ``page_verdict`` runs elsewhere, a bounded number of pages ahead, several pages to a
+            message. This process extracts the pages the others have no room for, while it would
+            otherwise wait for them: with as many processes as cores, none is left idle and none
+            has to share a core.
     """
 
     def __init__(
@@ -249,6 +325,8 @@ class WarcSource:
         self.paths = list(paths)
         self.jobs = max(1, jobs)
         self._pool: Executor | None = None
+        self._unsent = _Unsent()
+        self._tasks: deque[Future[list[PageOutcome | _ExtractionFailed]]] = deque()
         self.on_capture = on_capture
         self.reader = reader
         self.use_metadata = use_metadata
@@ -268,18 +346,15 @@ class WarcSource:
         if self.jobs == 1:
             yield from self._in_order(self._documents())
             return
-        # Forked, extraction processes start at once with everything imported (spawned, each takes a
-        # CPU-second to import); a process with other threads could fork one holding a lock, so then
-        # they are spawned.
-        method = "fork" if threading.active_count() == 1 and "fork" in get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(
-            self.jobs, mp_context=get_context(method), initializer=_start_worker, initargs=(self.reader.profiles,)
+            self.jobs - 1, mp_context=get_context(_start_method()), initializer=_start_worker, initargs=(self.reader.profiles,)
         ) as pool:
             self._pool = pool
             try:
                 yield from self._in_order(self._documents())
             finally:
-                self._pool = None
+                self._pool, self._unsent = None, _Unsent()
+                self._tasks.clear()
 
     def _in_order(self, found: Iterator[_Found]) -> Iterator[SourcedDocument]:
         """Documents in record order: pages (extracted here, or elsewhere) are finished here, in order.
@@ -288,12 +363,15 @@ class WarcSource:
         API's answer), so before such a record (``_DRAIN``) every page ahead of it is finished.
         """
         ahead: deque[SourcedDocument | _Extracting] = deque()
-        limit = _PAGES_AHEAD_PER_JOB * self.jobs
+        ahead_bytes = 0
 
         def finish(waited: bool) -> Iterator[SourcedDocument]:
+            nonlocal ahead_bytes
             while ahead and (waited or not isinstance(ahead[0], _Extracting) or ahead[0].future.done()):
                 head = ahead.popleft()
                 if isinstance(head, _Extracting):
+                    ahead_bytes -= len(head.page.body)
+                    self._extract_until_done(head.future)
                     yield from self._finish_page(head)
                 else:
                     yield head
@@ -307,7 +385,9 @@ class WarcSource:
             if not isinstance(item, SourcedDocument | _Extracting):  # pragma: no cover - _Found is closed
                 raise TypeError(item)
             ahead.append(item)
-            yield from finish(len(ahead) > limit)
+            ahead_bytes += len(item.page.body) if isinstance(item, _Extracting) else 0
+            full = len(ahead) > _PAGES_AHEAD_PER_JOB * self.jobs or ahead_bytes > _BYTES_AHEAD_PER_JOB * self.jobs
+            yield from finish(full)
         while ahead:
             yield from finish(True)
 
@@ -520,42 +600,84 @@ class WarcSource:
             summary=summary, answers=answers,
         )  # fmt: skip
         arguments = (page.url, body, page.content_type, page.fetched, page.location)
-        if self._pool is not None:
-            return _Extracting(page, self._pool.submit(_page_verdict, *arguments))
-        extracted: Future[tuple[ArticleItem | None, str]] = Future()
+        extracted: Future[PageOutcome] = Future()
+        self._unsent.pages.append((arguments, extracted))
+        self._unsent.size += len(body)
+        if self._pool is None:
+            self._extract_here()
+        elif len(self._unsent.pages) >= _PAGES_PER_TASK or self._unsent.size >= _TASK_BYTES:
+            self._send_pages()
+        return _Extracting(page, extracted)
+
+    def _extract_until_done(self, extracting: Future[PageOutcome]) -> None:
+        """Before waiting for a page: while it is not extracted, send pages to a process with room
+        for them, else extract them here (the oldest first; it may be one of them)."""
+        while not extracting.done() and self._unsent.pages:
+            if not self._send_pages():
+                self._extract_here()
+
+    def _extract_here(self) -> None:
+        """Extract the oldest page not sent, in this process."""
+        arguments, extracted = self._unsent.pages.popleft()
+        self._unsent.size -= len(arguments[1])
         try:
-            extracted.set_result(self.reader.page_verdict(*arguments))
+            extracted.set_result(_page_outcome(self.reader, arguments))
         except Exception as exc:  # finished as a worker's failure is
             extracted.set_exception(exc)
-        return _Extracting(page, extracted)
+
+    def _send_pages(self) -> bool:
+        """Send the oldest pages not sent yet to an extraction process as one message, if one has room.
+
+        Returns:
+            Whether they were sent.
+        """
+        while self._tasks and self._tasks[0].done():
+            self._tasks.popleft()
+        busy = sum(not task.done() for task in self._tasks)
+        if self._pool is None or not self._unsent.pages or busy >= _TASKS_PER_HELPER * (self.jobs - 1):
+            return False
+        pages: list[_PageArguments] = []
+        futures: list[Future[PageOutcome]] = []
+        size = 0
+        unsent = self._unsent.pages
+        while unsent and len(pages) < _PAGES_PER_TASK and size < _TASK_BYTES:
+            arguments, extracted = unsent.popleft()
+            pages.append(arguments)
+            futures.append(extracted)
+            size += len(arguments[1])
+        self._unsent.size -= size
+        task = self._pool.submit(_extract_pages, pages)
+        task.add_done_callback(functools.partial(_settle, futures))
+        self._tasks.append(task)
+        return True
 
     def _finish_page(self, extracting: _Extracting) -> Iterator[SourcedDocument]:
         """An extracted page's document, if any, then the pages its reading let complete."""
         page = extracting.page
         try:
-            item, reason = extracting.future.result()
+            document, reason = extracting.future.result()
         except BrokenExecutor:
             raise  # a worker died: the report cannot be whole
         except Exception as exc:  # one hostile page must not end a report over millions: say so loudly, go on
             self._extraction_failed(page.url, exc)
             return
-        yield from self._page_read(page, item, reason)
+        yield from self._page_read(page, document, reason)
         answers = page.answers
         while answers is not None and answers.ready:
             yield from self._complete(answers.ready.pop(), answers)
 
-    def _page_read(self, page: _Page, item: ArticleItem | None, reason: str) -> Iterator[SourcedDocument]:
+    def _page_read(self, page: _Page, document: Document | None, reason: str) -> Iterator[SourcedDocument]:
         """What an extracted page gives: its document, or nothing (set aside, or waiting for its answer)."""
         summary = page.summary
-        if item is None:
+        if document is None:
             summary.set_aside[reason] += 1
             return
-        if not item.body_text and page.answers is not None and self._awaits_answer(page, page.answers):
+        if not document.text and page.answers is not None and self._awaits_answer(page, page.answers):
             return
         summary.articles += 1
         summary.reextracted += 1
         yield SourcedDocument(
-            document=document_from_item(item),
+            document=document,
             fetched_at=to_iso(page.fetched) if page.fetched is not None else None,
             text=page.text,
             origin="page",
@@ -582,7 +704,7 @@ class WarcSource:
     def _extraction_failed(self, url: str, exc: Exception) -> None:
         """The first failure of each kind with its traceback; repeats of it at INFO, counted."""
         self.unextractable += 1
-        kind = f"{type(exc).__name__}: {exc}"
+        kind = exc.kind if isinstance(exc, _ExtractionFailed) else f"{type(exc).__name__}: {exc}"
         if kind in self._failures_seen:
             logger.info("Extraction failed for %(url)s: %(kind)s", {"url": url, "kind": kind})
             return

@@ -52,7 +52,8 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=positive_int,
         metavar="N",
-        help="processes that extract pages (default: every core; one for less than 16 MB of WARC input)",
+        help="processes that extract pages, this one included (default: every core; one for less than 16 MB of "
+        "WARC input)",
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from portal_archive.archive import sources
 from portal_archive.archive.pages import PageReader
 from portal_archive.archive.sources import WarcSource
 
@@ -110,7 +111,8 @@ def test_a_page_whose_extraction_fails_is_counted_and_the_next_one_read(
             raise ValueError("a hostile page")
         return original(self, url, *args)
 
-    monkeypatch.setattr(PageReader, "page_verdict", page_verdict)  # forked workers inherit it
+    monkeypatch.setattr(PageReader, "page_verdict", page_verdict)
+    monkeypatch.setattr(sources, "_start_method", lambda: "fork")  # so that the helper inherits it
     asked = b'{"uuid":"%s"}' % article_id(other).encode()
     members = [response(1, shell), *post(2, "infoq_detail_content_url.json", asked), response(4, other),
                response(5, "infoq_content.json")]  # fmt: skip
