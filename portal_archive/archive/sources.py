@@ -346,9 +346,13 @@ class WarcSource:
         if self.jobs == 1:
             yield from self._in_order(self._documents())
             return
-        with ProcessPoolExecutor(
-            self.jobs - 1, mp_context=get_context(_start_method()), initializer=_start_worker, initargs=(self.reader.profiles,)
-        ) as pool:
+        helpers = ProcessPoolExecutor(
+            self.jobs - 1,
+            mp_context=get_context(_start_method()),
+            initializer=_start_worker,
+            initargs=(self.reader.profiles,),
+        )
+        with helpers as pool:
             self._pool = pool
             try:
                 yield from self._in_order(self._documents())
