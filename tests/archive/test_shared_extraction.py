@@ -63,9 +63,7 @@ def test_the_reading_process_extracts_what_its_busy_helper_has_no_room_for(
     assert sum(by_process.values()) == PAGES
 
 
-def test_one_job_extracts_everything_here_and_starts_no_process(
-    archive: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_one_job_extracts_everything_here_and_starts_no_process(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sources, "_page_outcome", extracted_by)
     monkeypatch.setattr(sources, "ProcessPoolExecutor", None)  # using it would raise
     found = list(WarcSource([archive], PageReader(), jobs=1).documents())
