@@ -180,7 +180,7 @@ class DedupEngine:
         parameters = index.parameters
         supported = IndexParameters()
         remedy = index.mismatch_remedy
-        for name in ("scheme", "shingle_hash", "normalization", "datasketch_major", "format"):
+        for name in ("scheme", "shingle_hash", "normalization", "datasketch_major"):
             if getattr(parameters, name) != getattr(supported, name):
                 raise DedupIndexMismatch(
                     index.path, name, str(getattr(parameters, name)), str(getattr(supported, name)), remedy=remedy

@@ -161,6 +161,21 @@ def test_the_key_layout_version_is_stored_and_checked_on_open(tmp_path: Path, re
     client.close()
 
 
+def test_the_sqlite_files_layout_version_is_no_parameter_of_a_redis_index(tmp_path: Path, redis_url: str) -> None:
+    _, config = configs(tmp_path, redis_url)
+    with DedupEngine.open(config) as engine:
+        engine.add_many(TEXTS[:2])
+    client = redis.Redis.from_url(redis_url)
+    assert client.hget("portal-archive:dedup:params", "format") is None
+    # An index written before the two were told apart holds the file layout of its day: it still opens.
+    client.hset("portal-archive:dedup:params", "format", "2")
+    with DedupEngine.open(config) as engine:
+        assert engine.index.parameters == config.index_parameters()
+        assert [v.status for v in engine.add_many(TEXTS[:3])] == ["revisit", "revisit", "indexed"]
+    assert client.hget("portal-archive:dedup:params", "format") == b"2"  # left as it was: read by no one
+    client.close()
+
+
 def test_indexes_under_other_prefixes_do_not_see_each_other(tmp_path: Path, redis_url: str) -> None:
     _, config = configs(tmp_path, redis_url)
     with DedupEngine.open(dataclasses.replace(config, redis_prefix="crawl-a:")) as first:

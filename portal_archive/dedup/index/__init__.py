@@ -18,7 +18,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from portal_archive.dedup.index.base import (
-    FORMAT_VERSION,
     SIGNATURE_BITS,
     Added,
     ClusterMerge,
@@ -37,7 +36,7 @@ from portal_archive.dedup.index.base import (
     StoredSketch,
     merge_clusters,
 )
-from portal_archive.dedup.index.sqlite import DedupIndex
+from portal_archive.dedup.index.sqlite import FORMAT_VERSION, DedupIndex
 
 if TYPE_CHECKING:
     from portal_archive.dedup.config import DedupConfig

@@ -30,9 +30,7 @@ from portal_archive.dedup.shingles import HASH_NAME
 from portal_archive.dedup.verify import CopyRule
 
 __all__ = [
-    "FORMAT_VERSION",
     "SIGNATURE_BITS",
-    "UPGRADABLE_FORMATS",
     "WARC_FILENAME",
     "WARC_OFFSET",
     "Added",
@@ -63,12 +61,6 @@ __all__ = [
     "url_key",
 ]
 
-FORMAT_VERSION: Final = 3
-"""Version of the SQLite table layout. 2: packed band keys, sketches in their own table, no signature
-by default, binary record ids, compact metadata. 3: a document's band keys in one appended row,
-looked up in memory (version 2 files are upgraded when opened for writing). Files of other versions
-are refused (rebuild)."""
-UPGRADABLE_FORMATS: Final = ("2",)
 SIGNATURE_BITS: Final = (0, 8, 16, 32)
 """Bits kept of each stored signature value: 0 stores no signature, 32 the whole of it."""
 _MAX_BAND_BITS: Final = 12
@@ -134,7 +126,6 @@ class IndexParameters:
     shingle_hash: str = HASH_NAME
     normalization: str = NORMALIZATION
     datasketch_major: int = DATASKETCH_MAJOR
-    format: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
         check_banding(self.num_perm, self.bands, self.rows)

@@ -36,7 +36,6 @@ from portal_archive.dedup.cluster import connected_components
 from portal_archive.dedup.config import REDIS_PREFIX, redact_url
 from portal_archive.dedup.index import lua as redis_lua
 from portal_archive.dedup.index.base import (
-    FORMAT_VERSION,
     WARC_FILENAME,
     WARC_OFFSET,
     Added,
@@ -309,8 +308,6 @@ class RedisDedupIndex(NearDuplicateIndex):
             client.close()
             raise DedupIndexError(f"Redis near-duplicate index at {shown} ({setting}): {exc}") from exc
         stored = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
-        if stored and "format" in stored:  # the SQLite file's layout version: ``redis_format`` is this one's
-            stored["format"] = str(FORMAT_VERSION)
         if not stored:
             client.close()
             raise DedupIndexError(f"no near-duplicate index at {shown}")

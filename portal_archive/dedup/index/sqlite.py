@@ -2,11 +2,12 @@
 
 Tables:
 
-- ``parameters``: everything a stored value depends on (index format, shingle size, permutations,
-  seed, scheme, shingle hash, banding, verification sketch, stored signature bits, copy-rule
-  thresholds, datasketch major version). Opening with different values raises
-  ``DedupIndexMismatch``: signatures, band keys and sketches computed under other parameters are
-  meaningless together, and a file of another format version cannot be read at all.
+- ``parameters``: the file's layout version (``format``, this module's ``FORMAT_VERSION``) and
+  everything a stored value depends on (``IndexParameters``: shingle size, permutations, seed,
+  scheme, shingle hash, banding, verification sketch, stored signature bits, copy-rule thresholds,
+  datasketch major version). Opening with different values raises ``DedupIndexMismatch``:
+  signatures, band keys and sketches computed under other parameters are meaningless together, and
+  a file of another format version cannot be read at all.
 - ``documents``: URL (and a 64-bit key of its normalised form, uniquely indexed), WARC record id
   (16 bytes when it is a ``<urn:uuid:…>``), WARC file (a ``warc_files`` id) and offset, normalised
   length, shingle-set size, cluster id (NULL while unique) and a compact JSON object of the metadata
@@ -57,8 +58,6 @@ import numpy.typing as npt
 from portal_archive.dedup.cluster import connected_components
 from portal_archive.dedup.index.bandtable import BandTable
 from portal_archive.dedup.index.base import (
-    FORMAT_VERSION,
-    UPGRADABLE_FORMATS,
     WARC_FILENAME,
     WARC_OFFSET,
     Added,
@@ -91,6 +90,13 @@ __all__ = ["DEFAULT_CACHE_KIB", "DedupIndex"]
 
 DEFAULT_CACHE_KIB: Final = 8_192
 """SQLite page cache per connection (``DEDUP_CACHE_MIB``): see ``DedupConfig.cache_mib``."""
+FORMAT_VERSION: Final = 3
+"""Version of the SQLite table layout. 2: packed band keys, sketches in their own table, no signature
+by default, binary record ids, compact metadata. 3: a document's band keys in one appended row,
+looked up in memory (version 2 files are upgraded when opened for writing). Files of other versions
+are refused (rebuild)."""
+UPGRADABLE_FORMATS: Final = ("2",)
+
 _KEY_DTYPE: Final = np.dtype("<u4")
 """A stored band key: unsigned 32 bits, little-endian, ``bands`` of them per ``band_keys`` row."""
 _LOAD_ROWS: Final = 8_192
@@ -250,7 +256,8 @@ class DedupIndex(NearDuplicateIndex):
             try:
                 # executescript commits any open transaction first, so the lock is taken inside it.
                 connection.executescript("BEGIN IMMEDIATE;\n" + _SCHEMA)
-                connection.executemany("INSERT OR IGNORE INTO parameters VALUES (?, ?)", parameters.stored().items())
+                rows = {"format": str(FORMAT_VERSION), **parameters.stored()}
+                connection.executemany("INSERT OR IGNORE INTO parameters VALUES (?, ?)", rows.items())
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
