@@ -220,8 +220,9 @@ extraction; eight pages share that cost."""
 _TASK_BYTES: Final = 4 * 1024 * 1024
 """A message is sent as soon as its pages' bodies reach this size, however few they are."""
 _TASKS_PER_HELPER: Final = 4
-"""Messages on their way to or in each extraction process: one to work on, one waiting, so that it
-never waits for the reading process; more pages stay here, for this process to extract."""
+"""Messages on their way to or in each extraction process: the one it works on and three waiting
+(about 100 ms of work), so that it keeps working while this process indexes a batch of documents;
+more pages stay here, for this process to extract."""
 _WORKER_READER: PageReader | None = None
 
 

@@ -40,6 +40,22 @@ def test_candidates_are_looked_up_without_storing_and_can_leave_one_out(tmp_path
         assert len(reopened) == 2
 
 
+@pytest.mark.parametrize("count", [1, 3, 64, 65, 150])
+def test_sketches_are_read_for_any_number_of_ids_in_the_order_asked(tmp_path: Path, count: int) -> None:
+    with DedupIndex.open(tmp_path / "dedup.sqlite", PARAMETERS) as index:
+        stored = {}
+        for n in range(count):
+            document = new_document(f"https://a.example/{n}", LIBRARY + str(n))
+            doc_id = index.insert(document)
+            assert doc_id is not None
+            stored[doc_id] = document
+        asked = [*reversed(stored), 10_000]  # newest first, and an id no document has
+        found = index.sketches(asked)
+    assert [sketch.id for sketch in found] == list(reversed(stored))
+    assert all(sketch.sketch == stored[sketch.id].sketch for sketch in found)
+    assert all(sketch.url == stored[sketch.id].url for sketch in found)
+
+
 def test_foreign_files_are_errors(tmp_path: Path) -> None:
     with pytest.raises(DedupIndexError, match="no near-duplicate index"):
         DedupIndex.open(tmp_path / "absent.sqlite")

@@ -487,14 +487,13 @@ class DedupIndex(NearDuplicateIndex):
     def sketches(self, ids: Sequence[int]) -> list[StoredSketch]:
         if not ids:
             return []
-        rows = {
-            row[0]: StoredSketch(*row)
-            for row in self._db.execute(
-                "SELECT d.id, d.url, d.chars, d.shingles, s.sketch FROM documents AS d "
-                "JOIN sketches AS s ON s.id = d.id WHERE d.id IN (SELECT value FROM json_each(?))",
-                (_id_list(ids),),
-            )
-        }
+        rows: dict[int, StoredSketch] = {}
+        largest = _ID_GROUPS[-1]
+        for start in range(0, len(ids), largest):
+            group = [int(i) for i in ids[start : start + largest]]
+            size = next(size for size in _ID_GROUPS if size >= len(group))
+            for row in self._db.execute(_SKETCHES_OF[size], group + group[-1:] * (size - len(group))):
+                rows[row[0]] = StoredSketch(*row)
         return [rows[i] for i in ids if i in rows]
 
     def signature(self, doc_id: int) -> StoredSignature:
@@ -699,6 +698,18 @@ class DedupIndex(NearDuplicateIndex):
             cluster=int(row[5]) if row[5] is not None else None,
             meta=meta,
         )
+
+
+_ID_GROUPS: Final = (1, 2, 4, 8, 16, 32, 64)
+"""Sizes of the groups of ids ``sketches`` binds as parameters (the last id repeated to fill one):
+a handful of statements, each prepared once. Every document verifies its candidates' sketches, most
+of them one or two (more as the index grows: unrelated texts share a band now and then), and a
+bound ``IN (?)`` reads them in half the time of a ``json_each`` list."""
+_SKETCHES_OF_IDS: Final = (
+    "SELECT d.id, d.url, d.chars, d.shingles, s.sketch FROM documents AS d JOIN sketches AS s ON s.id = d.id "
+    "WHERE d.id IN "
+)
+_SKETCHES_OF: Final = {size: _SKETCHES_OF_IDS + "(" + ", ".join("?" * size) + ")" for size in _ID_GROUPS}
 
 
 def _id_list(ids: Sequence[int]) -> str:
