@@ -47,7 +47,15 @@ from portal_archive.warc.reader import (
     sent_request,
 )
 
-__all__ = ["Capture", "InputSummary", "SourcedDocument", "TextLocation", "WarcSource", "document_at"]
+__all__ = [
+    "Capture",
+    "ExtractionProcessDied",
+    "InputSummary",
+    "SourcedDocument",
+    "TextLocation",
+    "WarcSource",
+    "document_at",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +234,11 @@ more pages stay here, for this process to extract."""
 _WORKER_READER: PageReader | None = None
 
 
+class ExtractionProcessDied(Exception):
+    """An extraction process ended without answering (killed, out of memory): the documents of
+    the pages it held are lost, so what is read cannot be whole."""
+
+
 class _ExtractionFailed(Exception):
     """A page's extraction raised in an extraction process: its kind and its traceback, as text,
     which cross the process boundary whatever the exception was."""
@@ -237,6 +250,13 @@ class _ExtractionFailed(Exception):
 
     def __str__(self) -> str:
         return f"{self.kind}\n{self.details}"
+
+
+def _died(when: str) -> str:
+    return (
+        f"an extraction process died {when} (killed, or out of memory?): nothing can be reported whole; "
+        "run again, with fewer --jobs if memory is short"
+    )
 
 
 def _start_method() -> str:
@@ -651,7 +671,10 @@ class WarcSource:
             futures.append(extracted)
             size += len(arguments[1])
         self._unsent.size -= size
-        task = self._pool.submit(_extract_pages, pages)
+        try:
+            task = self._pool.submit(_extract_pages, pages)
+        except BrokenExecutor as exc:
+            raise ExtractionProcessDied(_died(f"before {pages[0][0]} could be sent")) from exc
         task.add_done_callback(functools.partial(_settle, futures))
         self._tasks.append(task)
         return True
@@ -661,8 +684,8 @@ class WarcSource:
         page = extracting.page
         try:
             document, reason = extracting.future.result()
-        except BrokenExecutor:
-            raise  # a worker died: the report cannot be whole
+        except BrokenExecutor as exc:
+            raise ExtractionProcessDied(_died(f"while it held {page.url}")) from exc
         except Exception as exc:  # one hostile page must not end a report over millions: say so loudly, go on
             self._extraction_failed(page.url, exc)
             return

@@ -377,6 +377,7 @@ def _report(args: argparse.Namespace, inputs: _Inputs, config: DedupConfig) -> R
 
 def run_report(args: argparse.Namespace) -> int:
     """The ``dedup-report`` handler: 0 ok, 1 an input could not be read, 2 usage."""
+    from portal_archive.archive.sources import ExtractionProcessDied
     from portal_archive.report.build import ReportInputError
 
     try:
@@ -395,7 +396,7 @@ def run_report(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"{COMMAND}: {exc}", file=sys.stderr)
         return 2
-    except ReportInputError as exc:
+    except (ReportInputError, ExtractionProcessDied) as exc:
         print(f"{COMMAND}: {exc}", file=sys.stderr)
         return 1
     from portal_archive.report.model import InputReport
@@ -433,6 +434,7 @@ def run_index(args: argparse.Namespace) -> int:
     """The ``dedup-index`` handler: 0 ok, 1 an input could not be read (the rest is indexed), 2 usage."""
 
     from portal_archive.archive.folder import warc_files
+    from portal_archive.archive.sources import ExtractionProcessDied
     from portal_archive.dedup import DedupIndexError
     from portal_archive.report.progress import ByteProgress
     from portal_archive.report.shards import index_shard
@@ -463,7 +465,7 @@ def run_index(args: argparse.Namespace) -> int:
                 paths, config, use_metadata=not args.no_metadata, progress=progress.advance,
                 on_articles=progress.count_articles, jobs=extraction_jobs(args.jobs, total),
             )  # fmt: skip
-    except DedupIndexError as exc:
+    except (DedupIndexError, ExtractionProcessDied) as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return 1
     for problem in summary.problems:

@@ -13,7 +13,7 @@ import pytest
 
 from portal_archive.archive import sources
 from portal_archive.archive.pages import PageReader
-from portal_archive.archive.sources import PageOutcome, WarcSource
+from portal_archive.archive.sources import ExtractionProcessDied, PageOutcome, WarcSource
 from portal_archive.dedup import Document
 
 PAGES = 60
@@ -69,3 +69,37 @@ def test_one_job_extracts_everything_here_and_starts_no_process(archive: Path, m
     found = list(WarcSource([archive], PageReader(), jobs=1).documents())
     assert {sourced.document.text for sourced in found} == {str(READER_PID)}
     assert len(found) == PAGES
+
+
+def dies_in_a_helper(reader: PageReader, arguments: tuple[Any, ...]) -> PageOutcome:
+    """A helper that is killed at its first page (out of memory, say)."""
+    if os.getpid() != READER_PID:
+        os._exit(9)
+    return Document(url=arguments[0], text="here"), ""
+
+
+def test_a_helper_that_dies_ends_the_reading_with_an_error_naming_it(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "_page_outcome", dies_in_a_helper)
+    monkeypatch.setattr(sources, "_start_method", lambda: "fork")
+    with pytest.raises(ExtractionProcessDied, match=r"an extraction process died (while it held|before) https://news"):
+        list(WarcSource([archive], PageReader(), jobs=2).documents())
+
+
+@pytest.mark.parametrize("command", ["dedup-report", "dedup-index"])
+def test_the_commands_say_so_in_one_line_and_exit_1(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    from portal_archive.cli import main
+
+    monkeypatch.setattr(sources, "_page_outcome", dies_in_a_helper)
+    monkeypatch.setattr(sources, "_start_method", lambda: "fork")
+    where = ["-o", str(tmp_path / "report.json"), "--format", "json"] if command == "dedup-report" else []
+    if command == "dedup-index":
+        where = ["--index", str(tmp_path / "dedup.sqlite")]
+    code = main([command, str(archive), "--no-metadata", "--no-progress", "--jobs", "2", *where])
+    error = capsys.readouterr().err
+    assert code == 1
+    assert "extraction process died" in error and "Traceback" not in error
+    assert not (tmp_path / "report.json").exists()  # no report that looks whole
