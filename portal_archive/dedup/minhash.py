@@ -4,7 +4,7 @@ datasketch updates one ``MinHash`` per document, hashing shingle by shingle (SHA
 about 20 documents per CPU-second for 3,000-character texts, 280 with ``update_batch``. Here the
 shingle hashes of a batch of documents are concatenated, and a compiled loop pre-mixes each with
 fmix32 and permutes it ``a_k * h + b_k (mod 2**32)``, keeping each document's minimum per
-permutation (``kernels.min_permuted``): the same values datasketch computes, at about 30 µs per
+permutation (``kernels.min_permuted``): the same values datasketch computes, at about 20 µs per
 document (a numpy pass per permutation took 100).
 
 The permutation parameters are drawn as ``datasketch.MinHash(num_perm, seed).permutations`` draws
