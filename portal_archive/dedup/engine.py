@@ -48,7 +48,7 @@ from portal_archive.dedup.lsh import band_keys
 from portal_archive.dedup.minhash import MinHasher
 from portal_archive.dedup.normalize import PreparedText, RemovedLine, prepare_text
 from portal_archive.dedup.shingles import shingle_hashes
-from portal_archive.dedup.sketch import make_sketch
+from portal_archive.dedup.sketch import Comparable, make_sketch
 from portal_archive.dedup.verify import CopyRule, Relation, Similarity
 
 __all__ = ["COPY_MARKER_KINDS", "DedupEngine", "Match", "Verdict", "VerdictRole", "VerdictStatus"]
@@ -331,22 +331,7 @@ class DedupEngine:
             if existing is None:  # pragma: no cover - the conflict says it exists
                 raise RuntimeError(f"{document.url} is neither new nor indexed")
             return self._revisit(existing, text)
-        matches = []
-        found = self.index.sketches(candidates)
-        estimates = self.sketch.intersections(loaded, size, [s.sketch for s in found], [s.shingles for s in found])
-        for stored, shared in zip(found, estimates, strict=True):
-            similarity = Similarity.from_intersection(shared, size, stored.shingles, exact=self.sketch.exact)
-            relation = self.rule.judge(similarity.jaccard, similarity.containment, text.length, stored.chars)
-            if relation is not None:
-                matches.append(
-                    Match(
-                        id=stored.id,
-                        url=stored.url,
-                        relation=relation,
-                        jaccard=round(similarity.jaccard, 4),
-                        containment=round(similarity.containment, 4),
-                    )
-                )
+        matches = self._verify(loaded, size, text.length, candidates)
         self._written(deferred=deferred)
         if not matches:
             return _unique(document.url, "indexed", text.length, doc_id, text)
@@ -363,6 +348,35 @@ class DedupEngine:
             new_cluster=joined.created,
             merged=joined.merged,
         )
+
+    def _verify(self, loaded: Comparable, size: int, chars: int, candidates: Sequence[int]) -> list[Match]:
+        """The candidates the copy rule accepts. Most are texts that share a band by chance (a
+        sentence, a boilerplate paragraph): they are dropped on arrays, and only the few that may
+        match are judged one by one."""
+        if not candidates:
+            return []
+        found = self.index.candidate_sketches(candidates)
+        estimates = self.sketch.intersections(loaded, size, found.sketches, found.shingles)
+        jaccard, containment = Similarity.of_many(estimates, size, found.shingles)
+        matches = []
+        for position in np.flatnonzero(self.rule.may_match(jaccard, containment)).tolist():
+            other = int(found.ids[position])
+            similarity = Similarity.from_intersection(
+                float(estimates[position]), size, int(found.shingles[position]), exact=self.sketch.exact
+            )
+            relation = self.rule.judge(similarity.jaccard, similarity.containment, chars, int(found.chars[position]))
+            if relation is not None:
+                url = found.urls[position] if found.urls is not None else self.index.document(other).url
+                matches.append(
+                    Match(
+                        id=other,
+                        url=url,
+                        relation=relation,
+                        jaccard=round(similarity.jaccard, 4),
+                        containment=round(similarity.containment, 4),
+                    )
+                )
+        return matches
 
     def _revisit(self, doc_id: int, text: PreparedText) -> Verdict:
         stored = self.index.document(doc_id)

@@ -35,6 +35,9 @@ __all__ = ["SKETCHES", "Comparable", "ExactShingleSet", "OnePermutationSketch", 
 
 Comparable: TypeAlias = npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
 """What ``load`` and ``decode`` return: the form two sketches are compared in."""
+StoredSketches: TypeAlias = Sequence[bytes] | npt.NDArray[np.uint8]
+"""Stored sketches: blobs, or the rows of a 2-D array (fixed-size sketches held in memory)."""
+Sizes: TypeAlias = Sequence[int] | npt.NDArray[np.int64]
 
 
 class VerificationSketch(Protocol):
@@ -71,8 +74,8 @@ class VerificationSketch(Protocol):
         ...
 
     def intersections(
-        self, first: Comparable, first_size: int, stored: Sequence[bytes], sizes: Sequence[int]
-    ) -> list[float]:
+        self, first: Comparable, first_size: int, stored: StoredSketches, sizes: Sizes
+    ) -> npt.NDArray[np.float64]:
         """``intersection`` of one set with each of many stored ones (their blobs and set sizes):
         the same values, computed together (a document's candidates)."""
         ...
@@ -100,12 +103,16 @@ class ExactShingleSet:
         return np.cumsum(deltas, dtype=np.uint32)
 
     def intersections(
-        self, first: Comparable, first_size: int, stored: Sequence[bytes], sizes: Sequence[int]
-    ) -> list[float]:
-        return [
-            self.intersection(first, first_size, self.decode(blob), size)
-            for blob, size in zip(stored, sizes, strict=True)
-        ]
+        self, first: Comparable, first_size: int, stored: StoredSketches, sizes: Sizes
+    ) -> npt.NDArray[np.float64]:
+        blobs = [row.tobytes() for row in stored] if isinstance(stored, np.ndarray) else stored
+        return np.asarray(
+            [
+                self.intersection(first, first_size, self.decode(blob), int(size))
+                for blob, size in zip(blobs, sizes, strict=True)
+            ],
+            dtype=np.float64,
+        )
 
     def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
         small, large = (first, second) if first.size <= second.size else (second, first)
@@ -178,37 +185,50 @@ class OnePermutationSketch:
     def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
         present_first = first != 0
         present_second = second != 0
-        counts = (
-            int(np.count_nonzero(present_first | present_second)),
-            int(np.count_nonzero(present_first & present_second)),
-            int(np.count_nonzero((first == second) & present_first)),
+        counts = np.asarray(
+            [
+                [
+                    np.count_nonzero(present_first | present_second),
+                    np.count_nonzero(present_first & present_second),
+                    np.count_nonzero((first == second) & present_first),
+                ]
+            ],
+            dtype=np.int64,
         )
-        return self._estimates(first_size, [counts], [second_size])[0]
+        return float(self._estimates(first_size, counts, np.asarray([second_size], dtype=np.int64))[0])
 
     def intersections(
-        self, first: Comparable, first_size: int, stored: Sequence[bytes], sizes: Sequence[int]
-    ) -> list[float]:
-        if not stored:
-            return []
-        packed = np.frombuffer(b"".join(stored), dtype=np.uint8)
-        if packed.size * 8 != len(stored) * self.bins * self.bits:
-            raise ValueError(f"sketches of {packed.size} bytes do not hold {len(stored)} of {self.bins} bins")
+        self, first: Comparable, first_size: int, stored: StoredSketches, sizes: Sizes
+    ) -> npt.NDArray[np.float64]:
+        count = len(stored)
+        if not count:
+            return np.zeros(0, dtype=np.float64)
+        if isinstance(stored, np.ndarray):
+            packed = np.ascontiguousarray(stored, dtype=np.uint8).reshape(-1)
+        else:
+            packed = np.frombuffer(b"".join(stored), dtype=np.uint8)
+        if packed.size * 8 != count * self.bins * self.bits:
+            raise ValueError(f"sketches of {packed.size} bytes do not hold {count} of {self.bins} bins")
         from portal_archive.dedup.kernels import code_counts  # deferred: numba takes 0.4 s to import
 
         counts = code_counts(first.astype(np.uint8, copy=False), packed, self.bits)
-        return self._estimates(first_size, counts.tolist(), sizes)
+        return self._estimates(first_size, counts, np.asarray(sizes, dtype=np.int64))
 
-    def _estimates(self, first_size: int, counts: Sequence[Sequence[int]], sizes: Sequence[int]) -> list[float]:
-        """``|A ∩ B|`` from each pair's range counts (either coded, both coded, same code)."""
+    def _estimates(
+        self, first_size: int, counts: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """``|A ∩ B|`` from each pair's range counts (either coded, both coded, same code), on
+        arrays: each step is the float operation a scalar formula would do, in the same order."""
         chance = self._chance
-        estimates = []
-        for (union, shared_codes, agreed), second_size in zip(counts, sizes, strict=True):
-            if union == 0:
-                estimates.append(0.0)
-                continue
-            shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
-            jaccard = min(1.0, max(0.0, shared_bins / union))
-            estimates.append(jaccard * (first_size + second_size) / (1.0 + jaccard))
+        union, shared_codes, agreed = counts[:, 0], counts[:, 1], counts[:, 2]
+        if sizes.shape != union.shape:
+            raise ValueError(f"{union.size} sketches but {sizes.size} set sizes")
+        coded = union > 0
+        shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
+        ratio = np.divide(shared_bins, union, where=coded, out=np.zeros(union.shape))
+        jaccard = np.minimum(1.0, np.maximum(0.0, ratio))
+        estimates: npt.NDArray[np.float64] = jaccard * (first_size + sizes) / (1.0 + jaccard)
+        estimates[~coded] = 0.0
         return estimates
 
 

@@ -17,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from portal_archive import settings as project
 
 __all__ = ["CopyRule", "Relation", "Similarity"]
@@ -33,6 +36,18 @@ class Similarity:
     """Share of the smaller set found in the larger one."""
     intersection: float
     exact: bool
+
+    @staticmethod
+    def of_many(
+        intersections: npt.NDArray[np.float64], first_size: int, second_sizes: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Jaccard and containment of one set with many (``from_intersection`` on arrays: the same
+        float operations in the same order, so the same values)."""
+        smaller = np.minimum(first_size, second_sizes)
+        union = first_size + second_sizes - intersections
+        jaccard = np.divide(intersections, union, out=np.zeros(union.shape), where=union > 0)
+        containment = np.divide(intersections, smaller, out=np.zeros(union.shape), where=smaller > 0)
+        return jaccard, containment
 
     @classmethod
     def from_intersection(cls, intersection: float, first_size: int, second_size: int, *, exact: bool) -> Similarity:
@@ -85,6 +100,15 @@ class CopyRule:
     def indexable(self, chars: int) -> bool:
         """Whether a text of ``chars`` normalised characters is long enough to index."""
         return chars >= self.min_chars
+
+    def may_match(
+        self, jaccard: npt.NDArray[np.float64], containment: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.bool_]:
+        """Which pairs ``judge`` could call a copy or an excerpt, whatever their lengths: a superset
+        computed on arrays, so that only these few are judged one by one."""
+        lowest_jaccard = min(self.threshold, self.short_threshold)
+        passing: npt.NDArray[np.bool_] = (jaccard >= lowest_jaccard) | (containment >= self.containment)
+        return passing
 
     def judge(self, jaccard: float, containment: float, first_chars: int, second_chars: int) -> Relation | None:
         """``copy``, ``excerpt`` (the shorter text inside the longer) or None for a pair.

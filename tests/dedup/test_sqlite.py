@@ -20,6 +20,7 @@ from portal_archive.dedup import (
     DedupIndexMismatch,
     IndexParameters,
 )
+from portal_archive.dedup.index import CandidateSketches
 from tests.dedup.test_index import PARAMETERS, new_document
 from tests.dedup.test_texts import ASTRONOMY, LIBRARY, library_copy
 from tests.dedup_redis_corpus import corpus
@@ -296,3 +297,42 @@ def test_a_process_killed_mid_batch_loses_nothing_it_acknowledged(tmp_path: Path
     with DedupEngine.open(DedupConfig(index_path=path)) as engine:
         assert sorted(sorted(m.url for m in d.members) for _, d in engine.decisions()) == expected_clusters
     assert sum(v.role not in (None, "unique") for v in expected) > 0
+
+
+def test_candidates_are_verified_from_memory_with_what_the_file_holds(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite"
+    with DedupIndex.open(path, PARAMETERS) as first, DedupIndex.open(path, PARAMETERS) as second:
+        library = first.insert(new_document("https://a.example/1", LIBRARY))
+        first.commit()
+        copy = new_document("https://b.example/copy", library_copy())
+        added = second.add(copy)  # loads the tables, with the other connection's document
+        assert added.doc_id is not None and added.candidates == [library]
+        astronomy = second.insert(new_document("https://a.example/2", ASTRONOMY))
+        assert astronomy is not None
+        asked = [astronomy, 12_345, library, added.doc_id]
+        held = second.candidate_sketches(asked)
+        assert held.urls is None  # from memory: nothing was read
+        read = CandidateSketches.of(second.sketches(asked))
+        assert held.ids.tolist() == read.ids.tolist() == [astronomy, library, added.doc_id]
+        assert [row.tobytes() for row in held.sketches] == list(read.sketches)
+        assert held.shingles.tolist() == read.shingles.tolist()
+        assert held.chars.tolist() == read.chars.tolist()
+        second._db.execute("ROLLBACK")  # what SQLite does by itself on a full disk or an I/O error
+        assert second.candidate_sketches(asked).ids.tolist() == [library]
+
+
+def test_verdicts_from_memory_equal_those_read_from_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    documents = corpus(160)
+
+    def run(name: str) -> tuple[list[dict[str, object]], list[list[str]]]:
+        with DedupEngine.open(DedupConfig(index_path=tmp_path / name)) as engine:
+            verdicts = [v.as_dict() for start in range(0, len(documents), 16)
+                        for v in engine.add_many(documents[start : start + 16], commit=True)]  # fmt: skip
+            clusters = sorted(sorted(m.url for m in d.members) for _, d in engine.decisions())
+        return verdicts, clusters
+
+    held = run("memory.sqlite")
+    monkeypatch.setattr(DedupIndex, "candidate_sketches", lambda self, ids: CandidateSketches.of(self.sketches(ids)))
+    read = run("file.sqlite")
+    assert held == read
+    assert sum(verdict["role"] not in (None, "unique") for verdict in held[0]) > 10

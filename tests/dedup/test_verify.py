@@ -142,6 +142,54 @@ def test_intersections_of_many_equal_the_pairwise_ones(sketch: VerificationSketc
     blobs = [sketch.encode(sketch.load(other)) for other in others]
     sizes = [int(other.size) for other in others]
     expected = [sketch.intersection(loaded, base.size, sketch.decode(b), n) for b, n in zip(blobs, sizes, strict=True)]
-    assert sketch.intersections(loaded, base.size, blobs, sizes) == expected
-    assert sketch.intersections(loaded, base.size, [], []) == []
+    assert sketch.intersections(loaded, base.size, blobs, sizes).tolist() == expected
+    # Fixed-size sketches held in memory come as the rows of one array: the same values.
+    rows = np.stack([np.frombuffer(blob, dtype=np.uint8) for blob in blobs]) if not sketch.exact else blobs
+    assert sketch.intersections(loaded, base.size, rows, np.asarray(sizes)).tolist() == expected
+    assert sketch.intersections(loaded, base.size, [], []).tolist() == []
     assert expected[0] < expected[1] < expected[2] < expected[3]
+
+
+def test_estimates_on_arrays_are_the_scalar_formula_bit_for_bit() -> None:
+    """Verdicts compare estimates with thresholds: computed on arrays, each must be the float the
+    one-pair formula gives, or a pair at the edge could be judged differently by another path."""
+    sketch = OnePermutationSketch(bits=2)  # the default of the settings
+    chance = 1.0 / 3.0
+    assert sketch._chance == chance
+
+    def scalar(first_size: int, union: int, shared_codes: int, agreed: int, second_size: int) -> float:
+        if union == 0:
+            return 0.0
+        shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
+        jaccard = min(1.0, max(0.0, shared_bins / union))
+        return jaccard * (first_size + second_size) / (1.0 + jaccard)
+
+    rng = np.random.default_rng(11)
+    union = rng.integers(0, 1025, 5000)
+    shared_codes = (union * rng.random(5000)).astype(np.int64)
+    agreed = (shared_codes * rng.random(5000)).astype(np.int64)
+    sizes = rng.integers(0, 20_000, 5000)
+    counts = np.stack([union, shared_codes, agreed], axis=1)
+    got = sketch._estimates(2_987, counts, sizes).tolist()
+    assert got == [scalar(2_987, *map(int, row), int(size)) for row, size in zip(counts, sizes, strict=True)]
+    jaccard, containment = Similarity.of_many(np.asarray(got), 2_987, sizes)
+    pairs = [
+        Similarity.from_intersection(value, 2_987, int(size), exact=False)
+        for value, size in zip(got, sizes, strict=True)
+    ]
+    assert jaccard.tolist() == [pair.jaccard for pair in pairs]
+    assert containment.tolist() == [pair.containment for pair in pairs]
+
+
+def test_may_match_keeps_every_pair_the_rule_accepts() -> None:
+    rng = np.random.default_rng(3)
+    rule = CopyRule()
+    jaccard, containment = rng.random(20_000), rng.random(20_000)
+    lengths = rng.integers(0, 2_000, (20_000, 2))
+    kept = rule.may_match(jaccard, containment)
+    accepted = [
+        rule.judge(float(j), float(c), int(a), int(b)) is not None
+        for j, c, (a, b) in zip(jaccard, containment, lengths, strict=True)
+    ]
+    assert all(kept[accepted])
+    assert 0 < sum(accepted) < kept.sum() < kept.size  # a superset, and still a filter

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 from portal_archive.dedup.index.base import (
     SIGNATURE_BITS,
     Added,
+    CandidateSketches,
     ClusterMerge,
     ClusterRow,
     DedupIndexError,
@@ -46,6 +47,7 @@ __all__ = [
     "INDEX_BACKENDS",
     "SIGNATURE_BITS",
     "Added",
+    "CandidateSketches",
     "ClusterMerge",
     "ClusterRow",
     "DedupIndex",

@@ -35,6 +35,7 @@ __all__ = [
     "WARC_OFFSET",
     "Added",
     "BandKeyPacker",
+    "CandidateSketches",
     "ClusterMerge",
     "ClusterRow",
     "DedupIndexError",
@@ -135,6 +136,11 @@ class IndexParameters:
             raise ValueError(f"signature_bits must be one of {SIGNATURE_BITS}, got {self.signature_bits}")
 
     @property
+    def sketch_bytes(self) -> int:
+        """Bytes of every document's verification sketch, or 0 when their size varies (``exact``)."""
+        return (self.sketch_bins * self.sketch_bits) // 8 if self.verify == "oph" else 0
+
+    @property
     def signature_width(self) -> int | None:
         """MinHash values each document needs: only the banded ones unless signatures are stored (None: all)."""
         return None if self.signature_bits else self.bands * self.rows
@@ -207,6 +213,35 @@ class StoredSketch:
     chars: int
     shingles: int
     sketch: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSketches:
+    """What verification needs of a document's candidates, one column per field, so that it is
+    checked on arrays: at a million documents a text has a handful of candidates from unrelated
+    texts (they share a band by chance), and most are dropped without one Python object each."""
+
+    ids: npt.NDArray[np.int64]
+    sketches: Sequence[bytes] | npt.NDArray[np.uint8]
+    """Each candidate's stored sketch: blobs, or the rows of a 2-D array when sketches have a fixed size."""
+    shingles: npt.NDArray[np.int64]
+    chars: npt.NDArray[np.int64]
+    urls: Sequence[str] | None = None
+    """None when the index did not read them: ``document(id).url`` gives those of the few that match."""
+
+    @classmethod
+    def of(cls, found: Sequence[StoredSketch]) -> Self:
+        """The columns of ``sketches`` rows."""
+        return cls(
+            ids=np.fromiter((s.id for s in found), dtype=np.int64, count=len(found)),
+            sketches=[s.sketch for s in found],
+            shingles=np.fromiter((s.shingles for s in found), dtype=np.int64, count=len(found)),
+            chars=np.fromiter((s.chars for s in found), dtype=np.int64, count=len(found)),
+            urls=[s.url for s in found],
+        )
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,6 +577,11 @@ class NearDuplicateIndex(Protocol):
         """Verification data (URL, lengths, sketch blob) of documents, in the order of ``ids``; ids
         that are not in the index are skipped."""
         ...
+
+    def candidate_sketches(self, ids: Sequence[int]) -> CandidateSketches:
+        """``sketches`` of a document's candidates as columns (``add`` returned the ids): what the
+        engine verifies. A backend that holds the sketches in memory answers without reading."""
+        return CandidateSketches.of(self.sketches(ids))
 
     def signature(self, doc_id: int) -> StoredSignature:
         """The stored MinHash signature of a document (datasketch ``affine32`` values).

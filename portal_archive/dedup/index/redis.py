@@ -237,8 +237,9 @@ class RedisDedupIndex(NearDuplicateIndex):
             name: client.register_script(getattr(redis_lua, name))
             for name in ("ADD", "FIND_URL", "INTERN", "JOIN", "SAVE_CLUSTER")
         }
-        sketch = make_sketch(parameters.verify, bins=parameters.sketch_bins, bits=parameters.sketch_bits)
-        self._sketch_slot = (parameters.sketch_bins * parameters.sketch_bits) // 8 if sketch.name == "oph" else 0
+        # Refuses an unknown verification backend, or bins and bits it cannot store.
+        make_sketch(parameters.verify, bins=parameters.sketch_bins, bits=parameters.sketch_bits)
+        self._sketch_slot = parameters.sketch_bytes
         self._signature_slot = parameters.num_perm * parameters.signature_bits // 8
         self._band_keys = BandKeyPacker(parameters.bands)
         """Unsigned: SQLite's packed keys plus 2**31."""

@@ -62,6 +62,7 @@ from portal_archive.dedup.index.base import (
     WARC_OFFSET,
     Added,
     BandKeyPacker,
+    CandidateSketches,
     ClusterRow,
     DedupIndexError,
     DedupIndexMismatch,
@@ -85,6 +86,7 @@ from portal_archive.dedup.index.base import (
     split_warc_location,
     url_key,
 )
+from portal_archive.dedup.index.sketchtable import SketchTable
 
 __all__ = ["DEFAULT_CACHE_KIB", "DedupIndex"]
 
@@ -177,6 +179,9 @@ class DedupIndex(NearDuplicateIndex):
         """A document's band keys as stored (unsigned, 4 bytes each in ``band_keys.keys``)."""
         self._bands: BandTable | None = None
         """Every stored document's band keys, read from the file at the first lookup."""
+        self._sketch_table: SketchTable | None = None
+        """With fixed-size sketches: every stored document's sketch and lengths, read with ``_bands``
+        and kept in step with it (the same rows, the same ``last_id``)."""
         self._unsettled = False
         """Keys went into ``_bands`` in the open transaction: if it does not commit, they must go."""
         self._synced = False
@@ -364,6 +369,9 @@ class DedupIndex(NearDuplicateIndex):
             The new document's id, or None when its URL is already indexed (nothing is written).
         """
         packed = self._packed.array(document.band_keys)
+        width = self.parameters.sketch_bytes
+        if width and len(document.sketch) != width:
+            raise ValueError(f"expected a {width}-byte sketch, got {len(document.sketch)} bytes")
         self.begin()
         if self._bands is not None:
             self._band_table()  # current before this id is taken: later look-ups read only rows above it
@@ -393,6 +401,8 @@ class DedupIndex(NearDuplicateIndex):
         self._db.execute("INSERT INTO band_keys (id, keys) VALUES (?, ?)", (doc_id, blob))
         if self._bands is not None:
             self._bands.add(doc_id, packed)
+            if self._sketch_table is not None:
+                self._sketch_table.add(doc_id, document.sketch, document.shingles, document.chars)
             self._unsettled = True
         return doc_id
 
@@ -444,7 +454,7 @@ class DedupIndex(NearDuplicateIndex):
         ordered = self._db.cursor().execute("SELECT doc, key FROM restored_bands ORDER BY doc, key")
         self._db.executemany("INSERT OR REPLACE INTO band_keys VALUES (?, ?)", _grouped_band_keys(ordered))
         self._db.execute("DROP TABLE restored_bands")
-        self._bands = None
+        self._bands = self._sketch_table = None
         return count
 
     def warm_up(self) -> None:
@@ -465,23 +475,37 @@ class DedupIndex(NearDuplicateIndex):
             self._forget_uncommitted()  # SQLite rolled the transaction back on its own
         if self._bands is None:
             self._bands = BandTable()
+            width = self.parameters.sketch_bytes
+            self._sketch_table = SketchTable(width) if width else None
             self._unsettled = self._synced = False
         table = self._bands
         if self._synced and self._db.in_transaction:
             return table
-        added = table.extend(self._band_rows_after(table.last_id))
+        added = table.extend(self._rows_after(table.last_id))
         if self._db.in_transaction:
             self._synced = True
             if added:
                 self._unsettled = True  # this transaction's own rows may be among them
         return table
 
-    def _band_rows_after(self, last_id: int) -> Iterator[tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]]:
-        """``band_keys`` rows above ``last_id`` as (ids, keys) arrays, a few thousand rows at a time."""
-        cursor = self._db.execute("SELECT id, keys FROM band_keys WHERE id > ? ORDER BY id", (last_id,))
+    def _rows_after(self, last_id: int) -> Iterator[tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]]:
+        """``band_keys`` rows above ``last_id`` as (ids, keys) arrays, a few thousand rows at a time;
+        their sketches and lengths go into the sketch table on the way."""
+        sketches = self._sketch_table
+        if sketches is None:
+            cursor = self._db.execute("SELECT id, keys FROM band_keys WHERE id > ? ORDER BY id", (last_id,))
+        else:
+            cursor = self._db.execute(_BANDS_AND_SKETCHES_AFTER, (last_id,))
         while rows := cursor.fetchmany(_LOAD_ROWS):
             ids = np.fromiter((row[0] for row in rows), dtype=np.uint32, count=len(rows))
             keys = np.frombuffer(b"".join(row[1] for row in rows), dtype=_KEY_DTYPE)
+            if sketches is not None:
+                sketches.extend(
+                    ids.astype(np.int64),
+                    np.frombuffer(b"".join(row[2] for row in rows), dtype=np.uint8).reshape(len(rows), -1),
+                    np.fromiter((row[3] for row in rows), dtype=np.int64, count=len(rows)),
+                    np.fromiter((row[4] for row in rows), dtype=np.int64, count=len(rows)),
+                )
             yield ids, keys.reshape(len(rows), -1).astype(np.uint32)
 
     def sketches(self, ids: Sequence[int]) -> list[StoredSketch]:
@@ -495,6 +519,15 @@ class DedupIndex(NearDuplicateIndex):
             for row in self._db.execute(_SKETCHES_OF[size], group + group[-1:] * (size - len(group))):
                 rows[row[0]] = StoredSketch(*row)
         return [rows[i] for i in ids if i in rows]
+
+    def candidate_sketches(self, ids: Sequence[int]) -> CandidateSketches:
+        """From memory when the band table holds them (it does once ``add`` has looked up); URLs
+        are not read."""
+        if self._unsettled and not self._db.in_transaction:
+            self._forget_uncommitted()  # SQLite rolled the transaction back on its own
+        if self._sketch_table is not None and self._bands is not None:
+            return self._sketch_table.take(ids)
+        return CandidateSketches.of(self.sketches(ids))
 
     def signature(self, doc_id: int) -> StoredSignature:
         require_signatures(self.parameters, self.path)
@@ -667,7 +700,7 @@ class DedupIndex(NearDuplicateIndex):
     def _forget_uncommitted(self) -> None:
         self._synced = False
         if self._unsettled:  # rebuilt from the file at the next lookup
-            self._bands = None
+            self._bands = self._sketch_table = None
             self._unsettled = False
         for name in self._pending_warc_files:
             self._warc_file_names.pop(self._warc_file_ids.pop(name, -1), None)
@@ -710,6 +743,11 @@ _SKETCHES_OF_IDS: Final = (
     "WHERE d.id IN "
 )
 _SKETCHES_OF: Final = {size: _SKETCHES_OF_IDS + "(" + ", ".join("?" * size) + ")" for size in _ID_GROUPS}
+_BANDS_AND_SKETCHES_AFTER: Final = (
+    "SELECT b.id, b.keys, s.sketch, d.shingles, d.chars FROM band_keys AS b "
+    "JOIN sketches AS s ON s.id = b.id JOIN documents AS d ON d.id = b.id WHERE b.id > ? ORDER BY b.id"
+)
+"""``band_keys`` rows with what the sketch table holds of the same documents."""
 
 
 def _id_list(ids: Sequence[int]) -> str:
