@@ -232,8 +232,8 @@ class DedupEngine:
 
     def warm_up(self) -> None:
         """Do now what the first document would otherwise wait for: load the compiled loops and
-        (SQLite) read the band keys of every indexed document into memory (a few seconds at a
-        million documents). A crawl calls it as it opens, before its event loop has pages to serve."""
+        (SQLite) read the band keys and sketches of every indexed document into memory (a few
+        seconds at a million documents). A crawl calls it as it opens, before its event loop has pages to serve."""
         from portal_archive.dedup.kernels import warm_up  # deferred: numba takes 0.4 s to import
 
         warm_up()

@@ -10,10 +10,13 @@ import numpy.typing as npt
 import pytest
 
 from portal_archive.dedup.kernels import (
+    code_counts,
     distinct,
+    estimates,
     holders,
     mapped_codepoints,
     min_permuted,
+    packed_codes,
     smallest_codes,
     window_hashes,
 )
@@ -70,6 +73,77 @@ def test_smallest_codes_are_the_one_permutation_sketch(bins: int, bits: int) -> 
         assert np.array_equal(found, numpy_smallest_codes(hashes, bins, bits))
 
 
+def numpy_packed_codes(codes: npt.NDArray[np.uint8], bits: int) -> npt.NDArray[np.uint8]:
+    columns = codes.reshape(-1, 8 // bits)
+    packed = columns[:, 0].copy()
+    for column in range(1, 8 // bits):
+        packed |= columns[:, column] << np.uint8(column * bits)
+    return packed
+
+
+def numpy_code_counts(mine: npt.NDArray[np.uint8], stored: npt.NDArray[np.uint8], bits: int) -> list[list[int]]:
+    def unpacked(packed: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        shifts = np.arange(8 // bits, dtype=np.uint8) * np.uint8(bits)
+        return ((packed[:, None] >> shifts) & np.uint8((1 << bits) - 1)).reshape(-1)
+
+    first = unpacked(mine)
+    counts = []
+    for row in stored.reshape(-1, mine.size):
+        second = unpacked(row)
+        present_first, present_second = first != 0, second != 0
+        counts.append(
+            [
+                int(np.count_nonzero(present_first | present_second)),
+                int(np.count_nonzero(present_first & present_second)),
+                int(np.count_nonzero((first == second) & present_first)),
+            ]
+        )
+    return counts
+
+
+@pytest.mark.parametrize(("bins", "bits"), [(1024, 2), (512, 4), (64, 8), (8, 2), (24, 4), (8, 8)])
+def test_code_counts_and_packing_are_their_numpy_definitions(bins: int, bits: int) -> None:
+    rng = np.random.default_rng(bins + bits)
+    first = rng.integers(0, 1 << bits, bins).astype(np.uint8)
+    first[rng.random(bins) < 0.3] = 0
+    others = [rng.integers(0, 1 << bits, bins).astype(np.uint8) for _ in range(7)]
+    others[0][:] = 0  # empty
+    others[1] = first.copy()  # the same
+    others[2][rng.random(bins) < 0.6] = 0
+    others[3][:] = (1 << bits) - 1  # every bit set
+    mine = packed_codes(first, bits)
+    assert np.array_equal(mine, numpy_packed_codes(first, bits))
+    stored = np.concatenate([packed_codes(other, bits) for other in others])
+    readonly = np.frombuffer(stored.tobytes(), dtype=np.uint8)  # as blobs come from the index
+    assert code_counts(mine, readonly, bits).tolist() == numpy_code_counts(mine, stored, bits)
+    assert code_counts(mine, stored.reshape(len(others), -1), bits).tolist() == numpy_code_counts(mine, stored, bits)
+
+
+def test_estimates_are_the_one_pair_formula_bit_for_bit() -> None:
+    """Verdicts compare estimates with thresholds: each must be the float the one-pair formula
+    (Python floats, one rounding per operation) gives, or a pair at the edge could be judged
+    differently by another path."""
+    chance = 1.0 / 3.0
+
+    def formula(first_size: int, union: int, shared_codes: int, agreed: int, second_size: int) -> float:
+        if union == 0:
+            return 0.0
+        shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
+        jaccard = min(1.0, max(0.0, shared_bins / union))
+        return jaccard * (first_size + second_size) / (1.0 + jaccard)
+
+    rng = np.random.default_rng(11)
+    union = rng.integers(0, 1025, 20_000)
+    shared_codes = (union * rng.random(20_000)).astype(np.int64)
+    agreed = (shared_codes * rng.random(20_000)).astype(np.int64)
+    sizes = rng.integers(0, 20_000, 20_000)
+    counts = np.stack([union, shared_codes, agreed], axis=1)
+    got = estimates(counts, 2_987, sizes, chance).tolist()
+    assert got == [formula(2_987, *map(int, row), int(size)) for row, size in zip(counts, sizes, strict=True)]
+    with pytest.raises(ValueError, match="set sizes"):
+        estimates(counts, 2_987, sizes[:3], chance)
+
+
 def test_min_permuted_is_the_minimum_of_each_affine_permutation_of_the_mixed_hashes() -> None:
     a, b = affine32_permutations(96, 1)
     rng = np.random.default_rng(3)
@@ -116,7 +190,8 @@ def test_warm_up_compiles_every_loop_for_the_arguments_the_engine_gives(tmp_path
     from tests.dedup_redis_corpus import corpus
 
     compiled = [kernels._min_permuted, kernels._holders, kernels._window_hashes, kernels._smallest_codes,
-                kernels._code_counts, kernels._mapped_codepoints, kernels._distinct]  # fmt: skip
+                kernels._code_counts, kernels._mapped_codepoints, kernels._distinct, kernels._packed_codes,
+                kernels._estimates]  # fmt: skip
     with DedupEngine.open(DedupConfig(index_path=tmp_path / "dedup.sqlite")) as engine:
         engine.warm_up()
         before = [len(function.signatures) for function in compiled]

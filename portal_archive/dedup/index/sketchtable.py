@@ -88,11 +88,14 @@ class SketchTable:
     def take(self, ids: Sequence[int]) -> CandidateSketches:
         """The held documents among ``ids``, in their order (the others are skipped, as ``sketches``
         skips ids that are not in the index)."""
-        wanted = np.asarray(ids, dtype=np.int64).reshape(-1)
-        wanted = wanted[(wanted >= 0) & (wanted < self._sizes.shape[0])]
+        rows = self._sizes.shape[0]
+        if all(0 <= doc_id < rows for doc_id in ids):
+            wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        else:
+            wanted = np.fromiter((doc_id for doc_id in ids if 0 <= doc_id < rows), dtype=np.int64)
         sizes = self._sizes[wanted]
-        held = sizes[:, 1] > 0
-        if not held.all():
+        if not sizes[:, 1].all():
+            held = sizes[:, 1] > 0
             wanted, sizes = wanted[held], sizes[held]
         return CandidateSketches(ids=wanted, sketches=self._sketches[wanted], shingles=sizes[:, 0], chars=sizes[:, 1])
 

@@ -32,7 +32,9 @@ rows per 4 KB page), ``documents`` about 216 and its URL index 18. Beyond 32,767
 3 bytes instead of 2; real crawls carry longer URLs and more metadata than the bench (about 75
 bytes more on the demo portal). Stored signatures cost ``num_perm * signature_bits / 8`` bytes
 more; ``verify="exact"`` stores whole shingle sets (10.6 KB per document). The in-memory band table
-takes 8 bytes per key (256 bytes per document with 32 bands) in each process that looks up.
+takes 8 bytes per key (256 bytes per document with 32 bands) in each process that looks up, and,
+with fixed-size sketches, the sketch table (``SketchTable``) the sketch's bytes plus 8 (264 with
+the default sketch): candidates are verified from memory, and only a match's URL is read.
 
 The MinHash signature is not stored by default: nothing reads it once the band keys are written,
 and the sketch estimates similarity about three times as precisely. It is reproducible: the stored
