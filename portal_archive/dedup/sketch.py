@@ -180,8 +180,20 @@ class OnePermutationSketch:
         return ((packed[:, None] >> shifts) & mask).reshape(-1)
 
     def intersection(self, first: Comparable, first_size: int, second: Comparable, second_size: int) -> float:
-        stored = np.frombuffer(self.encode(second), dtype=np.uint8).reshape(1, -1)
-        return float(self.intersections(first, first_size, stored, np.asarray([second_size], dtype=np.int64))[0])
+        # numpy only: a report reading an index compares cluster members and never loads numba.
+        present_first = first != 0
+        present_second = second != 0
+        counts = np.asarray(
+            [
+                [
+                    np.count_nonzero(present_first | present_second),
+                    np.count_nonzero(present_first & present_second),
+                    np.count_nonzero((first == second) & present_first),
+                ]
+            ],
+            dtype=np.int64,
+        )
+        return float(self._estimates(first_size, counts, np.asarray([second_size], dtype=np.int64))[0])
 
     def intersections(
         self, first: Comparable, first_size: int, stored: StoredSketches, sizes: Sizes
@@ -192,10 +204,26 @@ class OnePermutationSketch:
         rows = stored if isinstance(stored, np.ndarray) else np.frombuffer(b"".join(stored), dtype=np.uint8)
         if rows.size * 8 != count * self.bins * self.bits:
             raise ValueError(f"sketches of {rows.size} bytes do not hold {count} of {self.bins} bins")
-        from portal_archive.dedup.kernels import code_counts, estimates  # deferred: numba takes 0.4 s to import
+        from portal_archive.dedup.kernels import code_counts  # deferred: numba takes 0.4 s to import
 
         counts = code_counts(np.frombuffer(self.encode(first), dtype=np.uint8), rows, self.bits)
-        return estimates(counts, first_size, np.asarray(sizes, dtype=np.int64), self._chance)
+        return self._estimates(first_size, counts, np.asarray(sizes, dtype=np.int64))
+
+    def _estimates(
+        self, first_size: int, counts: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """``|A ∩ B|`` from each pair's range counts (either coded, both coded, same code): the
+        share of ranges with the same smallest hash, less the codes equal by chance, is Jaccard.
+        Each step is the float operation of the one-pair formula, in its order: the same values."""
+        if sizes.shape[0] != counts.shape[0]:
+            raise ValueError(f"{counts.shape[0]} sketches but {sizes.shape[0]} set sizes")
+        chance = self._chance
+        union, shared_codes, agreed = counts[:, 0], counts[:, 1], counts[:, 2]
+        shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
+        # With no range coded, nothing is shared: 0 / 1 is the formula's 0.
+        jaccard = np.minimum(1.0, np.maximum(0.0, shared_bins / np.maximum(union, 1)))
+        estimates: npt.NDArray[np.float64] = jaccard * (first_size + sizes) / (1.0 + jaccard)
+        return estimates
 
 
 SKETCHES: Final = {"exact": ExactShingleSet, "oph": OnePermutationSketch}

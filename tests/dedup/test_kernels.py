@@ -12,7 +12,6 @@ import pytest
 from portal_archive.dedup.kernels import (
     code_counts,
     distinct,
-    estimates,
     holders,
     mapped_codepoints,
     min_permuted,
@@ -119,31 +118,6 @@ def test_code_counts_and_packing_are_their_numpy_definitions(bins: int, bits: in
     assert code_counts(mine, stored.reshape(len(others), -1), bits).tolist() == numpy_code_counts(mine, stored, bits)
 
 
-def test_estimates_are_the_one_pair_formula_bit_for_bit() -> None:
-    """Verdicts compare estimates with thresholds: each must be the float the one-pair formula
-    (Python floats, one rounding per operation) gives, or a pair at the edge could be judged
-    differently by another path."""
-    chance = 1.0 / 3.0
-
-    def formula(first_size: int, union: int, shared_codes: int, agreed: int, second_size: int) -> float:
-        if union == 0:
-            return 0.0
-        shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
-        jaccard = min(1.0, max(0.0, shared_bins / union))
-        return jaccard * (first_size + second_size) / (1.0 + jaccard)
-
-    rng = np.random.default_rng(11)
-    union = rng.integers(0, 1025, 20_000)
-    shared_codes = (union * rng.random(20_000)).astype(np.int64)
-    agreed = (shared_codes * rng.random(20_000)).astype(np.int64)
-    sizes = rng.integers(0, 20_000, 20_000)
-    counts = np.stack([union, shared_codes, agreed], axis=1)
-    got = estimates(counts, 2_987, sizes, chance).tolist()
-    assert got == [formula(2_987, *map(int, row), int(size)) for row, size in zip(counts, sizes, strict=True)]
-    with pytest.raises(ValueError, match="set sizes"):
-        estimates(counts, 2_987, sizes[:3], chance)
-
-
 def test_min_permuted_is_the_minimum_of_each_affine_permutation_of_the_mixed_hashes() -> None:
     a, b = affine32_permutations(96, 1)
     rng = np.random.default_rng(3)
@@ -190,8 +164,7 @@ def test_warm_up_compiles_every_loop_for_the_arguments_the_engine_gives(tmp_path
     from tests.dedup_redis_corpus import corpus
 
     compiled = [kernels._min_permuted, kernels._holders, kernels._window_hashes, kernels._smallest_codes,
-                kernels._code_counts, kernels._mapped_codepoints, kernels._distinct, kernels._packed_codes,
-                kernels._estimates]  # fmt: skip
+                kernels._code_counts, kernels._mapped_codepoints, kernels._distinct, kernels._packed_codes]  # fmt: skip
     with DedupEngine.open(DedupConfig(index_path=tmp_path / "dedup.sqlite")) as engine:
         engine.warm_up()
         before = [len(function.signatures) for function in compiled]

@@ -150,6 +150,33 @@ def test_intersections_of_many_equal_the_pairwise_ones(sketch: VerificationSketc
     assert expected[0] < expected[1] < expected[2] < expected[3]
 
 
+def test_estimates_are_the_one_pair_formula_bit_for_bit() -> None:
+    """Verdicts compare estimates with thresholds: each must be the float the one-pair formula
+    (Python floats, one rounding per operation) gives, or a pair at the edge could be judged
+    differently by another path."""
+    sketch = OnePermutationSketch(bits=2)  # the default of the settings
+    chance = 1.0 / 3.0
+    assert sketch._chance == chance
+
+    def formula(first_size: int, union: int, shared_codes: int, agreed: int, second_size: int) -> float:
+        if union == 0:
+            return 0.0
+        shared_bins = (agreed - chance * shared_codes) / (1.0 - chance)
+        jaccard = min(1.0, max(0.0, shared_bins / union))
+        return jaccard * (first_size + second_size) / (1.0 + jaccard)
+
+    rng = np.random.default_rng(11)
+    union = rng.integers(0, 1025, 20_000)
+    shared_codes = (union * rng.random(20_000)).astype(np.int64)
+    agreed = (shared_codes * rng.random(20_000)).astype(np.int64)
+    sizes = rng.integers(0, 20_000, 20_000)
+    counts = np.stack([union, shared_codes, agreed], axis=1)
+    got = sketch._estimates(2_987, counts, sizes).tolist()
+    assert got == [formula(2_987, *map(int, row), int(size)) for row, size in zip(counts, sizes, strict=True)]
+    with pytest.raises(ValueError, match="set sizes"):
+        sketch._estimates(2_987, counts, sizes[:3])
+
+
 def test_similarities_on_arrays_are_those_of_one_pair_bit_for_bit() -> None:
     rng = np.random.default_rng(11)
     sizes = rng.integers(0, 20_000, 5000)
