@@ -473,8 +473,7 @@ class DedupIndex(NearDuplicateIndex):
     def _band_table(self) -> BandTable:
         """The in-memory band table, loaded at first use and brought up to date with rows other
         processes (or an earlier transaction) added since."""
-        if self._unsettled and not self._db.in_transaction:
-            self._forget_uncommitted()  # SQLite rolled the transaction back on its own
+        self._forget_if_rolled_back()
         if self._bands is None:
             self._bands = BandTable()
             width = self.parameters.sketch_bytes
@@ -525,8 +524,7 @@ class DedupIndex(NearDuplicateIndex):
     def candidate_sketches(self, ids: Sequence[int]) -> CandidateSketches:
         """From memory when the band table holds them (it does once ``add`` has looked up); URLs
         are not read."""
-        if self._unsettled and not self._db.in_transaction:
-            self._forget_uncommitted()  # SQLite rolled the transaction back on its own
+        self._forget_if_rolled_back()
         if self._sketch_table is not None and self._bands is not None:
             return self._sketch_table.take(ids)
         return CandidateSketches.of(self.sketches(ids))
@@ -698,6 +696,12 @@ class DedupIndex(NearDuplicateIndex):
         self._warc_file_ids[name] = file_id
         self._pending_warc_files.add(name)
         return file_id
+
+    def _forget_if_rolled_back(self) -> None:
+        """Drop the in-memory rows of a transaction SQLite rolled back on its own (disk full, I/O
+        error): they are read again from the file at the next look-up."""
+        if self._unsettled and not self._db.in_transaction:
+            self._forget_uncommitted()
 
     def _forget_uncommitted(self) -> None:
         self._synced = False
