@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from portal_archive.dedup.deferred import kernels
+
 if TYPE_CHECKING:
     from datasketch import LeanMinHash
 
@@ -143,10 +145,8 @@ class MinHasher:
         parts = [hash_sets[row] for row in rows.tolist()]
         starts = np.zeros(len(parts) + 1, dtype=np.intp)
         np.cumsum([part.size for part in parts], out=starts[1:])
-        from portal_archive.dedup.kernels import min_permuted  # deferred: numba takes 0.4 s to import
-
         hashes = np.concatenate(parts).astype(np.uint32, copy=False)
-        min_permuted(hashes, starts, rows, self._a[:columns], self._b[:columns], result)  # pre-mixes too
+        kernels.min_permuted(hashes, starts, rows, self._a[:columns], self._b[:columns], result)  # pre-mixes too
         return result
 
     def signature(self, hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:

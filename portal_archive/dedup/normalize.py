@@ -24,6 +24,8 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from portal_archive.dedup.deferred import kernels
+
 __all__ = [
     "NORMALIZATION",
     "PreparedText",
@@ -401,10 +403,8 @@ def normalized_codepoints(text: str) -> npt.NDArray[np.uint32]:
     raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     if raw.size == 0:
         return np.zeros(0, dtype=np.uint32)
-    from portal_archive.dedup.kernels import mapped_codepoints  # deferred: numba takes 0.4 s to import
-
     tables = _tables()
-    kept, flags = mapped_codepoints(raw, tables.mapped)  # one pass: look up, drop zeros, note flags
+    kept, flags = kernels.mapped_codepoints(raw, tables.mapped)  # one pass: look up, drop zeros, note flags
     if flags & _CONTEXTUAL:
         return _reference_codepoints(text)
     if not flags & _EXPANDS:

@@ -17,6 +17,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from portal_archive.dedup.deferred import kernels
+
 __all__ = ["HASH_NAME", "shingle_hash", "shingle_hashes", "shingles"]
 
 HASH_NAME: Final = "poly64-fmix64-hi32"
@@ -91,6 +93,4 @@ def shingle_hashes(codepoints: npt.NDArray[np.uint32], size: int = 5) -> npt.NDA
     count = int(codepoints.size)
     if count == 0:
         return np.zeros(0, dtype=np.uint32)
-    from portal_archive.dedup.kernels import distinct, window_hashes  # deferred: numba takes 0.4 s to import
-
-    return distinct(np.sort(window_hashes(codepoints, min(size, count), _POLY, _FMIX64_1, _FMIX64_2)))
+    return kernels.distinct(np.sort(kernels.window_hashes(codepoints, min(size, count), _POLY, _FMIX64_1, _FMIX64_2)))

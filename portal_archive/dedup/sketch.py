@@ -31,6 +31,8 @@ from typing import Final, Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from portal_archive.dedup.deferred import kernels
+
 __all__ = ["SKETCHES", "Comparable", "ExactShingleSet", "OnePermutationSketch", "VerificationSketch", "make_sketch"]
 
 Comparable: TypeAlias = npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
@@ -160,15 +162,11 @@ class OnePermutationSketch:
     def load(self, hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
         if hashes.size == 0:
             return np.zeros(self.bins, dtype=np.uint8)
-        from portal_archive.dedup.kernels import smallest_codes  # deferred: numba takes 0.4 s to import
-
         # Hashes are sorted: the first of each range is its smallest.
-        return smallest_codes(hashes, self.bins, 32 - self.bins.bit_length() + 1, (1 << self.bits) - 1)
+        return kernels.smallest_codes(hashes, self.bins, 32 - self.bins.bit_length() + 1, (1 << self.bits) - 1)
 
     def encode(self, loaded: Comparable) -> bytes:
-        from portal_archive.dedup.kernels import packed_codes  # deferred: numba takes 0.4 s to import
-
-        return packed_codes(loaded.astype(np.uint8, copy=False), self.bits).tobytes()
+        return kernels.packed_codes(loaded.astype(np.uint8, copy=False), self.bits).tobytes()
 
     def decode(self, blob: bytes) -> npt.NDArray[np.uint8]:
         packed = np.frombuffer(blob, dtype=np.uint8)
@@ -204,9 +202,7 @@ class OnePermutationSketch:
         rows = stored if isinstance(stored, np.ndarray) else np.frombuffer(b"".join(stored), dtype=np.uint8)
         if rows.size * 8 != count * self.bins * self.bits:
             raise ValueError(f"sketches of {rows.size} bytes do not hold {count} of {self.bins} bins")
-        from portal_archive.dedup.kernels import code_counts  # deferred: numba takes 0.4 s to import
-
-        counts = code_counts(np.frombuffer(self.encode(first), dtype=np.uint8), rows, self.bits)
+        counts = kernels.code_counts(np.frombuffer(self.encode(first), dtype=np.uint8), rows, self.bits)
         return self._estimates(first_size, counts, np.asarray(sizes, dtype=np.int64))
 
     def _estimates(

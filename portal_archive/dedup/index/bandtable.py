@@ -26,6 +26,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from portal_archive.dedup.deferred import kernels
+
 __all__ = ["BandTable"]
 
 _RECENT_ENTRIES: Final = 1 << 16
@@ -155,9 +157,7 @@ class _Run:
         np.cumsum(counts, out=self.offsets[1:])
 
     def holders(self, keys: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
-        from portal_archive.dedup.kernels import holders  # deferred: numba takes 0.4 s to import
-
-        return holders(self.entries, self.offsets, self.shift, keys)
+        return kernels.holders(self.entries, self.offsets, self.shift, keys)
 
 
 def _merge(first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

@@ -378,7 +378,7 @@ class BandKeyPacker:
     def __init__(self, bands: int) -> None:
         self.bands = bands
         self._band_bits = np.uint32((bands - 1).bit_length())
-        self._prefix = np.arange(bands, dtype=np.int64) << np.int64(32 - int(self._band_bits))
+        self._prefix = (np.arange(bands, dtype=np.int64) << np.int64(32 - int(self._band_bits))).astype(np.uint32)
 
     def __call__(self, band_keys: npt.NDArray[np.int32]) -> list[int]:
         """The stored keys of one document's ``lsh.band_keys``.
@@ -393,8 +393,9 @@ class BandKeyPacker:
         """``__call__`` as an array."""
         if band_keys.shape != (self.bands,):
             raise ValueError(f"expected {self.bands} band keys, got shape {band_keys.shape}")
+        # The shifted hash leaves the band bits clear: or-ing in the band number is the sum.
         hashes = band_keys.astype(np.int32, copy=False).view(np.uint32) >> self._band_bits
-        packed: npt.NDArray[np.uint32] = (self._prefix + hashes).astype(np.uint32)
+        packed: npt.NDArray[np.uint32] = hashes | self._prefix
         return packed
 
 

@@ -346,7 +346,12 @@ class DedupIndex(NearDuplicateIndex):
         Returns:
             Document ids in ascending order (or by shared bands, then id, when ``limit`` cut).
         """
-        shared = self._band_table().lookup(self._packed.array(band_keys))
+        return self._sharing(self._packed.array(band_keys), exclude=exclude, limit=limit)
+
+    def _sharing(
+        self, packed: npt.NDArray[np.uint32], *, exclude: int | None = None, limit: int | None = None
+    ) -> list[int]:
+        shared = self._band_table().lookup(packed)
         if exclude is not None:
             shared.pop(exclude, None)
         if limit is not None and len(shared) > limit:
@@ -357,8 +362,9 @@ class DedupIndex(NearDuplicateIndex):
         """``candidates``, then ``insert``, in one write transaction: no crawl sharing the file can
         commit in between, and the document does not find itself."""
         self.begin()
-        candidates = self.candidates(document.band_keys, limit=limit)
-        doc_id = self.insert(document)
+        packed = self._packed.array(document.band_keys)
+        candidates = self._sharing(packed, limit=limit)
+        doc_id = self._insert(document, packed)
         return Added(doc_id, candidates if doc_id is not None else [])
 
     def insert(self, document: NewDocument) -> int | None:
@@ -370,7 +376,9 @@ class DedupIndex(NearDuplicateIndex):
         Returns:
             The new document's id, or None when its URL is already indexed (nothing is written).
         """
-        packed = self._packed.array(document.band_keys)
+        return self._insert(document, self._packed.array(document.band_keys))
+
+    def _insert(self, document: NewDocument, packed: npt.NDArray[np.uint32]) -> int | None:
         width = self.parameters.sketch_bytes
         if width and len(document.sketch) != width:
             raise ValueError(f"expected a {width}-byte sketch, got {len(document.sketch)} bytes")
