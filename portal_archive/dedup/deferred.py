@@ -28,6 +28,6 @@ class _Deferred:
 
 
 if TYPE_CHECKING:
-    from portal_archive.dedup import kernels
+    import portal_archive.dedup.kernels as kernels
 else:
     kernels = _Deferred("portal_archive.dedup.kernels")

@@ -48,7 +48,7 @@ from portal_archive.dedup.lsh import band_keys
 from portal_archive.dedup.minhash import MinHasher
 from portal_archive.dedup.normalize import PreparedText, RemovedLine, prepare_text
 from portal_archive.dedup.shingles import shingle_hashes
-from portal_archive.dedup.sketch import Comparable, make_sketch
+from portal_archive.dedup.sketch import make_sketch
 from portal_archive.dedup.verify import CopyRule, Relation, Similarity
 
 __all__ = ["COPY_MARKER_KINDS", "DedupEngine", "Match", "Verdict", "VerdictRole", "VerdictStatus"]
@@ -137,6 +137,20 @@ class _Prepared:
     hashes: npt.NDArray[np.uint32]
     sketch: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
     """The verification sketch, computed while the hashes are still in cache."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A document stored in the index, its candidates still to verify."""
+
+    item: _Prepared
+    doc_id: int | None
+    """None when its URL was indexed already (a revisit: nothing stored)."""
+    candidates: Sequence[int]
+    sketch: bytes
+    """Its stored verification sketch."""
+    position: int
+    """Its place in the batch's verdicts."""
 
 
 class DedupEngine:
@@ -260,8 +274,11 @@ class DedupEngine:
     def add_many(self, documents: Sequence[Document], *, commit: bool = False) -> list[Verdict]:
         """Index documents in order; each is compared with every document indexed before it.
 
-        Signatures of the batch are computed together (the fast path); verification, insertion and
-        clustering then run document by document, so copies within the batch are found too.
+        Signatures of the batch are computed together (the fast path); each document is then stored
+        and its candidates looked up in order, so copies within the batch are found too. With
+        ``commit`` on a transactional index (SQLite), the candidates of the whole batch are then
+        verified in one pass; otherwise each document's right after it is stored. Clusters and
+        verdicts follow document by document, in order, either way.
 
         Args:
             documents: The batch.
@@ -280,20 +297,26 @@ class DedupEngine:
         signatures = self.hasher.signatures([p.hashes for p in signable], self.index.parameters.signature_width)
         keys = band_keys(signatures, self.index.parameters.bands, self.index.parameters.rows)
         row = {id(p): position for position, p in enumerate(signable)}
-        verdicts = []
-        for item in prepared:
+        # One transaction holds the batch: a crash loses all of it or none, so a document stored and
+        # not yet clustered is never committed, and the batch's candidates can wait to be verified
+        # together (at a million documents most texts have a few, which share a band by chance).
+        together = commit and self.index.transactional
+        verdicts: dict[int, Verdict] = {}
+        waiting: list[_Stored] = []
+        for place, item in enumerate(prepared):
             position = row.get(id(item))
             if position is None:
-                verdicts.append(
-                    Verdict(
-                        url=item.document.url, status="too_short", chars=item.text.length, removed=item.text.removed
-                    )
+                verdicts[place] = Verdict(
+                    url=item.document.url, status="too_short", chars=item.text.length, removed=item.text.removed
                 )
                 continue
-            verdicts.append(self._index(item, signatures[position], keys[position], deferred=commit))
+            waiting.append(self._store(item, signatures[position], keys[position], place))
+            if not together:
+                self._conclude(waiting, verdicts, deferred=commit)
+        self._conclude(waiting, verdicts, deferred=commit)
         if commit:
             self.commit()
-        return verdicts
+        return [verdicts[place] for place in range(len(prepared))]
 
     def _prepare(self, document: Document) -> _Prepared:
         text = prepare_text(document.text)
@@ -303,35 +326,45 @@ class DedupEngine:
         hashes = shingle_hashes(text.codepoints, self.index.parameters.shingle_size)
         return _Prepared(document, text, hashes, self.sketch.load(hashes))
 
-    def _index(
-        self, item: _Prepared, signature: npt.NDArray[np.uint32], keys: npt.NDArray[np.int32], *, deferred: bool
-    ) -> Verdict:
+    def _store(
+        self, item: _Prepared, signature: npt.NDArray[np.uint32], keys: npt.NDArray[np.int32], position: int
+    ) -> _Stored:
+        """Store one document and look up its candidates, in one step of the index: SQLite looks
+        up, then inserts, in one write transaction; Redis stores and looks up in one script. Either
+        way no other crawl writes in between, so of two copies added at the same time, the second
+        finds the first."""
         document, text = item.document, item.text
-        loaded = item.sketch
-        size = int(item.hashes.size)
-        # One step for the index: SQLite looks up, then inserts, in one write transaction; Redis
-        # stores and looks up in one script. Either way no other crawl writes in between, so of two
-        # copies added at the same time, the second finds the first.
+        sketch = self.sketch.encode(item.sketch)
         added = self.index.add(
             NewDocument(
                 url=document.url,
                 record_id=document.record_id,
                 chars=text.length,
-                shingles=size,
+                shingles=int(item.hashes.size),
                 signature=signature,
                 band_keys=keys,
-                sketch=self.sketch.encode(loaded),
+                sketch=sketch,
                 meta=_metadata(document, text),
             ),
             limit=self.max_candidates,
         )
-        doc_id, candidates = added.doc_id, added.candidates
+        return _Stored(item, added.doc_id, added.candidates, sketch, position)
+
+    def _conclude(self, waiting: list[_Stored], verdicts: dict[int, Verdict], *, deferred: bool) -> None:
+        """Verify the stored documents' candidates, then join each to the clusters of its copies and
+        put its verdict in its place, in order; ``waiting`` is emptied."""
+        found = self._verify(waiting)
+        for stored, matches in zip(waiting, found, strict=True):
+            verdicts[stored.position] = self._verdict(stored, matches, deferred=deferred)
+        waiting.clear()
+
+    def _verdict(self, stored: _Stored, matches: list[Match], *, deferred: bool) -> Verdict:
+        document, text, doc_id = stored.item.document, stored.item.text, stored.doc_id
         if doc_id is None:
             existing = self.index.find_url(document.url)
             if existing is None:  # pragma: no cover - the conflict says it exists
                 raise RuntimeError(f"{document.url} is neither new nor indexed")
             return self._revisit(existing, text)
-        matches = self._verify(loaded, size, text.length, candidates)
         self._written(deferred=deferred)
         if not matches:
             return _unique(document.url, "indexed", text.length, doc_id, text)
@@ -349,25 +382,54 @@ class DedupEngine:
             merged=joined.merged,
         )
 
-    def _verify(self, loaded: Comparable, size: int, chars: int, candidates: Sequence[int]) -> list[Match]:
-        """The candidates the copy rule accepts. Most are texts that share a band by chance (a
-        sentence, a boilerplate paragraph): they are dropped on arrays, and only the few that may
-        match are judged one by one."""
-        if not candidates:
-            return []
-        found = self.index.candidate_sketches(candidates)
-        estimates = self.sketch.intersections(loaded, size, found.sketches, found.shingles)
-        jaccard, containment = Similarity.of_many(estimates, size, found.shingles)
-        matches = []
-        for position in np.flatnonzero(self.rule.may_match(jaccard, containment)).tolist():
-            other = int(found.ids[position])
+    def _verify(self, waiting: Sequence[_Stored]) -> list[list[Match]]:
+        """For each stored document, the candidates the copy rule accepts. Most candidates are texts
+        that share a band by chance (a sentence, a boilerplate paragraph): every pair of the batch is
+        estimated and dropped on arrays, and only the few that may match are judged one by one."""
+        matches: list[list[Match]] = [[] for _ in waiting]
+        counts = [len(stored.candidates) if stored.doc_id is not None else 0 for stored in waiting]
+        total = sum(counts)
+        if not total:
+            return matches
+        owners = np.repeat(np.arange(len(waiting)), counts)
+        wanted = np.fromiter(
+            (c for stored, n in zip(waiting, counts, strict=True) if n for c in stored.candidates),
+            dtype=np.int64,
+            count=total,
+        )
+        found = self.index.candidate_sketches(np.unique(wanted).tolist())
+        if not len(found):
+            return matches
+        # Each pair's row in what was found (a candidate deleted meanwhile is skipped).
+        order = np.argsort(found.ids, kind="stable")
+        at = np.minimum(np.searchsorted(found.ids[order], wanted), len(found) - 1)
+        held = found.ids[order[at]] == wanted
+        rows, owners = order[at[held]], owners[held]
+        seconds = (
+            found.sketches[rows]
+            if isinstance(found.sketches, np.ndarray)
+            else [found.sketches[r] for r in rows.tolist()]
+        )
+        firsts = [waiting[o].sketch for o in owners.tolist()]
+        first_sizes = np.fromiter((int(s.item.hashes.size) for s in waiting), dtype=np.int64, count=len(waiting))[
+            owners
+        ]
+        second_sizes = found.shingles[rows]
+        estimates = self.sketch.intersections(firsts, first_sizes, seconds, second_sizes)
+        jaccard, containment = Similarity.of_many(estimates, first_sizes, second_sizes)
+        for pair in np.flatnonzero(self.rule.may_match(jaccard, containment)).tolist():
+            owner, position = int(owners[pair]), int(rows[pair])
+            stored = waiting[owner]
             similarity = Similarity.from_intersection(
-                float(estimates[position]), size, int(found.shingles[position]), exact=self.sketch.exact
+                float(estimates[pair]), int(first_sizes[pair]), int(second_sizes[pair]), exact=self.sketch.exact
             )
-            relation = self.rule.judge(similarity.jaccard, similarity.containment, chars, int(found.chars[position]))
+            relation = self.rule.judge(
+                similarity.jaccard, similarity.containment, stored.item.text.length, int(found.chars[position])
+            )
             if relation is not None:
+                other = int(found.ids[position])
                 url = found.urls[position] if found.urls is not None else self.index.document(other).url
-                matches.append(
+                matches[owner].append(
                     Match(
                         id=other,
                         url=url,

@@ -273,16 +273,17 @@ def _ones(word: Any) -> Any:  # pragma: no cover - compiled
 
 
 @_compiled
-def _code_counts(mine: Any, stored: Any, bits: int, low: Any) -> Any:  # pragma: no cover - compiled
-    words = mine.size
+def _code_counts(mine: Any, stored: Any, words: int, bits: int, low: Any) -> Any:  # pragma: no cover - compiled
     rows = stored.size // words
+    stride = 0 if mine.size == words else words  # one sketch against every row, or one per row
     counts = np.zeros((rows, 3), dtype=np.int64)
     one = np.uint64(1)
     for row in range(rows):
         union = both = agreeing = 0
         base = row * words
+        own = row * stride
         for position in range(words):
-            a = mine[position]
+            a = mine[own + position]
             b = stored[base + position]
             same = ~(a ^ b)
             if bits == 2:  # the default: no loop
@@ -309,22 +310,37 @@ def _code_counts(mine: Any, stored: Any, bits: int, low: Any) -> Any:  # pragma:
 
 def code_counts(mine: npt.NDArray[np.uint8], stored: npt.NDArray[np.uint8], bits: int) -> npt.NDArray[np.int64]:
     """For each stored one-permutation sketch in ``stored`` (packed as ``packed_codes`` packs them,
-    one after another), against the packed sketch ``mine``: ranges where either has a code, where
-    both have one, and where both have the same one. Sixty-four bits at a time: a code is present
-    when one of its bits is set (folded onto its lowest bit), and two codes are equal when their XOR
-    is zero (a loop over every code took 5 µs per 256-byte candidate, this about 0.1)."""
-    width = mine.size
+    one after another), against the packed sketch ``mine``, or against its own row of ``mine`` when
+    ``mine`` has one per stored sketch (pairs): ranges where either has a code, where both have one,
+    and where both have the same one. Sixty-four bits at a time: a code is present when one of its
+    bits is set (folded onto its lowest bit), and two codes are equal when their XOR is zero (a loop
+    over every code took 5 µs per 256-byte candidate, this about 0.1).
+
+    Raises:
+        ValueError: ``mine`` has several rows, but not one per stored sketch.
+    """
+    width = mine.shape[-1] if mine.ndim else 0
     if not width:
         return np.zeros((0, 3), dtype=np.int64)
-    padded = -width % 8  # zero bytes hold no code: they count nowhere
-    first = np.zeros(width + padded, dtype=np.uint8)
-    first[:width] = mine
     rows = stored.reshape(-1, width)
+    firsts = mine.reshape(-1, width)
+    if firsts.shape[0] not in (1, rows.shape[0]):
+        raise ValueError(f"{firsts.shape[0]} sketches to compare with {rows.shape[0]}: one, or one each")
+    words = (width + 7) // 8
+    # Zero bytes hold no code: padded to whole 64-bit words, they count nowhere.
+    counts: npt.NDArray[np.int64] = _code_counts(
+        _words(firsts, words), _words(rows, words), words, bits, np.uint64(_LOW_BITS[bits])
+    )
+    return counts
+
+
+def _words(rows: npt.NDArray[np.uint8], words: int) -> npt.NDArray[np.uint64]:
+    """Rows of packed codes as one run of 64-bit words, each row zero-padded to ``words`` words."""
+    padded = words * 8 - rows.shape[1]
     if padded:
         rows = np.concatenate([rows, np.zeros((rows.shape[0], padded), dtype=np.uint8)], axis=1)
-    words = _writable(rows).reshape(-1).view(np.uint64)
-    counts: npt.NDArray[np.int64] = _code_counts(first.view(np.uint64), words, bits, np.uint64(_LOW_BITS[bits]))
-    return counts
+    flat: npt.NDArray[np.uint64] = _writable(rows).reshape(-1).view(np.uint64)
+    return flat
 
 
 def warm_up() -> None:

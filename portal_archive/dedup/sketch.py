@@ -76,10 +76,15 @@ class VerificationSketch(Protocol):
         ...
 
     def intersections(
-        self, first: Comparable, first_size: int, stored: StoredSketches, sizes: Sizes
+        self, firsts: StoredSketches, first_sizes: Sizes, seconds: StoredSketches, second_sizes: Sizes
     ) -> npt.NDArray[np.float64]:
-        """``intersection`` of one set with each of many stored ones (their blobs and set sizes):
-        the same values, computed together (a document's candidates)."""
+        """``intersection`` of each pair of stored sketches (the i-th of ``firsts`` with the i-th of
+        ``seconds``, blobs or rows, and their set sizes): the same values, computed together (the
+        candidates of a batch of documents).
+
+        Raises:
+            ValueError: The two sides differ in length, or a stored sketch has the wrong size.
+        """
         ...
 
 
@@ -105,14 +110,11 @@ class ExactShingleSet:
         return np.cumsum(deltas, dtype=np.uint32)
 
     def intersections(
-        self, first: Comparable, first_size: int, stored: StoredSketches, sizes: Sizes
+        self, firsts: StoredSketches, first_sizes: Sizes, seconds: StoredSketches, second_sizes: Sizes
     ) -> npt.NDArray[np.float64]:
-        blobs = [row.tobytes() for row in stored] if isinstance(stored, np.ndarray) else stored
+        pairs = zip(_blobs(firsts), first_sizes, _blobs(seconds), second_sizes, strict=True)
         return np.asarray(
-            [
-                self.intersection(first, first_size, self.decode(blob), int(size))
-                for blob, size in zip(blobs, sizes, strict=True)
-            ],
+            [self.intersection(self.decode(a), int(m), self.decode(b), int(n)) for a, m, b, n in pairs],
             dtype=np.float64,
         )
 
@@ -194,19 +196,26 @@ class OnePermutationSketch:
         return float(self._estimates(first_size, counts, np.asarray([second_size], dtype=np.int64))[0])
 
     def intersections(
-        self, first: Comparable, first_size: int, stored: StoredSketches, sizes: Sizes
+        self, firsts: StoredSketches, first_sizes: Sizes, seconds: StoredSketches, second_sizes: Sizes
     ) -> npt.NDArray[np.float64]:
-        count = len(stored)
+        count = len(seconds)
+        if len(firsts) != count:
+            raise ValueError(f"{len(firsts)} sketches to compare with {count}: one each")
         if not count:
             return np.zeros(0, dtype=np.float64)
+        counts = kernels.code_counts(self._rows(firsts, count), self._rows(seconds, count), self.bits)
+        sizes = np.asarray(second_sizes, dtype=np.int64)
+        return self._estimates(np.asarray(first_sizes, dtype=np.int64), counts, sizes)
+
+    def _rows(self, stored: StoredSketches, count: int) -> npt.NDArray[np.uint8]:
+        """``count`` stored sketches as the rows of one array."""
         rows = stored if isinstance(stored, np.ndarray) else np.frombuffer(b"".join(stored), dtype=np.uint8)
         if rows.size * 8 != count * self.bins * self.bits:
             raise ValueError(f"sketches of {rows.size} bytes do not hold {count} of {self.bins} bins")
-        counts = kernels.code_counts(np.frombuffer(self.encode(first), dtype=np.uint8), rows, self.bits)
-        return self._estimates(first_size, counts, np.asarray(sizes, dtype=np.int64))
+        return rows.reshape(count, -1)
 
     def _estimates(
-        self, first_size: int, counts: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
+        self, first_size: int | npt.NDArray[np.int64], counts: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
         """``|A ∩ B|`` from each pair's range counts (either coded, both coded, same code): the
         share of ranges with the same smallest hash, less the codes equal by chance, is Jaccard.
@@ -220,6 +229,10 @@ class OnePermutationSketch:
         jaccard = np.minimum(1.0, np.maximum(0.0, shared_bins / np.maximum(union, 1)))
         estimates: npt.NDArray[np.float64] = jaccard * (first_size + sizes) / (1.0 + jaccard)
         return estimates
+
+
+def _blobs(stored: StoredSketches) -> Sequence[bytes]:
+    return [row.tobytes() for row in stored] if isinstance(stored, np.ndarray) else stored
 
 
 SKETCHES: Final = {"exact": ExactShingleSet, "oph": OnePermutationSketch}

@@ -39,12 +39,14 @@ class Similarity:
 
     @staticmethod
     def of_many(
-        intersections: npt.NDArray[np.float64], first_size: int, second_sizes: npt.NDArray[np.int64]
+        intersections: npt.NDArray[np.float64],
+        first_sizes: int | npt.NDArray[np.int64],
+        second_sizes: npt.NDArray[np.int64],
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Jaccard and containment of one set with many (``from_intersection`` on arrays: the same
-        float operations in the same order, so the same values)."""
-        smaller = np.minimum(first_size, second_sizes)
-        union = first_size + second_sizes - intersections
+        """Jaccard and containment of many pairs, or of one set with many (``from_intersection`` on
+        arrays: the same float operations in the same order, so the same values)."""
+        smaller = np.minimum(first_sizes, second_sizes)
+        union = first_sizes + second_sizes - intersections
         jaccard = np.divide(intersections, union, out=np.zeros(union.shape), where=union > 0)
         containment = np.divide(intersections, smaller, out=np.zeros(union.shape), where=smaller > 0)
         return jaccard, containment

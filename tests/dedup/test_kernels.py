@@ -116,6 +116,13 @@ def test_code_counts_and_packing_are_their_numpy_definitions(bins: int, bits: in
     readonly = np.frombuffer(stored.tobytes(), dtype=np.uint8)  # as blobs come from the index
     assert code_counts(mine, readonly, bits).tolist() == numpy_code_counts(mine, stored, bits)
     assert code_counts(mine, stored.reshape(len(others), -1), bits).tolist() == numpy_code_counts(mine, stored, bits)
+    # One sketch per stored one (pairs): each row against its own.
+    firsts = np.stack([packed_codes(other, bits) for other in reversed(others)])
+    pairs = zip(firsts, stored.reshape(len(others), -1), strict=True)
+    expected = [numpy_code_counts(first, row, bits)[0] for first, row in pairs]
+    assert code_counts(firsts, readonly, bits).tolist() == expected
+    with pytest.raises(ValueError, match="one each"):
+        code_counts(firsts[:2], readonly, bits)
 
 
 def test_min_permuted_is_the_minimum_of_each_affine_permutation_of_the_mixed_hashes() -> None:

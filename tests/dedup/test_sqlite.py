@@ -336,3 +336,40 @@ def test_verdicts_from_memory_equal_those_read_from_the_file(tmp_path: Path, mon
     read = run("file.sqlite")
     assert held == read
     assert sum(verdict["role"] not in (None, "unique") for verdict in held[0]) > 10
+
+
+def test_a_batch_verified_together_gives_the_verdicts_of_one_document_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A committed batch is stored, then its candidates verified in one pass, then clustered in
+    order: copies inside the batch, a URL twice in it and texts too short to index included."""
+    documents = corpus(160)
+    documents.insert(40, dataclasses.replace(documents[35], text=documents[35].text + "\n补充一句。"))  # revisit
+    documents.insert(60, dataclasses.replace(documents[0], url="https://example.com/short", text="太短了。"))
+
+    def run(name: str, batch: int) -> tuple[list[dict[str, object]], list[list[str]], list[int]]:
+        asked: list[int] = []
+        held = DedupIndex.candidate_sketches
+
+        def counted(self: DedupIndex, ids: list[int]) -> CandidateSketches:
+            asked.append(len(ids))
+            return held(self, ids)
+
+        monkeypatch.setattr(DedupIndex, "candidate_sketches", counted)
+        with DedupEngine.open(DedupConfig(index_path=tmp_path / name)) as engine:
+            if batch == 1:
+                verdicts = [engine.add(document).as_dict() for document in documents]
+            else:
+                verdicts = [v.as_dict() for start in range(0, len(documents), batch)
+                            for v in engine.add_many(documents[start : start + batch], commit=True)]  # fmt: skip
+            clusters = sorted(sorted(m.url for m in d.members) for _, d in engine.decisions())
+        return verdicts, clusters, asked
+
+    *single, asked_singly = run("single.sqlite", 1)
+    *together, asked_together = run("together.sqlite", 64)
+    assert together == single
+    statuses = [verdict["status"] for verdict in together[0]]
+    assert statuses.count("revisit") == 1 and statuses.count("too_short") == 1
+    assert sum(verdict["role"] not in (None, "unique") for verdict in together[0]) > 10
+    # One look-up of candidates' sketches per batch instead of one per document with candidates.
+    assert len(asked_together) <= -(-len(documents) // 64) < len(asked_singly)

@@ -122,12 +122,14 @@ def test_sketch_parameters_are_validated() -> None:
     with pytest.raises(ValueError, match="does not hold"):
         OnePermutationSketch().decode(bytes(1024))  # two sketches' worth is not one sketch
     with pytest.raises(ValueError, match="do not hold"):
-        OnePermutationSketch().intersections(np.zeros(1024, dtype=np.uint8), 10, [bytes(512), bytes(511)], [1, 1])
+        OnePermutationSketch().intersections([bytes(256), bytes(256)], [10, 10], [bytes(256), bytes(255)], [1, 1])
+    with pytest.raises(ValueError, match="one each"):
+        OnePermutationSketch().intersections([bytes(256)], [10], [bytes(256), bytes(256)], [1, 1])
     assert ExactShingleSet().parameters() == {"verify": "exact"}
 
 
 @pytest.mark.parametrize("sketch", [OnePermutationSketch(), OnePermutationSketch(bins=512, bits=4), ExactShingleSet()])
-def test_intersections_of_many_equal_the_pairwise_ones(sketch: VerificationSketch) -> None:
+def test_intersections_of_many_pairs_equal_each_pair_s(sketch: VerificationSketch) -> None:
     rng = np.random.default_rng(5)
     base = np.unique(rng.integers(0, 2**32, 3000, dtype=np.uint64).astype(np.uint32))
     others = [
@@ -139,15 +141,26 @@ def test_intersections_of_many_equal_the_pairwise_ones(sketch: VerificationSketc
         for share in (0.0, 0.3, 0.8, 1.0)
     ] + [np.zeros(0, dtype=np.uint32)]
     loaded = sketch.load(base)
+    mine = sketch.encode(loaded)
     blobs = [sketch.encode(sketch.load(other)) for other in others]
     sizes = [int(other.size) for other in others]
     expected = [sketch.intersection(loaded, base.size, sketch.decode(b), n) for b, n in zip(blobs, sizes, strict=True)]
-    assert sketch.intersections(loaded, base.size, blobs, sizes).tolist() == expected
+    count = len(blobs)
+    assert sketch.intersections([mine] * count, [base.size] * count, blobs, sizes).tolist() == expected
     # Fixed-size sketches held in memory come as the rows of one array: the same values.
     rows = np.stack([np.frombuffer(blob, dtype=np.uint8) for blob in blobs]) if not sketch.exact else blobs
-    assert sketch.intersections(loaded, base.size, rows, np.asarray(sizes)).tolist() == expected
-    assert sketch.intersections(loaded, base.size, [], []).tolist() == []
+    assert sketch.intersections([mine] * count, np.full(count, base.size), rows, np.asarray(sizes)).tolist() == expected
+    assert sketch.intersections([], [], [], []).tolist() == []
     assert expected[0] < expected[1] < expected[2] < expected[3]
+    # Pairs of different documents: each pair's value, in its place.
+    firsts, seconds = [*blobs[:4], mine, blobs[2]], [mine] * 4 + [blobs[3], blobs[1]]
+    first_sizes, second_sizes = [*sizes[:4], base.size, sizes[2]], [base.size] * 4 + [sizes[3], sizes[1]]
+    swapped = [
+        sketch.intersection(sketch.decode(a), m, sketch.decode(b), n)
+        for a, m, b, n in zip(firsts, first_sizes, seconds, second_sizes, strict=True)
+    ]
+    assert sketch.intersections(firsts, first_sizes, seconds, second_sizes).tolist() == swapped
+    assert swapped[:5] == [*expected[:4], expected[3]]  # either way round: the same value
 
 
 def test_estimates_are_the_one_pair_formula_bit_for_bit() -> None:

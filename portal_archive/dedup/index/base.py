@@ -510,6 +510,9 @@ class NearDuplicateIndex(Protocol):
     """What to do when the stored parameters differ (ends ``DedupIndexMismatch`` messages)."""
     read_only: bool
     """Opened for reading only: every write raises ``DedupIndexError``."""
+    transactional: bool = False
+    """Writes between ``begin`` and ``commit`` are kept or lost together (SQLite); False where every
+    write is durable when it returns (Redis)."""
 
     def __enter__(self) -> Self:
         return self

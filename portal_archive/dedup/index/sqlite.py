@@ -168,6 +168,8 @@ class DedupIndex(NearDuplicateIndex):
         ...     print(len(index), index.parameters.num_perm)
     """
 
+    transactional = True
+
     def __init__(
         self, connection: sqlite3.Connection, parameters: IndexParameters, path: str, *, read_only: bool = False
     ) -> None:
