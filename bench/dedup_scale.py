@@ -25,6 +25,13 @@ the index file's bytes per document; then the wall time and peak RSS of ``portal
 --index`` on the index (JSON of the whole collection, in a process of its own). Prints a table;
 JSON to ``bench/results/dedup_scale.json``.
 
+The control: a shared machine's speed moves by tens of percent within minutes, so the rate over the
+last tenth is set beside the engine's rate on a small index measured in the same minutes. While the
+last tenth is indexed, a second engine indexes other documents (another seed) into a fresh index, a
+batch after every few of the large index's, up to ``CONTROL_DOCS`` (10,000, or the last tenth's size
+when smaller): ``last_tenth_vs_control`` is the cost of a document at the large size against its cost
+at the small one, with the machine's speed the same for both.
+
 The peer, measured in the same run on the same documents (after the engine, whose peak RSS is taken
 before): datasketch's in-memory ``MinHashLSH`` (the same 32 bands of 3 rows), given the same
 signatures (made untimed), timed on a look-up then an insert per document, as the engine looks up
@@ -39,6 +46,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import heapq
+import itertools
 import json
 import os
 import platform
@@ -64,6 +72,8 @@ from portal_archive.dedup.minhash import SCHEME
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dedup_scale.json"
 BATCH = 128
+CONTROL_DOCS = 10_000
+"""Documents of the control index (see the module docstring)."""
 COPY_SHARE = 0.05
 COPY_DELAY = (50, 800)
 """Documents between an original and its planted copy."""
@@ -148,6 +158,30 @@ def warm_up(articles: list[tuple[str, list[str]]], seed: int) -> None:
                 engine.add_many(documents[start : start + BATCH], commit=True)
 
 
+class Control:
+    """A small fresh index fed in step with the large one's last tenth (see the module docstring)."""
+
+    def __init__(self, articles: list[tuple[str, list[str]]], seed: int, scratch: Path, docs: int, span: int) -> None:
+        self.config = DedupConfig(index_path=scratch / "control.sqlite")
+        self.engine = DedupEngine.open(self.config)
+        self.documents = iter(Stream(articles, seed + 2, self.config).documents(docs))
+        self.docs, self.span = docs, max(1, span)
+        self.done = 0
+        self.cpu = 0.0
+
+    def step(self, tail_done: int) -> None:
+        """Catch up with the large index: ``tail_done`` of its last tenth's documents are in."""
+        while self.done < self.docs and self.done * self.span < tail_done * self.docs:
+            batch = list(itertools.islice(self.documents, min(BATCH, self.docs - self.done)))
+            start = time.process_time()
+            self.engine.add_many(batch, commit=True)
+            self.cpu += time.process_time() - start
+            self.done += len(batch)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
 def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="dedup-scale-") as scratch:
         config = DedupConfig(index_path=Path(scratch) / "dedup.sqlite")
@@ -178,17 +212,22 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
             done += len(batch)
             batch.clear()
 
+        control = Control(articles, seed, Path(scratch), min(CONTROL_DOCS, docs - tail_from), docs - tail_from)
         tenth = max(1, docs // 10)
         for position, document in enumerate(stream.documents(docs)):
             position_of[document.url] = position
             batch.append(document)
             if len(batch) >= BATCH:
                 flush()
+                if done > tail_from:
+                    control.step(done - tail_from)
             if (position + 1) % tenth == 0:
                 print(f"  {position + 1:,} documents, {done / cpu if cpu else 0:,.0f} per CPU-second so far",
                       file=sys.stderr, flush=True)  # fmt: skip
         if batch:
             flush()
+        control.step(docs - tail_from)
+        control.close()
         engine_rss = peak_rss_mib()
         clusters = {member.url: cluster for cluster, decision in engine.decisions() for member in decision.members}
         engine.close()
@@ -199,6 +238,8 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
     truth = {(min(p.copy, p.origin), max(p.copy, p.origin)) for p in stream.planted if p.true}
     found = sum(1 for a, b in truth if clusters.get(url_of[a], -1) == clusters.get(url_of[b], -2))
     correct = sum(1 for pair in verified if pair in truth)  # strict: a planted pair past the rule is an error
+    tail_rate = (docs - tail_from) / tail_cpu if tail_cpu else 0.0
+    control_rate = control.done / control.cpu if control.cpu else 0.0
     return {
         "docs": docs,
         "planted": len(stream.planted),
@@ -206,6 +247,9 @@ def run_size(articles: list[tuple[str, list[str]]], docs: int, seed: int) -> dic
         "cpu_seconds": round(cpu, 2),
         "docs_per_cpu_s": round(docs / cpu, 1),
         "last_tenth_docs_per_cpu_s": round((docs - tail_from) / tail_cpu, 1) if tail_cpu else None,
+        "control_docs": control.done,
+        "control_docs_per_cpu_s": round(control.done / control.cpu, 1) if control.cpu else None,
+        "last_tenth_vs_control": round(tail_rate / control_rate, 3) if tail_rate and control_rate else None,
         "peak_rss_mib": round(engine_rss, 1),
         "index_bytes_per_doc": round(index_bytes / docs, 1),
         "recall": round(found / len(truth), 4) if truth else None,
@@ -318,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(median)
     header = (
         f"{'docs':>9} {'docs/CPU-s':>10} {'last 10 %':>9} {'bytes/doc':>9} {'RSS MiB':>8} {'P':>7} {'R':>7} "
-        f"{'report s':>8} {'report MiB':>10} {'peer/CPU-s':>10} {'vs peer':>7}"
+        f"{'report s':>8} {'report MiB':>10} {'peer/CPU-s':>10} {'vs peer':>7} {'control':>8} {'10 % vs control':>15}"
     )
     print(header)
     for row in rows:
@@ -326,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['docs']:>9,} {row['docs_per_cpu_s']:>10,.0f} {row['last_tenth_docs_per_cpu_s'] or 0:>9,.0f} "
             f"{row['index_bytes_per_doc']:>9,.0f} {row['peak_rss_mib']:>8,.0f} {row['precision'] or 0:>7.4f} "
             f"{row['recall'] or 0:>7.4f} {row['report_wall_seconds']:>8,.1f} {row['report_peak_rss_mib']:>10,.0f} "
-            f"{row['peer_datasketch_lsh_docs_per_cpu_s']:>10,.0f} {row['ratio_to_peer']:>6.3f}x"
+            f"{row['peer_datasketch_lsh_docs_per_cpu_s']:>10,.0f} {row['ratio_to_peer']:>6.3f}x "
+            f"{row['control_docs_per_cpu_s'] or 0:>8,.0f} {row['last_tenth_vs_control'] or 0:>14.3f}x"
         )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
