@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Final, Literal, Self
 
 import numpy as np
@@ -35,6 +36,7 @@ from portal_archive.dedup.canonical import (
     normalize_url,
 )
 from portal_archive.dedup.config import DedupConfig
+from portal_archive.dedup.deferred import kernels
 from portal_archive.dedup.document import Document
 from portal_archive.dedup.index import (
     DedupIndexMismatch,
@@ -248,9 +250,7 @@ class DedupEngine:
         """Do now what the first document would otherwise wait for: load the compiled loops and
         (SQLite) read the band keys and sketches of every indexed document into memory (a few
         seconds at a million documents). A crawl calls it as it opens, before its event loop has pages to serve."""
-        from portal_archive.dedup.kernels import warm_up  # deferred: numba takes 0.4 s to import
-
-        warm_up()
+        kernels.warm_up()
         self.index.warm_up()
 
     def __enter__(self) -> Self:
@@ -387,16 +387,12 @@ class DedupEngine:
         that share a band by chance (a sentence, a boilerplate paragraph): every pair of the batch is
         estimated and dropped on arrays, and only the few that may match are judged one by one."""
         matches: list[list[Match]] = [[] for _ in waiting]
-        counts = [len(stored.candidates) if stored.doc_id is not None else 0 for stored in waiting]
+        counts = [len(stored.candidates) for stored in waiting]  # none for a revisit (``Added``)
         total = sum(counts)
         if not total:
             return matches
         owners = np.repeat(np.arange(len(waiting)), counts)
-        wanted = np.fromiter(
-            (c for stored, n in zip(waiting, counts, strict=True) if n for c in stored.candidates),
-            dtype=np.int64,
-            count=total,
-        )
+        wanted = np.fromiter(chain.from_iterable(stored.candidates for stored in waiting), dtype=np.int64, count=total)
         found = self.index.candidate_sketches(np.unique(wanted).tolist())
         if not len(found):
             return matches
